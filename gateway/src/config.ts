@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { parseConfig, port, z } from '@c2c/platform';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export const GatewayEnv = z.object({
+  PORT: port(4000),
+  HOST: z.string().default('127.0.0.1'),
+  SUPERGRAPH_PATH: z.string().default(join(ROOT, 'schema', 'supergraph.graphql')),
+  CUSTOMER_URL: z.url().optional(),
+  SUBSCRIPTION_URL: z.url().optional(),
+  FINANCE_URL: z.url().optional(),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  supergraphPath: string;
+  /** Subgraph name → URL, overriding the routing URLs composed into the supergraph. */
+  subgraphUrls: Record<string, string>;
+  subgraphTimeoutMs: number;
+  logLevel: string;
+}
+
+/** Reads the gateway's configuration from the environment once, failing fast. */
+export function gatewayConfigFromEnv(env: Record<string, string | undefined>): GatewayConfig {
+  const parsed = parseConfig(GatewayEnv, env);
+  const subgraphUrls: Record<string, string> = {};
+  if (parsed.CUSTOMER_URL) subgraphUrls.customer = parsed.CUSTOMER_URL;
+  if (parsed.SUBSCRIPTION_URL) subgraphUrls.subscription = parsed.SUBSCRIPTION_URL;
+  if (parsed.FINANCE_URL) subgraphUrls.finance = parsed.FINANCE_URL;
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    supergraphPath: parsed.SUPERGRAPH_PATH,
+    subgraphUrls,
+    subgraphTimeoutMs: parsed.SUBGRAPH_TIMEOUT_MS,
+    logLevel: parsed.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,2 @@
+export { buildGateway, sanitizeGatewayError, supergraphRoutingUrls, type BuiltGateway } from './gateway.ts';
+export { gatewayConfigFromEnv, type GatewayConfig } from './config.ts';

@@ -1,0 +1,77 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { AnyDb } from './db.ts';
+import type { CloudEvent } from './events.ts';
+import type { EventTransport, Subscription } from './transport.ts';
+
+/** Applies one event inside the consumer's transaction (inbox row already written). */
+export type EventEffect = (trx: AnyDb, event: CloudEvent, log: Logger) => Promise<void>;
+
+export interface ConsumerOptions {
+  db: AnyDb;
+  schema: string;
+  consumer: string;
+  handlers: Record<string, EventEffect>;
+  transport: EventTransport;
+  log: Logger;
+  /** Called after a transaction that may have appended to the outbox commits. */
+  afterCommit?: () => void;
+}
+
+/**
+ * Applies an event exactly once: the inbox row `(consumer, event id)` and the effect commit in one
+ * transaction, so a redelivered event finds its inbox row and does nothing.
+ * Returns false when the event had already been applied.
+ */
+export async function applyOnce(options: Omit<ConsumerOptions, 'transport'>, event: CloudEvent): Promise<boolean> {
+  const { db, schema, consumer, handlers, log } = options;
+  const handler = handlers[event.type];
+  const eventLog = log.child({ consumer, eventId: event.id, eventType: event.type, correlationId: event.correlationid });
+  const applied = await db.transaction().execute(async (trx) => {
+    const fresh = await trx
+      .withSchema(schema)
+      .insertInto('inbox')
+      .values({ consumer, event_id: event.id, event_type: event.type })
+      .onConflict((oc) => oc.doNothing())
+      .returning('event_id')
+      .executeTakeFirst();
+    if (!fresh) return false;
+    if (handler) await handler(trx, event, eventLog);
+    return true;
+  });
+  if (applied) {
+    eventLog.debug('event applied');
+    options.afterCommit?.();
+  }
+  return applied;
+}
+
+/** Subscribes a consumer to its event types, dead-lettering into `schema.dead_letter`. */
+export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
+  const { db, schema, consumer, transport } = options;
+  return transport.subscribe({
+    consumer,
+    types: Object.keys(options.handlers),
+    handler: async (event) => {
+      await applyOnce(options, event);
+    },
+    onDeadLetter: async (event, error, attempts) => {
+      await db
+        .withSchema(schema)
+        .insertInto('dead_letter')
+        .values({
+          consumer,
+          event_id: event.id,
+          event_type: event.type,
+          subject: event.subject,
+          event: JSON.stringify(event),
+          error,
+          attempts,
+        })
+        .onConflict((oc) =>
+          oc.columns(['consumer', 'event_id']).doUpdateSet({ error, attempts, dead_at: sql`now()`, replayed_at: null }),
+        )
+        .execute();
+    },
+  });
+}

@@ -1,0 +1,79 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql, type LogEvent } from 'kysely';
+import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
+
+// bigint (int8) columns hold minor units and counts below 2^53: read them as numbers.
+pg.types.setTypeParser(20, (value) => Number(value));
+// Dates stay calendar dates, never shifted through a local-time Date object.
+pg.types.setTypeParser(1082, (value) => value);
+
+/** Any Kysely instance; subgraphs narrow it with their own table types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDb = Kysely<any>;
+
+export interface Database {
+  db: AnyDb;
+  kind: 'pglite' | 'postgres';
+  /** Observes every executed SQL statement (tests count queries with it); returns an unsubscribe. */
+  onQuery(listener: (sql: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+function queryListeners() {
+  const listeners = new Set<(sql: string) => void>();
+  return {
+    log: (event: LogEvent) => {
+      if (event.level === 'query') for (const listener of listeners) listener(event.query.sql);
+    },
+    onQuery: (listener: (sql: string) => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+export type DatabaseOptions =
+  | { kind: 'postgres'; url: string; poolSize?: number; applicationName?: string }
+  | { kind: 'pglite'; dataDir: string | null };
+
+/** Opens PostgreSQL (a server through `pg`) or PGlite (embedded, in a data directory or memory). */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName ?? 'c2c',
+    });
+    pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it on the next checkout.
+    });
+    const listeners = queryListeners();
+    const db = new Kysely({ dialect: new PostgresDialect({ pool }), log: listeners.log });
+    await sql`select 1`.execute(db);
+    return { db, kind: 'postgres', onQuery: listeners.onQuery, close: () => db.destroy() };
+  }
+  const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
+  try {
+    const pglite = new PGlite(options.dataDir ? `${options.dataDir}/pgdata` : undefined, {
+      parsers: { 20: (value: string) => Number(value), 1082: (value: string) => value },
+    });
+    await pglite.waitReady;
+    const listeners = queryListeners();
+    const db = new Kysely({ dialect: new PGliteDialect(pglite), log: listeners.log });
+    return {
+      db,
+      kind: 'pglite',
+      onQuery: listeners.onQuery,
+      close: async () => {
+        await db.destroy();
+        await pglite.close();
+        unlock();
+      },
+    };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { AnyDb } from './db.ts';
+
+/** CloudEvents 1.0 JSON envelope with our extensions (ARCHITECTURE.md: events). */
+export interface CloudEvent<T = unknown> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: T;
+  correlationid: string;
+  causationid?: string;
+  aggregateversion?: number;
+}
+
+export interface NewEvent<T = unknown> {
+  type: string;
+  subject: string;
+  data: T;
+  aggregateVersion?: number;
+}
+
+/** Where an event comes from: the request or event that caused it. */
+export interface Causality {
+  correlationId: string;
+  causationId?: string | null;
+}
+
+/** Appends events to `schema.outbox` inside the caller's transaction; nothing is published before commit. */
+export async function appendToOutbox(
+  trx: AnyDb,
+  schema: string,
+  source: string,
+  events: NewEvent[],
+  causality: Causality,
+): Promise<CloudEvent[]> {
+  if (events.length === 0) return [];
+  const now = new Date().toISOString();
+  const envelopes: CloudEvent[] = events.map((event) => ({
+    specversion: '1.0',
+    id: randomUUID(),
+    source,
+    type: event.type,
+    subject: event.subject,
+    time: now,
+    datacontenttype: 'application/json',
+    data: event.data,
+    correlationid: causality.correlationId,
+    ...(causality.causationId ? { causationid: causality.causationId } : {}),
+    ...(event.aggregateVersion !== undefined ? { aggregateversion: event.aggregateVersion } : {}),
+  }));
+  await trx
+    .withSchema(schema)
+    .insertInto('outbox')
+    .values(
+      envelopes.map((e) => ({
+        id: e.id,
+        type: e.type,
+        source: e.source,
+        subject: e.subject,
+        time: e.time,
+        data: JSON.stringify(e.data),
+        correlation_id: e.correlationid,
+        causation_id: e.causationid ?? null,
+        aggregate_version: e.aggregateversion ?? null,
+      })),
+    )
+    .execute();
+  return envelopes;
+}
+
+interface OutboxRow {
+  seq: number;
+  id: string;
+  type: string;
+  source: string;
+  subject: string;
+  time: Date | string;
+  data: unknown;
+  correlation_id: string;
+  causation_id: string | null;
+  aggregate_version: number | null;
+}
+
+/** Rebuilds the CloudEvent that an outbox row stores. */
+export function outboxRowToEvent(row: OutboxRow): CloudEvent {
+  return {
+    specversion: '1.0',
+    id: row.id,
+    source: row.source,
+    type: row.type,
+    subject: row.subject,
+    time: new Date(row.time).toISOString(),
+    datacontenttype: 'application/json',
+    data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
+    correlationid: row.correlation_id,
+    ...(row.causation_id ? { causationid: row.causation_id } : {}),
+    ...(row.aggregate_version !== null ? { aggregateversion: row.aggregate_version } : {}),
+  };
+}
+
+/** Reads up to `limit` unpublished outbox rows in commit order. */
+export async function readUnpublished(db: AnyDb, schema: string, limit: number): Promise<{ seq: number; event: CloudEvent }[]> {
+  const rows = (await db
+    .withSchema(schema)
+    .selectFrom('outbox')
+    .selectAll()
+    .where('published_at', 'is', null)
+    .orderBy('seq')
+    .limit(limit)
+    .execute()) as OutboxRow[];
+  return rows.map((row) => ({ seq: Number(row.seq), event: outboxRowToEvent(row) }));
+}
+
+export async function markPublished(db: AnyDb, schema: string, seqs: number[]): Promise<void> {
+  if (seqs.length === 0) return;
+  await db
+    .withSchema(schema)
+    .updateTable('outbox')
+    .set({ published_at: sql`now()` })
+    .where('seq', 'in', seqs)
+    .execute();
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { AnyDb } from './db.ts';
+import { DomainError } from './errors.ts';
+
+const KEY = /^[\x20-\x7e]{1,255}$/;
+
+/** How long a running request holds its key before a crashed holder's key may be taken over. */
+const LOCK_MS = 60_000;
+
+/** Validates an idempotency key: 1–255 printable ASCII characters (DOMAIN.md). */
+export function validateIdempotencyKey(key: unknown): string {
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new DomainError(
+      'INVALID_IDEMPOTENCY_KEY',
+      'idempotencyKey must be 1 to 255 printable ASCII characters',
+      'idempotencyKey',
+    );
+  }
+  return key;
+}
+
+/** JSON with sorted object keys, so that equal inputs hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export interface IdempotentRequest {
+  scope: string;
+  key: string;
+  operation: string;
+  input: unknown;
+}
+
+export interface IdempotentResult<T> {
+  value: T;
+  replayed: boolean;
+}
+
+/**
+ * Runs `work` once per (scope, key). The key is claimed in its own short transaction so that a
+ * concurrent duplicate sees IDEMPOTENCY_KEY_IN_USE; `work` runs in a second transaction that also
+ * stores its JSON result. A repeat with the same input returns the stored result; with another
+ * input, IDEMPOTENCY_KEY_REUSED. If `work` fails, the claim is released and nothing is kept.
+ */
+export async function runIdempotent<T>(
+  db: AnyDb,
+  schema: string,
+  request: IdempotentRequest,
+  work: (trx: AnyDb) => Promise<T>,
+): Promise<IdempotentResult<T>> {
+  const key = validateIdempotencyKey(request.key);
+  const hash = createHash('sha256').update(`${request.operation}\n${canonicalJson(request.input)}`).digest('hex');
+  const table = () => db.withSchema(schema);
+
+  const claimed = await table()
+    .insertInto('idempotency_key')
+    .values({
+      scope: request.scope,
+      key,
+      operation: request.operation,
+      request_hash: hash,
+      state: 'running',
+      locked_until: sql`now() + make_interval(secs => ${LOCK_MS / 1000})`,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returning('key')
+    .executeTakeFirst();
+
+  if (!claimed) {
+    const existing = await table()
+      .selectFrom('idempotency_key')
+      .select(['request_hash', 'state', 'response', sql<boolean>`locked_until > now()`.as('locked')])
+      .where('scope', '=', request.scope)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (!existing) return runIdempotent(db, schema, request, work);
+    if (existing.request_hash !== hash) {
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this idempotencyKey was already used with a different input; use a new key',
+        'idempotencyKey',
+      );
+    }
+    if (existing.state === 'done') {
+      const stored = typeof existing.response === 'string' ? JSON.parse(existing.response) : existing.response;
+      return { value: stored as T, replayed: true };
+    }
+    if (existing.locked) {
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_IN_USE',
+        'a request with this idempotencyKey is still running; retry later',
+        'idempotencyKey',
+      );
+    }
+    // The holder died mid-request (its transaction rolled back): take the key over.
+    await table()
+      .updateTable('idempotency_key')
+      .set({ locked_until: sql`now() + make_interval(secs => ${LOCK_MS / 1000})` })
+      .where('scope', '=', request.scope)
+      .where('key', '=', key)
+      .execute();
+  }
+
+  try {
+    const value = await db.transaction().execute(async (trx) => {
+      const result = await work(trx);
+      await trx
+        .withSchema(schema)
+        .updateTable('idempotency_key')
+        .set({ state: 'done', response: JSON.stringify(result ?? null) })
+        .where('scope', '=', request.scope)
+        .where('key', '=', key)
+        .execute();
+      return result;
+    });
+    return { value, replayed: false };
+  } catch (error) {
+    await table()
+      .deleteFrom('idempotency_key')
+      .where('scope', '=', request.scope)
+      .where('key', '=', key)
+      .where('state', '=', 'running')
+      .execute()
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Deletes keys older than `hours` (DOMAIN.md keeps them at least 24 hours). */
+export async function pruneIdempotencyKeys(db: AnyDb, schema: string, hours = 48): Promise<number> {
+  const result = await db
+    .withSchema(schema)
+    .deleteFrom('idempotency_key')
+    .where('created_at', '<', sql<Date>`now() - make_interval(hours => ${hours})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

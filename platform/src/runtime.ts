@@ -1,0 +1,137 @@
+import type { Server } from 'node:http';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { Logger } from 'pino';
+import { startConsumer, type EventEffect } from './consumer.ts';
+import type { AnyDb } from './db.ts';
+import {
+  buildSubgraphServer,
+  closeServer,
+  createGraphQLHttpServer,
+  listen,
+  requestIdentity,
+  type RequestContext,
+} from './graphql-server.ts';
+import { migrate } from './migrations.ts';
+import { OutboxRelay, outboxTopic } from './relay.ts';
+import type { Signals } from './signals.ts';
+import type { EventTransport, Subscription } from './transport.ts';
+
+/** A clock, injected so tests can pin "today". */
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+/** What a subgraph is built from: injected, so tests and the one-process start share it. */
+export interface SubgraphDeps {
+  db: AnyDb;
+  log: Logger;
+  clock: Clock;
+  /** Call after a commit that appended to this subgraph's outbox. */
+  afterCommit: () => void;
+}
+
+/** A built subgraph: its contract, resolvers, per-request context and event consumers. */
+export interface SubgraphDefinition<C extends RequestContext = RequestContext> {
+  /** Subgraph name; also its database schema and the CloudEvents `source`. */
+  name: string;
+  migrationsDir: string;
+  typeDefs: string;
+  resolvers: GraphQLResolverMap<unknown>;
+  createContext(base: RequestContext): C;
+  /** Durable consumer name → event type → effect. */
+  consumers: Record<string, Record<string, EventEffect>>;
+}
+
+export interface RunningSubgraph {
+  name: string;
+  url: string;
+  port: number;
+  server: Server;
+  relay: OutboxRelay;
+  stop(): Promise<void>;
+}
+
+export interface StartSubgraphOptions {
+  db: AnyDb;
+  transport: EventTransport;
+  signals: Signals;
+  log: Logger;
+  clock?: Clock;
+  port: number;
+  host?: string;
+  build: (deps: SubgraphDeps) => SubgraphDefinition<RequestContext>;
+  /** Run the outbox relay and consumers in this process (default true). */
+  events?: boolean;
+}
+
+/** Migrates, starts the relay and consumers, and listens: everything a subgraph process does. */
+export async function startSubgraph(options: StartSubgraphOptions): Promise<RunningSubgraph> {
+  const { db, transport, signals, log } = options;
+  let schemaName = '';
+  const definition = options.build({
+    db,
+    log,
+    clock: options.clock ?? { now: () => new Date() },
+    afterCommit: () => signals.notify(outboxTopic(schemaName)),
+  });
+  schemaName = definition.name;
+  const subgraphLog = log.child({ subgraph: definition.name });
+  const report = await migrate(db, definition.name, definition.migrationsDir);
+  if (report.applied.length) subgraphLog.info({ applied: report.applied }, 'migrations applied');
+
+  const relay = new OutboxRelay({ db, schema: definition.name, transport, signals, log: subgraphLog });
+  const subscriptions: Subscription[] = [];
+  if (options.events !== false) {
+    for (const [consumer, handlers] of Object.entries(definition.consumers)) {
+      await transport.declare(consumer, Object.keys(handlers));
+    }
+    relay.start();
+    for (const [consumer, handlers] of Object.entries(definition.consumers)) {
+      subscriptions.push(
+        await startConsumer({
+          db,
+          schema: definition.name,
+          consumer,
+          handlers,
+          transport,
+          log: subgraphLog,
+          afterCommit: () => signals.notify(outboxTopic(definition.name)),
+        }),
+      );
+    }
+  }
+
+  const apollo = buildSubgraphServer<RequestContext>({
+    typeDefs: definition.typeDefs,
+    resolvers: definition.resolvers,
+    log: subgraphLog,
+  });
+  await apollo.start();
+  const server = createGraphQLHttpServer({
+    apollo,
+    log: subgraphLog,
+    context: async (req) => {
+      const identity = requestIdentity(req.headers);
+      return definition.createContext({
+        ...identity,
+        log: subgraphLog.child({ correlationId: identity.correlationId }),
+      });
+    },
+  });
+  const address = await listen(server, options.port, options.host);
+  subgraphLog.info({ url: address.url }, 'subgraph listening');
+  return {
+    name: definition.name,
+    url: address.url,
+    port: address.port,
+    server,
+    relay,
+    stop: async () => {
+      await closeServer(server);
+      await Promise.all(subscriptions.map((s) => s.stop()));
+      await relay.stop();
+      await apollo.stop();
+    },
+  };
+}

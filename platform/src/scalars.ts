@@ -1,0 +1,71 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import {
+  CountryCodeResolver,
+  CurrencyResolver,
+  DateTimeResolver,
+  EmailAddressResolver,
+  LocalDateResolver,
+} from 'graphql-scalars';
+import { isValidIsoDate } from './dates.ts';
+
+const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+
+/**
+ * Decimal: an exact decimal number as a string ("10.00", "-483.83", "500"). Floats, exponents and
+ * NaN are rejected at the edge; the currency's digit count is checked where the currency is known.
+ */
+export const DecimalScalar = new GraphQLScalarType({
+  name: 'Decimal',
+  description: 'An exact decimal number as a string, e.g. "10.00"; never a float.',
+  serialize(value) {
+    if (typeof value === 'string' && DECIMAL.test(value)) return value;
+    throw new GraphQLError(`Decimal cannot represent ${JSON.stringify(value)}`);
+  },
+  parseValue(value) {
+    if (typeof value === 'string' && DECIMAL.test(value)) return value;
+    throw new GraphQLError(`Decimal must be a string like "10.00", got ${JSON.stringify(value)}`, {
+      extensions: { code: 'INVALID_AMOUNT' },
+    });
+  },
+  parseLiteral(ast) {
+    if (ast.kind === Kind.STRING && DECIMAL.test(ast.value)) return ast.value;
+    throw new GraphQLError('Decimal must be a string literal like "10.00"', { extensions: { code: 'INVALID_AMOUNT' } });
+  },
+});
+
+/** Date: a calendar date YYYY-MM-DD, kept as that string (no time zone shifts). */
+export const DateScalar = new GraphQLScalarType({
+  ...LocalDateResolver.toConfig(),
+  name: 'Date',
+  description: 'A calendar date, YYYY-MM-DD.',
+  serialize(value) {
+    if (isValidIsoDate(value)) return value;
+    throw new GraphQLError(`Date cannot represent ${JSON.stringify(value)}`);
+  },
+  parseValue(value) {
+    if (isValidIsoDate(value)) return value;
+    throw new GraphQLError(`Date must be a calendar date YYYY-MM-DD, got ${JSON.stringify(value)}`, {
+      extensions: { code: 'INVALID_DATE' },
+    });
+  },
+  parseLiteral(ast) {
+    if (ast.kind === Kind.STRING && isValidIsoDate(ast.value)) return ast.value;
+    throw new GraphQLError('Date must be a calendar date YYYY-MM-DD', { extensions: { code: 'INVALID_DATE' } });
+  },
+});
+
+/** Resolvers for every custom scalar our subgraphs declare. */
+export const scalarResolvers = {
+  Decimal: DecimalScalar,
+  Date: DateScalar,
+  DateTime: DateTimeResolver,
+  Currency: CurrencyResolver,
+  CountryCode: CountryCodeResolver,
+  EmailAddress: EmailAddressResolver,
+};
+
+/** The scalar resolvers for the custom scalars a subgraph's SDL declares. */
+export function scalarResolversFor(typeDefs: string): Partial<typeof scalarResolvers> {
+  const declared = new Set([...typeDefs.matchAll(/^\s*scalar\s+(\w+)/gm)].map((m) => m[1]));
+  return Object.fromEntries(Object.entries(scalarResolvers).filter(([name]) => declared.has(name)));
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { DatabaseTransport } from './database-transport.ts';
+import { openDatabase, type Database } from './db.ts';
+import { silentLogger } from './logger.ts';
+import { startSubgraph, type Clock, type RunningSubgraph, type StartSubgraphOptions } from './runtime.ts';
+import { Signals } from './signals.ts';
+import type { RetryPolicy } from './transport.ts';
+
+/**
+ * A fresh, empty database for one test file: PGlite in memory, or — when DATABASE_URL is set — a
+ * new database created on that PostgreSQL server and dropped on close, so files can run in parallel.
+ */
+export async function openTestDatabase(): Promise<Database> {
+  const url = process.env.DATABASE_URL;
+  if (!url) return openDatabase({ kind: 'pglite', dataDir: null });
+  const name = `c2c_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const database = await openDatabase({ kind: 'postgres', url: target.toString(), poolSize: 5 });
+  return {
+    ...database,
+    close: async () => {
+      await database.close();
+      const cleanup = new pg.Client({ connectionString: url });
+      await cleanup.connect();
+      try {
+        await cleanup.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await cleanup.end();
+      }
+    },
+  };
+}
+
+/** A clock pinned to a date, movable by tests. */
+export function fixedClock(iso: string): Clock & { set(iso: string): void } {
+  let now = new Date(iso);
+  return { now: () => now, set: (next) => (now = new Date(next)) };
+}
+
+export interface TestSubgraphOptions {
+  database?: Database;
+  clock?: Clock;
+  retry?: RetryPolicy;
+}
+
+export interface TestSubgraphs {
+  database: Database;
+  transport: DatabaseTransport;
+  signals: Signals;
+  running: RunningSubgraph[];
+  url(name: string): string;
+  close(): Promise<void>;
+}
+
+/** Starts subgraphs on port 0 over one test database with the embedded event backbone. */
+export async function startTestSubgraphs(
+  builds: StartSubgraphOptions['build'][],
+  options: TestSubgraphOptions = {},
+): Promise<TestSubgraphs> {
+  const database = options.database ?? (await openTestDatabase());
+  const signals = new Signals();
+  const log = silentLogger();
+  const transport = new DatabaseTransport({
+    db: database.db,
+    signals,
+    log,
+    pollMs: 200,
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  const running: RunningSubgraph[] = [];
+  for (const build of builds) {
+    running.push(
+      await startSubgraph({ db: database.db, transport, signals, log, port: 0, build, ...(options.clock ? { clock: options.clock } : {}) }),
+    );
+  }
+  return {
+    database,
+    transport,
+    signals,
+    running,
+    url: (name) => {
+      const found = running.find((r) => r.name === name);
+      if (!found) throw new Error(`no running subgraph ${name}`);
+      return found.url;
+    },
+    close: async () => {
+      for (const r of running) await r.stop();
+      await transport.close();
+      if (!options.database) await database.close();
+    },
+  };
+}
+
+/** POSTs a GraphQL request and returns the parsed JSON body. */
+export async function graphql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<{ data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as never;
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let counter = 0;
+/** A value unique within the test run, for names and idempotency keys. */
+export function unique(prefix = 't'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}

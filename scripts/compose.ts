@@ -1,0 +1,31 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { composeSupergraph, readRoverConfig } from '../schema/src/compose.ts';
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string', default: 'rover.yaml' },
+    output: { type: 'string', default: 'schema/supergraph.graphql' },
+    'use-env': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(`Usage: npm run compose -- [--config rover.yaml] [--output schema/supergraph.graphql] [--use-env]
+
+Composes the subgraphs listed in the Rover config into a supergraph schema with @apollo/composition.
+Routing URLs use their \${env.NAME:-default} defaults unless --use-env is given, so the committed
+file does not depend on your shell.`);
+  process.exit(0);
+}
+const config = readRoverConfig(resolve(values.config), values['use-env'] ? process.env : {});
+const result = composeSupergraph(config);
+if (result.errors) {
+  for (const error of result.errors) console.error(`error[${error.extensions?.code ?? 'COMPOSITION'}]: ${error.message}`);
+  console.error(`composition failed with ${result.errors.length} error(s)`);
+  process.exit(1);
+}
+for (const hint of result.hints) console.warn(`hint[${hint.definition.code}]: ${hint.message}`);
+writeFileSync(resolve(values.output), result.supergraphSdl);
+console.log(`composed ${config.subgraphs.length} subgraphs into ${values.output}`);

@@ -1,0 +1,63 @@
+import { sql } from 'kysely';
+import type { AnyDb } from '@c2c/platform';
+import { scoped } from './customer.repository.ts';
+
+export interface ContractLine {
+  subscriptionId: string;
+  customerId: string;
+  currency: string;
+  annualValueMinor: number;
+  active: boolean;
+  sourceVersion: number;
+}
+
+/** Upserts a contract line unless a newer version of the subscription was already applied. */
+export async function upsertContractLine(db: AnyDb, line: ContractLine): Promise<boolean> {
+  const written = await scoped(db)
+    .insertInto('contract_line')
+    .values({
+      subscription_id: line.subscriptionId,
+      customer_id: line.customerId,
+      currency: line.currency,
+      annual_value_minor: line.annualValueMinor,
+      active: line.active,
+      source_version: line.sourceVersion,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('subscription_id')
+        .doUpdateSet({
+          currency: line.currency,
+          annual_value_minor: line.annualValueMinor,
+          active: line.active,
+          source_version: line.sourceVersion,
+          updated_at: new Date(),
+        })
+        .where('contract_line.source_version', '<', line.sourceVersion),
+    )
+    .returning('subscription_id')
+    .executeTakeFirst();
+  return written !== undefined;
+}
+
+/** Recomputes a customer's contract value from its active lines (one currency per customer). */
+export async function refreshContractValue(db: AnyDb, customerId: string): Promise<void> {
+  const totals = await scoped(db)
+    .selectFrom('contract_line')
+    .select(['currency', sql<number>`sum(annual_value_minor)`.as('total')])
+    .where('customer_id', '=', customerId)
+    .where('active', '=', true)
+    .groupBy('currency')
+    .orderBy('currency')
+    .execute();
+  const anyLine = await scoped(db).selectFrom('contract_line').select('currency').where('customer_id', '=', customerId).executeTakeFirst();
+  const first = totals[0];
+  await scoped(db)
+    .updateTable('customer')
+    .set({
+      contract_value_minor: first ? Number(first.total) : anyLine ? 0 : null,
+      contract_currency: first?.currency ?? anyLine?.currency ?? null,
+    })
+    .where('id', '=', customerId)
+    .execute();
+}

@@ -1,0 +1,40 @@
+import { CountryCodeResolver, EmailAddressResolver } from 'graphql-scalars';
+import { DomainError } from '@c2c/platform';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const CUSTOMER_STATUSES = ['ACTIVE', 'SUSPENDED', 'CLOSED'] as const;
+export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
+
+/** A customer id is a UUID; anything else cannot name a customer. */
+export function parseCustomerId(value: string, field: string): string {
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw new DomainError('CUSTOMER_NOT_FOUND', `no customer ${JSON.stringify(value)}`, field);
+  }
+  return value.toLowerCase();
+}
+
+export function isCustomerId(value: string): boolean {
+  return UUID.test(value);
+}
+
+export function validateEmail(value: string): string {
+  try {
+    if (value.length > 254) throw new Error('too long');
+    return EmailAddressResolver.parseValue(value) as string;
+  } catch {
+    throw new DomainError('INVALID_EMAIL', `${JSON.stringify(value)} is not an e-mail address`, 'email');
+  }
+}
+
+export function validateCountry(value: string): string {
+  try {
+    return CountryCodeResolver.parseValue(value) as string;
+  } catch {
+    throw new DomainError('INVALID_COUNTRY', `${JSON.stringify(value)} is not an ISO 3166-1 alpha-2 country code`, 'country');
+  }
+}
+
+export function validateStatus(value: string): CustomerStatus {
+  if ((CUSTOMER_STATUSES as readonly string[]).includes(value)) return value as CustomerStatus;
+  throw new DomainError('INVALID_STATUS', `status must be one of ${CUSTOMER_STATUSES.join(', ')}`, 'status');
+}

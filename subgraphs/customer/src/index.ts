@@ -1,0 +1,1 @@
+export { buildCustomerSubgraph, customerTypeDefs } from './subgraph.ts';

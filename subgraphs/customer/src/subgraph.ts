@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import { contractValueConsumer } from './consumers/subscription-events.ts';
+import type { CustomerContext } from './context.ts';
+import { createCustomerLoaders } from './data/loaders.ts';
+import { SCHEMA } from './data/tables.ts';
+import { isCustomerId } from './domain/customer.rules.ts';
+import { CustomerService } from './domain/customer.service.ts';
+import { Customer } from './resolvers/Customer.ts';
+import { Mutation } from './resolvers/Mutation.ts';
+import { Query } from './resolvers/Query.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+export const customerTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
+
+/** Builds the CRM subgraph from injected dependencies; no ports, no environment. */
+export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<CustomerContext> {
+  const service = new CustomerService(deps);
+  return {
+    name: SCHEMA,
+    migrationsDir: join(ROOT, 'migrations'),
+    typeDefs: customerTypeDefs,
+    resolvers: {
+      ...scalarResolversFor(customerTypeDefs),
+      Query,
+      Mutation,
+      Customer,
+    } as never,
+    createContext: (base) => {
+      const loaders = createCustomerLoaders(deps.db);
+      return {
+        ...base,
+        db: deps.db,
+        loaders,
+        service,
+        loadCustomer: (id) => (isCustomerId(id) ? loaders.customerById.load(id.toLowerCase()) : Promise.resolve(null)),
+      };
+    },
+    consumers: { 'customer.contract-value': contractValueConsumer },
+  };
+}
