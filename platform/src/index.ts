@@ -17,3 +17,4 @@ export * from './scalars.ts';
 export * from './signals.ts';
 export * from './strings.ts';
 export * from './transport.ts';
+export * from './dev-issuer.ts';

@@ -1,0 +1,55 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const SUBGRAPHS = ['customer', 'subscription', 'finance'];
+
+/** Import boundaries (STYLE.md): subgraphs never import each other; gateway and platform import no subgraph. */
+const boundary = (files, forbidden, message) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', { patterns: [{ group: forbidden, message }] }],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '.data/**', 'dist/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['**/test/**/*.ts', '**/*.test.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  ...SUBGRAPHS.map((name) =>
+    boundary(
+      [`subgraphs/${name}/**/*.ts`],
+      [
+        ...SUBGRAPHS.filter((other) => other !== name).flatMap((other) => [`@c2c/${other}`, `**/${other}/src/**`, `**/subgraphs/${other}/**`]),
+        '@c2c/gateway',
+        '**/gateway/src/**',
+      ],
+      `subgraph ${name} may import only @c2c/platform and its own code: cross-domain reads go through the supergraph, reactions through events`,
+    ),
+  ),
+  boundary(
+    ['gateway/**/*.ts'],
+    [...SUBGRAPHS.map((s) => `@c2c/${s}`), '**/subgraphs/**'],
+    'the gateway imports no subgraph: it knows them only through the supergraph',
+  ),
+  boundary(
+    ['platform/**/*.ts'],
+    [...SUBGRAPHS.map((s) => `@c2c/${s}`), '@c2c/gateway', '**/subgraphs/**', '**/gateway/**'],
+    'platform/ is the shared library and imports no domain or gateway code',
+  ),
+);

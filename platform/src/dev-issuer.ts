@@ -1,0 +1,61 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+
+/** Roles of the client contract and the scopes each grants (shared/contract/README.md). */
+export const ROLE_SCOPES = {
+  portal: ['c2c:read'],
+  support: ['c2c:read', 'c2c:amend'],
+  finance: ['c2c:read', 'c2c:amend', 'c2c:finance'],
+  admin: ['c2c:read', 'c2c:amend', 'c2c:finance', 'c2c:admin'],
+} as const;
+export type Role = keyof typeof ROLE_SCOPES;
+export const ROLES = Object.keys(ROLE_SCOPES) as Role[];
+
+export const DEV_ISSUER = 'urn:c2c:dev-issuer';
+export const DEV_AUDIENCE = 'c2c-supergraph';
+const ALGORITHM = 'ES256';
+
+interface StoredKey {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+/** The development issuer's signing key, created on first use in the data directory. */
+export async function loadDevIssuerKey(dataDir: string): Promise<StoredKey> {
+  const path = join(dataDir, 'dev-issuer.jwk.json');
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as StoredKey;
+  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+  const kid = `dev-${Date.now().toString(36)}`;
+  const stored: StoredKey = {
+    kid,
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: ALGORITHM },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig' },
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  return stored;
+}
+
+export interface MintOptions {
+  role: Role;
+  subject?: string;
+  scopes?: string[];
+  ttlSeconds?: number;
+}
+
+/** Signs a development JWT for a role (scopes default to the role's). */
+export async function mintDevToken(dataDir: string, options: MintOptions): Promise<string> {
+  const key = await loadDevIssuerKey(dataDir);
+  const privateKey = await importJWK(key.privateJwk, ALGORITHM);
+  const scopes = options.scopes ?? [...ROLE_SCOPES[options.role]];
+  return new SignJWT({ role: options.role, scope: scopes.join(' ') })
+    .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ: 'JWT' })
+    .setIssuer(DEV_ISSUER)
+    .setAudience(DEV_AUDIENCE)
+    .setSubject(options.subject ?? `dev-${options.role}`)
+    .setIssuedAt()
+    .setExpirationTime(`${options.ttlSeconds ?? 8 * 3600}s`)
+    .sign(privateKey);
+}

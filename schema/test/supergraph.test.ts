@@ -1,0 +1,52 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Supergraph } from '@apollo/federation-internals';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { composeSupergraph, expandEnv, readRoverConfig } from '../src/compose.ts';
+
+// Apollo's federation packages are CommonJS: validate with the same (CJS) graphql instance they use.
+const { parse, validate } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+const ROOT = join(import.meta.dirname, '..', '..');
+const committed = readFileSync(join(ROOT, 'schema', 'supergraph.graphql'), 'utf8');
+
+/** Contract operations of the amendments issue, not served by this version of the schema. */
+const NOT_YET_SERVED = ['support.AmendSubscription.graphql', 'support.AmendmentStatus.graphql'];
+
+describe('schema/supergraph.graphql', () => {
+  it('is exactly what `npm run compose` produces from rover.yaml (regenerate it when this fails)', () => {
+    const result = composeSupergraph(readRoverConfig(join(ROOT, 'rover.yaml')));
+    expect(result.errors).toBeUndefined();
+    expect(result.supergraphSdl).toBe(committed);
+  });
+
+  it('serves every registered client operation unchanged', () => {
+    const api = Supergraph.build(committed).apiSchema().toGraphQLJSSchema();
+    const dir = join(ROOT, 'schema', 'operations');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.graphql'));
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    for (const file of files) {
+      const errors = validate(api, parse(readFileSync(join(dir, file), 'utf8')));
+      if (NOT_YET_SERVED.includes(file)) {
+        // Listed as not served yet: fail loudly once they are, so the list shrinks with the work.
+        expect(errors.length, `${file} is served now: remove it from NOT_YET_SERVED`).toBeGreaterThan(0);
+      } else {
+        expect(errors.map((e) => `${file}: ${e.message}`)).toEqual([]);
+      }
+    }
+  });
+
+  it('keeps the subgraph routing URLs from rover.yaml defaults', () => {
+    const names = Supergraph.build(committed).subgraphs().names();
+    expect([...names].sort()).toEqual(['customer', 'finance', 'subscription']);
+    expect(committed).toContain('url: "http://127.0.0.1:4001/graphql"');
+  });
+});
+
+describe('rover.yaml env expansion', () => {
+  it('uses the variable when set and the default otherwise', () => {
+    expect(expandEnv('${env.X:-http://a}', { X: 'http://b' })).toBe('http://b');
+    expect(expandEnv('${env.X:-http://a}', {})).toBe('http://a');
+    expect(() => expandEnv('${env.NOPE}', {})).toThrow(/NOPE is not set/);
+  });
+});

@@ -1,0 +1,86 @@
+import { isValidIsoDate, z, type EventEffect } from '@c2c/platform';
+import { upsertContract } from '../data/replica.repository.ts';
+import { isUuid, normalizeId } from '../domain/ids.ts';
+import type { BillingDocument, PostingService } from '../domain/posting.service.ts';
+
+const id = z.string().refine(isUuid, 'expected a UUID').transform(normalizeId);
+const isoDate = z.string().refine(isValidIsoDate, 'expected a date YYYY-MM-DD');
+const minor = z.number().int().refine(Number.isSafeInteger, 'expected a safe integer');
+
+/** What the ERP reads from `invoice.issued` / `creditnote.issued` (tolerant reader: other fields are ignored). */
+const BillingDocumentData = z.object({
+  id,
+  number: z.string().min(1),
+  kind: z.enum(['INVOICE', 'CREDIT_NOTE']),
+  customerId: id,
+  subscriptionId: id.nullable(),
+  businessUnit: z.string(),
+  currency: z.string().length(3),
+  issuedOn: isoDate,
+  dueOn: isoDate,
+  subtotalMinor: minor,
+  taxMinor: minor,
+  totalMinor: minor,
+  lines: z.array(
+    z.object({
+      id: z.string().min(1),
+      amountMinor: minor,
+      periodStart: isoDate,
+      periodEnd: isoDate,
+    }),
+  ),
+});
+
+/** What the ERP's contract record keeps from `subscription.*` events. */
+const SubscriptionData = z.object({
+  id,
+  customerId: id,
+  planCode: z.string(),
+  billingPeriod: z.string(),
+  status: z.string(),
+  seats: z.number().int(),
+  unitPriceMinor: minor,
+  currency: z.string().length(3),
+  startDate: isoDate,
+  currentPeriod: z.object({ start: isoDate, end: isoDate }).nullish(),
+  version: z.number().int(),
+});
+
+function documentEffect(kind: BillingDocument['kind'], posting: PostingService): EventEffect {
+  return async (trx, event, log) => {
+    const doc = BillingDocumentData.parse(event.data);
+    if (doc.kind !== kind) throw new Error(`${event.type} carries a document of kind ${doc.kind}`);
+    await posting.post(trx, doc, { correlationId: event.correlationid, causationId: event.id }, log);
+  };
+}
+
+const applySubscription: EventEffect = async (trx, event, log) => {
+  const data = SubscriptionData.parse(event.data);
+  const written = await upsertContract(trx, {
+    subscription_id: data.id,
+    customer_id: data.customerId,
+    plan_code: data.planCode,
+    billing_period: data.billingPeriod,
+    status: data.status,
+    seats: data.seats,
+    unit_price_minor: data.unitPriceMinor,
+    currency: data.currency,
+    start_date: data.startDate,
+    period_start: data.currentPeriod?.start ?? null,
+    period_end: data.currentPeriod?.end ?? null,
+    version: data.version,
+  });
+  if (!written) log.debug({ subscriptionId: data.id, version: data.version }, 'stale subscription event ignored');
+};
+
+/** Consumer `finance.billing`: posts billing documents and keeps the contract record. */
+export function billingConsumer(posting: PostingService): Record<string, EventEffect> {
+  return {
+    'invoice.issued': documentEffect('INVOICE', posting),
+    'creditnote.issued': documentEffect('CREDIT_NOTE', posting),
+    'subscription.created': applySubscription,
+    'subscription.renewed': applySubscription,
+    'subscription.amended': applySubscription,
+    'subscription.cancelled': applySubscription,
+  };
+}

@@ -1,0 +1,34 @@
+import { z, type EventEffect } from '@c2c/platform';
+import { upsertCustomerMaster } from '../data/replica.repository.ts';
+import { isUuid, normalizeId } from '../domain/ids.ts';
+
+/** What the ERP's customer master keeps from `customer.*` events (tolerant reader). */
+const CustomerData = z.object({
+  id: z.string().refine(isUuid, 'expected a UUID').transform(normalizeId),
+  name: z.string(),
+  status: z.string(),
+  businessUnit: z.string(),
+  country: z.string(),
+  region: z.string().nullish(),
+  version: z.number().int(),
+});
+
+const applyCustomer: EventEffect = async (trx, event, log) => {
+  const data = CustomerData.parse(event.data);
+  const written = await upsertCustomerMaster(trx, {
+    id: data.id,
+    name: data.name,
+    status: data.status,
+    business_unit: data.businessUnit,
+    country: data.country,
+    region: data.region ?? null,
+    version: data.version,
+  });
+  if (!written) log.debug({ customerId: data.id, version: data.version }, 'stale customer event ignored');
+};
+
+/** Consumer `finance.customer-master`: the ERP's replica of CRM accounts. */
+export const customerMasterConsumer: Record<string, EventEffect> = {
+  'customer.created': applyCustomer,
+  'customer.updated': applyCustomer,
+};

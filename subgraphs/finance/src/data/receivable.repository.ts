@@ -1,0 +1,81 @@
+import { sql, type Insertable, type Selectable } from 'kysely';
+import type { AnyDb } from '@c2c/platform';
+import { scoped, type ReceivableTable } from './tables.ts';
+
+export type ReceivableRow = Selectable<ReceivableTable>;
+export type NewReceivable = Insertable<ReceivableTable>;
+
+/** Inserts a receivable; false when the document was already there (a re-issued event). */
+export async function insertReceivable(db: AnyDb, row: NewReceivable): Promise<boolean> {
+  const inserted = await scoped(db)
+    .insertInto('receivable')
+    .values(row)
+    .onConflict((oc) => oc.column('invoice_id').doNothing())
+    .returning('invoice_id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+export async function markPosted(db: AnyDb, invoiceId: string, journalEntryId: string, postedAt: Date): Promise<void> {
+  await scoped(db)
+    .updateTable('receivable')
+    .set({ posting_status: 'POSTED', journal_entry_id: journalEntryId, posted_at: postedAt, posting_error: null })
+    .where('invoice_id', '=', invoiceId)
+    .execute();
+}
+
+export async function findReceivablesByIds(db: AnyDb, invoiceIds: readonly string[]): Promise<ReceivableRow[]> {
+  if (invoiceIds.length === 0) return [];
+  return scoped(db).selectFrom('receivable').selectAll().where('invoice_id', 'in', invoiceIds).execute();
+}
+
+/** Locks the receivable so concurrent payments cannot both pass the overpayment check. */
+export async function findReceivableForUpdate(db: AnyDb, invoiceId: string): Promise<ReceivableRow | undefined> {
+  return scoped(db).selectFrom('receivable').selectAll().where('invoice_id', '=', invoiceId).forUpdate().executeTakeFirst();
+}
+
+export async function decreaseAmountDue(db: AnyDb, invoiceId: string, amountMinor: number): Promise<number> {
+  const row = await scoped(db)
+    .updateTable('receivable')
+    .set((eb) => ({ amount_due_minor: eb('amount_due_minor', '-', amountMinor) }))
+    .where('invoice_id', '=', invoiceId)
+    .returning('amount_due_minor')
+    .executeTakeFirstOrThrow();
+  return Number(row.amount_due_minor);
+}
+
+export interface ReceivableTotals {
+  customerId: string;
+  currency: string;
+  documentCount: number;
+  balanceMinor: number;
+  overdueMinor: number;
+  openInvoiceCount: number;
+}
+
+/** Per customer and currency, in one query: balance, overdue as of `today`, and open invoices. */
+export async function receivableTotals(db: AnyDb, customerIds: readonly string[], today: string): Promise<ReceivableTotals[]> {
+  if (customerIds.length === 0) return [];
+  const openInvoice = sql`kind = 'INVOICE' and amount_due_minor > 0`;
+  const rows = await scoped(db)
+    .selectFrom('receivable')
+    .select([
+      'customer_id',
+      'currency',
+      sql<number>`count(*)`.as('document_count'),
+      sql<number>`sum(amount_due_minor)::bigint`.as('balance'),
+      sql<number>`coalesce(sum(amount_due_minor) filter (where ${openInvoice} and due_on < ${today}::date), 0)::bigint`.as('overdue'),
+      sql<number>`count(*) filter (where ${openInvoice})`.as('open_invoices'),
+    ])
+    .where('customer_id', 'in', customerIds)
+    .groupBy(['customer_id', 'currency'])
+    .execute();
+  return rows.map((row) => ({
+    customerId: row.customer_id,
+    currency: row.currency,
+    documentCount: Number(row.document_count),
+    balanceMinor: Number(row.balance),
+    overdueMinor: Number(row.overdue),
+    openInvoiceCount: Number(row.open_invoices),
+  }));
+}

@@ -1,0 +1,157 @@
+import { v7 as uuidv7 } from 'uuid';
+import {
+  appendToOutbox,
+  cleanText,
+  currencyExponent,
+  DomainError,
+  formatMinor,
+  parseDecimal,
+  parseIsoDate,
+  runIdempotent,
+  todayUtc,
+  type SubgraphDeps,
+} from '@c2c/platform';
+import { insertJournalEntry } from '../data/ledger.repository.ts';
+import { insertPayment } from '../data/payment.repository.ts';
+import { decreaseAmountDue, findReceivableForUpdate, type ReceivableRow } from '../data/receivable.repository.ts';
+import { SCHEMA } from '../data/tables.ts';
+import { paymentAppliedEvent } from '../events/finance-events.ts';
+import { isUuid, normalizeId } from './ids.ts';
+import { paymentLines } from './journal.ts';
+
+export interface RecordPaymentCommand {
+  invoiceId: string;
+  amount: { amount: string; currency: string };
+  receivedOn: string;
+  reference?: string | null;
+  idempotencyKey: string;
+}
+
+export interface Caller {
+  caller: string;
+  correlationId: string;
+}
+
+interface ValidPayment {
+  invoiceId: string;
+  amountMinor: number;
+  currency: string;
+  receivedOn: string;
+  reference: string | null;
+}
+
+function invoiceNotFound(invoiceId: string): DomainError {
+  return new DomainError(
+    'INVOICE_NOT_FOUND',
+    `the ERP has no invoice ${JSON.stringify(invoiceId)}; a just-issued invoice may not have reached the ERP yet, retry shortly`,
+    'invoiceId',
+  );
+}
+
+/** Rules that hold between the payment and the invoice it pays. */
+function assertPayable(receivable: ReceivableRow, payment: ValidPayment): void {
+  if (receivable.kind !== 'INVOICE') {
+    throw new DomainError('NOT_PAYABLE', `${receivable.number} is a credit note; only invoices take payments`, 'invoiceId');
+  }
+  if (receivable.currency !== payment.currency) {
+    throw new DomainError(
+      'CURRENCY_MISMATCH',
+      `invoice ${receivable.number} is in ${receivable.currency}, the payment in ${payment.currency}`,
+      'amount.currency',
+    );
+  }
+  if (receivable.amount_due_minor <= 0) {
+    throw new DomainError('ALREADY_PAID', `invoice ${receivable.number} has nothing left to pay`, 'invoiceId');
+  }
+  if (payment.amountMinor > receivable.amount_due_minor) {
+    throw new DomainError(
+      'OVERPAYMENT',
+      `the amount exceeds the ${formatMinor(receivable.amount_due_minor, receivable.currency)} ${receivable.currency} due on invoice ${receivable.number}`,
+      'amount',
+    );
+  }
+}
+
+/** Applying received money to invoices. */
+export class PaymentService {
+  constructor(private readonly deps: SubgraphDeps) {}
+
+  private validate(command: RecordPaymentCommand): ValidPayment {
+    if (!isUuid(command.invoiceId)) throw invoiceNotFound(command.invoiceId);
+    const currency = command.amount.currency;
+    currencyExponent(currency, 'amount.currency');
+    const amountMinor = parseDecimal(command.amount.amount, currency, 'amount');
+    if (amountMinor <= 0) throw new DomainError('INVALID_AMOUNT', 'a payment must be greater than zero', 'amount');
+    const receivedOn = parseIsoDate(command.receivedOn, 'receivedOn');
+    const today = todayUtc(this.deps.clock.now());
+    if (receivedOn > today) {
+      throw new DomainError('FUTURE_DATE', `receivedOn ${receivedOn} is after today (${today})`, 'receivedOn');
+    }
+    return {
+      invoiceId: normalizeId(command.invoiceId),
+      amountMinor,
+      currency,
+      receivedOn,
+      reference: cleanText(command.reference, 'reference', 200, true),
+    };
+  }
+
+  /** One transaction: payment, amount due, Dr Cash / Cr AR, and `payment.applied` in the outbox. */
+  async recordPayment(command: RecordPaymentCommand, who: Caller): Promise<{ paymentId: string }> {
+    const payment = this.validate(command);
+    const { value } = await runIdempotent(
+      this.deps.db,
+      SCHEMA,
+      { scope: who.caller, key: command.idempotencyKey, operation: 'recordPayment', input: payment },
+      async (trx) => {
+        const receivable = await findReceivableForUpdate(trx, payment.invoiceId);
+        if (!receivable) throw invoiceNotFound(payment.invoiceId);
+        assertPayable(receivable, payment);
+        const paymentId = uuidv7();
+        const journalEntryId = uuidv7();
+        await insertJournalEntry(trx, {
+          id: journalEntryId,
+          entryDate: payment.receivedOn,
+          memo: `Payment on invoice ${receivable.number}`,
+          sourceType: 'PAYMENT',
+          sourceId: paymentId,
+          lines: paymentLines(payment.amountMinor, payment.currency).map((l) => ({
+            account: l.account,
+            side: l.side,
+            amount_minor: l.amountMinor,
+            currency: l.currency,
+          })),
+        });
+        await insertPayment(trx, {
+          id: paymentId,
+          invoice_id: payment.invoiceId,
+          amount_minor: payment.amountMinor,
+          currency: payment.currency,
+          received_on: payment.receivedOn,
+          reference: payment.reference,
+          journal_entry_id: journalEntryId,
+        });
+        const amountDueMinor = await decreaseAmountDue(trx, payment.invoiceId, payment.amountMinor);
+        await appendToOutbox(
+          trx,
+          SCHEMA,
+          SCHEMA,
+          [
+            paymentAppliedEvent({
+              paymentId,
+              invoiceId: payment.invoiceId,
+              amountMinor: payment.amountMinor,
+              currency: payment.currency,
+              receivedOn: payment.receivedOn,
+              amountDueMinor,
+            }),
+          ],
+          who,
+        );
+        return { paymentId };
+      },
+    );
+    this.deps.afterCommit();
+    return value;
+  }
+}

@@ -1,0 +1,26 @@
+import type { NewEvent } from '@c2c/platform';
+
+/** Data of `invoice.posted`: billing marks the document posted (docs/events.md). */
+export interface InvoicePostedData {
+  invoiceId: string;
+  journalEntryId: string;
+  postedAt: string;
+}
+
+/** Data of `payment.applied`: billing marks the invoice paid when `amountDueMinor` reaches 0. */
+export interface PaymentAppliedData {
+  paymentId: string;
+  invoiceId: string;
+  amountMinor: number;
+  currency: string;
+  receivedOn: string;
+  amountDueMinor: number;
+}
+
+export function invoicePostedEvent(data: InvoicePostedData): NewEvent<InvoicePostedData> {
+  return { type: 'invoice.posted', subject: data.invoiceId, data };
+}
+
+export function paymentAppliedEvent(data: PaymentAppliedData): NewEvent<PaymentAppliedData> {
+  return { type: 'payment.applied', subject: data.invoiceId, data };
+}

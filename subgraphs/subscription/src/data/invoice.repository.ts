@@ -1,0 +1,102 @@
+import { sql, type Insertable, type Selectable } from 'kysely';
+import type { AnyDb } from '@c2c/platform';
+import { SCHEMA, scoped, type InvoiceKind, type InvoiceLineTable, type InvoiceTable } from './tables.ts';
+
+export type InvoiceRow = Selectable<InvoiceTable>;
+export type InvoiceLineRow = Selectable<InvoiceLineTable>;
+export type RankedInvoiceRow = InvoiceRow & { total_count: number; rn: number };
+
+const NUMBERING: Record<InvoiceKind, { sequence: string; prefix: string }> = {
+  INVOICE: { sequence: 'invoice_number_seq', prefix: 'INV' },
+  CREDIT_NOTE: { sequence: 'credit_note_number_seq', prefix: 'CN' },
+};
+
+/** The next document number of a kind: INV-000001, CN-000001. */
+export async function nextDocumentNumber(db: AnyDb, kind: InvoiceKind): Promise<string> {
+  const { sequence, prefix } = NUMBERING[kind];
+  const { rows } = await sql<{ n: number | string }>`select nextval(${`${SCHEMA}.${sequence}`}::regclass) as n`.execute(db);
+  return `${prefix}-${String(rows[0]?.n).padStart(6, '0')}`;
+}
+
+export async function insertInvoice(
+  db: AnyDb,
+  invoice: Omit<Insertable<InvoiceTable>, 'seq' | 'status' | 'posting_status' | 'created_at' | 'updated_at'>,
+  lines: Insertable<InvoiceLineTable>[],
+): Promise<{ invoice: InvoiceRow; lines: InvoiceLineRow[] }> {
+  const row = await scoped(db).insertInto('invoice').values(invoice).returningAll().executeTakeFirstOrThrow();
+  const lineRows = lines.length ? await scoped(db).insertInto('invoice_line').values(lines).returningAll().execute() : [];
+  return { invoice: row, lines: lineRows.sort((a, b) => a.line_no - b.line_no) };
+}
+
+export async function findInvoicesByIds(db: AnyDb, ids: readonly string[]): Promise<InvoiceRow[]> {
+  if (ids.length === 0) return [];
+  return scoped(db).selectFrom('invoice').selectAll().where('id', 'in', ids).execute();
+}
+
+export async function findLinesByInvoiceIds(db: AnyDb, invoiceIds: readonly string[]): Promise<InvoiceLineRow[]> {
+  if (invoiceIds.length === 0) return [];
+  return scoped(db)
+    .selectFrom('invoice_line')
+    .selectAll()
+    .where('invoice_id', 'in', invoiceIds)
+    .orderBy('invoice_id')
+    .orderBy('line_no')
+    .execute();
+}
+
+/**
+ * One page of invoices, newest first, for each of many subscriptions in one query. `total_count`
+ * counts every invoice of the subscription; rows after the cursor are ranked first so that `rn`
+ * numbers the page. Returns up to `limit` rows per subscription.
+ */
+export async function findInvoicePages(
+  db: AnyDb,
+  subscriptionIds: readonly string[],
+  limit: number,
+  afterSeq: number | null,
+): Promise<RankedInvoiceRow[]> {
+  if (subscriptionIds.length === 0) return [];
+  const afterFirst = afterSeq === null ? sql`` : sql`(seq < ${afterSeq}) desc, `;
+  const ranked = scoped(db)
+    .selectFrom('invoice')
+    .selectAll()
+    .select([
+      sql<number>`count(*) over (partition by subscription_id)`.as('total_count'),
+      sql<number>`row_number() over (partition by subscription_id order by ${afterFirst}seq desc)`.as('rn'),
+    ])
+    .where('subscription_id', 'in', subscriptionIds);
+  let page = scoped(db).selectFrom(ranked.as('ranked')).selectAll().where('rn', '<=', limit);
+  if (afterSeq !== null) page = page.where('seq', '<', afterSeq);
+  const rows = await page.orderBy('subscription_id').orderBy('seq', 'desc').execute();
+  return rows.map((row) => ({ ...row, total_count: Number(row.total_count), rn: Number(row.rn) }));
+}
+
+export async function markPosted(db: AnyDb, invoiceId: string, journalEntryId: string, postedAt: Date): Promise<boolean> {
+  const result = await scoped(db)
+    .updateTable('invoice')
+    .set({ posting_status: 'POSTED', journal_entry_id: journalEntryId, posted_at: postedAt, posting_error: null, updated_at: new Date() })
+    .where('id', '=', invoiceId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** A failure never overrides a posting the ERP already acknowledged. */
+export async function markPostingFailed(db: AnyDb, invoiceId: string, error: string): Promise<boolean> {
+  const result = await scoped(db)
+    .updateTable('invoice')
+    .set({ posting_status: 'FAILED', posting_error: error, updated_at: new Date() })
+    .where('id', '=', invoiceId)
+    .where('posting_status', '<>', 'POSTED')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function markPaid(db: AnyDb, invoiceId: string): Promise<boolean> {
+  const result = await scoped(db)
+    .updateTable('invoice')
+    .set({ status: 'PAID', updated_at: new Date() })
+    .where('id', '=', invoiceId)
+    .where('status', '=', 'OPEN')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -1,0 +1,115 @@
+import type { Generated, Kysely } from 'kysely';
+import type { AnyDb } from '@c2c/platform';
+
+export type BillingPeriod = 'MONTH' | 'YEAR';
+export type SubscriptionStatus = 'ACTIVE' | 'CANCELLED';
+export type InvoiceKind = 'INVOICE' | 'CREDIT_NOTE';
+export type InvoiceStatus = 'OPEN' | 'PAID' | 'VOID';
+export type PostingStatus = 'PENDING' | 'POSTED' | 'FAILED';
+
+export interface PlanTable {
+  code: string;
+  name: string;
+  billing_period: BillingPeriod;
+  unit_price_minor: number;
+  currency: string;
+  min_seats: number;
+  max_seats: number;
+  created_at: Generated<Date>;
+}
+
+export interface BillToAccountTable {
+  id: string;
+  name: string;
+  email: string;
+  status: string;
+  business_unit: string;
+  country: string;
+  region: string | null;
+  version: number;
+  updated_at: Generated<Date>;
+}
+
+export interface SubscriptionTable {
+  id: string;
+  customer_id: string;
+  plan_code: string;
+  billing_period: BillingPeriod;
+  unit_price_minor: number;
+  currency: string;
+  status: SubscriptionStatus;
+  seats: number;
+  version: Generated<number>;
+  start_date: string;
+  period_index: Generated<number>;
+  current_period_start: string;
+  current_period_end: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface InvoiceTable {
+  id: string;
+  seq: Generated<number>;
+  number: string;
+  kind: InvoiceKind;
+  status: Generated<InvoiceStatus>;
+  customer_id: string;
+  subscription_id: string;
+  business_unit: string;
+  currency: string;
+  issued_on: string;
+  due_on: string;
+  subtotal_minor: number;
+  tax_minor: number;
+  total_minor: number;
+  tax_rate_missing: boolean;
+  posting_status: Generated<PostingStatus>;
+  journal_entry_id: string | null;
+  posted_at: Date | null;
+  posting_error: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface InvoiceLineTable {
+  id: string;
+  invoice_id: string;
+  line_no: number;
+  description: string;
+  quantity: number;
+  unit_price_minor: number;
+  amount_minor: number;
+  tax_rate_ppm: number;
+  tax_minor: number;
+  period_start: string;
+  period_end: string;
+}
+
+export interface TaxRateTable {
+  id: Generated<number>;
+  country: string;
+  region: string | null;
+  rate_ppm: number;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface SubscriptionDatabase {
+  plan: PlanTable;
+  bill_to_account: BillToAccountTable;
+  subscription: SubscriptionTable;
+  invoice: InvoiceTable;
+  invoice_line: InvoiceLineTable;
+  tax_rate: TaxRateTable;
+}
+
+export type SubscriptionDb = Kysely<SubscriptionDatabase>;
+
+/** The database schema this subgraph owns. */
+export const SCHEMA = 'subscription';
+
+/** Narrows a connection or transaction to this subgraph's schema. */
+export function scoped(db: AnyDb): SubscriptionDb {
+  return db.withSchema(SCHEMA) as unknown as SubscriptionDb;
+}

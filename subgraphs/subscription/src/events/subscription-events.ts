@@ -1,0 +1,40 @@
+import type { NewEvent } from '@c2c/platform';
+import type { SubscriptionRow } from '../data/subscription.repository.ts';
+
+export type SubscriptionEventType = 'subscription.created' | 'subscription.renewed' | 'subscription.amended' | 'subscription.cancelled';
+
+/** Data of `subscription.*`: the whole contract, so the CRM and the ERP need no other source. */
+export interface SubscriptionEventData {
+  id: string;
+  customerId: string;
+  planCode: string;
+  billingPeriod: string;
+  status: string;
+  seats: number;
+  unitPriceMinor: number;
+  currency: string;
+  startDate: string;
+  currentPeriod: { start: string; end: string };
+  version: number;
+}
+
+export function subscriptionEvent(type: SubscriptionEventType, row: SubscriptionRow): NewEvent<SubscriptionEventData> {
+  return {
+    type,
+    subject: row.id,
+    aggregateVersion: row.version,
+    data: {
+      id: row.id,
+      customerId: row.customer_id,
+      planCode: row.plan_code,
+      billingPeriod: row.billing_period,
+      status: row.status,
+      seats: row.seats,
+      unitPriceMinor: row.unit_price_minor,
+      currency: row.currency,
+      startDate: row.start_date,
+      currentPeriod: { start: row.current_period_start, end: row.current_period_end },
+      version: row.version,
+    },
+  };
+}
