@@ -18,3 +18,4 @@ export * from './signals.ts';
 export * from './strings.ts';
 export * from './transport.ts';
 export * from './dev-issuer.ts';
+export * from './main-helper.ts';

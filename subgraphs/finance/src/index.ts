@@ -1,0 +1,1 @@
+export { buildFinanceSubgraph, financeTypeDefs } from './subgraph.ts';

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import { billingConsumer } from './consumers/billing-events.ts';
+import { customerMasterConsumer } from './consumers/customer-events.ts';
+import type { FinanceContext } from './context.ts';
+import { createFinanceLoaders } from './data/loaders.ts';
+import { SCHEMA } from './data/tables.ts';
+import { isUuid, normalizeId } from './domain/ids.ts';
+import { PaymentService } from './domain/payment.service.ts';
+import { PostingService } from './domain/posting.service.ts';
+import { BillingSubscription } from './resolvers/BillingSubscription.ts';
+import { Customer } from './resolvers/Customer.ts';
+import { Invoice } from './resolvers/Invoice.ts';
+import { JournalEntry, JournalLine } from './resolvers/JournalEntry.ts';
+import { Mutation } from './resolvers/Mutation.ts';
+import { Payment } from './resolvers/Payment.ts';
+import { Query } from './resolvers/Query.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+export const financeTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
+
+/** Builds the ERP subgraph from injected dependencies; no ports, no environment. */
+export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<FinanceContext> {
+  const payments = new PaymentService(deps);
+  const posting = new PostingService(deps);
+  return {
+    name: SCHEMA,
+    migrationsDir: join(ROOT, 'migrations'),
+    typeDefs: financeTypeDefs,
+    resolvers: {
+      ...scalarResolversFor(financeTypeDefs),
+      Query,
+      Mutation,
+      Invoice,
+      Payment,
+      Customer,
+      BillingSubscription,
+      JournalEntry,
+      JournalLine,
+    } as never,
+    createContext: (base) => {
+      const loaders = createFinanceLoaders(deps.db, deps.clock);
+      return {
+        ...base,
+        db: deps.db,
+        loaders,
+        payments,
+        loadReceivable: (id) => (isUuid(id) ? loaders.receivableById.load(normalizeId(id)) : Promise.resolve(null)),
+      };
+    },
+    consumers: {
+      'finance.billing': billingConsumer(posting),
+      'finance.customer-master': customerMasterConsumer,
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { z, type EventEffect } from '@c2c/platform';
+import { upsertBillTo } from '../data/bill-to.repository.ts';
+
+/** What billing reads from `customer.*` events (a tolerant reader: other fields are ignored). */
+const CustomerData = z.object({
+  id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i),
+  name: z.string(),
+  email: z.string(),
+  status: z.string(),
+  businessUnit: z.string(),
+  country: z.string().length(2),
+  region: z.string().nullish(),
+  version: z.number().int().positive(),
+});
+
+const applyCustomer: EventEffect = async (trx, event, log) => {
+  const data = CustomerData.parse(event.data);
+  const written = await upsertBillTo(trx, {
+    id: data.id.toLowerCase(),
+    name: data.name,
+    email: data.email,
+    status: data.status,
+    business_unit: data.businessUnit,
+    country: data.country.toUpperCase(),
+    region: data.region ?? null,
+    version: data.version,
+  });
+  if (!written) log.debug({ customerId: data.id, version: data.version }, 'stale customer event ignored');
+};
+
+/** Consumer `subscription.bill-to`: the bill-to replica of CRM customers. */
+export const billToConsumer: Record<string, EventEffect> = {
+  'customer.created': applyCustomer,
+  'customer.updated': applyCustomer,
+};

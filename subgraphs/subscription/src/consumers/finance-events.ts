@@ -1,0 +1,35 @@
+import { z, type EventEffect } from '@c2c/platform';
+import { markPaid, markPosted, markPostingFailed } from '../data/invoice.repository.ts';
+
+const InvoiceId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+
+const InvoicePosted = z.object({ invoiceId: InvoiceId, journalEntryId: z.string().min(1), postedAt: z.iso.datetime({ offset: true }) });
+const PostingFailed = z.object({ invoiceId: InvoiceId, error: z.string() });
+const PaymentApplied = z.object({ invoiceId: InvoiceId, amountDueMinor: z.number().int() });
+
+const onInvoicePosted: EventEffect = async (trx, event, log) => {
+  const data = InvoicePosted.parse(event.data);
+  const found = await markPosted(trx, data.invoiceId.toLowerCase(), data.journalEntryId, new Date(data.postedAt));
+  if (!found) log.warn({ invoiceId: data.invoiceId }, 'invoice.posted for an unknown invoice ignored');
+};
+
+const onPostingFailed: EventEffect = async (trx, event, log) => {
+  const data = PostingFailed.parse(event.data);
+  const changed = await markPostingFailed(trx, data.invoiceId.toLowerCase(), data.error.slice(0, 2000));
+  if (!changed) log.warn({ invoiceId: data.invoiceId }, 'posting.failed ignored: unknown or already posted invoice');
+};
+
+const onPaymentApplied: EventEffect = async (trx, event, log) => {
+  const data = PaymentApplied.parse(event.data);
+  // Partial payments leave the invoice OPEN; the ERP owns the amount still due.
+  if (data.amountDueMinor !== 0) return;
+  const changed = await markPaid(trx, data.invoiceId.toLowerCase());
+  if (!changed) log.debug({ invoiceId: data.invoiceId }, 'payment.applied: invoice unknown or not OPEN');
+};
+
+/** Consumer `subscription.erp-ack`: what the ERP reports back about billing's documents. */
+export const erpAckConsumer: Record<string, EventEffect> = {
+  'invoice.posted': onInvoicePosted,
+  'posting.failed': onPostingFailed,
+  'payment.applied': onPaymentApplied,
+};

@@ -1,0 +1,20 @@
+import type { AnyDb, RequestContext } from '@c2c/platform';
+import type { InvoiceRow } from './data/invoice.repository.ts';
+import type { SubscriptionLoaders } from './data/loaders.ts';
+import type { PlanRow } from './data/plan.repository.ts';
+import type { SubscriptionRow } from './data/subscription.repository.ts';
+import type { BillingRunService } from './domain/billing-run.service.ts';
+import type { PlanService } from './domain/plan.service.ts';
+import type { SubscriptionService } from './domain/subscription.service.ts';
+
+export interface SubscriptionContext extends RequestContext {
+  db: AnyDb;
+  loaders: SubscriptionLoaders;
+  plans: PlanService;
+  subscriptions: SubscriptionService;
+  billingRun: BillingRunService;
+  /** Loaders behind id checks: unknown or malformed keys give null, never a database error. */
+  loadPlan(code: string): Promise<PlanRow | null>;
+  loadSubscription(id: string): Promise<SubscriptionRow | null>;
+  loadInvoice(id: string): Promise<InvoiceRow | null>;
+}

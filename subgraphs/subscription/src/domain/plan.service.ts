@@ -1,0 +1,45 @@
+import { DomainError, runIdempotent, type SubgraphDeps } from '@c2c/platform';
+import { insertPlan } from '../data/plan.repository.ts';
+import { SCHEMA } from '../data/tables.ts';
+import type { Caller } from './caller.ts';
+import { parseUnitPrice, validateBillingPeriod, validatePlanCode, validatePlanName, validateSeatBounds } from './plan.rules.ts';
+
+export interface CreatePlanCommand {
+  code: string;
+  name: string;
+  billingPeriod: string;
+  unitPrice: { amount: string; currency: string };
+  minSeats?: number | null;
+  maxSeats?: number | null;
+  idempotencyKey: string;
+}
+
+/** Catalog use cases. A plan is reference data: no events, nobody else keeps a copy. */
+export class PlanService {
+  constructor(private readonly deps: SubgraphDeps) {}
+
+  async createPlan(command: CreatePlanCommand, who: Caller): Promise<{ planCode: string }> {
+    const price = parseUnitPrice(command.unitPrice.amount, command.unitPrice.currency);
+    const bounds = validateSeatBounds(command.minSeats, command.maxSeats);
+    const values = {
+      code: validatePlanCode(command.code),
+      name: validatePlanName(command.name),
+      billing_period: validateBillingPeriod(command.billingPeriod),
+      unit_price_minor: price.unitPriceMinor,
+      currency: price.currency,
+      min_seats: bounds.minSeats,
+      max_seats: bounds.maxSeats,
+    };
+    const { value } = await runIdempotent(
+      this.deps.db,
+      SCHEMA,
+      { scope: who.caller, key: command.idempotencyKey, operation: 'createPlan', input: values },
+      async (trx) => {
+        const row = await insertPlan(trx, values);
+        if (!row) throw new DomainError('PLAN_CODE_TAKEN', `a plan with code ${values.code} already exists`, 'code');
+        return { planCode: row.code };
+      },
+    );
+    return value;
+  }
+}

@@ -1,0 +1,122 @@
+import { v7 as uuidv7 } from 'uuid';
+import {
+  appendToOutbox,
+  DomainError,
+  parseIsoDate,
+  periodAt,
+  runIdempotent,
+  todayUtc,
+  type AnyDb,
+  type SubgraphDeps,
+} from '@c2c/platform';
+import { findBillToForUpdate, type BillToRow } from '../data/bill-to.repository.ts';
+import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
+import { findCustomerCurrencies, insertSubscription } from '../data/subscription.repository.ts';
+import { SCHEMA } from '../data/tables.ts';
+import { findTaxRates } from '../data/tax-rate.repository.ts';
+import { invoiceIssuedEvent } from '../events/invoice-events.ts';
+import { subscriptionEvent } from '../events/subscription-events.ts';
+import type { Caller } from './caller.ts';
+import { firstInvoiceDates } from './invoice.rules.ts';
+import { issuePeriodInvoice } from './invoicing.ts';
+import { isPlanCode } from './plan.rules.ts';
+import { parseCustomerId, unknownCustomer, validateSeats } from './subscription.rules.ts';
+
+export interface CreateSubscriptionCommand {
+  customerId: string;
+  planCode: string;
+  seats: number;
+  startDate: string;
+  idempotencyKey: string;
+}
+
+function planNotFound(code: string): DomainError {
+  return new DomainError('PLAN_NOT_FOUND', `no plan ${JSON.stringify(code)}`, 'planCode');
+}
+
+/** Subscription use cases. Each runs in one transaction with its idempotency record and outbox events. */
+export class SubscriptionService {
+  constructor(private readonly deps: SubgraphDeps) {}
+
+  async createSubscription(command: CreateSubscriptionCommand, who: Caller): Promise<{ subscriptionId: string }> {
+    const input = {
+      customerId: parseCustomerId(command.customerId),
+      planCode: isPlanCode(command.planCode) ? command.planCode : null,
+      seats: validateSeats(command.seats),
+      startDate: parseIsoDate(command.startDate, 'startDate'),
+    };
+    if (input.planCode === null) throw planNotFound(command.planCode);
+    const planCode = input.planCode;
+    const { value } = await runIdempotent(
+      this.deps.db,
+      SCHEMA,
+      { scope: who.caller, key: command.idempotencyKey, operation: 'createSubscription', input },
+      async (trx) => {
+        const billTo = await this.requireActiveBillTo(trx, input.customerId);
+        const plan = await this.requirePlan(trx, planCode);
+        validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
+        await this.requireSameCurrency(trx, billTo.id, plan.currency);
+        const period = periodAt(input.startDate, plan.billing_period, 0);
+        const subscription = await insertSubscription(trx, {
+          id: uuidv7(),
+          customer_id: billTo.id,
+          plan_code: plan.code,
+          billing_period: plan.billing_period,
+          unit_price_minor: plan.unit_price_minor,
+          currency: plan.currency,
+          status: 'ACTIVE',
+          seats: input.seats,
+          start_date: input.startDate,
+          period_index: 0,
+          current_period_start: period.start,
+          current_period_end: period.end,
+        });
+        const issued = await issuePeriodInvoice(trx, {
+          subscription,
+          planName: plan.name,
+          billTo,
+          rates: await findTaxRates(trx, [billTo.country]),
+          period,
+          ...firstInvoiceDates(input.startDate, todayUtc(this.deps.clock.now())),
+        });
+        await appendToOutbox(
+          trx,
+          SCHEMA,
+          SCHEMA,
+          [subscriptionEvent('subscription.created', subscription), invoiceIssuedEvent(issued.invoice, issued.lines, subscription.version)],
+          who,
+        );
+        return { subscriptionId: subscription.id };
+      },
+    );
+    this.deps.afterCommit();
+    return value;
+  }
+
+  private async requireActiveBillTo(trx: AnyDb, customerId: string): Promise<BillToRow> {
+    const billTo = await findBillToForUpdate(trx, customerId);
+    if (!billTo) throw unknownCustomer(customerId);
+    if (billTo.status !== 'ACTIVE') {
+      throw new DomainError('CUSTOMER_NOT_ACTIVE', `customer ${customerId} is ${billTo.status}; only ACTIVE customers can subscribe`, 'customerId');
+    }
+    return billTo;
+  }
+
+  private async requirePlan(trx: AnyDb, code: string): Promise<PlanRow> {
+    const [plan] = await findPlansByCodes(trx, [code]);
+    if (!plan) throw planNotFound(code);
+    return plan;
+  }
+
+  /** One currency per customer: receivables and the contract value are kept in a single currency. */
+  private async requireSameCurrency(trx: AnyDb, customerId: string, currency: string): Promise<void> {
+    const other = (await findCustomerCurrencies(trx, customerId)).find((existing) => existing !== currency);
+    if (other) {
+      throw new DomainError(
+        'CURRENCY_MISMATCH',
+        `customer ${customerId} is billed in ${other}; a ${currency} plan cannot be added`,
+        'planCode',
+      );
+    }
+  }
+}

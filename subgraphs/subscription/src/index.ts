@@ -1,0 +1,1 @@
+export { buildSubscriptionSubgraph, subscriptionTypeDefs } from './subgraph.ts';

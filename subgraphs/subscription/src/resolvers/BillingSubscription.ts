@@ -1,0 +1,28 @@
+import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform';
+import type { SubscriptionRow } from '../data/subscription.repository.ts';
+import type { SubscriptionContext } from '../context.ts';
+
+const isPosition = (value: unknown): value is { seq: number } =>
+  typeof value === 'object' && value !== null && Number.isSafeInteger((value as { seq?: unknown }).seq);
+
+export const BillingSubscription = {
+  __resolveReference: (ref: { id: string }, ctx: SubscriptionContext) => ctx.loadSubscription(ref.id),
+  customer: (row: SubscriptionRow) => ({ __typename: 'Customer', id: row.customer_id }),
+  plan: (row: SubscriptionRow, _: unknown, ctx: SubscriptionContext) => ctx.loaders.planByCode.load(row.plan_code),
+  startDate: (row: SubscriptionRow) => row.start_date,
+  currentPeriod: (row: SubscriptionRow) => ({ start: row.current_period_start, end: row.current_period_end }),
+  createdAt: (row: SubscriptionRow) => row.created_at,
+  invoices: async (row: SubscriptionRow, args: { first?: number | null; after?: string | null }, ctx: SubscriptionContext) => {
+    const first = pageSize(args.first, 20);
+    const after = decodeCursor(args.after, isPosition);
+    const page = await ctx.loaders.invoicePage(first + 1, after?.seq ?? null).load(row.id);
+    const nodes = page.rows.slice(0, first);
+    for (const node of nodes) ctx.loaders.invoiceById.prime(node.id, node);
+    const last = nodes.at(-1);
+    return {
+      totalCount: page.totalCount,
+      nodes,
+      pageInfo: { hasNextPage: page.rows.length > first, endCursor: last ? encodeCursor({ seq: last.seq }) : null },
+    };
+  },
+};

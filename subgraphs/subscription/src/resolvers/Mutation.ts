@@ -1,0 +1,40 @@
+import { DomainError, money, toUserError } from '@c2c/platform';
+import type { RenewSubscriptionsCommand } from '../domain/billing-run.service.ts';
+import type { CreatePlanCommand } from '../domain/plan.service.ts';
+import type { CreateSubscriptionCommand } from '../domain/subscription.service.ts';
+import type { SubscriptionContext } from '../context.ts';
+
+/** Runs a use case and maps its domain errors, once, to `userErrors` next to the payload's empty fields. */
+async function payload<T>(empty: Record<string, unknown>, work: () => Promise<T>, onSuccess: (value: T) => Promise<Record<string, unknown>>) {
+  try {
+    return { ...(await onSuccess(await work())), userErrors: [] };
+  } catch (error) {
+    if (error instanceof DomainError) return { ...empty, userErrors: [toUserError(error)] };
+    throw error;
+  }
+}
+
+export const Mutation = {
+  createPlan: (_: unknown, args: { input: CreatePlanCommand }, ctx: SubscriptionContext) =>
+    payload(
+      { plan: null },
+      () => ctx.plans.createPlan(args.input, ctx),
+      async ({ planCode }) => ({ plan: await ctx.loadPlan(planCode) }),
+    ),
+  createSubscription: (_: unknown, args: { input: CreateSubscriptionCommand }, ctx: SubscriptionContext) =>
+    payload(
+      { subscription: null },
+      () => ctx.subscriptions.createSubscription(args.input, ctx),
+      async ({ subscriptionId }) => ({ subscription: await ctx.loadSubscription(subscriptionId) }),
+    ),
+  // renewedCount and invoicedTotal are non-null in the contract: a failed run reports 0 and [].
+  renewSubscriptions: (_: unknown, args: RenewSubscriptionsCommand, ctx: SubscriptionContext) =>
+    payload(
+      { renewedCount: 0, invoicedTotal: [] },
+      () => ctx.billingRun.renewSubscriptions(args, ctx),
+      async (summary) => ({
+        renewedCount: summary.renewedCount,
+        invoicedTotal: summary.invoiced.map((total) => money(total.totalMinor, total.currency)),
+      }),
+    ),
+};

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import { billToConsumer } from './consumers/customer-events.ts';
+import { erpAckConsumer } from './consumers/finance-events.ts';
+import type { SubscriptionContext } from './context.ts';
+import { createSubscriptionLoaders } from './data/loaders.ts';
+import { SCHEMA } from './data/tables.ts';
+import { BillingRunService } from './domain/billing-run.service.ts';
+import { isPlanCode } from './domain/plan.rules.ts';
+import { PlanService } from './domain/plan.service.ts';
+import { isUuid } from './domain/subscription.rules.ts';
+import { SubscriptionService } from './domain/subscription.service.ts';
+import { BillingSubscription } from './resolvers/BillingSubscription.ts';
+import { Customer } from './resolvers/Customer.ts';
+import { Invoice } from './resolvers/Invoice.ts';
+import { InvoiceLine } from './resolvers/InvoiceLine.ts';
+import { Mutation } from './resolvers/Mutation.ts';
+import { Plan } from './resolvers/Plan.ts';
+import { Query } from './resolvers/Query.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+export const subscriptionTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
+
+/** Builds the billing subgraph from injected dependencies; no ports, no environment. */
+export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinition<SubscriptionContext> {
+  const plans = new PlanService(deps);
+  const subscriptions = new SubscriptionService(deps);
+  const billingRun = new BillingRunService(deps);
+  return {
+    name: SCHEMA,
+    migrationsDir: join(ROOT, 'migrations'),
+    typeDefs: subscriptionTypeDefs,
+    resolvers: {
+      ...scalarResolversFor(subscriptionTypeDefs),
+      Query,
+      Mutation,
+      Plan,
+      BillingSubscription,
+      Invoice,
+      InvoiceLine,
+      Customer,
+    } as never,
+    createContext: (base) => {
+      const loaders = createSubscriptionLoaders(deps.db);
+      return {
+        ...base,
+        db: deps.db,
+        loaders,
+        plans,
+        subscriptions,
+        billingRun,
+        loadPlan: (code) => (isPlanCode(code) ? loaders.planByCode.load(code) : Promise.resolve(null)),
+        loadSubscription: (id) => (isUuid(id) ? loaders.subscriptionById.load(id.toLowerCase()) : Promise.resolve(null)),
+        loadInvoice: (id) => (isUuid(id) ? loaders.invoiceById.load(id.toLowerCase()) : Promise.resolve(null)),
+      };
+    },
+    consumers: { 'subscription.bill-to': billToConsumer, 'subscription.erp-ack': erpAckConsumer },
+  };
+}
