@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { CloudEvent } from '@c2c/platform';
+import type { AnyDb, CloudEvent } from '@c2c/platform';
 import { fixedClock, graphql, startTestSubgraphs, waitFor, type TestSubgraphs } from '@c2c/platform/testing';
 import { buildFinanceSubgraph } from '../src/index.ts';
 import { anEvent } from './builders.ts';
@@ -11,7 +11,7 @@ export interface FinanceHarness {
   stack: TestSubgraphs;
   url: string;
   clock: ReturnType<typeof fixedClock>;
-  finance(): ReturnType<TestSubgraphs['database']['db']['withSchema']>;
+  finance(): AnyDb;
   /** Publishes events as billing's relay would and waits until finance's consumers have handled them. */
   publish(...events: CloudEvent[]): Promise<void>;
   /** Publishes `invoice.issued` (or `creditnote.issued`) for `data` and waits for it to be handled. */
