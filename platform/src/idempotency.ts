@@ -30,6 +30,11 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/** Fingerprint of a request: the operation and its canonical input. */
+export function requestHash(operation: string, input: unknown): string {
+  return createHash('sha256').update(`${operation}\n${canonicalJson(input)}`).digest('hex');
+}
+
 export interface IdempotentRequest {
   scope: string;
   key: string;
@@ -55,7 +60,7 @@ export async function runIdempotent<T>(
   work: (trx: AnyDb) => Promise<T>,
 ): Promise<IdempotentResult<T>> {
   const key = validateIdempotencyKey(request.key);
-  const hash = createHash('sha256').update(`${request.operation}\n${canonicalJson(request.input)}`).digest('hex');
+  const hash = requestHash(request.operation, request.input);
   const table = () => db.withSchema(schema);
 
   const claimed = await table()

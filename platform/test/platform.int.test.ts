@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../src/db.ts';
+import { DatabaseTransport } from '../src/database-transport.ts';
+import { requestHash, runIdempotent } from '../src/idempotency.ts';
+import { migrate } from '../src/migrations.ts';
+import { silentLogger } from '../src/logger.ts';
+import { Signals } from '../src/signals.ts';
+import type { CloudEvent } from '../src/events.ts';
+import { openTestDatabase, waitFor } from '../src/testing.ts';
+
+function anEvent(overrides: Partial<CloudEvent> = {}): CloudEvent {
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: 'test',
+    type: 'thing.happened',
+    subject: 'a',
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data: {},
+    correlationid: 'c-1',
+    ...overrides,
+  };
+}
+
+describe('platform on a real database', () => {
+  let database: Database;
+  const emptyMigrations = mkdtempSync(join(tmpdir(), 'c2c-mig-'));
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    await migrate(database.db, 'plat', emptyMigrations);
+  });
+  afterAll(() => database.close());
+
+  it('applies migrations once', async () => {
+    const again = await migrate(database.db, 'plat', emptyMigrations);
+    expect(again.applied).toEqual([]);
+  });
+
+  it('idempotency: same key and input replays, another input is refused, a failure keeps nothing', async () => {
+    let runs = 0;
+    const request = { scope: 'alice', key: 'k-1', operation: 'op', input: { a: 1, b: [1, 2] } };
+    const first = await runIdempotent(database.db, 'plat', request, async () => ({ n: ++runs }));
+    const second = await runIdempotent(database.db, 'plat', { ...request, input: { b: [1, 2], a: 1 } }, async () => ({ n: ++runs }));
+    expect(first).toEqual({ value: { n: 1 }, replayed: false });
+    expect(second).toEqual({ value: { n: 1 }, replayed: true });
+    await expect(runIdempotent(database.db, 'plat', { ...request, input: { a: 2 } }, async () => ++runs)).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+    // Another caller has its own key space.
+    const bob = await runIdempotent(database.db, 'plat', { ...request, scope: 'bob' }, async () => ({ n: ++runs }));
+    expect(bob.replayed).toBe(false);
+    // A failing request releases its key: the same key may run again.
+    await expect(
+      runIdempotent(database.db, 'plat', { ...request, key: 'k-fail' }, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const retried = await runIdempotent(database.db, 'plat', { ...request, key: 'k-fail' }, async () => 'ok');
+    expect(retried).toEqual({ value: 'ok', replayed: false });
+  });
+
+  it('idempotency: a key still running answers IDEMPOTENCY_KEY_IN_USE; a crashed holder is taken over', async () => {
+    const request = { scope: 'alice', key: 'k-slow', operation: 'op', input: { x: 1 } };
+    // The claim a concurrent request would have committed before running its transaction.
+    const claim = (key: string, lockedForMs: number) =>
+      database.db
+        .withSchema('plat')
+        .insertInto('idempotency_key')
+        .values({
+          scope: 'alice',
+          key,
+          operation: 'op',
+          request_hash: requestHash('op', request.input),
+          state: 'running',
+          locked_until: new Date(Date.now() + lockedForMs),
+        })
+        .execute();
+    await claim('k-slow', 60_000);
+    await expect(runIdempotent(database.db, 'plat', request, async () => 2)).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_USE' });
+    await claim('k-crashed', -1000);
+    expect(await runIdempotent(database.db, 'plat', { ...request, key: 'k-crashed' }, async () => 3)).toEqual({ value: 3, replayed: false });
+  });
+
+  it('transport: delivers in order per subject, retries with backoff, dead-letters after the last attempt', async () => {
+    const signals = new Signals();
+    const transport = new DatabaseTransport({
+      db: database.db,
+      signals,
+      log: silentLogger(),
+      pollMs: 50,
+      retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 },
+    });
+    const seen: string[] = [];
+    const dead: { id: string; attempts: number; error: string }[] = [];
+    let failures = 0;
+    await transport.declare('test.consumer', ['thing.happened']);
+    const a1 = anEvent({ subject: 'a', data: { n: 'a1' } });
+    const a2 = anEvent({ subject: 'a', data: { n: 'a2' } });
+    const poison = anEvent({ subject: 'p', data: { n: 'poison' } });
+    const b1 = anEvent({ subject: 'b', data: { n: 'b1' } });
+    await transport.publish([a1, a2, poison, b1]);
+    await transport.publish([a1]); // a duplicate publish is stored once
+    const subscription = await transport.subscribe({
+      consumer: 'test.consumer',
+      types: ['thing.happened'],
+      handler: async (event) => {
+        const n = (event.data as { n: string }).n;
+        if (n === 'poison') throw new Error('cannot apply');
+        if (n === 'a1' && failures++ < 1) throw new Error('transient');
+        seen.push(n);
+      },
+      onDeadLetter: async (event, error, attempts) => {
+        dead.push({ id: event.id, attempts, error });
+      },
+    });
+    await waitFor(async () => seen.length === 3 && dead.length === 1, 10_000, 'deliveries');
+    await subscription.stop();
+    await transport.close();
+    // a2 waited for a1's retry; b1 was not held back by subject a or by the poison event.
+    expect(seen.indexOf('a1')).toBeLessThan(seen.indexOf('a2'));
+    expect(seen.sort()).toEqual(['a1', 'a2', 'b1']);
+    expect(dead).toEqual([{ id: poison.id, attempts: 3, error: 'cannot apply' }]);
+  });
+});
+
+describe('the PGlite data directory', () => {
+  it('is refused while another live process holds it, and taken over from a dead one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'c2c-lock-'));
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      writeFileSync(join(dir, 'c2c.lock'), String(holder.pid));
+      await expect(openDatabase({ kind: 'pglite', dataDir: dir })).rejects.toThrow(/in use by process/);
+    } finally {
+      holder.kill();
+    }
+    await new Promise((resolve) => holder.once('exit', resolve));
+    const database = await openDatabase({ kind: 'pglite', dataDir: dir });
+    await database.close();
+  });
+});
