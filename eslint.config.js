@@ -35,7 +35,11 @@ export default tseslint.config(
     boundary(
       [`subgraphs/${name}/**/*.ts`],
       [
-        ...SUBGRAPHS.filter((other) => other !== name).flatMap((other) => [`@c2c/${other}`, `**/${other}/src/**`, `**/subgraphs/${other}/**`]),
+        ...SUBGRAPHS.filter((other) => other !== name).flatMap((other) => [
+          `@c2c/${other}`,
+          `**/${other}/src/**`,
+          `**/subgraphs/${other}/**`,
+        ]),
         '@c2c/gateway',
         '**/gateway/src/**',
       ],

@@ -22,7 +22,8 @@ file does not depend on your shell.`);
 const config = readRoverConfig(resolve(values.config), values['use-env'] ? process.env : {});
 const result = composeSupergraph(config);
 if (result.errors) {
-  for (const error of result.errors) console.error(`error[${error.extensions?.code ?? 'COMPOSITION'}]: ${error.message}`);
+  for (const error of result.errors)
+    console.error(`error[${error.extensions?.code ?? 'COMPOSITION'}]: ${error.message}`);
   console.error(`composition failed with ${result.errors.length} error(s)`);
   process.exit(1);
 }

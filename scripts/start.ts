@@ -19,7 +19,10 @@ const Env = z.object({
   FINANCE_PORT: port(4003),
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default('.data'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   SEED: booleanFlag(true),
   SEED_CUSTOMERS: z.coerce.number().int().min(1).max(100_000).default(240),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
@@ -64,7 +67,10 @@ async function main(): Promise<void> {
     .executeTakeFirstOrThrow();
   if (config.SEED && Number(existing.n) === 0) {
     const bar = new SingleBar(
-      { format: 'Seeding demo book |{bar}| {percentage}% · {value}/{total} · {stage} · ETA {eta}s', hideCursor: true },
+      {
+        format: 'Seeding demo book |{bar}| {percentage}% · {value}/{total} · {stage} · ETA {eta}s',
+        hideCursor: true,
+      },
       Presets.shades_classic,
     );
     bar.start(config.SEED_CUSTOMERS * 3 + 1, 0, { stage: 'plans' });

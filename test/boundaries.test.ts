@@ -24,14 +24,39 @@ async function ruleIds(filePath: string, code: string): Promise<string[]> {
 
 describe('import boundaries', () => {
   it('stop a subgraph importing another subgraph', async () => {
-    expect(await ruleIds('subgraphs/customer/src/x.ts', "import { buildFinanceSubgraph } from '@c2c/finance';\nexport const x = buildFinanceSubgraph;\n")).toContain('no-restricted-imports');
-    expect(await ruleIds('subgraphs/finance/src/x.ts', "import { x } from '../../customer/src/subgraph.ts';\nexport const y = x;\n")).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'subgraphs/customer/src/x.ts',
+        "import { buildFinanceSubgraph } from '@c2c/finance';\nexport const x = buildFinanceSubgraph;\n",
+      ),
+    ).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'subgraphs/finance/src/x.ts',
+        "import { x } from '../../customer/src/subgraph.ts';\nexport const y = x;\n",
+      ),
+    ).toContain('no-restricted-imports');
   });
   it('stop the gateway and platform importing subgraph code', async () => {
-    expect(await ruleIds('gateway/src/x.ts', "import { buildCustomerSubgraph } from '@c2c/customer';\nexport const x = buildCustomerSubgraph;\n")).toContain('no-restricted-imports');
-    expect(await ruleIds('platform/src/x.ts', "import { x } from '../../subgraphs/customer/src/subgraph.ts';\nexport const y = x;\n")).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'gateway/src/x.ts',
+        "import { buildCustomerSubgraph } from '@c2c/customer';\nexport const x = buildCustomerSubgraph;\n",
+      ),
+    ).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'platform/src/x.ts',
+        "import { x } from '../../subgraphs/customer/src/subgraph.ts';\nexport const y = x;\n",
+      ),
+    ).toContain('no-restricted-imports');
   });
   it('allow a subgraph to import the platform', async () => {
-    expect(await ruleIds('subgraphs/customer/src/x.ts', "import { money } from '@c2c/platform';\nexport const x = money;\n")).not.toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'subgraphs/customer/src/x.ts',
+        "import { money } from '@c2c/platform';\nexport const x = money;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
   });
 });

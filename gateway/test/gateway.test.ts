@@ -17,8 +17,14 @@ describe('gateway error hygiene', () => {
   });
 
   it('keeps business errors as they are, minus stack traces', () => {
-    const out = sanitizeGatewayError({ message: 'first must be between 1 and 100, got 0', extensions: { code: 'INVALID_PAGE_SIZE', stacktrace: ['x'] } });
-    expect(out).toEqual({ message: 'first must be between 1 and 100, got 0', extensions: { code: 'INVALID_PAGE_SIZE' } });
+    const out = sanitizeGatewayError({
+      message: 'first must be between 1 and 100, got 0',
+      extensions: { code: 'INVALID_PAGE_SIZE', stacktrace: ['x'] },
+    });
+    expect(out).toEqual({
+      message: 'first must be between 1 and 100, got 0',
+      extensions: { code: 'INVALID_PAGE_SIZE' },
+    });
   });
 });
 
@@ -33,7 +39,11 @@ describe('gateway configuration', () => {
   });
 
   it('fails fast with every bad variable named', () => {
-    expect(() => gatewayConfigFromEnv({ PORT: 'eighty', FINANCE_URL: 'not a url' })).toThrow(/PORT[\s\S]*FINANCE_URL|FINANCE_URL[\s\S]*PORT/);
-    expect(gatewayConfigFromEnv({ FINANCE_URL: 'http://erp:8080/graphql' }).subgraphUrls).toEqual({ finance: 'http://erp:8080/graphql' });
+    expect(() => gatewayConfigFromEnv({ PORT: 'eighty', FINANCE_URL: 'not a url' })).toThrow(
+      /PORT[\s\S]*FINANCE_URL|FINANCE_URL[\s\S]*PORT/,
+    );
+    expect(gatewayConfigFromEnv({ FINANCE_URL: 'http://erp:8080/graphql' }).subgraphUrls).toEqual({
+      finance: 'http://erp:8080/graphql',
+    });
   });
 });

@@ -23,10 +23,18 @@ export interface ConsumerOptions {
  * transaction, so a redelivered event finds its inbox row and does nothing.
  * Returns false when the event had already been applied.
  */
-export async function applyOnce(options: Omit<ConsumerOptions, 'transport'>, event: CloudEvent): Promise<boolean> {
+export async function applyOnce(
+  options: Omit<ConsumerOptions, 'transport'>,
+  event: CloudEvent,
+): Promise<boolean> {
   const { db, schema, consumer, handlers, log } = options;
   const handler = handlers[event.type];
-  const eventLog = log.child({ consumer, eventId: event.id, eventType: event.type, correlationId: event.correlationid });
+  const eventLog = log.child({
+    consumer,
+    eventId: event.id,
+    eventType: event.type,
+    correlationId: event.correlationid,
+  });
   const applied = await db.transaction().execute(async (trx) => {
     const fresh = await trx
       .withSchema(schema)
@@ -69,7 +77,9 @@ export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
           attempts,
         })
         .onConflict((oc) =>
-          oc.columns(['consumer', 'event_id']).doUpdateSet({ error, attempts, dead_at: sql`now()`, replayed_at: null }),
+          oc
+            .columns(['consumer', 'event_id'])
+            .doUpdateSet({ error, attempts, dead_at: sql`now()`, replayed_at: null }),
         )
         .execute();
     },

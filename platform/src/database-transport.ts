@@ -168,7 +168,12 @@ export class DatabaseTransport implements EventTransport {
     }
   }
 
-  private async deliver(options: SubscribeOptions, seq: number, attempts: number, event: CloudEvent): Promise<void> {
+  private async deliver(
+    options: SubscribeOptions,
+    seq: number,
+    attempts: number,
+    event: CloudEvent,
+  ): Promise<void> {
     const { db, log } = this.options;
     const key = { consumer: options.consumer, seq };
     try {
@@ -182,13 +187,34 @@ export class DatabaseTransport implements EventTransport {
         await options.onDeadLetter(event, message, attempt);
         await sql`update bus.delivery set state = 'dead', attempts = ${attempt}, last_error = ${message}
           where consumer = ${key.consumer} and message_seq = ${key.seq}`.execute(db);
-        log.error({ consumer: options.consumer, eventId: event.id, type: event.type, correlationId: event.correlationid, attempts: attempt, error: message }, 'event dead-lettered');
+        log.error(
+          {
+            consumer: options.consumer,
+            eventId: event.id,
+            type: event.type,
+            correlationId: event.correlationid,
+            attempts: attempt,
+            error: message,
+          },
+          'event dead-lettered',
+        );
       } else {
         const delay = backoffDelay(this.retry, attempt);
         await sql`update bus.delivery set attempts = ${attempt}, last_error = ${message},
           next_attempt_at = now() + make_interval(secs => ${delay / 1000})
           where consumer = ${key.consumer} and message_seq = ${key.seq}`.execute(db);
-        log.warn({ consumer: options.consumer, eventId: event.id, type: event.type, correlationId: event.correlationid, attempt, retryInMs: delay, error: message }, 'event handler failed; will retry');
+        log.warn(
+          {
+            consumer: options.consumer,
+            eventId: event.id,
+            type: event.type,
+            correlationId: event.correlationid,
+            attempt,
+            retryInMs: delay,
+            error: message,
+          },
+          'event handler failed; will retry',
+        );
       }
     }
   }

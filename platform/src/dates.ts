@@ -17,7 +17,11 @@ export function isValidIsoDate(value: unknown): value is IsoDate {
 
 export function parseIsoDate(value: unknown, field: string | null = 'date'): IsoDate {
   if (!isValidIsoDate(value)) {
-    throw new DomainError('INVALID_DATE', `expected a calendar date YYYY-MM-DD, got ${JSON.stringify(value)}`, field);
+    throw new DomainError(
+      'INVALID_DATE',
+      `expected a calendar date YYYY-MM-DD, got ${JSON.stringify(value)}`,
+      field,
+    );
   }
   return value;
 }

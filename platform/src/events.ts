@@ -104,7 +104,11 @@ export function outboxRowToEvent(row: OutboxRow): CloudEvent {
 }
 
 /** Reads up to `limit` unpublished outbox rows in commit order. */
-export async function readUnpublished(db: AnyDb, schema: string, limit: number): Promise<{ seq: number; event: CloudEvent }[]> {
+export async function readUnpublished(
+  db: AnyDb,
+  schema: string,
+  limit: number,
+): Promise<{ seq: number; event: CloudEvent }[]> {
   const rows = (await db
     .withSchema(schema)
     .selectFrom('outbox')

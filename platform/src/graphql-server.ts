@@ -23,7 +23,10 @@ export interface RequestContext extends BaseContext {
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Reads the caller and correlation id of a request, generating a correlation id when absent or malformed. */
-export function requestIdentity(headers: IncomingMessage['headers']): { caller: string; correlationId: string } {
+export function requestIdentity(headers: IncomingMessage['headers']): {
+  caller: string;
+  correlationId: string;
+} {
   const caller = headerValue(headers[CALLER_HEADER]) ?? 'anonymous';
   const given = headerValue(headers[CORRELATION_HEADER]);
   return {
@@ -80,7 +83,9 @@ export interface SubgraphServerOptions {
 }
 
 /** An Apollo Server for a federated subgraph, SDL-first. */
-export function buildSubgraphServer<C extends RequestContext>(options: SubgraphServerOptions): ApolloServer<C> {
+export function buildSubgraphServer<C extends RequestContext>(
+  options: SubgraphServerOptions,
+): ApolloServer<C> {
   return new ApolloServer<C>({
     schema: buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers }),
     includeStacktraceInErrorResponses: false,
@@ -129,11 +134,14 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
     let body: unknown = undefined;
     if (req.method === 'POST') {
       const raw = await readBody(req, maxBody);
-      if (raw === null) return send(res, 413, { errors: [{ message: `request body exceeds ${maxBody} bytes` }] });
+      if (raw === null)
+        return send(res, 413, { errors: [{ message: `request body exceeds ${maxBody} bytes` }] });
       try {
         body = raw.length ? JSON.parse(raw) : {};
       } catch {
-        return send(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        return send(res, 400, {
+          errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+        });
       }
     }
     const headers = new HeaderMap();
@@ -178,7 +186,11 @@ function readBody(req: IncomingMessage, max: number): Promise<string | null> {
 }
 
 /** Listens on `port` (0 for any) and resolves with the URL of /graphql. */
-export function listen(server: Server, port: number, host = '127.0.0.1'): Promise<{ port: number; url: string }> {
+export function listen(
+  server: Server,
+  port: number,
+  host = '127.0.0.1',
+): Promise<{ port: number; url: string }> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

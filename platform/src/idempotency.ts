@@ -32,7 +32,9 @@ export function canonicalJson(value: unknown): string {
 
 /** Fingerprint of a request: the operation and its canonical input. */
 export function requestHash(operation: string, input: unknown): string {
-  return createHash('sha256').update(`${operation}\n${canonicalJson(input)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${operation}\n${canonicalJson(input)}`)
+    .digest('hex');
 }
 
 export interface IdempotentRequest {
@@ -93,7 +95,8 @@ export async function runIdempotent<T>(
       );
     }
     if (existing.state === 'done') {
-      const stored = typeof existing.response === 'string' ? JSON.parse(existing.response) : existing.response;
+      const stored =
+        typeof existing.response === 'string' ? JSON.parse(existing.response) : existing.response;
       return { value: stored as T, replayed: true };
     }
     if (existing.locked) {

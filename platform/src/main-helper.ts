@@ -9,7 +9,10 @@ const SubgraphEnv = z.object({
   PORT: port(0),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z
-    .string({ error: 'DATABASE_URL is required: a subgraph process on its own shares PostgreSQL with the others (use `npm start` for the embedded one-process stack)' })
+    .string({
+      error:
+        'DATABASE_URL is required: a subgraph process on its own shares PostgreSQL with the others (use `npm start` for the embedded one-process stack)',
+    })
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -21,15 +24,30 @@ const SubgraphEnv = z.object({
  */
 export async function runSubgraphProcess(name: string, build: StartSubgraphOptions['build']): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    console.log(`Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), DB_POOL_SIZE, LOG_LEVEL.`);
+    console.log(
+      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), DB_POOL_SIZE, LOG_LEVEL.`,
+    );
     return;
   }
   const config = parseConfig(SubgraphEnv, process.env);
   const log = createLogger({ name, level: config.LOG_LEVEL });
-  const database = await openDatabase({ kind: 'postgres', url: config.DATABASE_URL, poolSize: config.DB_POOL_SIZE, applicationName: `c2c-${name}` });
+  const database = await openDatabase({
+    kind: 'postgres',
+    url: config.DATABASE_URL,
+    poolSize: config.DB_POOL_SIZE,
+    applicationName: `c2c-${name}`,
+  });
   const signals = new Signals();
   const transport = new DatabaseTransport({ db: database.db, signals, log });
-  const running = await startSubgraph({ db: database.db, transport, signals, log, port: config.PORT, host: config.HOST, build });
+  const running = await startSubgraph({
+    db: database.db,
+    transport,
+    signals,
+    log,
+    port: config.PORT,
+    host: config.HOST,
+    build,
+  });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, async () => {
       log.info({ signal }, 'stopping');

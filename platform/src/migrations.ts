@@ -19,7 +19,10 @@ export interface MigrationReport {
 export async function migrate(db: AnyDb, schema: string, directory: string): Promise<MigrationReport> {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${schema}`);
   const files = [
-    ...listSql(PLATFORM_MIGRATIONS).map((file) => ({ id: `platform/${file}`, path: join(PLATFORM_MIGRATIONS, file) })),
+    ...listSql(PLATFORM_MIGRATIONS).map((file) => ({
+      id: `platform/${file}`,
+      path: join(PLATFORM_MIGRATIONS, file),
+    })),
     ...listSql(directory).map((file) => ({ id: file, path: join(directory, file) })),
   ];
   return db.transaction().execute(async (trx) => {
@@ -31,7 +34,9 @@ export async function migrate(db: AnyDb, schema: string, directory: string): Pro
       )
       .execute(trx);
     const done = new Set(
-      (await trx.withSchema(schema).selectFrom('schema_migration').select('id').execute()).map((row) => row.id as string),
+      (await trx.withSchema(schema).selectFrom('schema_migration').select('id').execute()).map(
+        (row) => row.id as string,
+      ),
     );
     const applied: string[] = [];
     for (const file of files) {

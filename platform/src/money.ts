@@ -5,10 +5,50 @@ import { DomainError } from './errors.ts';
  * rejected rather than guessed: a wrong exponent would shift every amount by a power of ten.
  */
 const EXPONENTS: Readonly<Record<string, number>> = {
-  AED: 2, ARS: 2, AUD: 2, BHD: 3, BRL: 2, CAD: 2, CHF: 2, CLP: 0, CNY: 2, COP: 2, CZK: 2,
-  DKK: 2, EUR: 2, GBP: 2, HKD: 2, HUF: 2, IDR: 2, ILS: 2, INR: 2, ISK: 0, JOD: 3, JPY: 0,
-  KRW: 0, KWD: 3, MXN: 2, MYR: 2, NOK: 2, NZD: 2, OMR: 3, PHP: 2, PLN: 2, QAR: 2, RON: 2,
-  SAR: 2, SEK: 2, SGD: 2, THB: 2, TND: 3, TRY: 2, TWD: 2, UAH: 2, USD: 2, VND: 0, ZAR: 2,
+  AED: 2,
+  ARS: 2,
+  AUD: 2,
+  BHD: 3,
+  BRL: 2,
+  CAD: 2,
+  CHF: 2,
+  CLP: 0,
+  CNY: 2,
+  COP: 2,
+  CZK: 2,
+  DKK: 2,
+  EUR: 2,
+  GBP: 2,
+  HKD: 2,
+  HUF: 2,
+  IDR: 2,
+  ILS: 2,
+  INR: 2,
+  ISK: 0,
+  JOD: 3,
+  JPY: 0,
+  KRW: 0,
+  KWD: 3,
+  MXN: 2,
+  MYR: 2,
+  NOK: 2,
+  NZD: 2,
+  OMR: 3,
+  PHP: 2,
+  PLN: 2,
+  QAR: 2,
+  RON: 2,
+  SAR: 2,
+  SEK: 2,
+  SGD: 2,
+  THB: 2,
+  TND: 3,
+  TRY: 2,
+  TWD: 2,
+  UAH: 2,
+  USD: 2,
+  VND: 0,
+  ZAR: 2,
 };
 
 /** Largest absolute minor amount we accept: keeps every sum exact in a JS number and a bigint column. */
@@ -26,7 +66,11 @@ export function supportedCurrencies(): string[] {
 export function currencyExponent(currency: string, field: string | null = 'currency'): number {
   const exponent = EXPONENTS[currency];
   if (exponent === undefined) {
-    throw new DomainError('UNSUPPORTED_CURRENCY', `"${currency}" is not a supported ISO 4217 currency`, field);
+    throw new DomainError(
+      'UNSUPPORTED_CURRENCY',
+      `"${currency}" is not a supported ISO 4217 currency`,
+      field,
+    );
   }
   return exponent;
 }
@@ -41,7 +85,11 @@ export function parseDecimal(value: string, currency: string, field: string | nu
   const exponent = currencyExponent(currency);
   const match = typeof value === 'string' ? DECIMAL.exec(value) : null;
   if (!match) {
-    throw new DomainError('INVALID_AMOUNT', `amount must be a decimal string like "10.00", got ${JSON.stringify(value)}`, field);
+    throw new DomainError(
+      'INVALID_AMOUNT',
+      `amount must be a decimal string like "10.00", got ${JSON.stringify(value)}`,
+      field,
+    );
   }
   const [, sign, whole, fraction = ''] = match;
   if (fraction.length > exponent) {

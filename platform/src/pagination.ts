@@ -6,7 +6,11 @@ export const MAX_PAGE_SIZE = 100;
 export function pageSize(first: number | null | undefined, fallback: number, field = 'first'): number {
   const size = first ?? fallback;
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    throw new DomainError('INVALID_PAGE_SIZE', `${field} must be between 1 and ${MAX_PAGE_SIZE}, got ${size}`, field);
+    throw new DomainError(
+      'INVALID_PAGE_SIZE',
+      `${field} must be between 1 and ${MAX_PAGE_SIZE}, got ${size}`,
+      field,
+    );
   }
   return size;
 }
@@ -16,7 +20,11 @@ export function encodeCursor(position: unknown): string {
   return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
 }
 
-export function decodeCursor<T>(cursor: string | null | undefined, isValid: (value: unknown) => value is T, field = 'after'): T | null {
+export function decodeCursor<T>(
+  cursor: string | null | undefined,
+  isValid: (value: unknown) => value is T,
+  field = 'after',
+): T | null {
   if (cursor === null || cursor === undefined) return null;
   try {
     if (cursor.length > 512) throw new Error('too long');

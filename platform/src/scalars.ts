@@ -29,7 +29,9 @@ export const DecimalScalar = new GraphQLScalarType({
   },
   parseLiteral(ast) {
     if (ast.kind === Kind.STRING && DECIMAL.test(ast.value)) return ast.value;
-    throw new GraphQLError('Decimal must be a string literal like "10.00"', { extensions: { code: 'INVALID_AMOUNT' } });
+    throw new GraphQLError('Decimal must be a string literal like "10.00"', {
+      extensions: { code: 'INVALID_AMOUNT' },
+    });
   },
 });
 
@@ -50,7 +52,9 @@ export const DateScalar = new GraphQLScalarType({
   },
   parseLiteral(ast) {
     if (ast.kind === Kind.STRING && isValidIsoDate(ast.value)) return ast.value;
-    throw new GraphQLError('Date must be a calendar date YYYY-MM-DD', { extensions: { code: 'INVALID_DATE' } });
+    throw new GraphQLError('Date must be a calendar date YYYY-MM-DD', {
+      extensions: { code: 'INVALID_DATE' },
+    });
   },
 });
 

@@ -4,9 +4,24 @@ import { DomainError } from './errors.ts';
  * Validates free text: trimmed, non-empty unless optional, no control characters (NUL included),
  * at most `max` characters.
  */
-export function cleanText(value: string | null | undefined, field: string, max: number, optional: true): string | null;
-export function cleanText(value: string | null | undefined, field: string, max: number, optional?: false): string;
-export function cleanText(value: string | null | undefined, field: string, max: number, optional = false): string | null {
+export function cleanText(
+  value: string | null | undefined,
+  field: string,
+  max: number,
+  optional: true,
+): string | null;
+export function cleanText(
+  value: string | null | undefined,
+  field: string,
+  max: number,
+  optional?: false,
+): string;
+export function cleanText(
+  value: string | null | undefined,
+  field: string,
+  max: number,
+  optional = false,
+): string | null {
   if (value === null || value === undefined) {
     if (optional) return null;
     throw new DomainError('REQUIRED', `${field} is required`, field);

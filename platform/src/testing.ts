@@ -79,7 +79,15 @@ export async function startTestSubgraphs(
   const running: RunningSubgraph[] = [];
   for (const build of builds) {
     running.push(
-      await startSubgraph({ db: database.db, transport, signals, log, port: 0, build, ...(options.clock ? { clock: options.clock } : {}) }),
+      await startSubgraph({
+        db: database.db,
+        transport,
+        signals,
+        log,
+        port: 0,
+        build,
+        ...(options.clock ? { clock: options.clock } : {}),
+      }),
     );
   }
   return {
@@ -106,7 +114,10 @@ export async function graphql<T = Record<string, unknown>>(
   query: string,
   variables: Record<string, unknown> = {},
   headers: Record<string, string> = {},
-): Promise<{ data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] }> {
+): Promise<{
+  data?: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -116,7 +127,11 @@ export async function graphql<T = Record<string, unknown>>(
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -126,7 +141,8 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false>, ti
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -3,7 +3,11 @@ import { addMonthsClamped, daysBetween, isValidIsoDate, periodAt } from '../src/
 
 describe('billing periods anchored on the start date (DOMAIN.md)', () => {
   it('clamps to month ends, always from the anchor: Jan 31 → Feb 29 → Mar 31 → Apr 30', () => {
-    expect([1, 2, 3].map((k) => addMonthsClamped('2024-01-31', k))).toEqual(['2024-02-29', '2024-03-31', '2024-04-30']);
+    expect([1, 2, 3].map((k) => addMonthsClamped('2024-01-31', k))).toEqual([
+      '2024-02-29',
+      '2024-03-31',
+      '2024-04-30',
+    ]);
     expect(addMonthsClamped('2025-01-31', 1)).toBe('2025-02-28');
     expect(periodAt('2024-01-31', 'MONTH', 1)).toEqual({ start: '2024-02-29', end: '2024-03-31' });
   });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { applyRate, divideHalfUp, formatMinor, formatRate, mulDivHalfUp, parseDecimal } from '../src/money.ts';
+import {
+  applyRate,
+  divideHalfUp,
+  formatMinor,
+  formatRate,
+  mulDivHalfUp,
+  parseDecimal,
+} from '../src/money.ts';
 
 describe('Decimal ↔ minor units (DOMAIN.md: Money)', () => {
   it.each([
@@ -42,7 +49,9 @@ describe('Decimal ↔ minor units (DOMAIN.md: Money)', () => {
   });
 
   it('rejects a float that is not a string', () => {
-    expect(() => parseDecimal(9.95 as unknown as string, 'USD')).toThrow(expect.objectContaining({ code: 'INVALID_AMOUNT' }));
+    expect(() => parseDecimal(9.95 as unknown as string, 'USD')).toThrow(
+      expect.objectContaining({ code: 'INVALID_AMOUNT' }),
+    );
   });
 });
 

@@ -46,14 +46,23 @@ describe('platform on a real database', () => {
     let runs = 0;
     const request = { scope: 'alice', key: 'k-1', operation: 'op', input: { a: 1, b: [1, 2] } };
     const first = await runIdempotent(database.db, 'plat', request, async () => ({ n: ++runs }));
-    const second = await runIdempotent(database.db, 'plat', { ...request, input: { b: [1, 2], a: 1 } }, async () => ({ n: ++runs }));
+    const second = await runIdempotent(
+      database.db,
+      'plat',
+      { ...request, input: { b: [1, 2], a: 1 } },
+      async () => ({ n: ++runs }),
+    );
     expect(first).toEqual({ value: { n: 1 }, replayed: false });
     expect(second).toEqual({ value: { n: 1 }, replayed: true });
-    await expect(runIdempotent(database.db, 'plat', { ...request, input: { a: 2 } }, async () => ++runs)).rejects.toMatchObject({
+    await expect(
+      runIdempotent(database.db, 'plat', { ...request, input: { a: 2 } }, async () => ++runs),
+    ).rejects.toMatchObject({
       code: 'IDEMPOTENCY_KEY_REUSED',
     });
     // Another caller has its own key space.
-    const bob = await runIdempotent(database.db, 'plat', { ...request, scope: 'bob' }, async () => ({ n: ++runs }));
+    const bob = await runIdempotent(database.db, 'plat', { ...request, scope: 'bob' }, async () => ({
+      n: ++runs,
+    }));
     expect(bob.replayed).toBe(false);
     // A failing request releases its key: the same key may run again.
     await expect(
@@ -82,9 +91,13 @@ describe('platform on a real database', () => {
         })
         .execute();
     await claim('k-slow', 60_000);
-    await expect(runIdempotent(database.db, 'plat', request, async () => 2)).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_USE' });
+    await expect(runIdempotent(database.db, 'plat', request, async () => 2)).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_IN_USE',
+    });
     await claim('k-crashed', -1000);
-    expect(await runIdempotent(database.db, 'plat', { ...request, key: 'k-crashed' }, async () => 3)).toEqual({ value: 3, replayed: false });
+    expect(await runIdempotent(database.db, 'plat', { ...request, key: 'k-crashed' }, async () => 3)).toEqual(
+      { value: 3, replayed: false },
+    );
   });
 
   it('transport: delivers in order per subject, retries with backoff, dead-letters after the last attempt', async () => {

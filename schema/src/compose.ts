@@ -21,12 +21,15 @@ export interface RoverConfig {
  * map so that the committed supergraph never depends on the composing machine's environment.
  */
 export function expandEnv(value: string, env: Record<string, string | undefined> = {}): string {
-  return value.replace(/\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, name: string, fallback?: string) => {
-    const given = env[name];
-    if (given !== undefined && given !== '') return given;
-    if (fallback !== undefined) return fallback;
-    throw new Error(`rover.yaml refers to \${env.${name}} but ${name} is not set and has no default`);
-  });
+  return value.replace(
+    /\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (whole, name: string, fallback?: string) => {
+      const given = env[name];
+      if (given !== undefined && given !== '') return given;
+      if (fallback !== undefined) return fallback;
+      throw new Error(`rover.yaml refers to \${env.${name}} but ${name} is not set and has no default`);
+    },
+  );
 }
 
 /** Reads a Rover supergraph config (rover.yaml) with its subgraph schema files. */
@@ -39,9 +42,15 @@ export function readRoverConfig(path: string, env: Record<string, string | undef
   const base = dirname(resolve(path));
   const subgraphs = Object.entries(doc.subgraphs).map(([name, entry]) => {
     if (!entry?.routing_url) throw new Error(`${path}: subgraph ${name} has no routing_url`);
-    if (!entry.schema?.file) throw new Error(`${path}: subgraph ${name} has no schema.file (only file schemas work offline)`);
+    if (!entry.schema?.file)
+      throw new Error(`${path}: subgraph ${name} has no schema.file (only file schemas work offline)`);
     const schemaFile = resolve(base, entry.schema.file);
-    return { name, routingUrl: expandEnv(entry.routing_url, env), schemaFile, typeDefs: readFileSync(schemaFile, 'utf8') };
+    return {
+      name,
+      routingUrl: expandEnv(entry.routing_url, env),
+      schemaFile,
+      typeDefs: readFileSync(schemaFile, 'utf8'),
+    };
   });
   return { federationVersion: doc.federation_version ?? null, subgraphs };
 }

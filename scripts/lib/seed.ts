@@ -50,9 +50,53 @@ const PRICES: Record<string, [string, string, string]> = {
   AUD: ['14.95', '44.00', '4500.00'],
 };
 
-const NAMES_A = ['Northwind', 'Contoso', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Acme', 'Hooli', 'Vandelay', 'Soylent', 'Tyrell', 'Cyberdyne', 'Aperture', 'Wonka', 'Gringotts', 'Oscorp', 'Massive', 'Pied Piper', 'Dunder'];
-const NAMES_B = ['Analytics', 'Logistics', 'Foods', 'Labs', 'Systems', 'Retail', 'Health', 'Energy', 'Media', 'Capital', 'Robotics', 'Travel'];
-const SUFFIX: Record<string, string> = { US: 'Inc.', CA: 'Ltd.', DE: 'GmbH', FR: 'SAS', GB: 'Ltd', NL: 'B.V.', BH: 'W.L.L.', JP: 'K.K.', AU: 'Pty Ltd' };
+const NAMES_A = [
+  'Northwind',
+  'Contoso',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Stark',
+  'Wayne',
+  'Acme',
+  'Hooli',
+  'Vandelay',
+  'Soylent',
+  'Tyrell',
+  'Cyberdyne',
+  'Aperture',
+  'Wonka',
+  'Gringotts',
+  'Oscorp',
+  'Massive',
+  'Pied Piper',
+  'Dunder',
+];
+const NAMES_B = [
+  'Analytics',
+  'Logistics',
+  'Foods',
+  'Labs',
+  'Systems',
+  'Retail',
+  'Health',
+  'Energy',
+  'Media',
+  'Capital',
+  'Robotics',
+  'Travel',
+];
+const SUFFIX: Record<string, string> = {
+  US: 'Inc.',
+  CA: 'Ltd.',
+  DE: 'GmbH',
+  FR: 'SAS',
+  GB: 'Ltd',
+  NL: 'B.V.',
+  BH: 'W.L.L.',
+  JP: 'K.K.',
+  AU: 'Pty Ltd',
+};
 
 export interface SeedOptions {
   gatewayUrl: string;
@@ -81,7 +125,8 @@ function client(url: string, headers: Record<string, string>): Gql {
       body: JSON.stringify({ query, variables }),
     });
     const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
-    if (body.errors?.length) throw new Error(`GraphQL error: ${body.errors.map((e) => e.message).join('; ')}`);
+    if (body.errors?.length)
+      throw new Error(`GraphQL error: ${body.errors.map((e) => e.message).join('; ')}`);
     return body.data as T;
   };
 }
@@ -138,18 +183,25 @@ export async function seedDemoBook(options: SeedOptions): Promise<SeedSummary> {
   const customers: { id: string; market: Market }[] = [];
   for (let i = 0; i < options.customers; i++) {
     const market = MARKETS[i % MARKETS.length] as Market;
-    const name = `${rnd.pick(NAMES_A)} ${rnd.pick(NAMES_B)} ${SUFFIX[market.country] ?? ''} #${i + 1}`.replace(/\s+/g, ' ');
-    const result = await gql<{ createCustomer: Payload & { customer: { id: string } } }>(operation('admin.CreateCustomer'), {
-      input: {
-        name,
-        email: `billing+${i + 1}@${name.split(' ')[0]?.toLowerCase()}.example`,
-        country: market.country,
-        ...(market.region ? { region: market.region } : {}),
-        businessUnit: market.businessUnit,
-        segment: market.businessUnit.endsWith('ENTERPRISE') ? 'ENTERPRISE' : 'SMB',
-        idempotencyKey: `seed-customer-${i + 1}`,
+    const name =
+      `${rnd.pick(NAMES_A)} ${rnd.pick(NAMES_B)} ${SUFFIX[market.country] ?? ''} #${i + 1}`.replace(
+        /\s+/g,
+        ' ',
+      );
+    const result = await gql<{ createCustomer: Payload & { customer: { id: string } } }>(
+      operation('admin.CreateCustomer'),
+      {
+        input: {
+          name,
+          email: `billing+${i + 1}@${name.split(' ')[0]?.toLowerCase()}.example`,
+          country: market.country,
+          ...(market.region ? { region: market.region } : {}),
+          businessUnit: market.businessUnit,
+          segment: market.businessUnit.endsWith('ENTERPRISE') ? 'ENTERPRISE' : 'SMB',
+          idempotencyKey: `seed-customer-${i + 1}`,
+        },
       },
-    });
+    );
     customers.push({ id: expectOk('createCustomer', result.createCustomer).customer.id, market });
     tick('customers');
   }
@@ -158,33 +210,53 @@ export async function seedDemoBook(options: SeedOptions): Promise<SeedSummary> {
   for (const [index, customer] of customers.entries()) {
     const codes = plans.get(customer.market.currency) as string[];
     const enterprise = customer.market.businessUnit.endsWith('ENTERPRISE');
-    const planCode = enterprise && rnd.next() < 0.5 ? (codes[2] as string) : (rnd.pick(codes.slice(0, 2)) as string);
+    const planCode =
+      enterprise && rnd.next() < 0.5 ? (codes[2] as string) : (rnd.pick(codes.slice(0, 2)) as string);
     const startDate = addDays(addMonthsClamped(options.today, -12), rnd.int(0, 360));
     const seats = enterprise ? rnd.int(20, 400) : rnd.int(1, 25);
-    const input = { customerId: customer.id, planCode, seats, startDate, idempotencyKey: `seed-subscription-${index + 1}` };
+    const input = {
+      customerId: customer.id,
+      planCode,
+      seats,
+      startDate,
+      idempotencyKey: `seed-subscription-${index + 1}`,
+    };
     // The bill-to replica follows customer.created asynchronously: retry while billing has not seen it.
     for (let attempt = 0; ; attempt++) {
-      const result = await gql<{ createSubscription: Payload }>(operation('admin.CreateSubscription'), { input });
+      const result = await gql<{ createSubscription: Payload }>(operation('admin.CreateSubscription'), {
+        input,
+      });
       const error = result.createSubscription.userErrors[0];
       if (!error) break;
-      if (error.code !== 'UNKNOWN_CUSTOMER' || attempt > 200) expectOk('createSubscription', result.createSubscription);
+      if (error.code !== 'UNKNOWN_CUSTOMER' || attempt > 200)
+        expectOk('createSubscription', result.createSubscription);
       await new Promise((r) => setTimeout(r, 50));
     }
     subscriptions++;
     tick('subscriptions');
   }
 
-  const renewal = await gql<{ renewSubscriptions: Payload & { renewedCount: number } }>(operation('billing.RenewSubscriptions'), {
-    asOf: options.today,
-    idempotencyKey: `seed-renewal-${options.today}`,
-  });
+  const renewal = await gql<{ renewSubscriptions: Payload & { renewedCount: number } }>(
+    operation('billing.RenewSubscriptions'),
+    {
+      asOf: options.today,
+      idempotencyKey: `seed-renewal-${options.today}`,
+    },
+  );
   const renewedPeriods = expectOk('renewSubscriptions', renewal.renewSubscriptions).renewedCount;
   tick('billing run');
 
   let payments = 0;
   const view = operation('portal.CustomerToCash');
   for (const customer of customers) {
-    type Node = { id: string; kind: string; issuedOn: string; total: { amount: string; currency: string }; posting: { status: string }; amountDue: { amount: string; currency: string } | null };
+    type Node = {
+      id: string;
+      kind: string;
+      issuedOn: string;
+      total: { amount: string; currency: string };
+      posting: { status: string };
+      amountDue: { amount: string; currency: string } | null;
+    };
     // Wait until the ERP has posted every document of this customer (events are asynchronous).
     let nodes: Node[] = [];
     for (let attempt = 0; attempt < 400; attempt++) {
@@ -221,5 +293,11 @@ export async function seedDemoBook(options: SeedOptions): Promise<SeedSummary> {
     }
     tick('payments');
   }
-  return { customers: customers.length, plans: [...plans.values()].flat().length, subscriptions, renewedPeriods, payments };
+  return {
+    customers: customers.length,
+    plans: [...plans.values()].flat().length,
+    subscriptions,
+    renewedPeriods,
+    payments,
+  };
 }

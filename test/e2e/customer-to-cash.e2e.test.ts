@@ -31,8 +31,14 @@ async function createCustomer(overrides: Record<string, unknown> = {}): Promise<
   return data.createCustomer.customer.id;
 }
 
-async function createPlan(unitPrice: { amount: string; currency: string }, billingPeriod = 'MONTH'): Promise<string> {
-  const code = unique('PLAN').toUpperCase().replace(/[^A-Z0-9-]/g, '-').slice(0, 60);
+async function createPlan(
+  unitPrice: { amount: string; currency: string },
+  billingPeriod = 'MONTH',
+): Promise<string> {
+  const code = unique('PLAN')
+    .toUpperCase()
+    .replace(/[^A-Z0-9-]/g, '-')
+    .slice(0, 60);
   const data = await send('admin.CreatePlan', {
     input: { code, name: 'Pro', billingPeriod, unitPrice, idempotencyKey: unique('plan') },
   });
@@ -42,13 +48,19 @@ async function createPlan(unitPrice: { amount: string; currency: string }, billi
 
 /** Creates a subscription, retrying while billing's bill-to replica has not yet received the customer. */
 async function createSubscription(input: Record<string, unknown>) {
-  return waitFor(async () => {
-    const data = await send('admin.CreateSubscription', { input: { idempotencyKey: unique('sub'), ...input } });
-    const payload = data.createSubscription;
-    if (payload.userErrors[0]?.code === 'UNKNOWN_CUSTOMER') return undefined;
-    expect(payload.userErrors).toEqual([]);
-    return payload.subscription;
-  }, 15_000, 'the bill-to replica');
+  return waitFor(
+    async () => {
+      const data = await send('admin.CreateSubscription', {
+        input: { idempotencyKey: unique('sub'), ...input },
+      });
+      const payload = data.createSubscription;
+      if (payload.userErrors[0]?.code === 'UNKNOWN_CUSTOMER') return undefined;
+      expect(payload.userErrors).toEqual([]);
+      return payload.subscription;
+    },
+    15_000,
+    'the bill-to replica',
+  );
 }
 
 beforeAll(async () => {
@@ -72,7 +84,12 @@ describe('customer-to-cash through the gateway', () => {
   it('follows a customer from account to invoice, ERP posting, revenue, payment and PAID', async () => {
     const customerId = await createCustomer();
     const planCode = await createPlan({ amount: '31.00', currency: 'EUR' });
-    const subscription = await createSubscription({ customerId, planCode, seats: 1, startDate: '2026-01-15' });
+    const subscription = await createSubscription({
+      customerId,
+      planCode,
+      seats: 1,
+      startDate: '2026-01-15',
+    });
     expect(subscription).toMatchObject({
       status: 'ACTIVE',
       seats: 1,
@@ -85,15 +102,29 @@ describe('customer-to-cash through the gateway', () => {
     expect(subscription.invoices.nodes[0].total).toEqual({ amount: '36.89', currency: 'EUR' });
     const invoiceId = subscription.invoices.nodes[0].id;
 
-    const posted = await waitFor(async () => {
-      const view = (await send('portal.CustomerToCash', { customerId })).customer;
-      const invoice = view.subscriptions[0].invoices.nodes[0];
-      return invoice.posting?.status === 'POSTED' && view.contractValue ? view : undefined;
-    }, 15_000, 'the ERP posting');
-    expect(posted).toMatchObject({ id: customerId, status: 'ACTIVE', businessUnit: 'EMEA-SMB', country: 'DE' });
+    const posted = await waitFor(
+      async () => {
+        const view = (await send('portal.CustomerToCash', { customerId })).customer;
+        const invoice = view.subscriptions[0].invoices.nodes[0];
+        return invoice.posting?.status === 'POSTED' && view.contractValue ? view : undefined;
+      },
+      15_000,
+      'the ERP posting',
+    );
+    expect(posted).toMatchObject({
+      id: customerId,
+      status: 'ACTIVE',
+      businessUnit: 'EMEA-SMB',
+      country: 'DE',
+    });
     expect(posted.contractValue).toEqual({ amount: '372.00', currency: 'EUR' });
     const sub = posted.subscriptions[0];
-    expect(sub.plan).toEqual({ code: planCode, name: 'Pro', billingPeriod: 'MONTH', unitPrice: { amount: '31.00', currency: 'EUR' } });
+    expect(sub.plan).toEqual({
+      code: planCode,
+      name: 'Pro',
+      billingPeriod: 'MONTH',
+      unitPrice: { amount: '31.00', currency: 'EUR' },
+    });
     expect(sub.invoices.totalCount).toBe(1);
     expect(sub.invoices.pageInfo.hasNextPage).toBe(false);
     const invoice = sub.invoices.nodes[0];
@@ -136,10 +167,14 @@ describe('customer-to-cash through the gateway', () => {
       invoice: { id: invoiceId, amountDue: { amount: '0.00', currency: 'EUR' } },
     });
 
-    const settled = await waitFor(async () => {
-      const view = (await send('portal.CustomerToCash', { customerId })).customer;
-      return view.subscriptions[0].invoices.nodes[0].status === 'PAID' ? view : undefined;
-    }, 15_000, 'billing to mark the invoice PAID');
+    const settled = await waitFor(
+      async () => {
+        const view = (await send('portal.CustomerToCash', { customerId })).customer;
+        return view.subscriptions[0].invoices.nodes[0].status === 'PAID' ? view : undefined;
+      },
+      15_000,
+      'billing to mark the invoice PAID',
+    );
     expect(settled.subscriptions[0].invoices.nodes[0].amountDue).toEqual({ amount: '0.00', currency: 'EUR' });
     expect(settled.receivable).toEqual({
       balance: { amount: '0.00', currency: 'EUR' },
@@ -150,14 +185,23 @@ describe('customer-to-cash through the gateway', () => {
   it('rejects an overpayment and a payment in the wrong currency, changing nothing', async () => {
     const customerId = await createCustomer({ country: 'JP', businessUnit: 'APAC' });
     const planCode = await createPlan({ amount: '1500', currency: 'JPY' });
-    const subscription = await createSubscription({ customerId, planCode, seats: 2, startDate: '2026-03-01' });
+    const subscription = await createSubscription({
+      customerId,
+      planCode,
+      seats: 2,
+      startDate: '2026-03-01',
+    });
     const invoiceId = subscription.invoices.nodes[0].id;
     const total = subscription.invoices.nodes[0].total;
     expect(total).toEqual({ amount: '3300', currency: 'JPY' }); // 3000 + 10% consumption tax
-    await waitFor(async () => {
-      const view = (await send('portal.CustomerToCash', { customerId })).customer;
-      return view.subscriptions[0].invoices.nodes[0].posting?.status === 'POSTED';
-    }, 15_000, 'the ERP posting');
+    await waitFor(
+      async () => {
+        const view = (await send('portal.CustomerToCash', { customerId })).customer;
+        return view.subscriptions[0].invoices.nodes[0].posting?.status === 'POSTED';
+      },
+      15_000,
+      'the ERP posting',
+    );
     for (const [amount, code] of [
       [{ amount: '3301', currency: 'JPY' }, 'OVERPAYMENT'],
       [{ amount: '30.00', currency: 'USD' }, 'CURRENCY_MISMATCH'],
@@ -180,8 +224,15 @@ describe('customer-to-cash through the gateway', () => {
     expect(first.totalCount).toBe(3);
     expect(first.nodes).toHaveLength(2);
     expect(first.pageInfo.hasNextPage).toBe(true);
-    expect(first.nodes[0]).toMatchObject({ status: 'ACTIVE', businessUnit, subscriptions: [], receivable: null });
-    const second = (await send('portal.Customers', { businessUnit, first: 2, after: first.pageInfo.endCursor })).customers;
+    expect(first.nodes[0]).toMatchObject({
+      status: 'ACTIVE',
+      businessUnit,
+      subscriptions: [],
+      receivable: null,
+    });
+    const second = (
+      await send('portal.Customers', { businessUnit, first: 2, after: first.pageInfo.endCursor })
+    ).customers;
     expect(second.nodes).toHaveLength(1);
     expect(second.pageInfo.hasNextPage).toBe(false);
   });
@@ -199,7 +250,10 @@ describe('customer-to-cash through the gateway', () => {
     stop();
     expect(page.nodes).toHaveLength(8);
     expect(page.nodes.every((n: any) => n.subscriptions.length === 1)).toBe(true);
-    const selectsOn = (table: string) => statements.filter((s) => /^\s*select/i.test(s) && s.includes(`from "${table.split('.')[0]}"."${table.split('.')[1]}"`)).length;
+    const selectsOn = (table: string) =>
+      statements.filter(
+        (s) => /^\s*select/i.test(s) && s.includes(`from "${table.split('.')[0]}"."${table.split('.')[1]}"`),
+      ).length;
     expect(selectsOn('subscription.subscription')).toBe(1);
     expect(selectsOn('finance.receivable')).toBe(1);
   });
@@ -215,13 +269,19 @@ describe('customer-to-cash through the gateway', () => {
     });
     try {
       const result = await graphql(stack.gatewayUrl, operation('portal.CustomerToCash'), { customerId });
-      expect((result.data as any).customer).toMatchObject({ id: customerId, status: 'ACTIVE', receivable: null });
+      expect((result.data as any).customer).toMatchObject({
+        id: customerId,
+        status: 'ACTIVE',
+        receivable: null,
+      });
       expect(result.errors?.length).toBeGreaterThan(0);
       const text = JSON.stringify(result.errors);
       expect(text).not.toMatch(/127\.0\.0\.1|http:\/\/|ECONNREFUSED|stack/);
       expect(result.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
     } finally {
-      await new Promise<void>((resolve) => finance.server.listen((address as any).port, '127.0.0.1', () => resolve()));
+      await new Promise<void>((resolve) =>
+        finance.server.listen((address as any).port, '127.0.0.1', () => resolve()),
+      );
     }
   });
 

@@ -34,7 +34,8 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
         db: deps.db,
         loaders,
         service,
-        loadCustomer: (id) => (isCustomerId(id) ? loaders.customerById.load(id.toLowerCase()) : Promise.resolve(null)),
+        loadCustomer: (id) =>
+          isCustomerId(id) ? loaders.customerById.load(id.toLowerCase()) : Promise.resolve(null),
       };
     },
     consumers: { 'customer.contract-value': contractValueConsumer },

@@ -5,16 +5,36 @@ import { buildCustomerSubgraph } from '../src/index.ts';
 const CREATE = /* GraphQL */ `
   mutation ($input: CreateCustomerInput!) {
     createCustomer(input: $input) {
-      customer { id name status businessUnit country version }
-      userErrors { code field message }
+      customer {
+        id
+        name
+        status
+        businessUnit
+        country
+        version
+      }
+      userErrors {
+        code
+        field
+        message
+      }
     }
   }
 `;
 const UPDATE = /* GraphQL */ `
   mutation ($input: UpdateCustomerInput!) {
     updateCustomer(input: $input) {
-      customer { id name status version }
-      userErrors { code field message }
+      customer {
+        id
+        name
+        status
+        version
+      }
+      userErrors {
+        code
+        field
+        message
+      }
     }
   }
 `;
@@ -43,7 +63,12 @@ describe('customer subgraph', () => {
     const result = await graphql(url, CREATE, { input: aCustomer() });
     const payload = (result.data as any).createCustomer;
     expect(payload.userErrors).toEqual([]);
-    expect(payload.customer).toMatchObject({ status: 'ACTIVE', businessUnit: 'EMEA', country: 'DE', version: 1 });
+    expect(payload.customer).toMatchObject({
+      status: 'ACTIVE',
+      businessUnit: 'EMEA',
+      country: 'DE',
+      version: 1,
+    });
     const outbox = await stack.database.db
       .withSchema('customer')
       .selectFrom('outbox')
@@ -72,14 +97,40 @@ describe('customer subgraph', () => {
   });
 
   it('rejects a stale expectedVersion with VERSION_CONFLICT and changes nothing', async () => {
-    const created = ((await graphql(url, CREATE, { input: aCustomer() })).data as any).createCustomer.customer;
-    const ok = ((await graphql(url, UPDATE, { input: { id: created.id, name: 'Renamed', expectedVersion: 1, idempotencyKey: unique() } })).data as any)
-      .updateCustomer;
+    const created = ((await graphql(url, CREATE, { input: aCustomer() })).data as any).createCustomer
+      .customer;
+    const ok = (
+      (
+        await graphql(url, UPDATE, {
+          input: { id: created.id, name: 'Renamed', expectedVersion: 1, idempotencyKey: unique() },
+        })
+      ).data as any
+    ).updateCustomer;
     expect(ok.customer).toMatchObject({ name: 'Renamed', version: 2 });
-    const stale = ((await graphql(url, UPDATE, { input: { id: created.id, name: 'Again', expectedVersion: 1, idempotencyKey: unique() } })).data as any)
-      .updateCustomer;
+    const stale = (
+      (
+        await graphql(url, UPDATE, {
+          input: { id: created.id, name: 'Again', expectedVersion: 1, idempotencyKey: unique() },
+        })
+      ).data as any
+    ).updateCustomer;
     expect(stale.userErrors[0].code).toBe('VERSION_CONFLICT');
-    const now = ((await graphql(url, `query ($id: ID!) { customer(id: $id) { name version } }`, { id: created.id })).data as any).customer;
+    const now = (
+      (
+        await graphql(
+          url,
+          `
+            query ($id: ID!) {
+              customer(id: $id) {
+                name
+                version
+              }
+            }
+          `,
+          { id: created.id },
+        )
+      ).data as any
+    ).customer;
     expect(now).toEqual({ name: 'Renamed', version: 2 });
   });
 
@@ -87,7 +138,12 @@ describe('customer subgraph', () => {
     ['a NUL in the name', { name: 'Ac\u0000me' }, 'INVALID_TEXT', 'name'],
     ['a name over 200 characters', { name: 'x'.repeat(201) }, 'TOO_LONG', 'name'],
     ['an empty business unit', { businessUnit: '   ' }, 'REQUIRED', 'businessUnit'],
-    ['an unknown parent', { parentId: '00000000-0000-4000-8000-000000000000' }, 'CUSTOMER_NOT_FOUND', 'parentId'],
+    [
+      'an unknown parent',
+      { parentId: '00000000-0000-4000-8000-000000000000' },
+      'CUSTOMER_NOT_FOUND',
+      'parentId',
+    ],
     ['a malformed parent id', { parentId: 'nope' }, 'CUSTOMER_NOT_FOUND', 'parentId'],
     ['an empty idempotency key', { idempotencyKey: '' }, 'INVALID_IDEMPOTENCY_KEY', 'idempotencyKey'],
     ['a non-ASCII idempotency key', { idempotencyKey: 'clé' }, 'INVALID_IDEMPOTENCY_KEY', 'idempotencyKey'],
@@ -103,7 +159,8 @@ describe('customer subgraph', () => {
         ).n,
       );
     const before = await count();
-    const payload = ((await graphql(url, CREATE, { input: aCustomer(overrides) })).data as any).createCustomer;
+    const payload = ((await graphql(url, CREATE, { input: aCustomer(overrides) })).data as any)
+      .createCustomer;
     expect(payload).toEqual({ customer: null, userErrors: [expect.objectContaining({ code, field })] });
     expect(await count()).toBe(before);
   });
@@ -127,7 +184,9 @@ describe('customer subgraph', () => {
     expect(page1.totalCount).toBe(3);
     expect(page1.nodes.map((n: any) => n.name)).toEqual([`Alpha ${unit}`, `Bravo ${unit}`]);
     expect(page1.pageInfo.hasNextPage).toBe(true);
-    const page2 = ((await graphql(url, PAGE, { bu: unit, first: 2, after: page1.pageInfo.endCursor })).data as any).customers;
+    const page2 = (
+      (await graphql(url, PAGE, { bu: unit, first: 2, after: page1.pageInfo.endCursor })).data as any
+    ).customers;
     expect(page2.nodes.map((n: any) => n.name)).toEqual([`Charlie ${unit}`]);
     expect(page2.pageInfo.hasNextPage).toBe(false);
     for (const first of [0, 101, -1]) {
@@ -147,11 +206,22 @@ describe('customer subgraph', () => {
     const stop = stack.database.onQuery((sql) => statements.push(sql));
     const result = await graphql(
       url,
-      `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Customer { id name } } }`,
+      `
+        query ($reps: [_Any!]!) {
+          _entities(representations: $reps) {
+            ... on Customer {
+              id
+              name
+            }
+          }
+        }
+      `,
       { reps: ids.map((id) => ({ __typename: 'Customer', id })) },
     );
     stop();
     expect((result.data as any)._entities.map((e: any) => e.id)).toEqual(ids);
-    expect(statements.filter((s) => /from "customer"\."customer"|from "customer"/.test(s) && /select/i.test(s))).toHaveLength(1);
+    expect(
+      statements.filter((s) => /from "customer"\."customer"|from "customer"/.test(s) && /select/i.test(s)),
+    ).toHaveLength(1);
   });
 });

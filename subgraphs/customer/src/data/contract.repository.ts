@@ -50,7 +50,11 @@ export async function refreshContractValue(db: AnyDb, customerId: string): Promi
     .groupBy('currency')
     .orderBy('currency')
     .execute();
-  const anyLine = await scoped(db).selectFrom('contract_line').select('currency').where('customer_id', '=', customerId).executeTakeFirst();
+  const anyLine = await scoped(db)
+    .selectFrom('contract_line')
+    .select('currency')
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
   const first = totals[0];
   await scoped(db)
     .updateTable('customer')

@@ -14,9 +14,18 @@ export async function findCustomersByIds(db: AnyDb, ids: readonly string[]): Pro
   return scoped(db).selectFrom('customer').selectAll().where('id', 'in', ids).execute();
 }
 
-export async function findChildrenByParentIds(db: AnyDb, parentIds: readonly string[]): Promise<CustomerRow[]> {
+export async function findChildrenByParentIds(
+  db: AnyDb,
+  parentIds: readonly string[],
+): Promise<CustomerRow[]> {
   if (parentIds.length === 0) return [];
-  return scoped(db).selectFrom('customer').selectAll().where('parent_id', 'in', parentIds).orderBy('name').orderBy('id').execute();
+  return scoped(db)
+    .selectFrom('customer')
+    .selectAll()
+    .where('parent_id', 'in', parentIds)
+    .orderBy('name')
+    .orderBy('id')
+    .execute();
 }
 
 export async function findCustomerForUpdate(db: AnyDb, id: string): Promise<CustomerRow | undefined> {
@@ -30,16 +39,23 @@ export interface CustomerPageQuery {
 }
 
 /** One page ordered by (name, id) and the total count of the filter. */
-export async function findCustomerPage(db: AnyDb, query: CustomerPageQuery): Promise<{ rows: CustomerRow[]; totalCount: number }> {
+export async function findCustomerPage(
+  db: AnyDb,
+  query: CustomerPageQuery,
+): Promise<{ rows: CustomerRow[]; totalCount: number }> {
   let page = scoped(db).selectFrom('customer').selectAll();
-  let count = scoped(db).selectFrom('customer').select((eb) => eb.fn.countAll<number>().as('n'));
+  let count = scoped(db)
+    .selectFrom('customer')
+    .select((eb) => eb.fn.countAll<number>().as('n'));
   if (query.businessUnit !== null) {
     page = page.where('business_unit', '=', query.businessUnit);
     count = count.where('business_unit', '=', query.businessUnit);
   }
   if (query.after) {
     const { name, id } = query.after;
-    page = page.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
+    page = page.where((eb) =>
+      eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]),
+    );
   }
   const [rows, total] = await Promise.all([
     page.orderBy('name').orderBy('id').limit(query.limit).execute(),
@@ -48,7 +64,13 @@ export async function findCustomerPage(db: AnyDb, query: CustomerPageQuery): Pro
   return { rows, totalCount: Number(total.n) };
 }
 
-export async function insertCustomer(db: AnyDb, row: Omit<CustomerRow, 'version' | 'created_at' | 'updated_at' | 'contract_value_minor' | 'contract_currency'>): Promise<CustomerRow> {
+export async function insertCustomer(
+  db: AnyDb,
+  row: Omit<
+    CustomerRow,
+    'version' | 'created_at' | 'updated_at' | 'contract_value_minor' | 'contract_currency'
+  >,
+): Promise<CustomerRow> {
   return scoped(db)
     .insertInto('customer')
     .values({ ...row, contract_value_minor: null, contract_currency: null })
@@ -59,7 +81,9 @@ export async function insertCustomer(db: AnyDb, row: Omit<CustomerRow, 'version'
 export async function updateCustomerRow(
   db: AnyDb,
   id: string,
-  changes: Partial<Pick<CustomerRow, 'name' | 'email' | 'status' | 'business_unit' | 'segment' | 'country' | 'region'>>,
+  changes: Partial<
+    Pick<CustomerRow, 'name' | 'email' | 'status' | 'business_unit' | 'segment' | 'country' | 'region'>
+  >,
   version: number,
 ): Promise<CustomerRow> {
   return scoped(db)

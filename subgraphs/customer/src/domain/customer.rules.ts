@@ -30,7 +30,11 @@ export function validateCountry(value: string): string {
   try {
     return CountryCodeResolver.parseValue(value) as string;
   } catch {
-    throw new DomainError('INVALID_COUNTRY', `${JSON.stringify(value)} is not an ISO 3166-1 alpha-2 country code`, 'country');
+    throw new DomainError(
+      'INVALID_COUNTRY',
+      `${JSON.stringify(value)} is not an ISO 3166-1 alpha-2 country code`,
+      'country',
+    );
   }
 }
 

@@ -84,16 +84,26 @@ export class CustomerService {
     if (command.status != null) changes.status = validateStatus(command.status);
     if (command.country != null) changes.country = validateCountry(command.country);
     if (command.region !== undefined) changes.region = cleanText(command.region, 'region', 64, true);
-    if (command.businessUnit != null) changes.business_unit = cleanText(command.businessUnit, 'businessUnit', 64);
+    if (command.businessUnit != null)
+      changes.business_unit = cleanText(command.businessUnit, 'businessUnit', 64);
     if (command.segment !== undefined) changes.segment = cleanText(command.segment, 'segment', 64, true);
     const expectedVersion = command.expectedVersion ?? null;
     if (expectedVersion !== null && (!Number.isInteger(expectedVersion) || expectedVersion < 1)) {
-      throw new DomainError('INVALID_VERSION', 'expectedVersion must be a positive integer', 'expectedVersion');
+      throw new DomainError(
+        'INVALID_VERSION',
+        'expectedVersion must be a positive integer',
+        'expectedVersion',
+      );
     }
     const { value } = await runIdempotent(
       this.deps.db,
       SCHEMA,
-      { scope: who.caller, key: command.idempotencyKey, operation: 'updateCustomer', input: { id, changes, expectedVersion } },
+      {
+        scope: who.caller,
+        key: command.idempotencyKey,
+        operation: 'updateCustomer',
+        input: { id, changes, expectedVersion },
+      },
       async (trx) => {
         const current = await findCustomerForUpdate(trx, id);
         if (!current) throw new DomainError('CUSTOMER_NOT_FOUND', `no customer ${id}`, 'id');

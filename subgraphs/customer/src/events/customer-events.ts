@@ -15,7 +15,10 @@ export interface CustomerEventData {
   version: number;
 }
 
-export function customerEvent(type: 'customer.created' | 'customer.updated', row: CustomerRow): NewEvent<CustomerEventData> {
+export function customerEvent(
+  type: 'customer.created' | 'customer.updated',
+  row: CustomerRow,
+): NewEvent<CustomerEventData> {
   return {
     type,
     subject: row.id,

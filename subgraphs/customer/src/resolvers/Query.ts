@@ -3,7 +3,10 @@ import { findCustomerPage } from '../data/customer.repository.ts';
 import type { CustomerContext } from '../context.ts';
 
 const isPosition = (value: unknown): value is { name: string; id: string } =>
-  typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string' && typeof (value as { id?: unknown }).id === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { name?: unknown }).name === 'string' &&
+  typeof (value as { id?: unknown }).id === 'string';
 
 export const Query = {
   customer: (_: unknown, args: { id: string }, ctx: CustomerContext) => ctx.loadCustomer(args.id),
@@ -25,7 +28,10 @@ export const Query = {
     return {
       totalCount,
       nodes,
-      pageInfo: { hasNextPage: rows.length > first, endCursor: last ? encodeCursor({ name: last.name, id: last.id }) : null },
+      pageInfo: {
+        hasNextPage: rows.length > first,
+        endCursor: last ? encodeCursor({ name: last.name, id: last.id }) : null,
+      },
     };
   },
 };
