@@ -56,9 +56,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   try {
-    const pglite = new PGlite(options.dataDir ? `${options.dataDir}/pgdata` : undefined, {
-      parsers: { 20: (value: string) => Number(value), 1082: (value: string) => value },
-    });
+    const pglite = new PGlite(options.dataDir ? `${options.dataDir}/pgdata` : undefined);
     await pglite.waitReady;
     const listeners = queryListeners();
     const db = new Kysely({ dialect: new PGliteDialect(pglite), log: listeners.log });

@@ -70,6 +70,13 @@ class PGliteDriver implements Driver {
   async destroy(): Promise<void> {}
 }
 
+/**
+ * int8 as JS numbers (our amounts stay below 2^53) and dates as "YYYY-MM-DD" strings, never Date
+ * objects shifted through a time zone. Passed per query: PGlite's constructor option is overridden
+ * by its built-in defaults.
+ */
+const PARSERS = { 20: (value: string) => Number(value), 1082: (value: string) => value };
+
 class PGliteConnection implements DatabaseConnection {
   release: () => void = () => {};
   constructor(private readonly pglite: PGlite | Transaction) {}
@@ -78,8 +85,8 @@ class PGliteConnection implements DatabaseConnection {
     // Without parameters use the simple protocol, which (like pg) accepts multi-statement scripts.
     const result =
       compiledQuery.parameters.length === 0
-        ? ((await this.pglite.exec(compiledQuery.sql)).at(-1) ?? { rows: [], affectedRows: 0 })
-        : await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
+        ? ((await this.pglite.exec(compiledQuery.sql, { parsers: PARSERS })).at(-1) ?? { rows: [], affectedRows: 0 })
+        : await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters], { parsers: PARSERS });
     const rows = result.rows as R[];
     const affected = result.affectedRows;
     return {

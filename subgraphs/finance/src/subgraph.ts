@@ -46,7 +46,8 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
         db: deps.db,
         loaders,
         payments,
-        loadReceivable: (id) => (isUuid(id) ? loaders.receivableById.load(normalizeId(id)) : Promise.resolve(null)),
+        loadReceivable: (id) =>
+          isUuid(id) ? loaders.receivableById.load(normalizeId(id)) : Promise.resolve(null),
       };
     },
     consumers: {

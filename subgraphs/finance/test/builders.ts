@@ -54,14 +54,23 @@ export function anInvoice(overrides: Record<string, unknown> = {}, lines: LineDa
 
 /** A credit note reversing `amountMinor` (positive) of a line, plus tax. */
 export function aCreditNote(overrides: Record<string, unknown> = {}, amountMinor = 802, taxMinor = 152) {
-  return anInvoice(
-    { number: unique('CN'), kind: 'CREDIT_NOTE', ...overrides },
-    [aLine({ amountMinor: -amountMinor, taxMinor: -taxMinor, unitPriceMinor: -amountMinor, periodStart: '2026-01-20', periodEnd: '2026-02-15' })],
-  );
+  return anInvoice({ number: unique('CN'), kind: 'CREDIT_NOTE', ...overrides }, [
+    aLine({
+      amountMinor: -amountMinor,
+      taxMinor: -taxMinor,
+      unitPriceMinor: -amountMinor,
+      periodStart: '2026-01-20',
+      periodEnd: '2026-02-15',
+    }),
+  ]);
 }
 
 /** A CloudEvents envelope as billing's relay would publish it. */
-export function anEvent(type: string, data: { id: string } & Record<string, unknown>, overrides: Partial<CloudEvent> = {}): CloudEvent {
+export function anEvent(
+  type: string,
+  data: { id: string } & Record<string, unknown>,
+  overrides: Partial<CloudEvent> = {},
+): CloudEvent {
   return {
     specversion: '1.0',
     id: randomUUID(),

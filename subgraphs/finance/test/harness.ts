@@ -15,7 +15,10 @@ export interface FinanceHarness {
   /** Publishes events as billing's relay would and waits until finance's consumers have handled them. */
   publish(...events: CloudEvent[]): Promise<void>;
   /** Publishes `invoice.issued` (or `creditnote.issued`) for `data` and waits for it to be handled. */
-  issue<T extends { id: string; kind: string }>(data: T, overrides?: Partial<CloudEvent>): Promise<CloudEvent>;
+  issue<T extends { id: string; kind: string }>(
+    data: T,
+    overrides?: Partial<CloudEvent>,
+  ): Promise<CloudEvent>;
   count(table: string, where?: Record<string, unknown>): Promise<number>;
   entities<T = any>(selection: string, reps: Record<string, unknown>[]): Promise<T[]>;
   close(): Promise<void>;
@@ -34,7 +37,9 @@ export async function startFinance(): Promise<FinanceHarness> {
     waitFor(
       async () => {
         const { rows } = await sql<{ n: number }>`
-          select count(*)::int as n from bus.delivery where consumer like 'finance.%' and state = 'pending'`.execute(stack.database.db);
+          select count(*)::int as n from bus.delivery where consumer like 'finance.%' and state = 'pending'`.execute(
+          stack.database.db,
+        );
         return rows[0]?.n === 0;
       },
       10_000,
@@ -53,7 +58,11 @@ export async function startFinance(): Promise<FinanceHarness> {
     finance,
     publish,
     issue: async (data, overrides = {}) => {
-      const event = anEvent(data.kind === 'CREDIT_NOTE' ? 'creditnote.issued' : 'invoice.issued', data, overrides);
+      const event = anEvent(
+        data.kind === 'CREDIT_NOTE' ? 'creditnote.issued' : 'invoice.issued',
+        data,
+        overrides,
+      );
       await publish(event);
       return event;
     },
@@ -65,7 +74,11 @@ export async function startFinance(): Promise<FinanceHarness> {
       return Number((await query.executeTakeFirstOrThrow()).n);
     },
     entities: async (selection, reps) => {
-      const result = await graphql(url, `query ($reps: [_Any!]!) { _entities(representations: $reps) { ${selection} } }`, { reps });
+      const result = await graphql(
+        url,
+        `query ($reps: [_Any!]!) { _entities(representations: $reps) { ${selection} } }`,
+        { reps },
+      );
       if (result.errors) throw new Error(JSON.stringify(result.errors));
       return (result.data as any)._entities;
     },

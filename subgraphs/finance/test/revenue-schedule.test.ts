@@ -14,8 +14,19 @@ describe('revenueSchedule (DOMAIN.md: revenue recognition)', () => {
   it('spreads a yearly line over the 13 calendar months it touches and sums exactly', () => {
     const shares = revenueSchedule(99_999, '2026-03-17', '2027-03-17');
     expect(shares.map((s) => s.month)).toEqual([
-      '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09',
-      '2026-10', '2026-11', '2026-12', '2027-01', '2027-02', '2027-03',
+      '2026-03',
+      '2026-04',
+      '2026-05',
+      '2026-06',
+      '2026-07',
+      '2026-08',
+      '2026-09',
+      '2026-10',
+      '2026-11',
+      '2026-12',
+      '2027-01',
+      '2027-02',
+      '2027-03',
     ]);
     expect(sum(shares)).toBe(99_999);
     // March 2026 has 15 of the 365 days: HALF_UP(99999 × 15 / 365) = 4109.5… → 4110.
@@ -50,7 +61,9 @@ describe('revenueSchedule (DOMAIN.md: revenue recognition)', () => {
   });
 
   it('gives a period inside one month the whole amount', () => {
-    expect(revenueSchedule(995, '2026-02-01', '2026-03-01')).toEqual([{ month: '2026-02', amountMinor: 995 }]);
+    expect(revenueSchedule(995, '2026-02-01', '2026-03-01')).toEqual([
+      { month: '2026-02', amountMinor: 995 },
+    ]);
     expect(revenueSchedule(1, '2026-05-10', '2026-05-11')).toEqual([{ month: '2026-05', amountMinor: 1 }]);
   });
 

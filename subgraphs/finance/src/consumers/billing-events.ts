@@ -70,7 +70,8 @@ const applySubscription: EventEffect = async (trx, event, log) => {
     period_end: data.currentPeriod?.end ?? null,
     version: data.version,
   });
-  if (!written) log.debug({ subscriptionId: data.id, version: data.version }, 'stale subscription event ignored');
+  if (!written)
+    log.debug({ subscriptionId: data.id, version: data.version }, 'stale subscription event ignored');
 };
 
 /** Consumer `finance.billing`: posts billing documents and keeps the contract record. */

@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
+import { withCalendarDates } from './dates.ts';
 import { scoped, type JournalEntryTable, type JournalLineTable, type LedgerAccount } from './tables.ts';
 
 export type JournalEntryRow = Selectable<JournalEntryTable>;
@@ -17,7 +18,13 @@ export interface NewJournalEntry {
 export async function insertJournalEntry(db: AnyDb, entry: NewJournalEntry): Promise<void> {
   await scoped(db)
     .insertInto('journal_entry')
-    .values({ id: entry.id, entry_date: entry.entryDate, memo: entry.memo, source_type: entry.sourceType, source_id: entry.sourceId })
+    .values({
+      id: entry.id,
+      entry_date: entry.entryDate,
+      memo: entry.memo,
+      source_type: entry.sourceType,
+      source_id: entry.sourceId,
+    })
     .execute();
   if (entry.lines.length === 0) return;
   await scoped(db)
@@ -28,7 +35,13 @@ export async function insertJournalEntry(db: AnyDb, entry: NewJournalEntry): Pro
 
 export async function findLinesByEntryIds(db: AnyDb, entryIds: readonly string[]): Promise<JournalLineRow[]> {
   if (entryIds.length === 0) return [];
-  return scoped(db).selectFrom('journal_line').selectAll().where('entry_id', 'in', entryIds).orderBy('entry_id').orderBy('line_no').execute();
+  return scoped(db)
+    .selectFrom('journal_line')
+    .selectAll()
+    .where('entry_id', 'in', entryIds)
+    .orderBy('entry_id')
+    .orderBy('line_no')
+    .execute();
 }
 
 /** Newest first by id: ids are UUID v7, so their order is creation order. */
@@ -45,7 +58,7 @@ export async function findJournalPage(
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow(),
   ]);
-  return { rows, totalCount: Number(total.n) };
+  return { rows: rows.map((row) => withCalendarDates(row, ['entry_date'])), totalCount: Number(total.n) };
 }
 
 export interface AccountBalanceRow {
@@ -61,11 +74,17 @@ export async function accountBalances(db: AnyDb): Promise<AccountBalanceRow[]> {
     .select([
       'account',
       'currency',
-      sql<number>`sum(case when side = 'DEBIT' then amount_minor else -amount_minor end)::bigint`.as('balance'),
+      sql<number>`sum(case when side = 'DEBIT' then amount_minor else -amount_minor end)::bigint`.as(
+        'balance',
+      ),
     ])
     .groupBy(['account', 'currency'])
     .orderBy('account')
     .orderBy('currency')
     .execute();
-  return rows.map((row) => ({ account: row.account, currency: row.currency, balanceMinor: Number(row.balance) }));
+  return rows.map((row) => ({
+    account: row.account,
+    currency: row.currency,
+    balanceMinor: Number(row.balance),
+  }));
 }

@@ -2,7 +2,12 @@ import DataLoader from 'dataloader';
 import { todayUtc, type AnyDb, type Clock } from '@c2c/platform';
 import { findLinesByEntryIds, type JournalLineRow } from './ledger.repository.ts';
 import { findPaymentsByIds, findPaymentsByInvoiceIds, type PaymentRow } from './payment.repository.ts';
-import { findReceivablesByIds, receivableTotals, type ReceivableRow, type ReceivableTotals } from './receivable.repository.ts';
+import {
+  findReceivablesByIds,
+  receivableTotals,
+  type ReceivableRow,
+  type ReceivableTotals,
+} from './receivable.repository.ts';
 import { revenueByMonth, type RevenueMonthRow } from './revenue.repository.ts';
 
 function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
@@ -21,7 +26,9 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
  * currency with the most documents (ties: alphabetical) rather than adding unlike money.
  */
 function dominantCurrency(totals: readonly ReceivableTotals[]): ReceivableTotals | null {
-  const sorted = [...totals].sort((a, b) => b.documentCount - a.documentCount || a.currency.localeCompare(b.currency));
+  const sorted = [...totals].sort(
+    (a, b) => b.documentCount - a.documentCount || a.currency.localeCompare(b.currency),
+  );
   return sorted[0] ?? null;
 }
 

@@ -1,26 +1,33 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
+import { withCalendarDates } from './dates.ts';
 import { scoped, type PaymentTable } from './tables.ts';
 
 export type PaymentRow = Selectable<PaymentTable>;
 
+const dated = (row: PaymentRow) => withCalendarDates(row, ['received_on']);
+
 export async function insertPayment(db: AnyDb, row: Insertable<PaymentTable>): Promise<PaymentRow> {
-  return scoped(db).insertInto('payment').values(row).returningAll().executeTakeFirstOrThrow();
+  return dated(await scoped(db).insertInto('payment').values(row).returningAll().executeTakeFirstOrThrow());
 }
 
 export async function findPaymentsByIds(db: AnyDb, ids: readonly string[]): Promise<PaymentRow[]> {
   if (ids.length === 0) return [];
-  return scoped(db).selectFrom('payment').selectAll().where('id', 'in', ids).execute();
+  return (await scoped(db).selectFrom('payment').selectAll().where('id', 'in', ids).execute()).map(dated);
 }
 
 /** Oldest first; ids are UUID v7, which breaks ties between payments of one instant in creation order. */
-export async function findPaymentsByInvoiceIds(db: AnyDb, invoiceIds: readonly string[]): Promise<PaymentRow[]> {
+export async function findPaymentsByInvoiceIds(
+  db: AnyDb,
+  invoiceIds: readonly string[],
+): Promise<PaymentRow[]> {
   if (invoiceIds.length === 0) return [];
-  return scoped(db)
+  const rows = await scoped(db)
     .selectFrom('payment')
     .selectAll()
     .where('invoice_id', 'in', invoiceIds)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
+  return rows.map(dated);
 }

@@ -1,9 +1,12 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
+import { withCalendarDates } from './dates.ts';
 import { scoped, type ReceivableTable } from './tables.ts';
 
 export type ReceivableRow = Selectable<ReceivableTable>;
 export type NewReceivable = Insertable<ReceivableTable>;
+
+const dated = (row: ReceivableRow) => withCalendarDates(row, ['issued_on', 'due_on']);
 
 /** Inserts a receivable; false when the document was already there (a re-issued event). */
 export async function insertReceivable(db: AnyDb, row: NewReceivable): Promise<boolean> {
@@ -16,22 +19,49 @@ export async function insertReceivable(db: AnyDb, row: NewReceivable): Promise<b
   return inserted !== undefined;
 }
 
-export async function markPosted(db: AnyDb, invoiceId: string, journalEntryId: string, postedAt: Date): Promise<void> {
+export async function markPosted(
+  db: AnyDb,
+  invoiceId: string,
+  journalEntryId: string,
+  postedAt: Date,
+): Promise<void> {
   await scoped(db)
     .updateTable('receivable')
-    .set({ posting_status: 'POSTED', journal_entry_id: journalEntryId, posted_at: postedAt, posting_error: null })
+    .set({
+      posting_status: 'POSTED',
+      journal_entry_id: journalEntryId,
+      posted_at: postedAt,
+      posting_error: null,
+    })
     .where('invoice_id', '=', invoiceId)
     .execute();
 }
 
-export async function findReceivablesByIds(db: AnyDb, invoiceIds: readonly string[]): Promise<ReceivableRow[]> {
+export async function findReceivablesByIds(
+  db: AnyDb,
+  invoiceIds: readonly string[],
+): Promise<ReceivableRow[]> {
   if (invoiceIds.length === 0) return [];
-  return scoped(db).selectFrom('receivable').selectAll().where('invoice_id', 'in', invoiceIds).execute();
+  const rows = await scoped(db)
+    .selectFrom('receivable')
+    .selectAll()
+    .where('invoice_id', 'in', invoiceIds)
+    .execute();
+  return rows.map(dated);
 }
 
 /** Locks the receivable so concurrent payments cannot both pass the overpayment check. */
-export async function findReceivableForUpdate(db: AnyDb, invoiceId: string): Promise<ReceivableRow | undefined> {
-  return scoped(db).selectFrom('receivable').selectAll().where('invoice_id', '=', invoiceId).forUpdate().executeTakeFirst();
+export async function findReceivableForUpdate(
+  db: AnyDb,
+  invoiceId: string,
+): Promise<ReceivableRow | undefined> {
+  const row = await scoped(db)
+    .selectFrom('receivable')
+    .selectAll()
+    .where('invoice_id', '=', invoiceId)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && dated(row);
 }
 
 export async function decreaseAmountDue(db: AnyDb, invoiceId: string, amountMinor: number): Promise<number> {
@@ -54,7 +84,11 @@ export interface ReceivableTotals {
 }
 
 /** Per customer and currency, in one query: balance, overdue as of `today`, and open invoices. */
-export async function receivableTotals(db: AnyDb, customerIds: readonly string[], today: string): Promise<ReceivableTotals[]> {
+export async function receivableTotals(
+  db: AnyDb,
+  customerIds: readonly string[],
+  today: string,
+): Promise<ReceivableTotals[]> {
   if (customerIds.length === 0) return [];
   const openInvoice = sql`kind = 'INVOICE' and amount_due_minor > 0`;
   const rows = await scoped(db)
@@ -64,7 +98,9 @@ export async function receivableTotals(db: AnyDb, customerIds: readonly string[]
       'currency',
       sql<number>`count(*)`.as('document_count'),
       sql<number>`sum(amount_due_minor)::bigint`.as('balance'),
-      sql<number>`coalesce(sum(amount_due_minor) filter (where ${openInvoice} and due_on < ${today}::date), 0)::bigint`.as('overdue'),
+      sql<number>`coalesce(sum(amount_due_minor) filter (where ${openInvoice} and due_on < ${today}::date), 0)::bigint`.as(
+        'overdue',
+      ),
       sql<number>`count(*) filter (where ${openInvoice})`.as('open_invoices'),
     ])
     .where('customer_id', 'in', customerIds)

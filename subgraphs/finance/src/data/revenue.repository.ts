@@ -2,9 +2,15 @@ import { sql, type Insertable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
 import { scoped, type RevenueScheduleTable } from './tables.ts';
 
-export async function insertRevenueRows(db: AnyDb, rows: readonly Insertable<RevenueScheduleTable>[]): Promise<void> {
+export async function insertRevenueRows(
+  db: AnyDb,
+  rows: readonly Insertable<RevenueScheduleTable>[],
+): Promise<void> {
   if (rows.length === 0) return;
-  await scoped(db).insertInto('revenue_schedule').values([...rows]).execute();
+  await scoped(db)
+    .insertInto('revenue_schedule')
+    .values([...rows])
+    .execute();
 }
 
 export interface RevenueMonthRow {
@@ -16,7 +22,10 @@ export interface RevenueMonthRow {
 }
 
 /** Revenue per subscription and month over all documents, oldest month first. */
-export async function revenueByMonth(db: AnyDb, subscriptionIds: readonly string[]): Promise<RevenueMonthRow[]> {
+export async function revenueByMonth(
+  db: AnyDb,
+  subscriptionIds: readonly string[],
+): Promise<RevenueMonthRow[]> {
   if (subscriptionIds.length === 0) return [];
   const rows = await scoped(db)
     .selectFrom('revenue_schedule')

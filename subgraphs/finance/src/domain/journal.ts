@@ -22,9 +22,21 @@ const OPPOSITE: Record<EntrySide, EntrySide> = { DEBIT: 'CREDIT', CREDIT: 'DEBIT
  * A line on its natural side for a positive amount, on the other side for a negative one, and
  * no line at all for zero: that is how a credit note (negative amounts) reverses an invoice.
  */
-function line(account: LedgerAccount, natural: EntrySide, signedMinor: number, currency: string): JournalLineDraft[] {
+function line(
+  account: LedgerAccount,
+  natural: EntrySide,
+  signedMinor: number,
+  currency: string,
+): JournalLineDraft[] {
   if (signedMinor === 0) return [];
-  return [{ account, side: signedMinor > 0 ? natural : OPPOSITE[natural], amountMinor: Math.abs(signedMinor), currency }];
+  return [
+    {
+      account,
+      side: signedMinor > 0 ? natural : OPPOSITE[natural],
+      amountMinor: Math.abs(signedMinor),
+      currency,
+    },
+  ];
 }
 
 /** Invoice issued: Dr AR (total) / Cr Deferred Revenue (subtotal) / Cr Tax Payable (tax); a credit note reverses it. */
@@ -40,8 +52,12 @@ export function billingDocumentLines(doc: BillingDocumentAmounts): JournalLineDr
 
 /** Payment received: Dr Cash / Cr AR. */
 export function paymentLines(amountMinor: number, currency: string): JournalLineDraft[] {
-  if (amountMinor <= 0) throw new DomainError('INVALID_AMOUNT', 'a payment must be greater than zero', 'amount');
-  const lines = [...line('CASH', 'DEBIT', amountMinor, currency), ...line('ACCOUNTS_RECEIVABLE', 'CREDIT', amountMinor, currency)];
+  if (amountMinor <= 0)
+    throw new DomainError('INVALID_AMOUNT', 'a payment must be greater than zero', 'amount');
+  const lines = [
+    ...line('CASH', 'DEBIT', amountMinor, currency),
+    ...line('ACCOUNTS_RECEIVABLE', 'CREDIT', amountMinor, currency),
+  ];
   assertBalanced(lines);
   return lines;
 }
@@ -55,13 +71,19 @@ export function assertBalanced(lines: readonly JournalLineDraft[]): void {
   const net = new Map<string, number>();
   for (const l of lines) {
     if (!Number.isSafeInteger(l.amountMinor) || l.amountMinor <= 0) {
-      throw new DomainError('UNBALANCED_ENTRY', `line amounts must be positive integers, got ${l.amountMinor}`);
+      throw new DomainError(
+        'UNBALANCED_ENTRY',
+        `line amounts must be positive integers, got ${l.amountMinor}`,
+      );
     }
     net.set(l.currency, (net.get(l.currency) ?? 0) + (l.side === 'DEBIT' ? l.amountMinor : -l.amountMinor));
   }
   for (const [currency, difference] of net) {
     if (difference !== 0) {
-      throw new DomainError('UNBALANCED_ENTRY', `debits and credits differ by ${difference} minor units of ${currency}`);
+      throw new DomainError(
+        'UNBALANCED_ENTRY',
+        `debits and credits differ by ${difference} minor units of ${currency}`,
+      );
     }
   }
 }

@@ -13,7 +13,11 @@ import {
 } from '@c2c/platform';
 import { insertJournalEntry } from '../data/ledger.repository.ts';
 import { insertPayment } from '../data/payment.repository.ts';
-import { decreaseAmountDue, findReceivableForUpdate, type ReceivableRow } from '../data/receivable.repository.ts';
+import {
+  decreaseAmountDue,
+  findReceivableForUpdate,
+  type ReceivableRow,
+} from '../data/receivable.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { paymentAppliedEvent } from '../events/finance-events.ts';
 import { isUuid, normalizeId } from './ids.ts';
@@ -51,7 +55,11 @@ function invoiceNotFound(invoiceId: string): DomainError {
 /** Rules that hold between the payment and the invoice it pays. */
 function assertPayable(receivable: ReceivableRow, payment: ValidPayment): void {
   if (receivable.kind !== 'INVOICE') {
-    throw new DomainError('NOT_PAYABLE', `${receivable.number} is a credit note; only invoices take payments`, 'invoiceId');
+    throw new DomainError(
+      'NOT_PAYABLE',
+      `${receivable.number} is a credit note; only invoices take payments`,
+      'invoiceId',
+    );
   }
   if (receivable.currency !== payment.currency) {
     throw new DomainError(
@@ -61,7 +69,11 @@ function assertPayable(receivable: ReceivableRow, payment: ValidPayment): void {
     );
   }
   if (receivable.amount_due_minor <= 0) {
-    throw new DomainError('ALREADY_PAID', `invoice ${receivable.number} has nothing left to pay`, 'invoiceId');
+    throw new DomainError(
+      'ALREADY_PAID',
+      `invoice ${receivable.number} has nothing left to pay`,
+      'invoiceId',
+    );
   }
   if (payment.amountMinor > receivable.amount_due_minor) {
     throw new DomainError(
@@ -81,11 +93,16 @@ export class PaymentService {
     const currency = command.amount.currency;
     currencyExponent(currency, 'amount.currency');
     const amountMinor = parseDecimal(command.amount.amount, currency, 'amount');
-    if (amountMinor <= 0) throw new DomainError('INVALID_AMOUNT', 'a payment must be greater than zero', 'amount');
+    if (amountMinor <= 0)
+      throw new DomainError('INVALID_AMOUNT', 'a payment must be greater than zero', 'amount');
     const receivedOn = parseIsoDate(command.receivedOn, 'receivedOn');
     const today = todayUtc(this.deps.clock.now());
     if (receivedOn > today) {
-      throw new DomainError('FUTURE_DATE', `receivedOn ${receivedOn} is after today (${today})`, 'receivedOn');
+      throw new DomainError(
+        'FUTURE_DATE',
+        `receivedOn ${receivedOn} is after today (${today})`,
+        'receivedOn',
+      );
     }
     return {
       invoiceId: normalizeId(command.invoiceId),

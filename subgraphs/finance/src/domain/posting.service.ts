@@ -1,6 +1,14 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Logger } from 'pino';
-import { appendToOutbox, currencyExponent, DomainError, type AnyDb, type Causality, type IsoDate, type SubgraphDeps } from '@c2c/platform';
+import {
+  appendToOutbox,
+  currencyExponent,
+  DomainError,
+  type AnyDb,
+  type Causality,
+  type IsoDate,
+  type Logger,
+  type SubgraphDeps,
+} from '@c2c/platform';
 import { insertJournalEntry } from '../data/ledger.repository.ts';
 import { insertReceivable, markPosted } from '../data/receivable.repository.ts';
 import { insertRevenueRows } from '../data/revenue.repository.ts';
@@ -40,10 +48,14 @@ export interface BillingDocument {
 function assertPostable(doc: BillingDocument): void {
   currencyExponent(doc.currency, null);
   const wrongSign = doc.kind === 'INVOICE' ? doc.totalMinor < 0 : doc.totalMinor > 0;
-  if (wrongSign) throw new DomainError('INVALID_DOCUMENT', `${doc.kind} ${doc.number} has a total of the wrong sign`);
+  if (wrongSign)
+    throw new DomainError('INVALID_DOCUMENT', `${doc.kind} ${doc.number} has a total of the wrong sign`);
   const linesSum = doc.lines.reduce((sum, line) => sum + line.amountMinor, 0);
   if (linesSum !== doc.subtotalMinor) {
-    throw new DomainError('INVALID_DOCUMENT', `lines of ${doc.number} sum to ${linesSum}, not its subtotal ${doc.subtotalMinor}`);
+    throw new DomainError(
+      'INVALID_DOCUMENT',
+      `lines of ${doc.number} sum to ${linesSum}, not its subtotal ${doc.subtotalMinor}`,
+    );
   }
 }
 
@@ -100,7 +112,12 @@ export class PostingService {
       memo: `${doc.kind === 'INVOICE' ? 'Invoice' : 'Credit note'} ${doc.number} issued`,
       sourceType: doc.kind,
       sourceId: doc.id,
-      lines: journalLines.map((l) => ({ account: l.account, side: l.side, amount_minor: l.amountMinor, currency: l.currency })),
+      lines: journalLines.map((l) => ({
+        account: l.account,
+        side: l.side,
+        amount_minor: l.amountMinor,
+        currency: l.currency,
+      })),
     });
     await insertRevenueRows(trx, schedule);
     await markPosted(trx, doc.id, journalEntryId, postedAt);

@@ -14,14 +14,16 @@ export interface RevenueMonthShare {
  */
 export function revenueSchedule(amountMinor: number, start: IsoDate, end: IsoDate): RevenueMonthShare[] {
   const totalDays = daysBetween(start, end);
-  if (!Number.isSafeInteger(amountMinor)) throw new RangeError(`amount ${amountMinor} is not an integer of minor units`);
+  if (!Number.isSafeInteger(amountMinor))
+    throw new RangeError(`amount ${amountMinor} is not an integer of minor units`);
   if (totalDays <= 0) throw new RangeError(`service period ${start}→${end} is empty`);
   const shares: RevenueMonthShare[] = [];
   let allocated = 0;
-  for (let from = start; from < end; ) {
+  for (let from = start; from < end;) {
     const next = startOfNextMonth(from);
     const to = next < end ? next : end;
-    const share = to === end ? amountMinor - allocated : mulDivHalfUp(amountMinor, daysBetween(from, to), totalDays);
+    const share =
+      to === end ? amountMinor - allocated : mulDivHalfUp(amountMinor, daysBetween(from, to), totalDays);
     shares.push({ month: monthOf(from), amountMinor: share });
     allocated += share;
     from = to;

@@ -7,6 +7,10 @@ export const BillingSubscription = {
   revenueSchedule: async (ref: { id: string }, _: unknown, ctx: FinanceContext) => {
     if (!isUuid(ref.id)) return [];
     const months = await ctx.loaders.revenueBySubscriptionId.load(normalizeId(ref.id));
-    return months.map((m) => ({ month: m.month, revenue: money(m.amountMinor, m.currency), recognized: m.recognized }));
+    return months.map((m) => ({
+      month: m.month,
+      revenue: money(m.amountMinor, m.currency),
+      recognized: m.recognized,
+    }));
   },
 };

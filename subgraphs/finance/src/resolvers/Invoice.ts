@@ -19,7 +19,12 @@ export const Invoice = {
   posting: async (ref: InvoiceRef, _: unknown, ctx: FinanceContext) => {
     const row = await receivableOf(ref, ctx);
     if (!row) return { status: 'PENDING', journalEntryId: null, postedAt: null, error: null };
-    return { status: row.posting_status, journalEntryId: row.journal_entry_id, postedAt: row.posted_at, error: row.posting_error };
+    return {
+      status: row.posting_status,
+      journalEntryId: row.journal_entry_id,
+      postedAt: row.posted_at,
+      error: row.posting_error,
+    };
   },
   amountDue: async (ref: InvoiceRef, _: unknown, ctx: FinanceContext) => {
     const row = await receivableOf(ref, ctx);

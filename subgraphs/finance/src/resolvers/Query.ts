@@ -7,10 +7,17 @@ const isPosition = (value: unknown): value is { id: string } =>
   typeof value === 'object' && value !== null && isUuid((value as { id?: unknown }).id);
 
 export const Query = {
-  journalEntries: async (_: unknown, args: { first?: number | null; after?: string | null }, ctx: FinanceContext) => {
+  journalEntries: async (
+    _: unknown,
+    args: { first?: number | null; after?: string | null },
+    ctx: FinanceContext,
+  ) => {
     const first = pageSize(args.first, 50);
     const after = decodeCursor(args.after, isPosition);
-    const { rows, totalCount } = await findJournalPage(ctx.db, { afterId: after?.id ?? null, limit: first + 1 });
+    const { rows, totalCount } = await findJournalPage(ctx.db, {
+      afterId: after?.id ?? null,
+      limit: first + 1,
+    });
     const nodes = rows.slice(0, first);
     const last = nodes.at(-1);
     return {
@@ -20,5 +27,8 @@ export const Query = {
     };
   },
   trialBalance: async (_: unknown, __: unknown, ctx: FinanceContext) =>
-    (await accountBalances(ctx.db)).map((row) => ({ account: row.account, balance: money(row.balanceMinor, row.currency) })),
+    (await accountBalances(ctx.db)).map((row) => ({
+      account: row.account,
+      balance: money(row.balanceMinor, row.currency),
+    })),
 };

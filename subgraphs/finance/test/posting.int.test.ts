@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyOnce, silentLogger } from '@c2c/platform';
+import { waitFor } from '@c2c/platform/testing';
+import { withCalendarDates } from '../src/data/dates.ts';
+import { buildFinanceSubgraph } from '../src/index.ts';
+import { aCreditNote, aLine, anEvent, anInvoice } from './builders.ts';
+import { startFinance, type FinanceHarness } from './harness.ts';
+
+const POSTING = 'id posting { status journalEntryId postedAt error } amountDue { amount currency }';
+
+describe('finance.billing consumer', () => {
+  let h: FinanceHarness;
+  beforeAll(async () => {
+    h = await startFinance();
+  });
+  afterAll(() => h.close());
+
+  const linesOf = (entryId: string) =>
+    h
+      .finance()
+      .selectFrom('journal_line')
+      .select(['account', 'side', 'amount_minor', 'currency'])
+      .where('entry_id', '=', entryId)
+      .orderBy('line_no')
+      .execute();
+
+  it('posts an issued invoice: receivable, balanced entry, exact revenue schedule, invoice.posted', async () => {
+    const invoice = anInvoice({}, [
+      aLine(),
+      aLine({ amountMinor: 99_999, taxMinor: 19_000, periodStart: '2026-01-15', periodEnd: '2027-01-15' }),
+    ]);
+    const event = await h.issue(invoice);
+
+    const receivable = await h
+      .finance()
+      .selectFrom('receivable')
+      .selectAll()
+      .where('invoice_id', '=', invoice.id)
+      .executeTakeFirstOrThrow();
+    expect(withCalendarDates(receivable, ['issued_on', 'due_on'])).toMatchObject({
+      kind: 'INVOICE',
+      currency: 'USD',
+      subtotal_minor: 103_099,
+      tax_minor: 19_589,
+      total_minor: 122_688,
+      amount_due_minor: 122_688,
+      posting_status: 'POSTED',
+      issued_on: '2026-01-15',
+      due_on: '2026-02-14',
+    });
+    expect(await linesOf(receivable.journal_entry_id)).toEqual([
+      { account: 'ACCOUNTS_RECEIVABLE', side: 'DEBIT', amount_minor: 122_688, currency: 'USD' },
+      { account: 'DEFERRED_REVENUE', side: 'CREDIT', amount_minor: 103_099, currency: 'USD' },
+      { account: 'TAX_PAYABLE', side: 'CREDIT', amount_minor: 19_589, currency: 'USD' },
+    ]);
+    const entry = await h
+      .finance()
+      .selectFrom('journal_entry')
+      .selectAll()
+      .where('id', '=', receivable.journal_entry_id)
+      .executeTakeFirstOrThrow();
+    expect(withCalendarDates(entry, ['entry_date'])).toMatchObject({
+      entry_date: '2026-01-15',
+      source_type: 'INVOICE',
+      source_id: invoice.id,
+    });
+
+    const schedule = await h
+      .finance()
+      .selectFrom('revenue_schedule')
+      .select(['line_id', 'month', 'amount_minor'])
+      .where('invoice_id', '=', invoice.id)
+      .orderBy('line_id')
+      .orderBy('month')
+      .execute();
+    expect(schedule.reduce((sum, row) => sum + Number(row.amount_minor), 0)).toBe(invoice.subtotalMinor);
+    expect(schedule.filter((row) => row.line_id === invoice.lines[0]!.id)).toEqual([
+      { line_id: invoice.lines[0]!.id, month: '2026-01', amount_minor: 1700 },
+      { line_id: invoice.lines[0]!.id, month: '2026-02', amount_minor: 1400 },
+    ]);
+    expect(schedule.filter((row) => row.line_id === invoice.lines[1]!.id)).toHaveLength(13);
+
+    const outbox = await h
+      .finance()
+      .selectFrom('outbox')
+      .selectAll()
+      .where('subject', '=', invoice.id)
+      .execute();
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]).toMatchObject({
+      type: 'invoice.posted',
+      source: 'finance',
+      correlation_id: event.correlationid,
+      causation_id: event.id,
+    });
+    const data = typeof outbox[0]!.data === 'string' ? JSON.parse(outbox[0]!.data) : outbox[0]!.data;
+    expect(data).toEqual({
+      invoiceId: invoice.id,
+      journalEntryId: receivable.journal_entry_id,
+      postedAt: '2026-03-10T12:00:00.000Z',
+    });
+
+    const [resolved] = await h.entities(`... on Invoice { ${POSTING} }`, [
+      { __typename: 'Invoice', id: invoice.id },
+    ]);
+    expect(resolved).toEqual({
+      id: invoice.id,
+      posting: {
+        status: 'POSTED',
+        journalEntryId: receivable.journal_entry_id,
+        postedAt: '2026-03-10T12:00:00.000Z',
+        error: null,
+      },
+      amountDue: { amount: '1226.88', currency: 'USD' },
+    });
+  });
+
+  it('shows an invoice the ERP has not received as PENDING with no amount due', async () => {
+    const [pending, malformed] = await h.entities(`... on Invoice { ${POSTING} payments { id } }`, [
+      { __typename: 'Invoice', id: randomUUID() },
+      { __typename: 'Invoice', id: 'not-a-uuid' },
+    ]);
+    expect(pending).toMatchObject({
+      posting: { status: 'PENDING', journalEntryId: null, postedAt: null, error: null },
+      amountDue: null,
+      payments: [],
+    });
+    expect(malformed).toMatchObject({ id: 'not-a-uuid', posting: { status: 'PENDING' }, amountDue: null });
+  });
+
+  it('applies an event published twice, or re-issued under a new event id, exactly once', async () => {
+    const invoice = anInvoice();
+    const event = anEvent('invoice.issued', invoice);
+    await h.publish(event, event);
+    await h.publish(event);
+    await h.publish(anEvent('invoice.issued', invoice));
+    expect(await h.count('receivable', { invoice_id: invoice.id })).toBe(1);
+    expect(await h.count('journal_entry', { source_id: invoice.id })).toBe(1);
+    expect(await h.count('revenue_schedule', { invoice_id: invoice.id })).toBe(2);
+    expect(await h.count('outbox', { subject: invoice.id })).toBe(1);
+  });
+
+  it('applies a redelivered event once through the inbox', async () => {
+    const deps = { db: h.stack.database.db, log: silentLogger(), clock: h.clock, afterCommit: () => {} };
+    const handlers = buildFinanceSubgraph(deps).consumers['finance.billing']!;
+    const options = { db: deps.db, schema: 'finance', consumer: 'finance.billing', handlers, log: deps.log };
+    const invoice = anInvoice();
+    const event = anEvent('invoice.issued', invoice);
+    expect(await applyOnce(options, event)).toBe(true);
+    expect(await applyOnce(options, event)).toBe(false);
+    expect(await h.count('receivable', { invoice_id: invoice.id })).toBe(1);
+    expect(await h.count('journal_entry', { source_id: invoice.id })).toBe(1);
+    expect(await h.count('outbox', { subject: invoice.id })).toBe(1);
+  });
+
+  it('reverses a credit note: negative amount due, Cr AR / Dr Deferred Revenue / Dr Tax Payable, negative schedule', async () => {
+    const note = aCreditNote();
+    await h.issue(note);
+    const receivable = await h
+      .finance()
+      .selectFrom('receivable')
+      .selectAll()
+      .where('invoice_id', '=', note.id)
+      .executeTakeFirstOrThrow();
+    expect(receivable).toMatchObject({
+      kind: 'CREDIT_NOTE',
+      total_minor: -954,
+      amount_due_minor: -954,
+      posting_status: 'POSTED',
+    });
+    expect(await linesOf(receivable.journal_entry_id)).toEqual([
+      { account: 'ACCOUNTS_RECEIVABLE', side: 'CREDIT', amount_minor: 954, currency: 'USD' },
+      { account: 'DEFERRED_REVENUE', side: 'DEBIT', amount_minor: 802, currency: 'USD' },
+      { account: 'TAX_PAYABLE', side: 'DEBIT', amount_minor: 152, currency: 'USD' },
+    ]);
+    const schedule = await h
+      .finance()
+      .selectFrom('revenue_schedule')
+      .select(['month', 'amount_minor'])
+      .where('invoice_id', '=', note.id)
+      .orderBy('month')
+      .execute();
+    // 26 days: January 12/26 of −8.02 = −3.70…, February takes the rest.
+    expect(schedule).toEqual([
+      { month: '2026-01', amount_minor: -370 },
+      { month: '2026-02', amount_minor: -432 },
+    ]);
+    const [resolved] = await h.entities(`... on Invoice { amountDue { amount currency } }`, [
+      { __typename: 'Invoice', id: note.id },
+    ]);
+    expect(resolved.amountDue).toEqual({ amount: '-9.54', currency: 'USD' });
+  });
+
+  it.each([
+    ['a total that is not subtotal plus tax', { totalMinor: 1 }],
+    ['lines that do not sum to the subtotal', { subtotalMinor: 3000, totalMinor: 3589 }],
+    ['an unsupported currency', { currency: 'XXX' }],
+    ['a missing customer id', { customerId: undefined }],
+    ['an empty service period', { lines: [aLine({ periodStart: '2026-02-15', periodEnd: '2026-02-15' })] }],
+  ])('dead-letters an invoice with %s and posts nothing', async (_label, overrides) => {
+    const invoice = anInvoice(overrides);
+    const event = anEvent('invoice.issued', invoice);
+    await h.stack.transport.publish([event]);
+    const dead = await waitFor(
+      () =>
+        h.finance().selectFrom('dead_letter').selectAll().where('event_id', '=', event.id).executeTakeFirst(),
+      10_000,
+      'the event to be dead-lettered',
+    );
+    expect(dead).toMatchObject({ consumer: 'finance.billing', attempts: 2 });
+    expect(await h.count('receivable', { invoice_id: invoice.id })).toBe(0);
+    expect(await h.count('journal_entry', { source_id: invoice.id })).toBe(0);
+    expect(await h.count('outbox', { subject: invoice.id })).toBe(0);
+  });
+
+  it('keeps the contract record and the customer master, ignoring stale versions', async () => {
+    const subscription = {
+      id: randomUUID(),
+      customerId: randomUUID(),
+      planCode: 'TEAM',
+      billingPeriod: 'MONTH',
+      status: 'ACTIVE',
+      seats: 3,
+      unitPriceMinor: 995,
+      currency: 'USD',
+      startDate: '2026-01-15',
+      currentPeriod: { start: '2026-03-15', end: '2026-04-15' },
+      version: 2,
+    };
+    await h.publish(anEvent('subscription.created', { ...subscription, version: 1, seats: 1 }));
+    await h.publish(anEvent('subscription.amended', subscription));
+    await h.publish(anEvent('subscription.renewed', { ...subscription, version: 1, seats: 9 }));
+    const contract = await h
+      .finance()
+      .selectFrom('contract')
+      .selectAll()
+      .where('subscription_id', '=', subscription.id)
+      .executeTakeFirstOrThrow();
+    expect(withCalendarDates(contract, ['period_start', 'period_end'])).toMatchObject({
+      seats: 3,
+      version: 2,
+      period_start: '2026-03-15',
+      period_end: '2026-04-15',
+    });
+
+    const customer = {
+      id: randomUUID(),
+      name: 'Acme',
+      email: 'a@acme.example',
+      status: 'ACTIVE',
+      businessUnit: 'EMEA',
+      segment: null,
+      country: 'DE',
+      region: null,
+      parentId: null,
+      version: 2,
+    };
+    await h.publish(anEvent('customer.updated', customer));
+    await h.publish(anEvent('customer.created', { ...customer, name: 'Old', version: 1 }));
+    expect(
+      await h
+        .finance()
+        .selectFrom('customer_master')
+        .selectAll()
+        .where('id', '=', customer.id)
+        .executeTakeFirstOrThrow(),
+    ).toMatchObject({
+      name: 'Acme',
+      business_unit: 'EMEA',
+      country: 'DE',
+      version: 2,
+    });
+  });
+});
