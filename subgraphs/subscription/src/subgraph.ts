@@ -51,8 +51,10 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
         subscriptions,
         billingRun,
         loadPlan: (code) => (isPlanCode(code) ? loaders.planByCode.load(code) : Promise.resolve(null)),
-        loadSubscription: (id) => (isUuid(id) ? loaders.subscriptionById.load(id.toLowerCase()) : Promise.resolve(null)),
-        loadInvoice: (id) => (isUuid(id) ? loaders.invoiceById.load(id.toLowerCase()) : Promise.resolve(null)),
+        loadSubscription: (id) =>
+          isUuid(id) ? loaders.subscriptionById.load(id.toLowerCase()) : Promise.resolve(null),
+        loadInvoice: (id) =>
+          isUuid(id) ? loaders.invoiceById.load(id.toLowerCase()) : Promise.resolve(null),
       };
     },
     consumers: { 'subscription.bill-to': billToConsumer, 'subscription.erp-ack': erpAckConsumer },

@@ -13,7 +13,13 @@ const period = { start: '2026-03-01', end: '2026-04-01' };
 const line = (seats: number, unitPriceMinor: number, ratePpm: number) =>
   seatLine({ description: 'Pro', seats, unitPriceMinor, ratePpm, period });
 
-const rate = (country: string, region: string | null, rate_ppm: number, valid_from: string, valid_to: string | null = null): DatedRate => ({
+const rate = (
+  country: string,
+  region: string | null,
+  rate_ppm: number,
+  valid_from: string,
+  valid_to: string | null = null,
+): DatedRate => ({
   country,
   region,
   rate_ppm,
@@ -34,7 +40,13 @@ const RATES: DatedRate[] = [
 describe('seat line and tax (DOMAIN.md: Money, Tax)', () => {
   it('multiplies seats by the unit price exactly and rounds the tax once, HALF_UP', () => {
     const l = line(3, 995, 72_500); // 29.85 USD × 7.25% = 2.164125
-    expect(l).toMatchObject({ quantity: 3, unitPriceMinor: 995, amountMinor: 2985, taxMinor: 216, taxRatePpm: 72_500 });
+    expect(l).toMatchObject({
+      quantity: 3,
+      unitPriceMinor: 995,
+      amountMinor: 2985,
+      taxMinor: 216,
+      taxRatePpm: 72_500,
+    });
     expect(l).toMatchObject({ periodStart: '2026-03-01', periodEnd: '2026-04-01' });
   });
 
@@ -58,7 +70,11 @@ describe('seat line and tax (DOMAIN.md: Money, Tax)', () => {
   });
 
   it('sums already rounded lines without rounding again', () => {
-    expect(invoiceTotals([line(1, 250, 190_000), line(1, 250, 190_000)])).toEqual({ subtotalMinor: 500, taxMinor: 96, totalMinor: 596 });
+    expect(invoiceTotals([line(1, 250, 190_000), line(1, 250, 190_000)])).toEqual({
+      subtotalMinor: 500,
+      taxMinor: 96,
+      totalMinor: 596,
+    });
   });
 
   it('refuses an amount beyond what billing can hold exactly', () => {
@@ -85,10 +101,16 @@ describe('tax rate lookup', () => {
 
 describe('issue and due dates', () => {
   it('issues a back-dated first period on its start date, due 30 days later', () => {
-    expect(firstInvoiceDates('2025-12-31', '2026-03-10')).toEqual({ issuedOn: '2025-12-31', dueOn: '2026-01-30' });
+    expect(firstInvoiceDates('2025-12-31', '2026-03-10')).toEqual({
+      issuedOn: '2025-12-31',
+      dueOn: '2026-01-30',
+    });
   });
   it('issues a future first period today', () => {
-    expect(firstInvoiceDates('2026-06-01', '2026-03-10')).toEqual({ issuedOn: '2026-03-10', dueOn: '2026-04-09' });
+    expect(firstInvoiceDates('2026-06-01', '2026-03-10')).toEqual({
+      issuedOn: '2026-03-10',
+      dueOn: '2026-04-09',
+    });
   });
   it('issues a renewal on the new period start', () => {
     expect(renewalInvoiceDates('2026-02-28')).toEqual({ issuedOn: '2026-02-28', dueOn: '2026-03-30' });

@@ -18,7 +18,11 @@ describe('billing periods (DOMAIN.md: anchored, clamped, from the anchor)', () =
   });
 
   it('anchors yearly periods on Feb 29', () => {
-    expect([0, 3, 4].map((k) => periodAt('2024-02-29', 'YEAR', k).start)).toEqual(['2024-02-29', '2027-02-28', '2028-02-29']);
+    expect([0, 3, 4].map((k) => periodAt('2024-02-29', 'YEAR', k).start)).toEqual([
+      '2024-02-29',
+      '2027-02-28',
+      '2028-02-29',
+    ]);
   });
 });
 

@@ -3,20 +3,30 @@ import { markPaid, markPosted, markPostingFailed } from '../data/invoice.reposit
 
 const InvoiceId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
 
-const InvoicePosted = z.object({ invoiceId: InvoiceId, journalEntryId: z.string().min(1), postedAt: z.iso.datetime({ offset: true }) });
+const InvoicePosted = z.object({
+  invoiceId: InvoiceId,
+  journalEntryId: z.string().min(1),
+  postedAt: z.iso.datetime({ offset: true }),
+});
 const PostingFailed = z.object({ invoiceId: InvoiceId, error: z.string() });
 const PaymentApplied = z.object({ invoiceId: InvoiceId, amountDueMinor: z.number().int() });
 
 const onInvoicePosted: EventEffect = async (trx, event, log) => {
   const data = InvoicePosted.parse(event.data);
-  const found = await markPosted(trx, data.invoiceId.toLowerCase(), data.journalEntryId, new Date(data.postedAt));
+  const found = await markPosted(
+    trx,
+    data.invoiceId.toLowerCase(),
+    data.journalEntryId,
+    new Date(data.postedAt),
+  );
   if (!found) log.warn({ invoiceId: data.invoiceId }, 'invoice.posted for an unknown invoice ignored');
 };
 
 const onPostingFailed: EventEffect = async (trx, event, log) => {
   const data = PostingFailed.parse(event.data);
   const changed = await markPostingFailed(trx, data.invoiceId.toLowerCase(), data.error.slice(0, 2000));
-  if (!changed) log.warn({ invoiceId: data.invoiceId }, 'posting.failed ignored: unknown or already posted invoice');
+  if (!changed)
+    log.warn({ invoiceId: data.invoiceId }, 'posting.failed ignored: unknown or already posted invoice');
 };
 
 const onPaymentApplied: EventEffect = async (trx, event, log) => {

@@ -6,7 +6,12 @@ export type BillToRow = Selectable<BillToAccountTable>;
 
 /** Locks the account so that one customer's subscriptions are created one at a time (currency rule). */
 export async function findBillToForUpdate(db: AnyDb, id: string): Promise<BillToRow | undefined> {
-  return scoped(db).selectFrom('bill_to_account').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return scoped(db)
+    .selectFrom('bill_to_account')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function findBillToByIds(db: AnyDb, ids: readonly string[]): Promise<BillToRow[]> {
@@ -15,7 +20,10 @@ export async function findBillToByIds(db: AnyDb, ids: readonly string[]): Promis
 }
 
 /** Upserts the replica unless it already holds this or a newer version; true when written. */
-export async function upsertBillTo(db: AnyDb, row: Omit<Insertable<BillToAccountTable>, 'updated_at'>): Promise<boolean> {
+export async function upsertBillTo(
+  db: AnyDb,
+  row: Omit<Insertable<BillToAccountTable>, 'updated_at'>,
+): Promise<boolean> {
   const { id: _id, ...changes } = row;
   const written = await scoped(db)
     .insertInto('bill_to_account')

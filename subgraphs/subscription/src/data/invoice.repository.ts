@@ -1,10 +1,28 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
-import { SCHEMA, scoped, type InvoiceKind, type InvoiceLineTable, type InvoiceTable } from './tables.ts';
+import {
+  isoDate,
+  SCHEMA,
+  scoped,
+  type InvoiceKind,
+  type InvoiceLineTable,
+  type InvoiceTable,
+} from './tables.ts';
 
 export type InvoiceRow = Selectable<InvoiceTable>;
 export type InvoiceLineRow = Selectable<InvoiceLineTable>;
 export type RankedInvoiceRow = InvoiceRow & { total_count: number; rn: number };
+
+const toInvoice = <R extends InvoiceRow>(row: R): R => ({
+  ...row,
+  issued_on: isoDate(row.issued_on),
+  due_on: isoDate(row.due_on),
+});
+const toLine = (row: InvoiceLineRow): InvoiceLineRow => ({
+  ...row,
+  period_start: isoDate(row.period_start),
+  period_end: isoDate(row.period_end),
+});
 
 const NUMBERING: Record<InvoiceKind, { sequence: string; prefix: string }> = {
   INVOICE: { sequence: 'invoice_number_seq', prefix: 'INV' },
@@ -14,7 +32,9 @@ const NUMBERING: Record<InvoiceKind, { sequence: string; prefix: string }> = {
 /** The next document number of a kind: INV-000001, CN-000001. */
 export async function nextDocumentNumber(db: AnyDb, kind: InvoiceKind): Promise<string> {
   const { sequence, prefix } = NUMBERING[kind];
-  const { rows } = await sql<{ n: number | string }>`select nextval(${`${SCHEMA}.${sequence}`}::regclass) as n`.execute(db);
+  const { rows } = await sql<{
+    n: number | string;
+  }>`select nextval(${`${SCHEMA}.${sequence}`}::regclass) as n`.execute(db);
   return `${prefix}-${String(rows[0]?.n).padStart(6, '0')}`;
 }
 
@@ -24,30 +44,37 @@ export async function insertInvoice(
   lines: Insertable<InvoiceLineTable>[],
 ): Promise<{ invoice: InvoiceRow; lines: InvoiceLineRow[] }> {
   const row = await scoped(db).insertInto('invoice').values(invoice).returningAll().executeTakeFirstOrThrow();
-  const lineRows = lines.length ? await scoped(db).insertInto('invoice_line').values(lines).returningAll().execute() : [];
-  return { invoice: row, lines: lineRows.sort((a, b) => a.line_no - b.line_no) };
+  const lineRows = lines.length
+    ? await scoped(db).insertInto('invoice_line').values(lines).returningAll().execute()
+    : [];
+  return { invoice: toInvoice(row), lines: lineRows.map(toLine).sort((a, b) => a.line_no - b.line_no) };
 }
 
 export async function findInvoicesByIds(db: AnyDb, ids: readonly string[]): Promise<InvoiceRow[]> {
   if (ids.length === 0) return [];
-  return scoped(db).selectFrom('invoice').selectAll().where('id', 'in', ids).execute();
+  return (await scoped(db).selectFrom('invoice').selectAll().where('id', 'in', ids).execute()).map(toInvoice);
 }
 
-export async function findLinesByInvoiceIds(db: AnyDb, invoiceIds: readonly string[]): Promise<InvoiceLineRow[]> {
+export async function findLinesByInvoiceIds(
+  db: AnyDb,
+  invoiceIds: readonly string[],
+): Promise<InvoiceLineRow[]> {
   if (invoiceIds.length === 0) return [];
-  return scoped(db)
+  const rows = await scoped(db)
     .selectFrom('invoice_line')
     .selectAll()
     .where('invoice_id', 'in', invoiceIds)
     .orderBy('invoice_id')
     .orderBy('line_no')
     .execute();
+  return rows.map(toLine);
 }
 
 /**
  * One page of invoices, newest first, for each of many subscriptions in one query. `total_count`
- * counts every invoice of the subscription; rows after the cursor are ranked first so that `rn`
- * numbers the page. Returns up to `limit` rows per subscription.
+ * counts every invoice of the subscription. Rows after the cursor (`seq < afterSeq`) rank first,
+ * so the first `limit` rows hold the page; rows before the cursor are returned only to fill in,
+ * so that a subscription with an empty page still reports its count. Callers drop them.
  */
 export async function findInvoicePages(
   db: AnyDb,
@@ -65,16 +92,31 @@ export async function findInvoicePages(
       sql<number>`row_number() over (partition by subscription_id order by ${afterFirst}seq desc)`.as('rn'),
     ])
     .where('subscription_id', 'in', subscriptionIds);
-  let page = scoped(db).selectFrom(ranked.as('ranked')).selectAll().where('rn', '<=', limit);
-  if (afterSeq !== null) page = page.where('seq', '<', afterSeq);
-  const rows = await page.orderBy('subscription_id').orderBy('seq', 'desc').execute();
-  return rows.map((row) => ({ ...row, total_count: Number(row.total_count), rn: Number(row.rn) }));
+  const rows = await scoped(db)
+    .selectFrom(ranked.as('ranked'))
+    .selectAll()
+    .where('rn', '<=', limit)
+    .orderBy('subscription_id')
+    .orderBy('rn')
+    .execute();
+  return rows.map((row) => toInvoice({ ...row, total_count: Number(row.total_count), rn: Number(row.rn) }));
 }
 
-export async function markPosted(db: AnyDb, invoiceId: string, journalEntryId: string, postedAt: Date): Promise<boolean> {
+export async function markPosted(
+  db: AnyDb,
+  invoiceId: string,
+  journalEntryId: string,
+  postedAt: Date,
+): Promise<boolean> {
   const result = await scoped(db)
     .updateTable('invoice')
-    .set({ posting_status: 'POSTED', journal_entry_id: journalEntryId, posted_at: postedAt, posting_error: null, updated_at: new Date() })
+    .set({
+      posting_status: 'POSTED',
+      journal_entry_id: journalEntryId,
+      posted_at: postedAt,
+      posting_error: null,
+      updated_at: new Date(),
+    })
     .where('id', '=', invoiceId)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;

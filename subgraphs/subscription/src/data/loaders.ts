@@ -41,10 +41,14 @@ function invoicePageLoaders(db: AnyDb) {
     let loader = loaders.get(key);
     if (!loader) {
       loader = new DataLoader<string, InvoicePage>(async (ids) => {
-        const groups = groupBy(await findInvoicePages(db, ids, limit, afterSeq), (row) => row.subscription_id);
+        const groups = groupBy(
+          await findInvoicePages(db, ids, limit, afterSeq),
+          (row) => row.subscription_id,
+        );
         return ids.map((id) => {
-          const rows = groups.get(id) ?? [];
-          return { rows, totalCount: rows[0]?.total_count ?? 0 };
+          const ranked = groups.get(id) ?? [];
+          const rows = afterSeq === null ? ranked : ranked.filter((row) => row.seq < afterSeq);
+          return { rows, totalCount: ranked[0]?.total_count ?? 0 };
         });
       });
       loaders.set(key, loader);

@@ -113,3 +113,15 @@ export const SCHEMA = 'subscription';
 export function scoped(db: AnyDb): SubscriptionDb {
   return db.withSchema(SCHEMA) as unknown as SubscriptionDb;
 }
+
+/**
+ * A `date` column as "YYYY-MM-DD". The pg driver is configured to return dates as text, but an
+ * in-memory PGlite ignores its parser options and returns a Date at UTC midnight: accept both.
+ */
+export function isoDate(value: string | Date): string {
+  return value instanceof Date ? value.toISOString().slice(0, 10) : value;
+}
+
+export function isoDateOrNull(value: string | Date | null): string | null {
+  return value === null ? null : isoDate(value);
+}

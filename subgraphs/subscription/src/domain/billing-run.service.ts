@@ -12,7 +12,11 @@ import {
 } from '@c2c/platform';
 import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes } from '../data/plan.repository.ts';
-import { advanceSubscription, findDueSubscriptionsForUpdate, type SubscriptionRow } from '../data/subscription.repository.ts';
+import {
+  advanceSubscription,
+  findDueSubscriptionsForUpdate,
+  type SubscriptionRow,
+} from '../data/subscription.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { findTaxRates, type TaxRateRow } from '../data/tax-rate.repository.ts';
 import { invoiceIssuedEvent } from '../events/invoice-events.ts';
@@ -52,7 +56,11 @@ export class BillingRunService {
     const asOf = parseIsoDate(command.asOf, 'asOf');
     const latest = addDays(todayUtc(this.deps.clock.now()), MAX_RUN_AHEAD_DAYS);
     if (toDayNumber(asOf) > toDayNumber(latest)) {
-      throw new DomainError('INVALID_DATE', `asOf may be at most ${MAX_RUN_AHEAD_DAYS} days ahead (${latest}), got ${asOf}`, 'asOf');
+      throw new DomainError(
+        'INVALID_DATE',
+        `asOf may be at most ${MAX_RUN_AHEAD_DAYS} days ahead (${latest}), got ${asOf}`,
+        'asOf',
+      );
     }
     const { value } = await runIdempotent(
       this.deps.db,
@@ -76,7 +84,9 @@ export class BillingRunService {
         }
         return {
           renewedCount,
-          invoiced: [...totals].sort(([a], [b]) => a.localeCompare(b)).map(([currency, totalMinor]) => ({ currency, totalMinor })),
+          invoiced: [...totals]
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([currency, totalMinor]) => ({ currency, totalMinor })),
         };
       },
     );
@@ -96,13 +106,24 @@ async function loadReferenceData(trx: AnyDb, due: readonly SubscriptionRow[]): P
 }
 
 /** Catches one subscription up to `asOf`: one renewal, invoice and pair of events per period. */
-async function renewOne(trx: AnyDb, subscription: SubscriptionRow, asOf: string, reference: RunReferenceData) {
+async function renewOne(
+  trx: AnyDb,
+  subscription: SubscriptionRow,
+  asOf: string,
+  reference: RunReferenceData,
+) {
   const billTo = reference.billTos.get(subscription.customer_id);
   // The replica is never deleted and a subscription needs it to exist: a miss is a bug, not input.
-  if (!billTo) throw new Error(`subscription ${subscription.id} has no bill-to account ${subscription.customer_id}`);
+  if (!billTo)
+    throw new Error(`subscription ${subscription.id} has no bill-to account ${subscription.customer_id}`);
   const renewals: { currency: string; totalMinor: number; events: NewEvent[] }[] = [];
   let current = subscription;
-  for (const { index, period } of renewalSchedule(current.start_date, current.billing_period, current.period_index, asOf)) {
+  for (const { index, period } of renewalSchedule(
+    current.start_date,
+    current.billing_period,
+    current.period_index,
+    asOf,
+  )) {
     current = await advanceSubscription(trx, current, index, period);
     const issued = await issuePeriodInvoice(trx, {
       subscription: current,
@@ -115,7 +136,10 @@ async function renewOne(trx: AnyDb, subscription: SubscriptionRow, asOf: string,
     renewals.push({
       currency: issued.invoice.currency,
       totalMinor: issued.invoice.total_minor,
-      events: [subscriptionEvent('subscription.renewed', current), invoiceIssuedEvent(issued.invoice, issued.lines, current.version)],
+      events: [
+        subscriptionEvent('subscription.renewed', current),
+        invoiceIssuedEvent(issued.invoice, issued.lines, current.version),
+      ],
     });
   }
   return renewals;

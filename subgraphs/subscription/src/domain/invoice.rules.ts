@@ -1,4 +1,12 @@
-import { addDays, applyRate, DomainError, MAX_MINOR, toDayNumber, type IsoDate, type Period } from '@c2c/platform';
+import {
+  addDays,
+  applyRate,
+  DomainError,
+  MAX_MINOR,
+  toDayNumber,
+  type IsoDate,
+  type Period,
+} from '@c2c/platform';
 
 export const PAYMENT_TERM_DAYS = 30;
 
@@ -24,10 +32,16 @@ function validOn(rate: DatedRate, on: IsoDate): boolean {
 const normalizeRegion = (region: string | null) => region?.trim().toUpperCase() || null;
 
 /** The rate valid on `on` for a bill-to address: its region's row first, else the country's. */
-export function pickTaxRate(rates: readonly DatedRate[], country: string, region: string | null, on: IsoDate): TaxRateChoice {
+export function pickTaxRate(
+  rates: readonly DatedRate[],
+  country: string,
+  region: string | null,
+  on: IsoDate,
+): TaxRateChoice {
   const wanted = normalizeRegion(region);
   const candidates = rates.filter((rate) => rate.country === country && validOn(rate, on));
-  const regional = wanted === null ? undefined : candidates.find((rate) => normalizeRegion(rate.region) === wanted);
+  const regional =
+    wanted === null ? undefined : candidates.find((rate) => normalizeRegion(rate.region) === wanted);
   const national = candidates.find((rate) => rate.region === null);
   const chosen = regional ?? national;
   return chosen ? { ratePpm: chosen.rate_ppm, missing: false } : { ratePpm: 0, missing: true };
@@ -45,10 +59,20 @@ export interface LineDraft {
 }
 
 /** A full-period seat line: amount = seats × unit price (exact), tax HALF_UP once on the line. */
-export function seatLine(input: { description: string; seats: number; unitPriceMinor: number; ratePpm: number; period: Period }): LineDraft {
+export function seatLine(input: {
+  description: string;
+  seats: number;
+  unitPriceMinor: number;
+  ratePpm: number;
+  period: Period;
+}): LineDraft {
   const amount = BigInt(input.seats) * BigInt(input.unitPriceMinor);
   if (amount > MAX_MINOR || amount < -MAX_MINOR) {
-    throw new DomainError('AMOUNT_OUT_OF_RANGE', `${input.seats} seats at this price exceed the largest amount billing can hold`, 'seats');
+    throw new DomainError(
+      'AMOUNT_OUT_OF_RANGE',
+      `${input.seats} seats at this price exceed the largest amount billing can hold`,
+      'seats',
+    );
   }
   const amountMinor = Number(amount);
   return {

@@ -1,7 +1,12 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { AnyDb, IsoDate, Period } from '@c2c/platform';
 import type { BillToRow } from '../data/bill-to.repository.ts';
-import { insertInvoice, nextDocumentNumber, type InvoiceLineRow, type InvoiceRow } from '../data/invoice.repository.ts';
+import {
+  insertInvoice,
+  nextDocumentNumber,
+  type InvoiceLineRow,
+  type InvoiceRow,
+} from '../data/invoice.repository.ts';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
 import type { TaxRateRow } from '../data/tax-rate.repository.ts';
 import { invoiceTotals, pickTaxRate, seatLine, seatLineDescription } from './invoice.rules.ts';
@@ -18,7 +23,10 @@ export interface PeriodInvoiceRequest {
 }
 
 /** Issues the in-advance invoice of one full period, inside the caller's transaction. */
-export async function issuePeriodInvoice(trx: AnyDb, request: PeriodInvoiceRequest): Promise<{ invoice: InvoiceRow; lines: InvoiceLineRow[] }> {
+export async function issuePeriodInvoice(
+  trx: AnyDb,
+  request: PeriodInvoiceRequest,
+): Promise<{ invoice: InvoiceRow; lines: InvoiceLineRow[] }> {
   const { subscription, billTo, period } = request;
   const rate = pickTaxRate(request.rates, billTo.country, billTo.region, request.issuedOn);
   const line = seatLine({

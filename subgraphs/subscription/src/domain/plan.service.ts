@@ -2,7 +2,13 @@ import { DomainError, runIdempotent, type SubgraphDeps } from '@c2c/platform';
 import { insertPlan } from '../data/plan.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import type { Caller } from './caller.ts';
-import { parseUnitPrice, validateBillingPeriod, validatePlanCode, validatePlanName, validateSeatBounds } from './plan.rules.ts';
+import {
+  parseUnitPrice,
+  validateBillingPeriod,
+  validatePlanCode,
+  validatePlanName,
+  validateSeatBounds,
+} from './plan.rules.ts';
 
 export interface CreatePlanCommand {
   code: string;
@@ -36,7 +42,8 @@ export class PlanService {
       { scope: who.caller, key: command.idempotencyKey, operation: 'createPlan', input: values },
       async (trx) => {
         const row = await insertPlan(trx, values);
-        if (!row) throw new DomainError('PLAN_CODE_TAKEN', `a plan with code ${values.code} already exists`, 'code');
+        if (!row)
+          throw new DomainError('PLAN_CODE_TAKEN', `a plan with code ${values.code} already exists`, 'code');
         return { planCode: row.code };
       },
     );

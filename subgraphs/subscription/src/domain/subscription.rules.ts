@@ -23,9 +23,16 @@ export function unknownCustomer(id: string): DomainError {
 }
 
 /** Seats are a whole positive number; the plan's bounds are checked once the plan is known. */
-export function validateSeats(seats: number, bounds: { minSeats: number; maxSeats: number } = { minSeats: 1, maxSeats: SEAT_LIMIT }): number {
+export function validateSeats(
+  seats: number,
+  bounds: { minSeats: number; maxSeats: number } = { minSeats: 1, maxSeats: SEAT_LIMIT },
+): number {
   if (!Number.isInteger(seats) || seats < bounds.minSeats || seats > bounds.maxSeats) {
-    throw new DomainError('INVALID_SEATS', `seats must be a whole number between ${bounds.minSeats} and ${bounds.maxSeats}, got ${seats}`, 'seats');
+    throw new DomainError(
+      'INVALID_SEATS',
+      `seats must be a whole number between ${bounds.minSeats} and ${bounds.maxSeats}, got ${seats}`,
+      'seats',
+    );
   }
   return seats;
 }
@@ -39,7 +46,12 @@ export interface ScheduledPeriod {
  * The periods a billing run as of `asOf` must renew: each next period while the current one has
  * ended on or before `asOf` (catch-up), always computed from the anchor.
  */
-export function renewalSchedule(anchor: IsoDate, unit: BillingPeriod, currentIndex: number, asOf: IsoDate): ScheduledPeriod[] {
+export function renewalSchedule(
+  anchor: IsoDate,
+  unit: BillingPeriod,
+  currentIndex: number,
+  asOf: IsoDate,
+): ScheduledPeriod[] {
   const due = toDayNumber(asOf);
   const schedule: ScheduledPeriod[] = [];
   let index = currentIndex;

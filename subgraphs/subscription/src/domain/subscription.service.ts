@@ -38,7 +38,10 @@ function planNotFound(code: string): DomainError {
 export class SubscriptionService {
   constructor(private readonly deps: SubgraphDeps) {}
 
-  async createSubscription(command: CreateSubscriptionCommand, who: Caller): Promise<{ subscriptionId: string }> {
+  async createSubscription(
+    command: CreateSubscriptionCommand,
+    who: Caller,
+  ): Promise<{ subscriptionId: string }> {
     const input = {
       customerId: parseCustomerId(command.customerId),
       planCode: isPlanCode(command.planCode) ? command.planCode : null,
@@ -83,7 +86,10 @@ export class SubscriptionService {
           trx,
           SCHEMA,
           SCHEMA,
-          [subscriptionEvent('subscription.created', subscription), invoiceIssuedEvent(issued.invoice, issued.lines, subscription.version)],
+          [
+            subscriptionEvent('subscription.created', subscription),
+            invoiceIssuedEvent(issued.invoice, issued.lines, subscription.version),
+          ],
           who,
         );
         return { subscriptionId: subscription.id };
@@ -97,7 +103,11 @@ export class SubscriptionService {
     const billTo = await findBillToForUpdate(trx, customerId);
     if (!billTo) throw unknownCustomer(customerId);
     if (billTo.status !== 'ACTIVE') {
-      throw new DomainError('CUSTOMER_NOT_ACTIVE', `customer ${customerId} is ${billTo.status}; only ACTIVE customers can subscribe`, 'customerId');
+      throw new DomainError(
+        'CUSTOMER_NOT_ACTIVE',
+        `customer ${customerId} is ${billTo.status}; only ACTIVE customers can subscribe`,
+        'customerId',
+      );
     }
     return billTo;
   }

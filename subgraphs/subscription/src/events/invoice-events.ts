@@ -31,7 +31,11 @@ export interface InvoiceEventData {
 }
 
 /** `aggregateVersion` is the subscription's version that the document belongs to. */
-export function invoiceIssuedEvent(invoice: InvoiceRow, lines: readonly InvoiceLineRow[], subscriptionVersion: number): NewEvent<InvoiceEventData> {
+export function invoiceIssuedEvent(
+  invoice: InvoiceRow,
+  lines: readonly InvoiceLineRow[],
+  subscriptionVersion: number,
+): NewEvent<InvoiceEventData> {
   return {
     type: invoice.kind === 'CREDIT_NOTE' ? 'creditnote.issued' : 'invoice.issued',
     subject: invoice.id,

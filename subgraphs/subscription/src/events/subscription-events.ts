@@ -1,7 +1,8 @@
 import type { NewEvent } from '@c2c/platform';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
 
-export type SubscriptionEventType = 'subscription.created' | 'subscription.renewed' | 'subscription.amended' | 'subscription.cancelled';
+export type SubscriptionEventType =
+  'subscription.created' | 'subscription.renewed' | 'subscription.amended' | 'subscription.cancelled';
 
 /** Data of `subscription.*`: the whole contract, so the CRM and the ERP need no other source. */
 export interface SubscriptionEventData {
@@ -18,7 +19,10 @@ export interface SubscriptionEventData {
   version: number;
 }
 
-export function subscriptionEvent(type: SubscriptionEventType, row: SubscriptionRow): NewEvent<SubscriptionEventData> {
+export function subscriptionEvent(
+  type: SubscriptionEventType,
+  row: SubscriptionRow,
+): NewEvent<SubscriptionEventData> {
   return {
     type,
     subject: row.id,

@@ -8,11 +8,16 @@ const isPosition = (value: unknown): value is { seq: number } =>
 export const BillingSubscription = {
   __resolveReference: (ref: { id: string }, ctx: SubscriptionContext) => ctx.loadSubscription(ref.id),
   customer: (row: SubscriptionRow) => ({ __typename: 'Customer', id: row.customer_id }),
-  plan: (row: SubscriptionRow, _: unknown, ctx: SubscriptionContext) => ctx.loaders.planByCode.load(row.plan_code),
+  plan: (row: SubscriptionRow, _: unknown, ctx: SubscriptionContext) =>
+    ctx.loaders.planByCode.load(row.plan_code),
   startDate: (row: SubscriptionRow) => row.start_date,
   currentPeriod: (row: SubscriptionRow) => ({ start: row.current_period_start, end: row.current_period_end }),
   createdAt: (row: SubscriptionRow) => row.created_at,
-  invoices: async (row: SubscriptionRow, args: { first?: number | null; after?: string | null }, ctx: SubscriptionContext) => {
+  invoices: async (
+    row: SubscriptionRow,
+    args: { first?: number | null; after?: string | null },
+    ctx: SubscriptionContext,
+  ) => {
     const first = pageSize(args.first, 20);
     const after = decodeCursor(args.after, isPosition);
     const page = await ctx.loaders.invoicePage(first + 1, after?.seq ?? null).load(row.id);
@@ -22,7 +27,10 @@ export const BillingSubscription = {
     return {
       totalCount: page.totalCount,
       nodes,
-      pageInfo: { hasNextPage: page.rows.length > first, endCursor: last ? encodeCursor({ seq: last.seq }) : null },
+      pageInfo: {
+        hasNextPage: page.rows.length > first,
+        endCursor: last ? encodeCursor({ seq: last.seq }) : null,
+      },
     };
   },
 };

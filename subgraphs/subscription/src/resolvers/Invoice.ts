@@ -14,5 +14,6 @@ export const Invoice = {
   lines: async (row: InvoiceRow, _: unknown, ctx: SubscriptionContext) =>
     (await ctx.loaders.linesByInvoiceId.load(row.id)).map((line) => ({ ...line, currency: row.currency })),
   customer: (row: InvoiceRow) => ({ __typename: 'Customer', id: row.customer_id }),
-  subscription: (row: InvoiceRow, _: unknown, ctx: SubscriptionContext) => ctx.loaders.subscriptionById.load(row.subscription_id),
+  subscription: (row: InvoiceRow, _: unknown, ctx: SubscriptionContext) =>
+    ctx.loaders.subscriptionById.load(row.subscription_id),
 };

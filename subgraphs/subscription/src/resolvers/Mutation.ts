@@ -5,7 +5,11 @@ import type { CreateSubscriptionCommand } from '../domain/subscription.service.t
 import type { SubscriptionContext } from '../context.ts';
 
 /** Runs a use case and maps its domain errors, once, to `userErrors` next to the payload's empty fields. */
-async function payload<T>(empty: Record<string, unknown>, work: () => Promise<T>, onSuccess: (value: T) => Promise<Record<string, unknown>>) {
+async function payload<T>(
+  empty: Record<string, unknown>,
+  work: () => Promise<T>,
+  onSuccess: (value: T) => Promise<Record<string, unknown>>,
+) {
   try {
     return { ...(await onSuccess(await work())), userErrors: [] };
   } catch (error) {

@@ -8,6 +8,7 @@ export const Query = {
     return rows;
   },
   plan: (_: unknown, args: { code: string }, ctx: SubscriptionContext) => ctx.loadPlan(args.code),
-  billingSubscription: (_: unknown, args: { id: string }, ctx: SubscriptionContext) => ctx.loadSubscription(args.id),
+  billingSubscription: (_: unknown, args: { id: string }, ctx: SubscriptionContext) =>
+    ctx.loadSubscription(args.id),
   invoice: (_: unknown, args: { id: string }, ctx: SubscriptionContext) => ctx.loadInvoice(args.id),
 };
