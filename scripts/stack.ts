@@ -68,7 +68,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           log,
           port,
           host,
-          build: build as never,
+          build,
           ...(options.clock ? { clock: options.clock } : {}),
         }),
       );
