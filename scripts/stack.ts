@@ -80,6 +80,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         supergraphPath: join(ROOT, 'schema', 'supergraph.graphql'),
         subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
         subgraphTimeoutMs: 10_000,
+        subgraphMutationTimeoutMs: 120_000,
         logLevel: 'info',
       },
       log,

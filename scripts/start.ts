@@ -54,8 +54,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.error(`\n${signal}: stopping…`);
-    await stack.stop();
-    process.exit(0);
+    try {
+      await stack.stop();
+      process.exit(0);
+    } catch (error) {
+      console.error(`could not stop cleanly: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    }
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -98,6 +103,13 @@ Stop with Ctrl+C.`);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  const { code, port: busy } = (error ?? {}) as { code?: string; port?: number };
+  if (code === 'EADDRINUSE') {
+    console.error(
+      `port ${busy} is already in use: stop what holds it, or choose other ports (PORT, CUSTOMER_PORT, SUBSCRIPTION_PORT, FINANCE_PORT)`,
+    );
+  } else {
+    console.error(error instanceof Error ? error.message : error);
+  }
   process.exit(1);
 });

@@ -11,6 +11,7 @@ export const GatewayEnv = z.object({
   SUBSCRIPTION_URL: z.url().optional(),
   FINANCE_URL: z.url().optional(),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  SUBGRAPH_MUTATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(120_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -20,7 +21,10 @@ export interface GatewayConfig {
   supergraphPath: string;
   /** Subgraph name → URL, overriding the routing URLs composed into the supergraph. */
   subgraphUrls: Record<string, string>;
+  /** Per subgraph request for queries. */
   subgraphTimeoutMs: number;
+  /** Per subgraph request for mutations (the billing run is a long batch). */
+  subgraphMutationTimeoutMs: number;
   logLevel: string;
 }
 
@@ -37,6 +41,7 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined>): G
     supergraphPath: parsed.SUPERGRAPH_PATH,
     subgraphUrls,
     subgraphTimeoutMs: parsed.SUBGRAPH_TIMEOUT_MS,
+    subgraphMutationTimeoutMs: parsed.SUBGRAPH_MUTATION_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,
   };
 }

@@ -28,6 +28,9 @@ export interface BuiltGateway {
   agent: Agent;
 }
 
+/** The gateway sends subgraphs `{"query":"mutation …`: writes get the longer timeout. */
+const MUTATION_BODY = /^\{"query":"\s*mutation\b/;
+
 const URL_IN_TEXT = /\b(?:https?:\/\/|\d{1,3}(?:\.\d{1,3}){3}:\d+)\S*/g;
 
 /**
@@ -62,7 +65,10 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const subgraphUrls = { ...supergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
   const agent = new Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 30_000 });
-  const timeoutMs = config.subgraphTimeoutMs;
+  const timeoutFor = (body: unknown) =>
+    typeof body === 'string' && MUTATION_BODY.test(body)
+      ? config.subgraphMutationTimeoutMs
+      : config.subgraphTimeoutMs;
   const gatewayLog = log.child({ component: 'gateway' });
 
   const gateway = new ApolloGateway({
@@ -77,7 +83,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       new RemoteGraphQLDataSource<GatewayContext>({
         url: subgraphUrls[name] ?? url,
         fetcher: ((input: string, init?: Record<string, unknown>) =>
-          fetch(input, { ...init, agent, timeout: timeoutMs })) as never,
+          fetch(input, { ...init, agent, timeout: timeoutFor(init?.body) })) as never,
         willSendRequest: ({ request, context }) => {
           request.http?.headers.set(CORRELATION_HEADER, context.correlationId);
           request.http?.headers.set(CALLER_HEADER, context.caller);
@@ -87,9 +93,17 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // Shutdown is ours (entry points handle SIGTERM/SIGINT); Apollo's own handler would re-raise the signal.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
-    formatError: (formatted) => sanitizeGatewayError(formatted),
+    formatError: (formatted) => {
+      const clean = sanitizeGatewayError(formatted);
+      if (clean.message !== formatted.message) {
+        gatewayLog.warn({ error: formatted.message, path: formatted.path }, 'subgraph request failed');
+      }
+      return clean;
+    },
     plugins: [ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();

@@ -163,7 +163,11 @@ export class DatabaseTransport implements EventTransport {
         log.error({ err: error, consumer: options.consumer }, 'event consumer poll failed');
       }
       if (!worked) {
-        await signals.wait(`bus:${options.consumer}`, this.pollMs, this.abort.signal);
+        await signals.wait(
+          `bus:${options.consumer}`,
+          this.pollMs,
+          AbortSignal.any([stopped, this.abort.signal]),
+        );
       }
     }
   }

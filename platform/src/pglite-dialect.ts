@@ -85,7 +85,10 @@ class PGliteConnection implements DatabaseConnection {
     // Without parameters use the simple protocol, which (like pg) accepts multi-statement scripts.
     const result =
       compiledQuery.parameters.length === 0
-        ? ((await this.pglite.exec(compiledQuery.sql, { parsers: PARSERS })).at(-1) ?? { rows: [], affectedRows: 0 })
+        ? ((await this.pglite.exec(compiledQuery.sql, { parsers: PARSERS })).at(-1) ?? {
+            rows: [],
+            affectedRows: 0,
+          })
         : await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters], { parsers: PARSERS });
     const rows = result.rows as R[];
     const affected = result.affectedRows;

@@ -2,11 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import { createRequire } from 'node:module';
+import type * as GraphQLModule from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { composeSupergraph, expandEnv, readRoverConfig } from '../src/compose.ts';
 
 // Apollo's federation packages are CommonJS: validate with the same (CJS) graphql instance they use.
-const { parse, validate } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+const { parse, validate } = createRequire(import.meta.url)('graphql') as typeof GraphQLModule;
 const ROOT = join(import.meta.dirname, '..', '..');
 const committed = readFileSync(join(ROOT, 'schema', 'supergraph.graphql'), 'utf8');
 

@@ -236,14 +236,17 @@ export async function seedDemoBook(options: SeedOptions): Promise<SeedSummary> {
     tick('subscriptions');
   }
 
-  const renewal = await gql<{ renewSubscriptions: Payload & { renewedCount: number } }>(
-    operation('billing.RenewSubscriptions'),
-    {
-      asOf: options.today,
-      idempotencyKey: `seed-renewal-${options.today}`,
-    },
-  );
-  const renewedPeriods = expectOk('renewSubscriptions', renewal.renewSubscriptions).renewedCount;
+  // The billing run, month by month as finance would have run it over the year.
+  let renewedPeriods = 0;
+  for (let month = 11; month >= 0; month--) {
+    const asOf = addMonthsClamped(options.today, -month);
+    const renewal = await gql<{ renewSubscriptions: Payload & { renewedCount: number } }>(
+      operation('billing.RenewSubscriptions'),
+      { asOf, idempotencyKey: `seed-renewal-${asOf}` },
+    );
+    renewedPeriods += expectOk('renewSubscriptions', renewal.renewSubscriptions).renewedCount;
+    progress(done, total, `billing run ${asOf}`);
+  }
   tick('billing run');
 
   let payments = 0;
