@@ -16,7 +16,20 @@ export interface ConsumerOptions {
   log: Logger;
   /** Called after a transaction that may have appended to the outbox commits. */
   afterCommit?: () => void;
+  /**
+   * Runs in the transaction that records a dead letter, so a subgraph can react (e.g. announce
+   * that a workflow step failed) atomically with it.
+   */
+  onDeadLetter?: DeadLetterEffect;
 }
+
+/** A subgraph's reaction to one of its consumers giving up on an event. */
+export type DeadLetterEffect = (
+  trx: AnyDb,
+  event: CloudEvent,
+  failure: { consumer: string; error: string; attempts: number },
+  log: Logger,
+) => Promise<void>;
 
 /**
  * Applies an event exactly once: the inbox row `(consumer, event id)` and the effect commit in one
@@ -64,24 +77,28 @@ export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
       await applyOnce(options, event);
     },
     onDeadLetter: async (event, error, attempts) => {
-      await db
-        .withSchema(schema)
-        .insertInto('dead_letter')
-        .values({
-          consumer,
-          event_id: event.id,
-          event_type: event.type,
-          subject: event.subject,
-          event: JSON.stringify(event),
-          error,
-          attempts,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(['consumer', 'event_id'])
-            .doUpdateSet({ error, attempts, dead_at: sql`now()`, replayed_at: null }),
-        )
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .withSchema(schema)
+          .insertInto('dead_letter')
+          .values({
+            consumer,
+            event_id: event.id,
+            event_type: event.type,
+            subject: event.subject,
+            event: JSON.stringify(event),
+            error,
+            attempts,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['consumer', 'event_id'])
+              .doUpdateSet({ error, attempts, dead_at: sql`now()`, replayed_at: null }),
+          )
+          .execute();
+        await options.onDeadLetter?.(trx, event, { consumer, error, attempts }, options.log);
+      });
+      options.afterCommit?.();
     },
   });
 }

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Logger } from 'pino';
-import { startConsumer, type EventEffect } from './consumer.ts';
+import { startConsumer, type DeadLetterEffect, type EventEffect } from './consumer.ts';
 import type { AnyDb } from './db.ts';
 import {
   buildSubgraphServer,
@@ -41,6 +41,8 @@ export interface SubgraphDefinition<C extends RequestContext = RequestContext> {
   createContext(base: RequestContext): C;
   /** Durable consumer name → event type → effect. */
   consumers: Record<string, Record<string, EventEffect>>;
+  /** Optional reaction, in the same transaction, to a consumer of this subgraph dead-lettering an event. */
+  onDeadLetter?: DeadLetterEffect;
 }
 
 export interface RunningSubgraph {
@@ -97,6 +99,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
           transport,
           log: subgraphLog,
           afterCommit: () => signals.notify(outboxTopic(definition.name)),
+          ...(definition.onDeadLetter ? { onDeadLetter: definition.onDeadLetter } : {}),
         }),
       );
     }

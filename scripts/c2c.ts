@@ -1,0 +1,50 @@
+import type { Command } from './lib/command.ts';
+
+/** Registered subcommands, loaded lazily so one command's dependencies do not slow the others. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+
+/** Adds a subcommand; called from this file only, so `--help` lists everything in one place. */
+function register(name: string, summary: string, load: () => Promise<Command>): void {
+  COMMANDS[name] = { summary, load };
+}
+
+register(
+  'token',
+  'print a development JWT for a role',
+  async () => (await import('./commands/token.ts')).command,
+);
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return `Usage: npm run c2c -- <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+
+Run \`npm run c2c -- <command> --help\` for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  const command = await entry.load();
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  },
+);
