@@ -19,3 +19,4 @@ export * from './strings.ts';
 export * from './transport.ts';
 export * from './dev-issuer.ts';
 export * from './main-helper.ts';
+export * from './dead-letters.ts';

@@ -7,6 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/db.ts';
 import { DatabaseTransport } from '../src/database-transport.ts';
 import { requestHash, runIdempotent } from '../src/idempotency.ts';
+import { sql } from 'kysely';
+import { startConsumer } from '../src/consumer.ts';
+import { listDeadLetters, replayDeadLetters } from '../src/dead-letters.ts';
+import type { AnyDb } from '../src/db.ts';
 import { migrate } from '../src/migrations.ts';
 import { silentLogger } from '../src/logger.ts';
 import { Signals } from '../src/signals.ts';
@@ -139,6 +143,78 @@ describe('platform on a real database', () => {
     expect(seen.indexOf('a1')).toBeLessThan(seen.indexOf('a2'));
     expect(seen.sort()).toEqual(['a1', 'a2', 'b1']);
     expect(dead).toEqual([{ id: poison.id, attempts: 3, error: 'cannot apply' }]);
+  });
+});
+
+describe('dead letters and replay', () => {
+  it('dead-letters a poison event, then replays it after the fix exactly once, however often', async () => {
+    const database = await openTestDatabase();
+    try {
+      await migrate(database.db, 'dl', mkdtempSync(join(tmpdir(), 'c2c-mig-')));
+      await sql`create table dl.effect (event_id uuid primary key, n integer not null)`.execute(database.db);
+      let broken = true;
+      const handlers = {
+        'thing.happened': async (trx: AnyDb, event: CloudEvent) => {
+          if (broken) throw new Error('downstream rejects it');
+          await trx.withSchema('dl').insertInto('effect').values({ event_id: event.id, n: 1 }).execute();
+        },
+      };
+      const signals = new Signals();
+      const log = silentLogger();
+      const transport = new DatabaseTransport({
+        db: database.db,
+        signals,
+        log,
+        pollMs: 50,
+        retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+      });
+      const subscription = await startConsumer({
+        db: database.db,
+        schema: 'dl',
+        consumer: 'dl.consumer',
+        handlers,
+        transport,
+        log,
+      });
+      const event = anEvent({ correlationid: 'corr-dl' });
+      await transport.publish([event]);
+      const [dead] = await waitFor(async () => {
+        const letters = await listDeadLetters(database.db, 'dl');
+        return letters.length ? letters : undefined;
+      });
+      expect(dead).toMatchObject({
+        consumer: 'dl.consumer',
+        eventId: event.id,
+        attempts: 2,
+        error: 'downstream rejects it',
+        correlationId: 'corr-dl',
+        replayedAt: null,
+      });
+
+      const options = { db: database.db, schema: 'dl', consumers: { 'dl.consumer': handlers }, log };
+      expect(await replayDeadLetters(options, [dead!.id])).toEqual([
+        { id: dead!.id, ok: false, alreadyApplied: false, error: 'downstream rejects it' },
+      ]);
+      broken = false;
+      expect(await replayDeadLetters(options, [dead!.id])).toEqual([
+        { id: dead!.id, ok: true, alreadyApplied: false, error: null },
+      ]);
+      expect(await replayDeadLetters(options, [dead!.id])).toEqual([
+        { id: dead!.id, ok: true, alreadyApplied: true, error: null },
+      ]);
+      expect(await replayDeadLetters(options, null)).toEqual([]);
+      expect(await replayDeadLetters(options, [987654])).toEqual([
+        { id: 987654, ok: false, alreadyApplied: false, error: 'no dead letter 987654' },
+      ]);
+      const effects = await database.db.withSchema('dl').selectFrom('effect').selectAll().execute();
+      expect(effects).toHaveLength(1);
+      expect(await listDeadLetters(database.db, 'dl')).toEqual([]);
+      expect(await listDeadLetters(database.db, 'dl', { includeReplayed: true })).toHaveLength(1);
+      await subscription.stop();
+      await transport.close();
+    } finally {
+      await database.close();
+    }
   });
 });
 

@@ -1,0 +1,157 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { applyOnce, type EventEffect } from './consumer.ts';
+import type { AnyDb } from './db.ts';
+import type { CloudEvent } from './events.ts';
+
+/** A dead letter as operators see it. */
+export interface DeadLetter {
+  id: number;
+  consumer: string;
+  eventId: string;
+  eventType: string;
+  subject: string;
+  correlationId: string | null;
+  error: string;
+  attempts: number;
+  deadAt: Date;
+  replayedAt: Date | null;
+}
+
+interface DeadLetterRow {
+  id: number;
+  consumer: string;
+  event_id: string;
+  event_type: string;
+  subject: string;
+  event: CloudEvent | string;
+  error: string;
+  attempts: number;
+  dead_at: Date;
+  replayed_at: Date | null;
+}
+
+function toDeadLetter(row: DeadLetterRow): DeadLetter {
+  const event = typeof row.event === 'string' ? (JSON.parse(row.event) as CloudEvent) : row.event;
+  return {
+    id: Number(row.id),
+    consumer: row.consumer,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    subject: row.subject,
+    correlationId: event.correlationid ?? null,
+    error: row.error,
+    attempts: row.attempts,
+    deadAt: row.dead_at,
+    replayedAt: row.replayed_at,
+  };
+}
+
+/** Dead letters of one subgraph, newest first; replayed ones only when asked. */
+export async function listDeadLetters(
+  db: AnyDb,
+  schema: string,
+  options: { includeReplayed?: boolean; limit?: number } = {},
+): Promise<DeadLetter[]> {
+  let query = db.withSchema(schema).selectFrom('dead_letter').selectAll();
+  if (!options.includeReplayed) query = query.where('replayed_at', 'is', null);
+  const rows = (await query
+    .orderBy('dead_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(options.limit ?? 100)
+    .execute()) as DeadLetterRow[];
+  return rows.map(toDeadLetter);
+}
+
+export interface ReplayOutcome {
+  id: number;
+  ok: boolean;
+  /** True when the effect had already been applied (an earlier replay or a late delivery). */
+  alreadyApplied: boolean;
+  error: string | null;
+}
+
+export interface ReplayOptions {
+  db: AnyDb;
+  schema: string;
+  /** Durable consumer name → event type → effect: the same handlers the consumers run. */
+  consumers: Record<string, Record<string, EventEffect>>;
+  log: Logger;
+  afterCommit?: () => void;
+}
+
+/**
+ * Applies dead-lettered events again through the consumer's own handler and inbox, so the effect
+ * happens exactly once however often replay is pressed. `ids` null replays every pending one.
+ */
+export async function replayDeadLetters(
+  options: ReplayOptions,
+  ids: number[] | null,
+): Promise<ReplayOutcome[]> {
+  const { db, schema, log } = options;
+  let query = db.withSchema(schema).selectFrom('dead_letter').selectAll().orderBy('id');
+  query =
+    ids === null ? query.where('replayed_at', 'is', null) : query.where('id', 'in', ids.length ? ids : [-1]);
+  const rows = (await query.execute()) as DeadLetterRow[];
+  const outcomes: ReplayOutcome[] = [];
+  for (const row of rows) {
+    const event = typeof row.event === 'string' ? (JSON.parse(row.event) as CloudEvent) : row.event;
+    const handlers = options.consumers[row.consumer];
+    if (!handlers) {
+      outcomes.push({
+        id: row.id,
+        ok: false,
+        alreadyApplied: false,
+        error: `no consumer ${row.consumer} in ${schema}`,
+      });
+      continue;
+    }
+    try {
+      const applied = await applyOnce(
+        {
+          db,
+          schema,
+          consumer: row.consumer,
+          handlers,
+          log,
+          ...(options.afterCommit ? { afterCommit: options.afterCommit } : {}),
+        },
+        event,
+      );
+      await db
+        .withSchema(schema)
+        .updateTable('dead_letter')
+        .set({ replayed_at: sql`coalesce(replayed_at, now())` })
+        .where('id', '=', row.id)
+        .execute();
+      log.info(
+        {
+          deadLetterId: row.id,
+          consumer: row.consumer,
+          eventId: event.id,
+          correlationId: event.correlationid,
+          applied,
+        },
+        'dead letter replayed',
+      );
+      outcomes.push({ id: Number(row.id), ok: true, alreadyApplied: !applied, error: null });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await db
+        .withSchema(schema)
+        .updateTable('dead_letter')
+        .set({ error: message, attempts: sql`attempts + 1` })
+        .where('id', '=', row.id)
+        .execute();
+      log.warn(
+        { deadLetterId: row.id, consumer: row.consumer, eventId: event.id, error: message },
+        'dead letter replay failed',
+      );
+      outcomes.push({ id: Number(row.id), ok: false, alreadyApplied: false, error: message });
+    }
+  }
+  const unknown = (ids ?? []).filter((id) => !rows.some((row) => Number(row.id) === id));
+  for (const id of unknown)
+    outcomes.push({ id, ok: false, alreadyApplied: false, error: `no dead letter ${id}` });
+  return outcomes;
+}
