@@ -113,9 +113,10 @@ export function compareContractValues(
   for (const b of billing) {
     const c = crmById.get(b.customerId) ?? null;
     const same =
-      c !== null &&
-      c.annualValueMinor === b.annualValueMinor &&
-      (b.annualValueMinor === 0 || c.currency === b.currency);
+      c === null
+        ? b.annualValueMinor === 0
+        : c.annualValueMinor === b.annualValueMinor &&
+          (b.annualValueMinor === 0 || c.currency === b.currency);
     if (!same) differences.push({ customerId: b.customerId, billing: b, crm: c });
   }
   for (const c of crm) {
