@@ -20,3 +20,4 @@ export * from './transport.ts';
 export * from './dev-issuer.ts';
 export * from './main-helper.ts';
 export * from './dead-letters.ts';
+export * from './request-signing.ts';
