@@ -13,6 +13,11 @@ register(
   'print a development JWT for a role',
   async () => (await import('./commands/token.ts')).command,
 );
+register(
+  'schema',
+  'schema governance: `schema check` runs the offline Rover-like checks',
+  async () => (await import('./commands/schema.ts')).command,
+);
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

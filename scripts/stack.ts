@@ -13,6 +13,7 @@ import {
   type Clock,
   type Database,
   type Logger,
+  type RetryPolicy,
   type RunningSubgraph,
 } from '@c2c/platform';
 
@@ -28,6 +29,8 @@ export interface StackOptions {
   clock?: Clock;
   /** An already-open database to use instead (tests). */
   database?: Database;
+  /** Consumer retries before an event is dead-lettered (default: the transport's). */
+  retry?: RetryPolicy;
 }
 
 export interface Stack {
@@ -51,7 +54,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ? await openDatabase({ kind: 'postgres', url: options.databaseUrl, applicationName: 'c2c-embedded' })
       : await openDatabase({ kind: 'pglite', dataDir: options.dataDir }));
   const signals = new Signals();
-  const transport = new DatabaseTransport({ db: database.db, signals, log: log.child({ component: 'bus' }) });
+  const transport = new DatabaseTransport({
+    db: database.db,
+    signals,
+    log: log.child({ component: 'bus' }),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
   const subgraphs: RunningSubgraph[] = [];
   try {
     const builds = [

@@ -11,8 +11,12 @@ const { parse, validate } = createRequire(import.meta.url)('graphql') as typeof 
 const ROOT = join(import.meta.dirname, '..', '..');
 const committed = readFileSync(join(ROOT, 'schema', 'supergraph.graphql'), 'utf8');
 
-/** Contract operations of the amendments issue, not served by this version of the schema. */
-const NOT_YET_SERVED = ['support.AmendSubscription.graphql', 'support.AmendmentStatus.graphql'];
+/** Registered operations not served by this version of the schema (also read by `npm run schema:check`). */
+const NOT_YET_SERVED = (
+  JSON.parse(readFileSync(join(ROOT, 'schema', 'operations.pending.json'), 'utf8')) as {
+    pending: { file: string }[];
+  }
+).pending.map((p) => p.file);
 
 describe('schema/supergraph.graphql', () => {
   it('is exactly what `npm run compose` produces from rover.yaml (regenerate it when this fails)', () => {
@@ -30,7 +34,10 @@ describe('schema/supergraph.graphql', () => {
       const errors = validate(api, parse(readFileSync(join(dir, file), 'utf8')));
       if (NOT_YET_SERVED.includes(file)) {
         // Listed as not served yet: fail loudly once they are, so the list shrinks with the work.
-        expect(errors.length, `${file} is served now: remove it from NOT_YET_SERVED`).toBeGreaterThan(0);
+        expect(
+          errors.length,
+          `${file} is served now: remove it from schema/operations.pending.json`,
+        ).toBeGreaterThan(0);
       } else {
         expect(errors.map((e) => `${file}: ${e.message}`)).toEqual([]);
       }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
-import { contractValueConsumer } from './consumers/subscription-events.ts';
+import { contractValueConsumer, onContractValueDeadLetter } from './consumers/subscription-events.ts';
 import type { CustomerContext } from './context.ts';
 import { createCustomerLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
@@ -39,5 +39,6 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
       };
     },
     consumers: { 'customer.contract-value': contractValueConsumer },
+    onDeadLetter: onContractValueDeadLetter,
   };
 }

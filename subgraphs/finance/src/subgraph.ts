@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
-import { billingConsumer } from './consumers/billing-events.ts';
+import { billingConsumer, onBillingDeadLetter } from './consumers/billing-events.ts';
 import { customerMasterConsumer } from './consumers/customer-events.ts';
 import type { FinanceContext } from './context.ts';
 import { createFinanceLoaders } from './data/loaders.ts';
@@ -54,5 +54,6 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
       'finance.billing': billingConsumer(posting),
       'finance.customer-master': customerMasterConsumer,
     },
+    onDeadLetter: onBillingDeadLetter,
   };
 }

@@ -198,20 +198,76 @@ describe('finance.billing consumer', () => {
     ['an unsupported currency', { currency: 'XXX' }],
     ['a missing customer id', { customerId: undefined }],
     ['an empty service period', { lines: [aLine({ periodStart: '2026-02-15', periodEnd: '2026-02-15' })] }],
-  ])('dead-letters an invoice with %s and posts nothing', async (_label, overrides) => {
-    const invoice = anInvoice(overrides);
+  ])(
+    'dead-letters an invoice with %s, posts nothing and announces posting.failed',
+    async (_label, overrides) => {
+      const invoice = anInvoice(overrides);
+      const event = anEvent('invoice.issued', invoice);
+      await h.stack.transport.publish([event]);
+      const dead = await waitFor(
+        () =>
+          h
+            .finance()
+            .selectFrom('dead_letter')
+            .selectAll()
+            .where('event_id', '=', event.id)
+            .executeTakeFirst(),
+        10_000,
+        'the event to be dead-lettered',
+      );
+      expect(dead).toMatchObject({ consumer: 'finance.billing', attempts: 2 });
+      expect(await h.count('receivable', { invoice_id: invoice.id })).toBe(0);
+      expect(await h.count('journal_entry', { source_id: invoice.id })).toBe(0);
+      // The dead-letter hook announces the failure in the dead letter's transaction, never invoice.posted.
+      const outbox = await h
+        .finance()
+        .selectFrom('outbox')
+        .select(['type', 'data', 'correlation_id', 'causation_id'])
+        .where('subject', '=', invoice.id)
+        .execute();
+      expect(outbox).toEqual([
+        {
+          type: 'posting.failed',
+          data: { invoiceId: invoice.id, error: dead.error, attempts: 2 },
+          correlation_id: event.correlationid,
+          causation_id: event.id,
+        },
+      ]);
+    },
+  );
+
+  it('names the amendment in posting.failed when a proration document is dead-lettered', async () => {
+    const amendmentId = randomUUID();
+    const invoice = anInvoice({ amendmentId, totalMinor: 1 });
     const event = anEvent('invoice.issued', invoice);
     await h.stack.transport.publish([event]);
-    const dead = await waitFor(
+    const failed = await waitFor(
+      () =>
+        h
+          .finance()
+          .selectFrom('outbox')
+          .select(['type', 'data'])
+          .where('subject', '=', invoice.id)
+          .executeTakeFirst(),
+      10_000,
+      'posting.failed',
+    );
+    expect(failed).toMatchObject({
+      type: 'posting.failed',
+      data: { invoiceId: invoice.id, amendmentId, attempts: 2 },
+    });
+  });
+
+  it('announces nothing when a contract record (subscription.*) is dead-lettered', async () => {
+    const event = anEvent('subscription.amended', { id: randomUUID(), version: 'x' });
+    await h.stack.transport.publish([event]);
+    await waitFor(
       () =>
         h.finance().selectFrom('dead_letter').selectAll().where('event_id', '=', event.id).executeTakeFirst(),
       10_000,
       'the event to be dead-lettered',
     );
-    expect(dead).toMatchObject({ consumer: 'finance.billing', attempts: 2 });
-    expect(await h.count('receivable', { invoice_id: invoice.id })).toBe(0);
-    expect(await h.count('journal_entry', { source_id: invoice.id })).toBe(0);
-    expect(await h.count('outbox', { subject: invoice.id })).toBe(0);
+    expect(await h.count('outbox', { subject: event.subject })).toBe(0);
   });
 
   it('keeps the contract record and the customer master, ignoring stale versions', async () => {

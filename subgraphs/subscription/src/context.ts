@@ -1,8 +1,10 @@
 import type { AnyDb, RequestContext } from '@c2c/platform';
+import type { AmendmentRow } from './data/amendment.repository.ts';
 import type { InvoiceRow } from './data/invoice.repository.ts';
 import type { SubscriptionLoaders } from './data/loaders.ts';
 import type { PlanRow } from './data/plan.repository.ts';
 import type { SubscriptionRow } from './data/subscription.repository.ts';
+import type { AmendmentService } from './domain/amendment.service.ts';
 import type { BillingRunService } from './domain/billing-run.service.ts';
 import type { PlanService } from './domain/plan.service.ts';
 import type { SubscriptionService } from './domain/subscription.service.ts';
@@ -13,8 +15,10 @@ export interface SubscriptionContext extends RequestContext {
   plans: PlanService;
   subscriptions: SubscriptionService;
   billingRun: BillingRunService;
+  amendments: AmendmentService;
   /** Loaders behind id checks: unknown or malformed keys give null, never a database error. */
   loadPlan(code: string): Promise<PlanRow | null>;
   loadSubscription(id: string): Promise<SubscriptionRow | null>;
   loadInvoice(id: string): Promise<InvoiceRow | null>;
+  loadAmendment(id: string): Promise<AmendmentRow | null>;
 }

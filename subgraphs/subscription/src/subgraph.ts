@@ -2,15 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
 import { billToConsumer } from './consumers/customer-events.ts';
+import { crmAckConsumer } from './consumers/crm-events.ts';
 import { erpAckConsumer } from './consumers/finance-events.ts';
 import type { SubscriptionContext } from './context.ts';
 import { createSubscriptionLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
+import { AmendmentService } from './domain/amendment.service.ts';
 import { BillingRunService } from './domain/billing-run.service.ts';
 import { isPlanCode } from './domain/plan.rules.ts';
 import { PlanService } from './domain/plan.service.ts';
 import { isUuid } from './domain/subscription.rules.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
+import { Amendment } from './resolvers/Amendment.ts';
+import { AmendmentStep } from './resolvers/AmendmentStep.ts';
 import { BillingSubscription } from './resolvers/BillingSubscription.ts';
 import { Customer } from './resolvers/Customer.ts';
 import { Invoice } from './resolvers/Invoice.ts';
@@ -27,6 +31,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const plans = new PlanService(deps);
   const subscriptions = new SubscriptionService(deps);
   const billingRun = new BillingRunService(deps);
+  const amendments = new AmendmentService(deps);
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
@@ -40,6 +45,8 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       Invoice,
       InvoiceLine,
       Customer,
+      Amendment,
+      AmendmentStep,
     } as never,
     createContext: (base) => {
       const loaders = createSubscriptionLoaders(deps.db);
@@ -50,13 +57,20 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
         plans,
         subscriptions,
         billingRun,
+        amendments,
         loadPlan: (code) => (isPlanCode(code) ? loaders.planByCode.load(code) : Promise.resolve(null)),
         loadSubscription: (id) =>
           isUuid(id) ? loaders.subscriptionById.load(id.toLowerCase()) : Promise.resolve(null),
         loadInvoice: (id) =>
           isUuid(id) ? loaders.invoiceById.load(id.toLowerCase()) : Promise.resolve(null),
+        loadAmendment: (id) =>
+          isUuid(id) ? loaders.amendmentById.load(id.toLowerCase()) : Promise.resolve(null),
       };
     },
-    consumers: { 'subscription.bill-to': billToConsumer, 'subscription.erp-ack': erpAckConsumer },
+    consumers: {
+      'subscription.bill-to': billToConsumer,
+      'subscription.erp-ack': erpAckConsumer,
+      'subscription.crm-ack': crmAckConsumer,
+    },
   };
 }

@@ -11,6 +11,7 @@ const operation = (name: string) => readFileSync(join(OPERATIONS, `${name}.graph
 export const CREATE_PLAN = operation('admin.CreatePlan');
 export const CREATE_SUBSCRIPTION = operation('admin.CreateSubscription');
 export const RENEW = operation('billing.RenewSubscriptions');
+export const AMEND = operation('support.AmendSubscription');
 
 /** An event as another subgraph would publish it, built by hand as the contract describes it. */
 export function envelope<T>(
@@ -94,7 +95,16 @@ export async function countRows(stack: TestSubgraphs, table: string): Promise<nu
 
 /** Row counts of everything a write could touch: a rejected request must leave them all unchanged. */
 export async function writeCounts(stack: TestSubgraphs) {
-  const tables = ['plan', 'subscription', 'invoice', 'invoice_line', 'outbox', 'idempotency_key'];
+  const tables = [
+    'plan',
+    'subscription',
+    'invoice',
+    'invoice_line',
+    'outbox',
+    'idempotency_key',
+    'amendment',
+    'amendment_step',
+  ];
   return Object.fromEntries(
     await Promise.all(tables.map(async (t) => [t, await countRows(stack, t)] as const)),
   );

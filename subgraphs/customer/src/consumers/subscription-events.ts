@@ -1,5 +1,7 @@
-import { z, type EventEffect } from '@c2c/platform';
-import { refreshContractValue, upsertContractLine } from '../data/contract.repository.ts';
+import { appendToOutbox, z, type DeadLetterEffect, type EventEffect } from '@c2c/platform';
+import { findContractValue, refreshContractValue, upsertContractLine } from '../data/contract.repository.ts';
+import { SCHEMA } from '../data/tables.ts';
+import { contractSyncedEvent, contractSyncFailedEvent } from '../events/contract-events.ts';
 
 /** What the CRM reads from `subscription.*` events (a tolerant reader: other fields are ignored). */
 const SubscriptionData = z.object({
@@ -11,6 +13,7 @@ const SubscriptionData = z.object({
   unitPriceMinor: z.number().int(),
   currency: z.string().length(3),
   version: z.number().int(),
+  amendmentId: z.string().nullish(),
 });
 
 /** Annual contract value: seats × unit price × periods per year. */
@@ -32,11 +35,25 @@ const applySubscription: EventEffect = async (trx, event, log) => {
     active: data.status === 'ACTIVE',
     sourceVersion: data.version,
   });
-  if (!written) {
-    log.debug({ subscriptionId: data.id, version: data.version }, 'stale subscription event ignored');
-    return;
-  }
-  await refreshContractValue(trx, data.customerId);
+  if (written) await refreshContractValue(trx, data.customerId);
+  else log.debug({ subscriptionId: data.id, version: data.version }, 'stale subscription event ignored');
+  // Acknowledged either way: a stale version is already covered by the newer one applied before it.
+  const value = await findContractValue(trx, data.customerId);
+  await appendToOutbox(
+    trx,
+    SCHEMA,
+    SCHEMA,
+    [
+      contractSyncedEvent({
+        subscriptionId: data.id,
+        customerId: data.customerId,
+        subscriptionVersion: data.version,
+        ...(data.amendmentId ? { amendmentId: data.amendmentId } : {}),
+        ...value,
+      }),
+    ],
+    { correlationId: event.correlationid, causationId: event.id },
+  );
 };
 
 /** Consumer `customer.contract-value`: keeps the contract value (ARR) from billing's events. */
@@ -45,4 +62,37 @@ export const contractValueConsumer: Record<string, EventEffect> = {
   'subscription.amended': applySubscription,
   'subscription.renewed': applySubscription,
   'subscription.cancelled': applySubscription,
+};
+
+/** Only what is needed to say which subscription failed: the event itself may be the malformed part. */
+const FailedSubscription = z.object({ id: z.string().min(1), amendmentId: z.string().nullish() });
+
+/**
+ * The CRM's dead-letter reaction: when `customer.contract-value` gives up on a `subscription.*`
+ * event, announce `contractsync.failed` in the same transaction, so billing can show the
+ * amendment's CRM step as failed.
+ */
+export const onContractValueDeadLetter: DeadLetterEffect = async (trx, event, failure, log) => {
+  if (failure.consumer !== 'customer.contract-value') return;
+  const parsed = FailedSubscription.safeParse(event.data);
+  const subscriptionId = parsed.success ? parsed.data.id : event.subject;
+  const amendmentId = parsed.success ? parsed.data.amendmentId : null;
+  await appendToOutbox(
+    trx,
+    SCHEMA,
+    SCHEMA,
+    [
+      contractSyncFailedEvent({
+        subscriptionId,
+        ...(amendmentId ? { amendmentId } : {}),
+        error: failure.error,
+        attempts: failure.attempts,
+      }),
+    ],
+    { correlationId: event.correlationid, causationId: event.id },
+  );
+  log.warn(
+    { subscriptionId, amendmentId, correlationId: event.correlationid, attempts: failure.attempts },
+    'contract sync failed',
+  );
 };

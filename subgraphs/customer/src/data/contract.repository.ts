@@ -65,3 +65,21 @@ export async function refreshContractValue(db: AnyDb, customerId: string): Promi
     .where('id', '=', customerId)
     .execute();
 }
+
+export interface ContractValue {
+  contractValueMinor: number | null;
+  currency: string | null;
+}
+
+/** A customer's contract value as the CRM shows it; nulls when the customer is unknown or has none. */
+export async function findContractValue(db: AnyDb, customerId: string): Promise<ContractValue> {
+  const row = await scoped(db)
+    .selectFrom('customer')
+    .select(['contract_value_minor', 'contract_currency'])
+    .where('id', '=', customerId)
+    .executeTakeFirst();
+  return {
+    contractValueMinor: row?.contract_value_minor == null ? null : Number(row.contract_value_minor),
+    currency: row?.contract_currency ?? null,
+  };
+}

@@ -1,5 +1,7 @@
-import { isValidIsoDate, z, type EventEffect } from '@c2c/platform';
+import { appendToOutbox, isValidIsoDate, z, type DeadLetterEffect, type EventEffect } from '@c2c/platform';
 import { upsertContract } from '../data/replica.repository.ts';
+import { SCHEMA } from '../data/tables.ts';
+import { postingFailedEvent } from '../events/finance-events.ts';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 import type { BillingDocument, PostingService } from '../domain/posting.service.ts';
 
@@ -85,3 +87,37 @@ export function billingConsumer(posting: PostingService): Record<string, EventEf
     'subscription.cancelled': applySubscription,
   };
 }
+
+/** Only what is needed to say which document failed: the event itself may be the malformed part. */
+const FailedDocument = z.object({ id: z.string().min(1), amendmentId: z.string().nullish() });
+
+/**
+ * The ERP's dead-letter reaction: when `finance.billing` gives up on an invoice or credit note,
+ * announce `posting.failed` in the same transaction, so billing can show the document (and the
+ * amendment that issued it) as failed. Contract records (`subscription.*`) concern no document.
+ */
+export const onBillingDeadLetter: DeadLetterEffect = async (trx, event, failure, log) => {
+  if (failure.consumer !== 'finance.billing') return;
+  if (event.type !== 'invoice.issued' && event.type !== 'creditnote.issued') return;
+  const parsed = FailedDocument.safeParse(event.data);
+  const invoiceId = parsed.success ? parsed.data.id : event.subject;
+  const amendmentId = parsed.success ? parsed.data.amendmentId : null;
+  await appendToOutbox(
+    trx,
+    SCHEMA,
+    SCHEMA,
+    [
+      postingFailedEvent({
+        invoiceId,
+        ...(amendmentId ? { amendmentId } : {}),
+        error: failure.error,
+        attempts: failure.attempts,
+      }),
+    ],
+    { correlationId: event.correlationid, causationId: event.id },
+  );
+  log.warn(
+    { invoiceId, amendmentId, correlationId: event.correlationid, attempts: failure.attempts },
+    'billing document not posted',
+  );
+};

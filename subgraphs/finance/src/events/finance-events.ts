@@ -7,6 +7,14 @@ export interface InvoicePostedData {
   postedAt: string;
 }
 
+/** Data of `posting.failed`: the ERP gave up on a billing document after its retries (dead-lettered). */
+export interface PostingFailedData {
+  invoiceId: string;
+  amendmentId?: string;
+  error: string;
+  attempts: number;
+}
+
 /** Data of `payment.applied`: billing marks the invoice paid when `amountDueMinor` reaches 0. */
 export interface PaymentAppliedData {
   paymentId: string;
@@ -23,4 +31,8 @@ export function invoicePostedEvent(data: InvoicePostedData): NewEvent<InvoicePos
 
 export function paymentAppliedEvent(data: PaymentAppliedData): NewEvent<PaymentAppliedData> {
   return { type: 'payment.applied', subject: data.invoiceId, data };
+}
+
+export function postingFailedEvent(data: PostingFailedData): NewEvent<PostingFailedData> {
+  return { type: 'posting.failed', subject: data.invoiceId, data };
 }

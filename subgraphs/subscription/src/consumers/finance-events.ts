@@ -1,5 +1,6 @@
 import { z, type EventEffect } from '@c2c/platform';
 import { markPaid, markPosted, markPostingFailed } from '../data/invoice.repository.ts';
+import { recordStepOutcome } from '../domain/amendment-workflow.ts';
 
 const InvoiceId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
 
@@ -8,7 +9,11 @@ const InvoicePosted = z.object({
   journalEntryId: z.string().min(1),
   postedAt: z.iso.datetime({ offset: true }),
 });
-const PostingFailed = z.object({ invoiceId: InvoiceId, error: z.string() });
+const PostingFailed = z.object({
+  invoiceId: InvoiceId,
+  error: z.string(),
+  attempts: z.number().int().positive().nullish(),
+});
 const PaymentApplied = z.object({ invoiceId: InvoiceId, amountDueMinor: z.number().int() });
 
 const onInvoicePosted: EventEffect = async (trx, event, log) => {
@@ -19,14 +24,34 @@ const onInvoicePosted: EventEffect = async (trx, event, log) => {
     data.journalEntryId,
     new Date(data.postedAt),
   );
-  if (!found) log.warn({ invoiceId: data.invoiceId }, 'invoice.posted for an unknown invoice ignored');
+  if (!found) {
+    log.warn({ invoiceId: data.invoiceId }, 'invoice.posted for an unknown invoice ignored');
+    return;
+  }
+  // An amendment's document: the ERP step of its workflow is done.
+  await recordStepOutcome(
+    trx,
+    { invoiceId: data.invoiceId.toLowerCase() },
+    'ERP',
+    { kind: 'done', at: new Date(data.postedAt) },
+    log,
+  );
 };
 
 const onPostingFailed: EventEffect = async (trx, event, log) => {
   const data = PostingFailed.parse(event.data);
   const changed = await markPostingFailed(trx, data.invoiceId.toLowerCase(), data.error.slice(0, 2000));
-  if (!changed)
+  if (!changed) {
     log.warn({ invoiceId: data.invoiceId }, 'posting.failed ignored: unknown or already posted invoice');
+    return;
+  }
+  await recordStepOutcome(
+    trx,
+    { invoiceId: data.invoiceId.toLowerCase() },
+    'ERP',
+    { kind: 'failed', error: data.error, attempts: data.attempts ?? null },
+    log,
+  );
 };
 
 const onPaymentApplied: EventEffect = async (trx, event, log) => {
@@ -37,7 +62,10 @@ const onPaymentApplied: EventEffect = async (trx, event, log) => {
   if (!changed) log.debug({ invoiceId: data.invoiceId }, 'payment.applied: invoice unknown or not OPEN');
 };
 
-/** Consumer `subscription.erp-ack`: what the ERP reports back about billing's documents. */
+/**
+ * Consumer `subscription.erp-ack`: what the ERP reports back about billing's documents, and the
+ * ERP step of the amendment that issued one.
+ */
 export const erpAckConsumer: Record<string, EventEffect> = {
   'invoice.posted': onInvoicePosted,
   'posting.failed': onPostingFailed,

@@ -1,6 +1,13 @@
 import DataLoader from 'dataloader';
 import type { AnyDb } from '@c2c/platform';
 import {
+  findAmendmentsByIds,
+  findAmendmentsBySubscriptionIds,
+  findStepsByAmendmentIds,
+  type AmendmentRow,
+  type AmendmentStepRow,
+} from './amendment.repository.ts';
+import {
   findInvoicePages,
   findInvoicesByIds,
   findLinesByInvoiceIds,
@@ -81,6 +88,18 @@ export function createSubscriptionLoaders(db: AnyDb) {
       return ids.map((id) => groups.get(id) ?? []);
     }),
     invoicePage: invoicePageLoaders(db),
+    amendmentById: new DataLoader<string, AmendmentRow | null>(async (ids) => {
+      const found = byKey(await findAmendmentsByIds(db, ids), (row) => row.id);
+      return ids.map((id) => found.get(id) ?? null);
+    }),
+    amendmentsBySubscriptionId: new DataLoader<string, AmendmentRow[]>(async (ids) => {
+      const groups = groupBy(await findAmendmentsBySubscriptionIds(db, ids), (row) => row.subscription_id);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
+    stepsByAmendmentId: new DataLoader<string, AmendmentStepRow[]>(async (ids) => {
+      const groups = groupBy(await findStepsByAmendmentIds(db, ids), (row) => row.amendment_id);
+      return ids.map((id) => groups.get(id) ?? []);
+    }),
   };
 }
 

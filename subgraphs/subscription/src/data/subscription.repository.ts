@@ -1,6 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AnyDb, Period } from '@c2c/platform';
-import { isoDate, scoped, type SubscriptionTable } from './tables.ts';
+import { isoDate, isoDateOrNull, scoped, type SubscriptionTable } from './tables.ts';
 
 export type SubscriptionRow = Selectable<SubscriptionTable>;
 
@@ -9,6 +9,8 @@ const toRow = (row: SubscriptionRow): SubscriptionRow => ({
   start_date: isoDate(row.start_date),
   current_period_start: isoDate(row.current_period_start),
   current_period_end: isoDate(row.current_period_end),
+  cancel_at: isoDateOrNull(row.cancel_at),
+  cancelled_on: isoDateOrNull(row.cancelled_on),
 });
 
 export async function findSubscriptionsByIds(db: AnyDb, ids: readonly string[]): Promise<SubscriptionRow[]> {
@@ -67,7 +69,10 @@ export async function findDueSubscriptionsForUpdate(db: AnyDb, asOf: string): Pr
   return rows.map(toRow);
 }
 
-/** Moves a subscription to period `index`; the version guard fails loudly on a concurrent writer. */
+/**
+ * Moves a subscription to period `index`, applying a seat change scheduled for the renewal; the
+ * version guard fails loudly on a concurrent writer.
+ */
 export async function advanceSubscription(
   db: AnyDb,
   current: SubscriptionRow,
@@ -80,6 +85,51 @@ export async function advanceSubscription(
       period_index: index,
       current_period_start: period.start,
       current_period_end: period.end,
+      seats: eb.fn.coalesce('pending_seats', 'seats'),
+      pending_seats: null,
+      version: eb('version', '+', 1),
+      updated_at: new Date(),
+    }))
+    .where('id', '=', current.id)
+    .where('version', '=', current.version)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toRow(row);
+}
+
+/** Locks one subscription for an amendment: amendments of a subscription take turns. */
+export async function findSubscriptionForUpdate(db: AnyDb, id: string): Promise<SubscriptionRow | undefined> {
+  const row = await scoped(db)
+    .selectFrom('subscription')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && toRow(row);
+}
+
+export interface SubscriptionChange {
+  seats?: number;
+  pendingSeats?: number | null;
+  status?: 'ACTIVE' | 'CANCELLED';
+  cancelAt?: string | null;
+  cancelledOn?: string | null;
+}
+
+/** Applies an amendment's change and bumps the version, guarded by the version the caller read. */
+export async function amendSubscriptionRow(
+  db: AnyDb,
+  current: SubscriptionRow,
+  change: SubscriptionChange,
+): Promise<SubscriptionRow> {
+  const row = await scoped(db)
+    .updateTable('subscription')
+    .set((eb) => ({
+      ...(change.seats !== undefined ? { seats: change.seats } : {}),
+      ...(change.pendingSeats !== undefined ? { pending_seats: change.pendingSeats } : {}),
+      ...(change.status !== undefined ? { status: change.status } : {}),
+      ...(change.cancelAt !== undefined ? { cancel_at: change.cancelAt } : {}),
+      ...(change.cancelledOn !== undefined ? { cancelled_on: change.cancelledOn } : {}),
       version: eb('version', '+', 1),
       updated_at: new Date(),
     }))

@@ -44,7 +44,47 @@ export interface SubscriptionTable {
   period_index: Generated<number>;
   current_period_start: string;
   current_period_end: string;
+  /** Seat count that takes effect at the next renewal (an amendment effective on the period end). */
+  pending_seats: Generated<number | null>;
+  /** Period end on which the billing run cancels instead of renewing. */
+  cancel_at: Generated<string | null>;
+  cancelled_on: Generated<string | null>;
   created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type AmendmentKind = 'SEATS' | 'CANCELLATION';
+export type AmendmentStatus = 'ACCEPTED' | 'INVOICED' | 'POSTED' | 'COMPLETED' | 'EXCEPTION';
+export type WorkflowSystem = 'BILLING' | 'ERP' | 'CRM';
+export type StepStatus = 'PENDING' | 'DONE' | 'FAILED' | 'SKIPPED';
+
+export interface AmendmentTable {
+  id: string;
+  seq: Generated<number>;
+  subscription_id: string;
+  kind: AmendmentKind;
+  status: AmendmentStatus;
+  correlation_id: string;
+  effective_date: string;
+  scheduled: boolean;
+  seats_before: number;
+  seats_after: number;
+  proration_minor: number | null;
+  currency: string;
+  invoice_id: string | null;
+  subscription_version: number;
+  reason: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AmendmentStepTable {
+  amendment_id: string;
+  system: WorkflowSystem;
+  status: StepStatus;
+  attempts: number;
+  last_error: string | null;
+  completed_at: Date | null;
   updated_at: Generated<Date>;
 }
 
@@ -102,6 +142,8 @@ export interface SubscriptionDatabase {
   invoice: InvoiceTable;
   invoice_line: InvoiceLineTable;
   tax_rate: TaxRateTable;
+  amendment: AmendmentTable;
+  amendment_step: AmendmentStepTable;
 }
 
 export type SubscriptionDb = Kysely<SubscriptionDatabase>;

@@ -14,6 +14,7 @@ import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes } from '../data/plan.repository.ts';
 import {
   advanceSubscription,
+  amendSubscriptionRow,
   findDueSubscriptionsForUpdate,
   type SubscriptionRow,
 } from '../data/subscription.repository.ts';
@@ -73,11 +74,13 @@ export class BillingRunService {
         const events: NewEvent[] = [];
         let renewedCount = 0;
         for (const subscription of due) {
-          for (const renewal of await renewOne(trx, subscription, asOf, reference)) {
+          const outcome = await renewOne(trx, subscription, asOf, reference);
+          for (const renewal of outcome.renewals) {
             renewedCount += 1;
             totals.set(renewal.currency, (totals.get(renewal.currency) ?? 0) + renewal.totalMinor);
             events.push(...renewal.events);
           }
+          events.push(...outcome.endEvents);
         }
         for (let i = 0; i < events.length; i += OUTBOX_CHUNK) {
           await appendToOutbox(trx, SCHEMA, SCHEMA, events.slice(i, i + OUTBOX_CHUNK), who);
@@ -105,7 +108,11 @@ async function loadReferenceData(trx: AnyDb, due: readonly SubscriptionRow[]): P
   };
 }
 
-/** Catches one subscription up to `asOf`: one renewal, invoice and pair of events per period. */
+/**
+ * Catches one subscription up to `asOf`: one renewal, invoice and pair of events per period. A
+ * seat change scheduled for the renewal is applied by `advanceSubscription`; a cancellation
+ * scheduled for a period end ends the subscription there instead of renewing it.
+ */
 async function renewOne(
   trx: AnyDb,
   subscription: SubscriptionRow,
@@ -117,6 +124,7 @@ async function renewOne(
   if (!billTo)
     throw new Error(`subscription ${subscription.id} has no bill-to account ${subscription.customer_id}`);
   const renewals: { currency: string; totalMinor: number; events: NewEvent[] }[] = [];
+  const endEvents: NewEvent[] = [];
   let current = subscription;
   for (const { index, period } of renewalSchedule(
     current.start_date,
@@ -124,6 +132,17 @@ async function renewOne(
     current.period_index,
     asOf,
   )) {
+    const cancelAt = current.cancel_at;
+    if (cancelAt !== null && toDayNumber(cancelAt) <= toDayNumber(period.start)) {
+      current = await amendSubscriptionRow(trx, current, {
+        status: 'CANCELLED',
+        cancelledOn: cancelAt,
+        cancelAt: null,
+        pendingSeats: null,
+      });
+      endEvents.push(subscriptionEvent('subscription.cancelled', current));
+      break;
+    }
     current = await advanceSubscription(trx, current, index, period);
     const issued = await issuePeriodInvoice(trx, {
       subscription: current,
@@ -142,5 +161,5 @@ async function renewOne(
       ],
     });
   }
-  return renewals;
+  return { renewals, endEvents };
 }

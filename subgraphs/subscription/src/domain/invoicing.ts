@@ -9,7 +9,20 @@ import {
 } from '../data/invoice.repository.ts';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
 import type { TaxRateRow } from '../data/tax-rate.repository.ts';
-import { invoiceTotals, pickTaxRate, seatLine, seatLineDescription } from './invoice.rules.ts';
+import {
+  invoiceTotals,
+  pickTaxRate,
+  seatLine,
+  seatLineDescription,
+  type LineDraft,
+  type TaxRateChoice,
+} from './invoice.rules.ts';
+import { prorationLine, type Proration } from './proration.ts';
+
+export interface IssuedDocument {
+  invoice: InvoiceRow;
+  lines: InvoiceLineRow[];
+}
 
 export interface PeriodInvoiceRequest {
   subscription: SubscriptionRow;
@@ -23,10 +36,7 @@ export interface PeriodInvoiceRequest {
 }
 
 /** Issues the in-advance invoice of one full period, inside the caller's transaction. */
-export async function issuePeriodInvoice(
-  trx: AnyDb,
-  request: PeriodInvoiceRequest,
-): Promise<{ invoice: InvoiceRow; lines: InvoiceLineRow[] }> {
+export async function issuePeriodInvoice(trx: AnyDb, request: PeriodInvoiceRequest): Promise<IssuedDocument> {
   const { subscription, billTo, period } = request;
   const rate = pickTaxRate(request.rates, billTo.country, billTo.region, request.issuedOn);
   const line = seatLine({
@@ -36,14 +46,65 @@ export async function issuePeriodInvoice(
     ratePpm: rate.ratePpm,
     period,
   });
+  return insertDocument(trx, 'INVOICE', { ...request, rate, line });
+}
+
+export interface ProrationDocumentRequest {
+  subscription: SubscriptionRow;
+  billTo: BillToRow;
+  rates: readonly TaxRateRow[];
+  proration: Proration;
+  description: string;
+  effectiveDate: IsoDate;
+  period: Period;
+  issuedOn: IsoDate;
+  dueOn: IsoDate;
+}
+
+/**
+ * Issues the one-line proration document of an amendment: an invoice for more seats, a credit
+ * note (negative amounts and tax) for fewer. Tax as on any invoice: the rate valid on the issue
+ * date for the bill-to address, HALF_UP once on the line.
+ */
+export async function issueProrationDocument(
+  trx: AnyDb,
+  request: ProrationDocumentRequest,
+): Promise<IssuedDocument> {
+  const { billTo } = request;
+  const rate = pickTaxRate(request.rates, billTo.country, billTo.region, request.issuedOn);
+  const line = prorationLine({
+    description: request.description,
+    proration: request.proration,
+    unitPriceMinor: request.subscription.unit_price_minor,
+    ratePpm: rate.ratePpm,
+    effectiveDate: request.effectiveDate,
+    period: request.period,
+  });
+  const kind = request.proration.amountMinor < 0 ? 'CREDIT_NOTE' : 'INVOICE';
+  return insertDocument(trx, kind, { ...request, rate, line });
+}
+
+async function insertDocument(
+  trx: AnyDb,
+  kind: 'INVOICE' | 'CREDIT_NOTE',
+  request: {
+    subscription: SubscriptionRow;
+    billTo: BillToRow;
+    issuedOn: IsoDate;
+    dueOn: IsoDate;
+    rate: TaxRateChoice;
+    line: LineDraft;
+  },
+): Promise<IssuedDocument> {
+  const { subscription, billTo, rate, line } = request;
   const totals = invoiceTotals([line]);
   const invoiceId = uuidv7();
   return insertInvoice(
     trx,
     {
       id: invoiceId,
-      number: await nextDocumentNumber(trx, 'INVOICE'),
-      kind: 'INVOICE',
+      number: await nextDocumentNumber(trx, kind),
+      kind,
       customer_id: subscription.customer_id,
       subscription_id: subscription.id,
       business_unit: billTo.business_unit,

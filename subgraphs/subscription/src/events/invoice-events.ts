@@ -28,6 +28,8 @@ export interface InvoiceEventData {
   taxMinor: number;
   totalMinor: number;
   lines: InvoiceLineEventData[];
+  /** The amendment whose proration this document bills or credits. */
+  amendmentId?: string;
 }
 
 /** `aggregateVersion` is the subscription's version that the document belongs to. */
@@ -35,6 +37,7 @@ export function invoiceIssuedEvent(
   invoice: InvoiceRow,
   lines: readonly InvoiceLineRow[],
   subscriptionVersion: number,
+  amendmentId?: string,
 ): NewEvent<InvoiceEventData> {
   return {
     type: invoice.kind === 'CREDIT_NOTE' ? 'creditnote.issued' : 'invoice.issued',
@@ -64,6 +67,7 @@ export function invoiceIssuedEvent(
         periodStart: line.period_start,
         periodEnd: line.period_end,
       })),
+      ...(amendmentId ? { amendmentId } : {}),
     },
   };
 }

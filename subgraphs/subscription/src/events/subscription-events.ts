@@ -17,11 +17,14 @@ export interface SubscriptionEventData {
   startDate: string;
   currentPeriod: { start: string; end: string };
   version: number;
+  /** The amendment that produced this version (amendments and cancellations only). */
+  amendmentId?: string;
 }
 
 export function subscriptionEvent(
   type: SubscriptionEventType,
   row: SubscriptionRow,
+  amendmentId?: string,
 ): NewEvent<SubscriptionEventData> {
   return {
     type,
@@ -39,6 +42,7 @@ export function subscriptionEvent(
       startDate: row.start_date,
       currentPeriod: { start: row.current_period_start, end: row.current_period_end },
       version: row.version,
+      ...(amendmentId ? { amendmentId } : {}),
     },
   };
 }

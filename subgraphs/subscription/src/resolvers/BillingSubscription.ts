@@ -13,6 +13,14 @@ export const BillingSubscription = {
   startDate: (row: SubscriptionRow) => row.start_date,
   currentPeriod: (row: SubscriptionRow) => ({ start: row.current_period_start, end: row.current_period_end }),
   createdAt: (row: SubscriptionRow) => row.created_at,
+  pendingSeats: (row: SubscriptionRow) => row.pending_seats,
+  cancelAt: (row: SubscriptionRow) => row.cancel_at,
+  cancelledOn: (row: SubscriptionRow) => row.cancelled_on,
+  amendments: async (row: SubscriptionRow, _: unknown, ctx: SubscriptionContext) => {
+    const rows = await ctx.loaders.amendmentsBySubscriptionId.load(row.id);
+    for (const amendment of rows) ctx.loaders.amendmentById.prime(amendment.id, amendment);
+    return rows;
+  },
   invoices: async (
     row: SubscriptionRow,
     args: { first?: number | null; after?: string | null },

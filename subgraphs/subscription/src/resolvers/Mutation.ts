@@ -1,4 +1,9 @@
 import { DomainError, money, toUserError } from '@c2c/platform';
+import type {
+  AmendmentResult,
+  AmendSubscriptionCommand,
+  CancelSubscriptionCommand,
+} from '../domain/amendment.service.ts';
 import type { RenewSubscriptionsCommand } from '../domain/billing-run.service.ts';
 import type { CreatePlanCommand } from '../domain/plan.service.ts';
 import type { CreateSubscriptionCommand } from '../domain/subscription.service.ts';
@@ -16,6 +21,15 @@ async function payload<T>(
     if (error instanceof DomainError) return { ...empty, userErrors: [toUserError(error)] };
     throw error;
   }
+}
+
+/** An amendment's payload: the amendment and the subscription as they are now. */
+async function amendmentPayload(result: AmendmentResult, ctx: SubscriptionContext) {
+  const [amendment, subscription] = await Promise.all([
+    ctx.loadAmendment(result.amendmentId),
+    ctx.loadSubscription(result.subscriptionId),
+  ]);
+  return { amendment, subscription };
 }
 
 export const Mutation = {
@@ -40,5 +54,17 @@ export const Mutation = {
         renewedCount: summary.renewedCount,
         invoicedTotal: summary.invoiced.map((total) => money(total.totalMinor, total.currency)),
       }),
+    ),
+  amendSubscription: (_: unknown, args: { input: AmendSubscriptionCommand }, ctx: SubscriptionContext) =>
+    payload(
+      { amendment: null, subscription: null },
+      () => ctx.amendments.amendSubscription(args.input, ctx),
+      (result) => amendmentPayload(result, ctx),
+    ),
+  cancelSubscription: (_: unknown, args: { input: CancelSubscriptionCommand }, ctx: SubscriptionContext) =>
+    payload(
+      { amendment: null, subscription: null },
+      () => ctx.amendments.cancelSubscription(args.input, ctx),
+      (result) => amendmentPayload(result, ctx),
     ),
 };

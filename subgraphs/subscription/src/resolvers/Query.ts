@@ -11,4 +11,5 @@ export const Query = {
   billingSubscription: (_: unknown, args: { id: string }, ctx: SubscriptionContext) =>
     ctx.loadSubscription(args.id),
   invoice: (_: unknown, args: { id: string }, ctx: SubscriptionContext) => ctx.loadInvoice(args.id),
+  amendment: (_: unknown, args: { id: string }, ctx: SubscriptionContext) => ctx.loadAmendment(args.id),
 };

@@ -1,0 +1,52 @@
+import { z, type EventEffect } from '@c2c/platform';
+import { recordStepOutcome } from '../domain/amendment-workflow.ts';
+import { isUuid } from '../domain/subscription.rules.ts';
+
+const Id = z.string().refine(isUuid, 'expected a UUID');
+
+/** What billing reads from `contract.synced` (tolerant reader: other fields are ignored). */
+const ContractSynced = z.object({ subscriptionId: Id, amendmentId: Id.nullish() });
+/** What billing reads from `contractsync.failed`. */
+const ContractSyncFailed = z.object({
+  subscriptionId: Id,
+  amendmentId: Id.nullish(),
+  error: z.string(),
+  attempts: z.number().int().positive().nullish(),
+});
+
+const onContractSynced: EventEffect = async (trx, event, log) => {
+  const data = ContractSynced.parse(event.data);
+  // Syncs of renewals and of subscriptions created without an amendment concern no workflow.
+  if (!data.amendmentId) return;
+  const found = await recordStepOutcome(
+    trx,
+    { id: data.amendmentId.toLowerCase() },
+    'CRM',
+    { kind: 'done', at: new Date(event.time) },
+    log,
+  );
+  if (!found) log.warn({ amendmentId: data.amendmentId }, 'contract.synced for an unknown amendment ignored');
+};
+
+const onContractSyncFailed: EventEffect = async (trx, event, log) => {
+  const data = ContractSyncFailed.parse(event.data);
+  if (!data.amendmentId) {
+    log.warn({ subscriptionId: data.subscriptionId, error: data.error }, 'CRM contract sync failed');
+    return;
+  }
+  const found = await recordStepOutcome(
+    trx,
+    { id: data.amendmentId.toLowerCase() },
+    'CRM',
+    { kind: 'failed', error: data.error, attempts: data.attempts ?? null },
+    log,
+  );
+  if (!found)
+    log.warn({ amendmentId: data.amendmentId }, 'contractsync.failed for an unknown amendment ignored');
+};
+
+/** Consumer `subscription.crm-ack`: the CRM's acknowledgements, the CRM step of an amendment. */
+export const crmAckConsumer: Record<string, EventEffect> = {
+  'contract.synced': onContractSynced,
+  'contractsync.failed': onContractSyncFailed,
+};

@@ -1,0 +1,124 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { AnyDb } from '@c2c/platform';
+import {
+  isoDate,
+  scoped,
+  type AmendmentStatus,
+  type AmendmentStepTable,
+  type AmendmentTable,
+  type StepStatus,
+  type WorkflowSystem,
+} from './tables.ts';
+
+export type AmendmentRow = Selectable<AmendmentTable>;
+export type AmendmentStepRow = Selectable<AmendmentStepTable>;
+
+const toAmendment = (row: AmendmentRow): AmendmentRow => ({
+  ...row,
+  effective_date: isoDate(row.effective_date),
+  proration_minor: row.proration_minor === null ? null : Number(row.proration_minor),
+});
+
+/** The order the workflow reaches the systems in; steps are listed in it. */
+const SYSTEM_ORDER: Record<WorkflowSystem, number> = { BILLING: 0, ERP: 1, CRM: 2 };
+const bySystem = (a: AmendmentStepRow, b: AmendmentStepRow) =>
+  SYSTEM_ORDER[a.system] - SYSTEM_ORDER[b.system];
+
+export async function insertAmendment(
+  db: AnyDb,
+  amendment: Omit<Insertable<AmendmentTable>, 'seq' | 'created_at' | 'updated_at'>,
+  steps: Omit<Insertable<AmendmentStepTable>, 'amendment_id' | 'updated_at'>[],
+): Promise<AmendmentRow> {
+  const row = await scoped(db)
+    .insertInto('amendment')
+    .values(amendment)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await scoped(db)
+    .insertInto('amendment_step')
+    .values(steps.map((step) => ({ ...step, amendment_id: amendment.id })))
+    .execute();
+  return toAmendment(row);
+}
+
+export async function findAmendmentsByIds(db: AnyDb, ids: readonly string[]): Promise<AmendmentRow[]> {
+  if (ids.length === 0) return [];
+  return (await scoped(db).selectFrom('amendment').selectAll().where('id', 'in', ids).execute()).map(
+    toAmendment,
+  );
+}
+
+/** Amendments of many subscriptions, newest first. */
+export async function findAmendmentsBySubscriptionIds(
+  db: AnyDb,
+  subscriptionIds: readonly string[],
+): Promise<AmendmentRow[]> {
+  if (subscriptionIds.length === 0) return [];
+  const rows = await scoped(db)
+    .selectFrom('amendment')
+    .selectAll()
+    .where('subscription_id', 'in', subscriptionIds)
+    .orderBy('seq', 'desc')
+    .execute();
+  return rows.map(toAmendment);
+}
+
+export async function findStepsByAmendmentIds(
+  db: AnyDb,
+  amendmentIds: readonly string[],
+): Promise<AmendmentStepRow[]> {
+  if (amendmentIds.length === 0) return [];
+  const rows = await scoped(db)
+    .selectFrom('amendment_step')
+    .selectAll()
+    .where('amendment_id', 'in', amendmentIds)
+    .execute();
+  return rows.sort(bySystem);
+}
+
+/** Locks an amendment so that acknowledgements from different systems update it one at a time. */
+export async function findAmendmentForUpdate(
+  db: AnyDb,
+  where: { id: string } | { invoiceId: string },
+): Promise<AmendmentRow | undefined> {
+  const query = scoped(db).selectFrom('amendment').selectAll().forUpdate();
+  const row = await (
+    'id' in where ? query.where('id', '=', where.id) : query.where('invoice_id', '=', where.invoiceId)
+  ).executeTakeFirst();
+  return row && toAmendment(row);
+}
+
+export interface StepUpdate {
+  status: StepStatus;
+  attempts: number;
+  lastError?: string | null;
+  completedAt?: Date | null;
+}
+
+export async function updateStep(
+  db: AnyDb,
+  amendmentId: string,
+  system: WorkflowSystem,
+  update: StepUpdate,
+): Promise<void> {
+  await scoped(db)
+    .updateTable('amendment_step')
+    .set({
+      status: update.status,
+      attempts: update.attempts,
+      ...(update.lastError !== undefined ? { last_error: update.lastError } : {}),
+      ...(update.completedAt !== undefined ? { completed_at: update.completedAt } : {}),
+      updated_at: new Date(),
+    })
+    .where('amendment_id', '=', amendmentId)
+    .where('system', '=', system)
+    .execute();
+}
+
+export async function setAmendmentStatus(db: AnyDb, id: string, status: AmendmentStatus): Promise<void> {
+  await scoped(db)
+    .updateTable('amendment')
+    .set({ status, updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}

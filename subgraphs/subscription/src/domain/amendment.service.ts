@@ -1,0 +1,347 @@
+import { v7 as uuidv7 } from 'uuid';
+import {
+  appendToOutbox,
+  DomainError,
+  parseIsoDate,
+  runIdempotent,
+  todayUtc,
+  type AnyDb,
+  type IsoDate,
+  type NewEvent,
+  type Period,
+  type SubgraphDeps,
+} from '@c2c/platform';
+import { insertAmendment } from '../data/amendment.repository.ts';
+import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
+import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
+import {
+  amendSubscriptionRow,
+  findSubscriptionForUpdate,
+  type SubscriptionChange,
+  type SubscriptionRow,
+} from '../data/subscription.repository.ts';
+import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
+import { findTaxRates } from '../data/tax-rate.repository.ts';
+import { invoiceIssuedEvent } from '../events/invoice-events.ts';
+import { subscriptionEvent, type SubscriptionEventType } from '../events/subscription-events.ts';
+import {
+  initialSteps,
+  validateExpectedVersion,
+  validateReason,
+  versionConflict,
+  workflowStatus,
+} from './amendment.rules.ts';
+import type { Caller } from './caller.ts';
+import { firstInvoiceDates } from './invoice.rules.ts';
+import { issueProrationDocument, type IssuedDocument } from './invoicing.ts';
+import { placeEffectiveDate, prorate, prorationLineDescription } from './proration.ts';
+import { isUuid, validateSeats } from './subscription.rules.ts';
+
+export interface AmendSubscriptionCommand {
+  subscriptionId: string;
+  seats: number;
+  effectiveDate: string;
+  expectedVersion?: number | null;
+  idempotencyKey: string;
+  reason?: string | null;
+}
+
+export type CancellationMode = 'AT_PERIOD_END' | 'IMMEDIATELY';
+
+export interface CancelSubscriptionCommand {
+  subscriptionId: string;
+  mode: CancellationMode;
+  effectiveDate?: string | null;
+  expectedVersion?: number | null;
+  idempotencyKey: string;
+  reason?: string | null;
+}
+
+export interface AmendmentResult {
+  amendmentId: string;
+  subscriptionId: string;
+}
+
+/** Everything one amendment changes, decided from the locked subscription. */
+interface AmendmentPlan {
+  kind: AmendmentKind;
+  effectiveDate: IsoDate;
+  scheduled: boolean;
+  seatsBefore: number;
+  seatsAfter: number;
+  change: SubscriptionChange;
+  event: SubscriptionEventType;
+  /** Seats to prorate over [effectiveDate, end): from → to; null when nothing is prorated. */
+  prorate: { from: number; to: number } | null;
+}
+
+function subscriptionNotFound(id: string): DomainError {
+  return new DomainError('SUBSCRIPTION_NOT_FOUND', `no subscription ${JSON.stringify(id)}`, 'subscriptionId');
+}
+
+function currentPeriod(row: SubscriptionRow): Period {
+  return { start: row.current_period_start, end: row.current_period_end };
+}
+
+/**
+ * Amendments and cancellations as managed business transactions (ARCHITECTURE.md). Each runs in
+ * one transaction: lock the subscription, check its version, change it, record the amendment and
+ * its workflow steps, issue the proration invoice or credit note, and append the events.
+ */
+export class AmendmentService {
+  constructor(private readonly deps: SubgraphDeps) {}
+
+  async amendSubscription(command: AmendSubscriptionCommand, who: Caller): Promise<AmendmentResult> {
+    const input = {
+      subscriptionId: command.subscriptionId,
+      seats: validateSeats(command.seats),
+      effectiveDate: parseIsoDate(command.effectiveDate, 'effectiveDate'),
+      expectedVersion: validateExpectedVersion(command.expectedVersion),
+      reason: validateReason(command.reason),
+    };
+    return this.run('amendSubscription', input, command.idempotencyKey, who, (subscription, plan, billTo) => {
+      requireActive(subscription, { allowScheduledEnd: false });
+      requireActiveCustomer(billTo);
+      validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
+      const placement = placeEffectiveDate(currentPeriod(subscription), input.effectiveDate);
+      if (placement === 'AT_PERIOD_END') {
+        // Scheduled for the renewal: compared with what the renewal would bill otherwise.
+        const atRenewal = subscription.pending_seats ?? subscription.seats;
+        if (input.seats === atRenewal) throw seatsUnchanged(input.seats);
+        return {
+          kind: 'SEATS',
+          effectiveDate: input.effectiveDate,
+          scheduled: true,
+          seatsBefore: subscription.seats,
+          seatsAfter: input.seats,
+          change: { pendingSeats: input.seats === subscription.seats ? null : input.seats },
+          event: 'subscription.amended',
+          prorate: null,
+        };
+      }
+      if (input.seats === subscription.seats) throw seatsUnchanged(input.seats);
+      // The latest instruction wins: a change effective now replaces one scheduled for the renewal.
+      return {
+        kind: 'SEATS',
+        effectiveDate: input.effectiveDate,
+        scheduled: false,
+        seatsBefore: subscription.seats,
+        seatsAfter: input.seats,
+        change: { seats: input.seats, pendingSeats: null },
+        event: 'subscription.amended',
+        prorate: { from: subscription.seats, to: input.seats },
+      };
+    });
+  }
+
+  async cancelSubscription(command: CancelSubscriptionCommand, who: Caller): Promise<AmendmentResult> {
+    if (command.mode !== 'AT_PERIOD_END' && command.mode !== 'IMMEDIATELY') {
+      throw new DomainError('INVALID_MODE', 'mode must be AT_PERIOD_END or IMMEDIATELY', 'mode');
+    }
+    const input = {
+      subscriptionId: command.subscriptionId,
+      mode: command.mode,
+      effectiveDate:
+        command.effectiveDate === null || command.effectiveDate === undefined
+          ? null
+          : parseIsoDate(command.effectiveDate, 'effectiveDate'),
+      expectedVersion: validateExpectedVersion(command.expectedVersion),
+      reason: validateReason(command.reason),
+    };
+    // A customer who is no longer ACTIVE may still have subscriptions to end: no customer check here.
+    return this.run('cancelSubscription', input, command.idempotencyKey, who, (subscription) => {
+      requireActive(subscription, { allowScheduledEnd: input.mode === 'IMMEDIATELY' });
+      const period = currentPeriod(subscription);
+      if (input.mode === 'AT_PERIOD_END') {
+        if (input.effectiveDate !== null && input.effectiveDate !== period.end) {
+          throw new DomainError(
+            'EFFECTIVE_DATE_OUT_OF_PERIOD',
+            `a cancellation at period end takes effect on ${period.end}; omit effectiveDate or pass that date`,
+            'effectiveDate',
+          );
+        }
+        return {
+          kind: 'CANCELLATION',
+          effectiveDate: period.end,
+          scheduled: true,
+          seatsBefore: subscription.seats,
+          seatsAfter: 0,
+          change: { cancelAt: period.end },
+          event: 'subscription.amended',
+          prorate: null,
+        };
+      }
+      const effectiveDate = input.effectiveDate ?? todayUtc(this.deps.clock.now());
+      if (placeEffectiveDate(period, effectiveDate) === 'AT_PERIOD_END') {
+        throw new DomainError(
+          'EFFECTIVE_DATE_OUT_OF_PERIOD',
+          `an immediate cancellation needs a date inside [${period.start}, ${period.end}); on ${period.end} use AT_PERIOD_END`,
+          'effectiveDate',
+        );
+      }
+      return {
+        kind: 'CANCELLATION',
+        effectiveDate,
+        scheduled: false,
+        seatsBefore: subscription.seats,
+        seatsAfter: 0,
+        change: { status: 'CANCELLED', cancelledOn: effectiveDate, cancelAt: null, pendingSeats: null },
+        event: 'subscription.cancelled',
+        prorate: { from: subscription.seats, to: 0 },
+      };
+    });
+  }
+
+  /** The transaction every amendment shares; `decide` validates against the locked row. */
+  private async run(
+    operation: string,
+    input: {
+      subscriptionId: string;
+      expectedVersion: number | null;
+      reason: string | null;
+      effectiveDate: IsoDate | null;
+    },
+    idempotencyKey: string,
+    who: Caller,
+    decide: (subscription: SubscriptionRow, plan: PlanRow, billTo: BillToRow) => AmendmentPlan,
+  ): Promise<AmendmentResult> {
+    const { value } = await runIdempotent(
+      this.deps.db,
+      SCHEMA,
+      { scope: who.caller, key: idempotencyKey, operation, input },
+      async (trx) => {
+        if (!isUuid(input.subscriptionId)) throw subscriptionNotFound(input.subscriptionId);
+        const locked = await findSubscriptionForUpdate(trx, input.subscriptionId.toLowerCase());
+        if (!locked) throw subscriptionNotFound(input.subscriptionId);
+        if (input.expectedVersion !== null && input.expectedVersion !== locked.version) {
+          throw versionConflict(input.expectedVersion, locked.version);
+        }
+        const [billTo] = await findBillToByIds(trx, [locked.customer_id]);
+        const [plan] = await findPlansByCodes(trx, [locked.plan_code]);
+        // The replica is never deleted and plans are never removed: a miss is a bug, not input.
+        if (!billTo || !plan) throw new Error(`subscription ${locked.id} misses its bill-to account or plan`);
+        const decided = decide(locked, plan, billTo);
+        const amended = await amendSubscriptionRow(trx, locked, decided.change);
+        const amendmentId = uuidv7();
+        const document = decided.prorate
+          ? await this.issueDocument(trx, locked, amended, plan, billTo, decided, amendmentId)
+          : null;
+        const steps = initialSteps(document !== null, new Date());
+        await insertAmendment(
+          trx,
+          {
+            id: amendmentId,
+            subscription_id: amended.id,
+            kind: decided.kind,
+            status: workflowStatus(steps, document !== null),
+            correlation_id: who.correlationId,
+            effective_date: decided.effectiveDate,
+            scheduled: decided.scheduled,
+            seats_before: decided.seatsBefore,
+            seats_after: decided.seatsAfter,
+            proration_minor: document?.prorationMinor ?? (decided.prorate ? 0 : null),
+            currency: amended.currency,
+            invoice_id: document?.issued.invoice.id ?? null,
+            subscription_version: amended.version,
+            reason: input.reason,
+          },
+          [...steps],
+        );
+        const events: NewEvent[] = [subscriptionEvent(decided.event, amended, amendmentId)];
+        if (document) {
+          events.push(
+            invoiceIssuedEvent(document.issued.invoice, document.issued.lines, amended.version, amendmentId),
+          );
+        }
+        await appendToOutbox(trx, SCHEMA, SCHEMA, events, who);
+        this.deps.log.info(
+          {
+            amendmentId,
+            subscriptionId: amended.id,
+            correlationId: who.correlationId,
+            kind: decided.kind,
+            version: amended.version,
+            invoiceId: document?.issued.invoice.id ?? null,
+          },
+          'subscription amended',
+        );
+        return { amendmentId, subscriptionId: amended.id };
+      },
+    );
+    this.deps.afterCommit();
+    return value;
+  }
+
+  /** The proration invoice (more seats) or credit note (fewer); none when it rounds to zero. */
+  private async issueDocument(
+    trx: AnyDb,
+    before: SubscriptionRow,
+    after: SubscriptionRow,
+    plan: PlanRow,
+    billTo: BillToRow,
+    decided: AmendmentPlan,
+    amendmentId: string,
+  ): Promise<{ issued: IssuedDocument; prorationMinor: number } | null> {
+    if (!decided.prorate) return null;
+    const period = currentPeriod(before);
+    const proration = prorate({
+      seatsBefore: decided.prorate.from,
+      seatsAfter: decided.prorate.to,
+      unitPriceMinor: before.unit_price_minor,
+      period,
+      effectiveDate: decided.effectiveDate,
+    });
+    if (proration.amountMinor === 0) return null;
+    const issued = await issueProrationDocument(trx, {
+      subscription: after,
+      billTo,
+      rates: await findTaxRates(trx, [billTo.country]),
+      proration,
+      description: prorationLineDescription(
+        plan.name,
+        decided.prorate.from,
+        decided.prorate.to,
+        proration,
+        decided.effectiveDate,
+        period,
+      ),
+      effectiveDate: decided.effectiveDate,
+      period,
+      ...firstInvoiceDates(decided.effectiveDate, todayUtc(this.deps.clock.now())),
+    });
+    this.deps.log.debug({ amendmentId, invoiceId: issued.invoice.id }, 'proration document issued');
+    return { issued, prorationMinor: proration.amountMinor };
+  }
+}
+
+function requireActive(subscription: SubscriptionRow, options: { allowScheduledEnd: boolean }): void {
+  if (subscription.status !== 'ACTIVE') {
+    throw new DomainError(
+      'SUBSCRIPTION_NOT_ACTIVE',
+      `subscription ${subscription.id} is ${subscription.status}; only ACTIVE subscriptions can be amended`,
+      'subscriptionId',
+    );
+  }
+  if (subscription.cancel_at !== null && !options.allowScheduledEnd) {
+    throw new DomainError(
+      'SUBSCRIPTION_NOT_ACTIVE',
+      `subscription ${subscription.id} ends on ${subscription.cancel_at}; only an immediate cancellation is still possible`,
+      'subscriptionId',
+    );
+  }
+}
+
+function seatsUnchanged(seats: number): DomainError {
+  return new DomainError('SEATS_UNCHANGED', `the subscription already has ${seats} seats`, 'seats');
+}
+
+/** The bill-to replica decides whether the customer may still be billed more (CRM owns the status). */
+function requireActiveCustomer(billTo: BillToRow): void {
+  if (billTo.status !== 'ACTIVE') {
+    throw new DomainError(
+      'CUSTOMER_NOT_ACTIVE',
+      `customer ${billTo.id} is ${billTo.status}; seat changes need an ACTIVE customer`,
+      'subscriptionId',
+    );
+  }
+}
