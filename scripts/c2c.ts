@@ -9,6 +9,16 @@ function register(name: string, summary: string, load: () => Promise<Command>): 
 }
 
 register(
+  'dead-letters',
+  'list dead letters of every system',
+  async () => (await import('./commands/dead-letters.ts')).deadLetters,
+);
+register(
+  'replay',
+  'replay dead letters of one system (exactly once)',
+  async () => (await import('./commands/dead-letters.ts')).replay,
+);
+register(
   'token',
   'print a development JWT for a role',
   async () => (await import('./commands/token.ts')).command,

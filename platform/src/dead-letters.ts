@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { applyOnce, type EventEffect } from './consumer.ts';
 import type { AnyDb } from './db.ts';
 import type { CloudEvent } from './events.ts';
+import { DomainError } from './errors.ts';
 
 /** A dead letter as operators see it. */
 export interface DeadLetter {
@@ -62,6 +63,9 @@ export async function listDeadLetters(
     .execute()) as DeadLetterRow[];
   return rows.map(toDeadLetter);
 }
+
+/** Most dead letters one replay call applies; `all` takes the oldest this many. */
+export const MAX_REPLAY = 100;
 
 export interface ReplayOutcome {
   id: number;
@@ -154,4 +158,74 @@ export async function replayDeadLetters(
   for (const id of unknown)
     outcomes.push({ id, ok: false, alreadyApplied: false, error: `no dead letter ${id}` });
   return outcomes;
+}
+
+export interface DeadLetterGraphQLOptions extends ReplayOptions {
+  /** Root field names, e.g. `crmDeadLetters` and `replayCrmDeadLetters`. */
+  queryField: string;
+  mutationField: string;
+}
+
+const NUMERIC_ID = /^[1-9][0-9]{0,17}$/;
+
+/**
+ * Query and mutation resolvers for a subgraph's dead letters (the SDL lives in its schema.graphql).
+ * A replay selection is `ids` (1–100) or `all: true`, never both.
+ */
+export function deadLetterResolvers(options: DeadLetterGraphQLOptions) {
+  return {
+    Query: {
+      [options.queryField]: async (
+        _: unknown,
+        args: { includeReplayed?: boolean | null; first?: number | null },
+      ) => {
+        const first = args.first ?? 50;
+        if (!Number.isInteger(first) || first < 1 || first > 100) {
+          throw new DomainError(
+            'INVALID_PAGE_SIZE',
+            `first must be between 1 and 100, got ${first}`,
+            'first',
+          );
+        }
+        const letters = await listDeadLetters(options.db, options.schema, {
+          includeReplayed: args.includeReplayed ?? false,
+          limit: first,
+        });
+        return letters.map((letter) => ({ ...letter, id: String(letter.id) }));
+      },
+    },
+    Mutation: {
+      [options.mutationField]: async (_: unknown, args: { ids?: string[] | null; all?: boolean | null }) => {
+        const ids = args.ids ?? null;
+        const all = args.all ?? false;
+        if ((ids === null) === !all || (ids !== null && (ids.length === 0 || ids.length > MAX_REPLAY))) {
+          return {
+            results: [],
+            userErrors: [
+              {
+                code: 'INVALID_REPLAY_SELECTION',
+                field: ids === null ? 'all' : 'ids',
+                message: `give 1–${MAX_REPLAY} ids, or all: true, not both`,
+              },
+            ],
+          };
+        }
+        const malformed = (ids ?? []).filter((id) => !NUMERIC_ID.test(id));
+        const numeric = (ids ?? []).filter((id) => NUMERIC_ID.test(id)).map(Number);
+        const outcomes = await replayDeadLetters(options, all ? null : numeric);
+        return {
+          results: [
+            ...outcomes.map((o) => ({ ...o, id: String(o.id) })),
+            ...malformed.map((id) => ({
+              id,
+              ok: false,
+              alreadyApplied: false,
+              error: `no dead letter ${id}`,
+            })),
+          ],
+          userErrors: [],
+        };
+      },
+    },
+  };
 }

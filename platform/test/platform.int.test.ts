@@ -9,7 +9,7 @@ import { DatabaseTransport } from '../src/database-transport.ts';
 import { requestHash, runIdempotent } from '../src/idempotency.ts';
 import { sql } from 'kysely';
 import { startConsumer } from '../src/consumer.ts';
-import { listDeadLetters, replayDeadLetters } from '../src/dead-letters.ts';
+import { deadLetterResolvers, listDeadLetters, replayDeadLetters } from '../src/dead-letters.ts';
 import type { AnyDb } from '../src/db.ts';
 import { migrate } from '../src/migrations.ts';
 import { silentLogger } from '../src/logger.ts';
@@ -210,6 +210,27 @@ describe('dead letters and replay', () => {
       expect(effects).toHaveLength(1);
       expect(await listDeadLetters(database.db, 'dl')).toEqual([]);
       expect(await listDeadLetters(database.db, 'dl', { includeReplayed: true })).toHaveLength(1);
+      const resolvers = deadLetterResolvers({ ...options, queryField: 'dl', mutationField: 'replayDl' });
+      const replayDl = resolvers.Mutation.replayDl!;
+      for (const args of [
+        {},
+        { ids: [String(dead!.id)], all: true },
+        { ids: [] },
+        { ids: Array.from({ length: 101 }, (_, i) => String(i + 1)) },
+      ]) {
+        expect((await replayDl(null, args)).userErrors).toEqual([
+          expect.objectContaining({ code: 'INVALID_REPLAY_SELECTION' }),
+        ]);
+      }
+      expect((await replayDl(null, { ids: ["1' or '1'='1"] })).results).toEqual([
+        { id: "1' or '1'='1", ok: false, alreadyApplied: false, error: "no dead letter 1' or '1'='1" },
+      ]);
+      await expect(resolvers.Query.dl!(null, { first: 0 })).rejects.toMatchObject({
+        code: 'INVALID_PAGE_SIZE',
+      });
+      expect(await resolvers.Query.dl!(null, { includeReplayed: true })).toEqual([
+        expect.objectContaining({ id: String(dead!.id), consumer: 'dl.consumer' }),
+      ]);
       await subscription.stop();
       await transport.close();
     } finally {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCustomerSubgraph } from '@c2c/customer';
-import { replayDeadLetters, silentLogger } from '@c2c/platform';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { silentLogger } from '@c2c/platform';
 import { fixedClock, graphql, openTestDatabase, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
 import { startStack, type Stack } from '../../scripts/stack.ts';
@@ -12,6 +14,8 @@ import { startStack, type Stack } from '../../scripts/stack.ts';
 // Every request is a registered client operation from schema/operations/, sent unchanged.
 
 let stack: Stack;
+const execFileAsync = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
 const clock = fixedClock('2026-03-10T12:00:00Z');
 /** Three attempts a few milliseconds apart, so a failing consumer dead-letters within the test. */
 const RETRY = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 };
@@ -238,20 +242,39 @@ describe('amendments through the gateway', () => {
     expect(posted.status).toBe('EXCEPTION');
     expect(posted.subscription.customer.contractValue).toEqual({ amount: '238.80', currency: 'USD' });
 
-    // Fix the cause, then replay the CRM's dead letter through the platform's replay primitive
-    // (the operator-facing replay mutation and command are built on it separately).
-    await sql.raw(`drop trigger ${fn} on customer.contract_line`).execute(stack.database.db);
-    const customer = buildCustomerSubgraph({
-      db: stack.database.db,
-      log: silentLogger(),
-      clock,
-      afterCommit: () => undefined,
+    // The operator sees the dead letter among every system's, in one request through the gateway.
+    const letters = (await send('ops.DeadLetters', {})) as Record<'crm' | 'billing' | 'erp', any[]>;
+    const letter = letters.crm.find((l) => l.subject === subscriptionId);
+    expect(letter).toMatchObject({
+      consumer: 'customer.contract-value',
+      eventType: 'subscription.amended',
+      attempts: RETRY.maxAttempts,
+      replayedAt: null,
+      error: expect.stringContaining('is locked'),
     });
-    const outcomes = await replayDeadLetters(
-      { db: stack.database.db, schema: 'customer', consumers: customer.consumers, log: silentLogger() },
-      null,
-    );
-    expect(outcomes).toEqual([expect.objectContaining({ ok: true, alreadyApplied: false })]);
+    expect(letters.erp.filter((l) => l.subject === subscriptionId)).toEqual([]);
+
+    // Fix the cause, then replay it with the command an operator runs — twice: the effect happens once.
+    await sql.raw(`drop trigger ${fn} on customer.contract_line`).execute(stack.database.db);
+    const replay = () =>
+      execFileAsync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/c2c.ts',
+          'replay',
+          '--system',
+          'CRM',
+          '--id',
+          letter.id,
+          '--url',
+          stack.gatewayUrl,
+        ],
+        { cwd: ROOT },
+      );
+    expect((await replay()).stdout).toContain(`CRM #${letter.id}: applied`);
+    expect((await replay()).stdout).toContain(`CRM #${letter.id}: already applied`);
 
     const completed = await untilStatus(amendmentId, 'COMPLETED');
     expect(completed.steps[2]).toMatchObject({

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import {
+  deadLetterResolvers,
+  scalarResolversFor,
+  type SubgraphDefinition,
+  type SubgraphDeps,
+} from '@c2c/platform';
 import { contractValueConsumer, onContractValueDeadLetter } from './consumers/subscription-events.ts';
 import type { CustomerContext } from './context.ts';
 import { createCustomerLoaders } from './data/loaders.ts';
@@ -17,14 +22,24 @@ export const customerTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8
 /** Builds the CRM subgraph from injected dependencies; no ports, no environment. */
 export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<CustomerContext> {
   const service = new CustomerService(deps);
+  const consumers = { 'customer.contract-value': contractValueConsumer };
+  const deadLetters = deadLetterResolvers({
+    db: deps.db,
+    schema: SCHEMA,
+    consumers,
+    log: deps.log,
+    afterCommit: deps.afterCommit,
+    queryField: 'crmDeadLetters',
+    mutationField: 'replayCrmDeadLetters',
+  });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
     typeDefs: customerTypeDefs,
     resolvers: {
       ...scalarResolversFor(customerTypeDefs),
-      Query,
-      Mutation,
+      Query: { ...Query, ...deadLetters.Query },
+      Mutation: { ...Mutation, ...deadLetters.Mutation },
       Customer,
     } as never,
     createContext: (base) => {
@@ -38,7 +53,7 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
           isCustomerId(id) ? loaders.customerById.load(id.toLowerCase()) : Promise.resolve(null),
       };
     },
-    consumers: { 'customer.contract-value': contractValueConsumer },
+    consumers,
     onDeadLetter: onContractValueDeadLetter,
   };
 }

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import {
+  deadLetterResolvers,
+  scalarResolversFor,
+  type SubgraphDefinition,
+  type SubgraphDeps,
+} from '@c2c/platform';
 import { billingConsumer, onBillingDeadLetter } from './consumers/billing-events.ts';
 import { customerMasterConsumer } from './consumers/customer-events.ts';
 import type { FinanceContext } from './context.ts';
@@ -24,14 +29,27 @@ export const financeTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8'
 export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<FinanceContext> {
   const payments = new PaymentService(deps);
   const posting = new PostingService(deps);
+  const consumers = {
+    'finance.billing': billingConsumer(posting),
+    'finance.customer-master': customerMasterConsumer,
+  };
+  const deadLetters = deadLetterResolvers({
+    db: deps.db,
+    schema: SCHEMA,
+    consumers,
+    log: deps.log,
+    afterCommit: deps.afterCommit,
+    queryField: 'erpDeadLetters',
+    mutationField: 'replayErpDeadLetters',
+  });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
     typeDefs: financeTypeDefs,
     resolvers: {
       ...scalarResolversFor(financeTypeDefs),
-      Query,
-      Mutation,
+      Query: { ...Query, ...deadLetters.Query },
+      Mutation: { ...Mutation, ...deadLetters.Mutation },
       Invoice,
       Payment,
       Customer,
@@ -50,10 +68,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
           isUuid(id) ? loaders.receivableById.load(normalizeId(id)) : Promise.resolve(null),
       };
     },
-    consumers: {
-      'finance.billing': billingConsumer(posting),
-      'finance.customer-master': customerMasterConsumer,
-    },
+    consumers,
     onDeadLetter: onBillingDeadLetter,
   };
 }

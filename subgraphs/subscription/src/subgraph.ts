@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import {
+  deadLetterResolvers,
+  scalarResolversFor,
+  type SubgraphDefinition,
+  type SubgraphDeps,
+} from '@c2c/platform';
 import { billToConsumer } from './consumers/customer-events.ts';
 import { crmAckConsumer } from './consumers/crm-events.ts';
 import { erpAckConsumer } from './consumers/finance-events.ts';
@@ -32,14 +37,28 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const subscriptions = new SubscriptionService(deps);
   const billingRun = new BillingRunService(deps);
   const amendments = new AmendmentService(deps);
+  const consumers = {
+    'subscription.bill-to': billToConsumer,
+    'subscription.erp-ack': erpAckConsumer,
+    'subscription.crm-ack': crmAckConsumer,
+  };
+  const deadLetters = deadLetterResolvers({
+    db: deps.db,
+    schema: SCHEMA,
+    consumers,
+    log: deps.log,
+    afterCommit: deps.afterCommit,
+    queryField: 'billingDeadLetters',
+    mutationField: 'replayBillingDeadLetters',
+  });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
     typeDefs: subscriptionTypeDefs,
     resolvers: {
       ...scalarResolversFor(subscriptionTypeDefs),
-      Query,
-      Mutation,
+      Query: { ...Query, ...deadLetters.Query },
+      Mutation: { ...Mutation, ...deadLetters.Mutation },
       Plan,
       BillingSubscription,
       Invoice,
@@ -67,10 +86,6 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
           isUuid(id) ? loaders.amendmentById.load(id.toLowerCase()) : Promise.resolve(null),
       };
     },
-    consumers: {
-      'subscription.bill-to': billToConsumer,
-      'subscription.erp-ack': erpAckConsumer,
-      'subscription.crm-ack': crmAckConsumer,
-    },
+    consumers,
   };
 }
