@@ -19,6 +19,11 @@ register(
   async () => (await import('./commands/dead-letters.ts')).replay,
 );
 register(
+  'safelist',
+  'compile schema/operations into the persisted query manifest',
+  async () => (await import('./commands/safelist.ts')).command,
+);
+register(
   'token',
   'print a development JWT for a role',
   async () => (await import('./commands/token.ts')).command,

@@ -33,11 +33,22 @@ export interface StackOptions {
   retry?: RetryPolicy;
 }
 
+/** A subgraph of the stack, by its name (also its database schema). */
+export type SubgraphName = 'customer' | 'subscription' | 'finance';
+
 export interface Stack {
   gatewayUrl: string;
+  /** The subgraphs running now, in start order. */
   subgraphs: RunningSubgraph[];
   database: Database;
   transport: DatabaseTransport;
+  /**
+   * Stops one subgraph — its server, outbox relay and consumers — as if its system were down; the
+   * gateway keeps routing to its port and gets connection errors. Its events wait in the bus.
+   */
+  stopSubgraph(name: SubgraphName): Promise<void>;
+  /** Starts a stopped subgraph again on the port it had, so the gateway finds it where it was. */
+  startSubgraph(name: SubgraphName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,26 +72,33 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(options.retry ? { retry: options.retry } : {}),
   });
   const subgraphs: RunningSubgraph[] = [];
+  const builds = {
+    customer: buildCustomerSubgraph,
+    subscription: buildSubscriptionSubgraph,
+    finance: buildFinanceSubgraph,
+  } as const;
+  const ports: Record<SubgraphName, number> = {
+    customer: options.ports.customer,
+    subscription: options.ports.subscription,
+    finance: options.ports.finance,
+  };
+  const start = async (name: SubgraphName) => {
+    const running = await startSubgraph({
+      db: database.db,
+      transport,
+      signals,
+      log,
+      port: ports[name],
+      host,
+      build: builds[name],
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    // Port 0 picks a free port once; a restart reuses it, as the gateway was configured with it.
+    ports[name] = running.port;
+    return running;
+  };
   try {
-    const builds = [
-      [buildCustomerSubgraph, options.ports.customer],
-      [buildSubscriptionSubgraph, options.ports.subscription],
-      [buildFinanceSubgraph, options.ports.finance],
-    ] as const;
-    for (const [build, port] of builds) {
-      subgraphs.push(
-        await startSubgraph({
-          db: database.db,
-          transport,
-          signals,
-          log,
-          port,
-          host,
-          build,
-          ...(options.clock ? { clock: options.clock } : {}),
-        }),
-      );
-    }
+    for (const name of ['customer', 'subscription', 'finance'] as const) subgraphs.push(await start(name));
     const gateway = await buildGateway(
       {
         port: options.ports.gateway,
@@ -89,6 +107,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
         subgraphTimeoutMs: 10_000,
         subgraphMutationTimeoutMs: 120_000,
+        safelistMode: 'audit',
+        operationsDir: join(ROOT, 'schema', 'operations'),
         logLevel: 'info',
       },
       log,
@@ -99,6 +119,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       subgraphs,
       database,
       transport,
+      stopSubgraph: async (name) => {
+        const index = subgraphs.findIndex((s) => s.name === name);
+        const running = subgraphs[index];
+        if (!running) throw new Error(`subgraph ${name} is not running`);
+        subgraphs.splice(index, 1);
+        await running.stop();
+      },
+      startSubgraph: async (name) => {
+        if (subgraphs.some((s) => s.name === name)) throw new Error(`subgraph ${name} is already running`);
+        subgraphs.push(await start(name));
+      },
       stop: async () => {
         await closeServer(gateway.server);
         await gateway.apollo.stop();

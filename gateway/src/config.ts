@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { parseConfig, port, z } from '@c2c/platform';
+import type { SafelistMode } from './safelist.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -12,6 +13,9 @@ export const GatewayEnv = z.object({
   FINANCE_URL: z.url().optional(),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   SUBGRAPH_MUTATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(120_000),
+  NODE_ENV: z.string().optional(),
+  SAFELIST_MODE: z.enum(['off', 'audit', 'enforce', 'enforce-mutations', 'id-only']).optional(),
+  OPERATIONS_DIR: z.string().default(join(ROOT, 'schema', 'operations')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -26,6 +30,10 @@ export interface GatewayConfig {
   /** Per subgraph request for mutations (the billing run is a long batch). */
   subgraphMutationTimeoutMs: number;
   logLevel: string;
+  /** Which operations may run (see safelist.ts); production defaults to enforce-mutations. */
+  safelistMode: SafelistMode;
+  /** The registered client operations compiled into the safelist. */
+  operationsDir: string;
 }
 
 /** Reads the gateway's configuration from the environment once, failing fast. */
@@ -43,5 +51,7 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined>): G
     subgraphTimeoutMs: parsed.SUBGRAPH_TIMEOUT_MS,
     subgraphMutationTimeoutMs: parsed.SUBGRAPH_MUTATION_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,
+    safelistMode: parsed.SAFELIST_MODE ?? (parsed.NODE_ENV === 'production' ? 'enforce-mutations' : 'audit'),
+    operationsDir: parsed.OPERATIONS_DIR,
   };
 }

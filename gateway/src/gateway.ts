@@ -14,6 +14,7 @@ import {
 } from '@c2c/platform';
 import type { Server } from 'node:http';
 import type { GatewayConfig } from './config.ts';
+import { buildManifest, safelistPlugin } from './safelist.ts';
 
 export interface GatewayContext {
   caller: string;
@@ -104,7 +105,10 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       }
       return clean;
     },
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      safelistPlugin(buildManifest(config.operationsDir), config.safelistMode, gatewayLog),
+    ],
   });
   await apollo.start();
 
