@@ -24,6 +24,11 @@ register(
   async () => (await import('./commands/safelist.ts')).command,
 );
 register(
+  'reconcile',
+  'reconcile billing, ERP and CRM: control totals, then the exact documents and contract values that differ',
+  async () => (await import('./commands/reconcile.ts')).command,
+);
+register(
   'token',
   'print a development JWT for a role',
   async () => (await import('./commands/token.ts')).command,

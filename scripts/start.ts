@@ -1,7 +1,16 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
-import { booleanFlag, createLogger, parseConfig, port, todayUtc, z } from '@c2c/platform';
+import {
+  armFaultPoint,
+  booleanFlag,
+  createLogger,
+  FAULT_POINTS,
+  parseConfig,
+  port,
+  todayUtc,
+  z,
+} from '@c2c/platform';
 import { seedDemoBook } from './lib/seed.ts';
 import { startStack } from './stack.ts';
 
@@ -10,7 +19,8 @@ const HELP = `Usage: npm start
 Starts the whole customer-to-cash stack in one process: the gateway on PORT and the customer,
 subscription and finance subgraphs on CUSTOMER_PORT, SUBSCRIPTION_PORT and FINANCE_PORT, on the
 embedded PostgreSQL (PGlite) in DATA_DIR, or on the server in DATABASE_URL. On an empty book it
-seeds the demo data first (SEED=false to skip). Configuration is by environment; see README.md.`;
+seeds the demo data first (SEED=false to skip). Configuration is by environment; see README.md.
+C2C_FAULT_POINT=<point> is for fault tests only: the process SIGKILLs itself there (docs/faults.md).`;
 
 const Env = z.object({
   PORT: port(4000),
@@ -27,6 +37,8 @@ const Env = z.object({
   SEED_CUSTOMERS: z.coerce.number().int().min(1).max(100_000).default(240),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   LOG_PRETTY: booleanFlag(process.stdout.isTTY === true),
+  /** Fault tests only (docs/faults.md): the process kills itself with SIGKILL at this point. */
+  C2C_FAULT_POINT: z.enum(FAULT_POINTS).optional(),
 });
 
 async function main(): Promise<void> {
@@ -37,6 +49,10 @@ async function main(): Promise<void> {
   }
   const config = parseConfig(Env, process.env);
   const log = createLogger({ name: 'c2c', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  armFaultPoint(config.C2C_FAULT_POINT);
+  if (config.C2C_FAULT_POINT) {
+    console.error(`C2C_FAULT_POINT=${config.C2C_FAULT_POINT}: this process will SIGKILL itself there`);
+  }
   const stack = await startStack({
     dataDir: resolve(config.DATA_DIR),
     databaseUrl: config.DATABASE_URL,

@@ -3,7 +3,10 @@ import {
   compareContractValues,
   compareControlTotals,
   compareDocuments,
+  monthRange,
   parseBucketKey,
+  settledDifferences,
+  triageBuckets,
   type ControlTotal,
 } from '../src/ops/reconcile.ts';
 
@@ -89,5 +92,53 @@ describe('contract values', () => {
       { customerId: 'c', billing: cv('c', 500), crm: cv('c', 400) },
       { customerId: 'd', billing: null, crm: cv('d', 10) },
     ]);
+  });
+});
+
+describe('documents in flight', () => {
+  const inFlight = (overrides: Partial<ControlTotal>, count: number, totalMinor: number) => ({
+    ...bucket(overrides),
+    inFlightCount: count,
+    inFlightTotalMinor: totalMinor,
+  });
+
+  it('needs no drill-down where the documents in flight explain the whole difference', () => {
+    const triage = triageBuckets(
+      [
+        inFlight({ count: 11, totalMinor: 110_00 }, 1, 10_00), // the ERP has not posted one yet
+        inFlight({ month: '2026-02', count: 11, totalMinor: 110_00 }, 1, 10_00), // and one is missing
+        inFlight({ month: '2026-03' }, 2, 20_00), // the ERP posted them before billing heard back
+      ],
+      [bucket({}), bucket({ month: '2026-02', count: 9, totalMinor: 90_00 }), bucket({ month: '2026-03' })],
+    );
+    expect(triage.inFlightOnly.map((d) => d.key)).toEqual(['USD|NA-SMB|2026-01|INVOICE']);
+    expect(triage.drillDown.map((d) => d.key)).toEqual(['USD|NA-SMB|2026-02|INVOICE']);
+  });
+
+  it('counts an unposted document as a difference only once it is out of flight', () => {
+    const doc = (id: string) => ({ id, number: `INV-${id}`, totalMinor: 100, currency: 'USD' });
+    const differences = compareDocuments([doc('1'), doc('2')], [doc('3')]);
+    expect(settledDifferences(differences, new Set(['1', '3']))).toEqual({
+      differences: [
+        { kind: 'UNPOSTED', billing: doc('2') },
+        { kind: 'POSTING_WITHOUT_INVOICE', erp: doc('3') },
+      ],
+      inFlight: [{ kind: 'UNPOSTED', billing: doc('1') }],
+    });
+  });
+});
+
+describe('month range', () => {
+  it('turns months into the issue-date range [from, to), both months included', () => {
+    expect(monthRange('2025-11', '2026-01')).toEqual({ from: '2025-11-01', to: '2026-02-01' });
+    expect(monthRange(undefined, '2025-12')).toEqual({ from: null, to: '2026-01-01' });
+    expect(monthRange('2026-03', undefined)).toEqual({ from: '2026-03-01', to: null });
+    expect(monthRange(undefined, undefined)).toEqual({ from: null, to: null });
+  });
+
+  it('refuses malformed months and an empty range', () => {
+    expect(monthRange('2026-13', undefined)).toBeNull();
+    expect(monthRange('2026-1', undefined)).toBeNull();
+    expect(monthRange('2026-03', '2026-02')).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnyDb } from './db.ts';
 import type { CloudEvent } from './events.ts';
+import { faultPoint } from './faults.ts';
 import type { EventTransport, Subscription } from './transport.ts';
 
 /** Applies one event inside the consumer's transaction (inbox row already written). */
@@ -74,7 +75,8 @@ export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
     consumer,
     types: Object.keys(options.handlers),
     handler: async (event) => {
-      await applyOnce(options, event);
+      // A crash at this point leaves the delivery pending: it comes again and finds its inbox row.
+      if (await applyOnce(options, event)) faultPoint('consumer.after-commit');
     },
     onDeadLetter: async (event, error, attempts) => {
       await db.transaction().execute(async (trx) => {

@@ -80,6 +80,19 @@ export function monthOf(date: IsoDate): string {
   return date.slice(0, 7);
 }
 
+/** A "YYYY-MM" month as the half-open date range [start, end) it covers; throws INVALID_MONTH. */
+export function parseMonth(value: unknown, field: string | null = 'month'): { start: IsoDate; end: IsoDate } {
+  if (typeof value !== 'string' || !/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) {
+    throw new DomainError(
+      'INVALID_MONTH',
+      `${field ?? 'month'} must be a month YYYY-MM, got ${JSON.stringify(value)}`,
+      field,
+    );
+  }
+  const start = `${value}-01`;
+  return { start, end: startOfNextMonth(start) };
+}
+
 /** First day of the month after the month of `date`. */
 export function startOfNextMonth(date: IsoDate): IsoDate {
   const [y, m] = date.split('-').map(Number) as [number, number];

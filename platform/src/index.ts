@@ -5,6 +5,7 @@ export * from './dates.ts';
 export * from './db.ts';
 export * from './errors.ts';
 export * from './events.ts';
+export * from './faults.ts';
 export * from './graphql-server.ts';
 export * from './idempotency.ts';
 export * from './logger.ts';

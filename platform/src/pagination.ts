@@ -2,15 +2,16 @@ import { DomainError } from './errors.ts';
 
 export const MAX_PAGE_SIZE = 100;
 
-/** Validates a `first` argument: 1–100 (STYLE/contract). */
-export function pageSize(first: number | null | undefined, fallback: number, field = 'first'): number {
+/** Validates a `first` argument: 1–100 (STYLE/contract), or 1–`max` where a field documents more. */
+export function pageSize(
+  first: number | null | undefined,
+  fallback: number,
+  field = 'first',
+  max = MAX_PAGE_SIZE,
+): number {
   const size = first ?? fallback;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    throw new DomainError(
-      'INVALID_PAGE_SIZE',
-      `${field} must be between 1 and ${MAX_PAGE_SIZE}, got ${size}`,
-      field,
-    );
+  if (!Number.isInteger(size) || size < 1 || size > max) {
+    throw new DomainError('INVALID_PAGE_SIZE', `${field} must be between 1 and ${max}, got ${size}`, field);
   }
   return size;
 }

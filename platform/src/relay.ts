@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AnyDb } from './db.ts';
 import { markPublished, readUnpublished } from './events.ts';
+import { faultPoint } from './faults.ts';
 import type { Signals } from './signals.ts';
 import type { EventTransport } from './transport.ts';
 
@@ -38,7 +39,9 @@ export class OutboxRelay {
     for (;;) {
       const batch = await readUnpublished(db, schema, this.options.batchSize ?? 200);
       if (batch.length === 0) return total;
+      faultPoint('outbox.after-commit');
       await transport.publish(batch.map((row) => row.event));
+      faultPoint('relay.after-publish');
       await markPublished(
         db,
         schema,

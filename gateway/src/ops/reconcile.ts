@@ -125,3 +125,81 @@ export function compareContractValues(
   }
   return differences.sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
 }
+
+/** Billing's bucket, with its documents still in flight: not acknowledged by the ERP and younger than the grace period. */
+export interface BillingControlTotal extends ControlTotal {
+  inFlightCount: number;
+  inFlightTotalMinor: number;
+}
+
+export interface BucketTriage {
+  /** Buckets whose difference documents in flight do not explain: fetch their documents. */
+  drillDown: BucketDifference[];
+  /** Buckets that agree once billing's documents in flight are left out: backlog, not a difference. */
+  inFlightOnly: BucketDifference[];
+}
+
+/**
+ * Splits the differing buckets. A bucket that agrees with the ERP once billing's in-flight
+ * documents are left out needs no drill-down (the ERP has simply not posted them yet); any other
+ * differing bucket does — including one where in-flight documents hide a real difference, which
+ * the documents then reveal.
+ */
+export function triageBuckets(billing: BillingControlTotal[], erp: ControlTotal[]): BucketTriage {
+  const inFlight = new Map<BucketKey, { count: number; totalMinor: number }>();
+  for (const row of billing) {
+    const entry = inFlight.get(bucketKey(row)) ?? { count: 0, totalMinor: 0 };
+    inFlight.set(bucketKey(row), {
+      count: entry.count + row.inFlightCount,
+      totalMinor: entry.totalMinor + row.inFlightTotalMinor,
+    });
+  }
+  const triage: BucketTriage = { drillDown: [], inFlightOnly: [] };
+  for (const difference of compareControlTotals(billing, erp)) {
+    const flight = inFlight.get(difference.key);
+    const explained =
+      flight !== undefined &&
+      flight.count > 0 &&
+      difference.billing.count - flight.count === difference.erp.count &&
+      difference.billing.totalMinor - flight.totalMinor === difference.erp.totalMinor;
+    (explained ? triage.inFlightOnly : triage.drillDown).push(difference);
+  }
+  return triage;
+}
+
+/**
+ * Leaves out the unposted documents still in flight (given by id): they are backlog, not yet a
+ * difference. Everything else — an unposted document past the grace period, a posting without an
+ * invoice, an amount mismatch — stays.
+ */
+export function settledDifferences(
+  differences: DocumentDifference[],
+  inFlightIds: ReadonlySet<string>,
+): { differences: DocumentDifference[]; inFlight: DocumentDifference[] } {
+  const settled: DocumentDifference[] = [];
+  const inFlight: DocumentDifference[] = [];
+  for (const d of differences) {
+    if (d.kind === 'UNPOSTED' && inFlightIds.has(d.billing.id)) inFlight.push(d);
+    else settled.push(d);
+  }
+  return { differences: settled, inFlight };
+}
+
+/**
+ * The issue-date range [from, to) of the months `fromMonth` to `toMonth` (YYYY-MM, both included);
+ * an open end stays null. Returns null when a month is malformed or the range is empty.
+ */
+export function monthRange(
+  fromMonth: string | undefined,
+  toMonth: string | undefined,
+): { from: string | null; to: string | null } | null {
+  const valid = (m: string) => /^\d{4}-(0[1-9]|1[0-2])$/.test(m);
+  if ((fromMonth !== undefined && !valid(fromMonth)) || (toMonth !== undefined && !valid(toMonth)))
+    return null;
+  if (fromMonth !== undefined && toMonth !== undefined && fromMonth > toMonth) return null;
+  const next = (m: string) => {
+    const [y, mo] = m.split('-').map(Number) as [number, number];
+    return mo === 12 ? `${y + 1}-01-01` : `${y}-${String(mo + 1).padStart(2, '0')}-01`;
+  };
+  return { from: fromMonth ? `${fromMonth}-01` : null, to: toMonth ? next(toMonth) : null };
+}

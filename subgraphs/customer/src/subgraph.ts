@@ -12,9 +12,11 @@ import { createCustomerLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
 import { isCustomerId } from './domain/customer.rules.ts';
 import { CustomerService } from './domain/customer.service.ts';
+import { CrmContractValue } from './resolvers/CrmContractValue.ts';
 import { Customer } from './resolvers/Customer.ts';
 import { Mutation } from './resolvers/Mutation.ts';
 import { Query } from './resolvers/Query.ts';
+import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 export const customerTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
@@ -38,9 +40,10 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
     typeDefs: customerTypeDefs,
     resolvers: {
       ...scalarResolversFor(customerTypeDefs),
-      Query: { ...Query, ...deadLetters.Query },
+      Query: { ...Query, ...ReconciliationQueries, ...deadLetters.Query },
       Mutation: { ...Mutation, ...deadLetters.Mutation },
       Customer,
+      CrmContractValue,
     } as never,
     createContext: (base) => {
       const loaders = createCustomerLoaders(deps.db);

@@ -16,11 +16,14 @@ import { PaymentService } from './domain/payment.service.ts';
 import { PostingService } from './domain/posting.service.ts';
 import { BillingSubscription } from './resolvers/BillingSubscription.ts';
 import { Customer } from './resolvers/Customer.ts';
+import { ErpControlTotal } from './resolvers/ErpControlTotal.ts';
+import { ErpDocument } from './resolvers/ErpDocument.ts';
 import { Invoice } from './resolvers/Invoice.ts';
 import { JournalEntry, JournalLine } from './resolvers/JournalEntry.ts';
 import { Mutation } from './resolvers/Mutation.ts';
 import { Payment } from './resolvers/Payment.ts';
 import { Query } from './resolvers/Query.ts';
+import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 export const financeTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
@@ -48,7 +51,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
     typeDefs: financeTypeDefs,
     resolvers: {
       ...scalarResolversFor(financeTypeDefs),
-      Query: { ...Query, ...deadLetters.Query },
+      Query: { ...Query, ...ReconciliationQueries, ...deadLetters.Query },
       Mutation: { ...Mutation, ...deadLetters.Mutation },
       Invoice,
       Payment,
@@ -56,6 +59,8 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
       BillingSubscription,
       JournalEntry,
       JournalLine,
+      ErpControlTotal,
+      ErpDocument,
     } as never,
     createContext: (base) => {
       const loaders = createFinanceLoaders(deps.db, deps.clock);

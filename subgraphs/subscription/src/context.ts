@@ -7,6 +7,7 @@ import type { SubscriptionRow } from './data/subscription.repository.ts';
 import type { AmendmentService } from './domain/amendment.service.ts';
 import type { BillingRunService } from './domain/billing-run.service.ts';
 import type { PlanService } from './domain/plan.service.ts';
+import type { ReconciliationService } from './domain/reconciliation.service.ts';
 import type { SubscriptionService } from './domain/subscription.service.ts';
 
 export interface SubscriptionContext extends RequestContext {
@@ -16,6 +17,7 @@ export interface SubscriptionContext extends RequestContext {
   subscriptions: SubscriptionService;
   billingRun: BillingRunService;
   amendments: AmendmentService;
+  reconciliation: ReconciliationService;
   /** Loaders behind id checks: unknown or malformed keys give null, never a database error. */
   loadPlan(code: string): Promise<PlanRow | null>;
   loadSubscription(id: string): Promise<SubscriptionRow | null>;

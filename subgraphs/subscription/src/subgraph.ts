@@ -16,10 +16,14 @@ import { AmendmentService } from './domain/amendment.service.ts';
 import { BillingRunService } from './domain/billing-run.service.ts';
 import { isPlanCode } from './domain/plan.rules.ts';
 import { PlanService } from './domain/plan.service.ts';
+import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { isUuid } from './domain/subscription.rules.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
 import { Amendment } from './resolvers/Amendment.ts';
 import { AmendmentStep } from './resolvers/AmendmentStep.ts';
+import { BillingContractValue } from './resolvers/BillingContractValue.ts';
+import { BillingControlTotal } from './resolvers/BillingControlTotal.ts';
+import { BillingDocument } from './resolvers/BillingDocument.ts';
 import { BillingSubscription } from './resolvers/BillingSubscription.ts';
 import { Customer } from './resolvers/Customer.ts';
 import { Invoice } from './resolvers/Invoice.ts';
@@ -27,6 +31,8 @@ import { InvoiceLine } from './resolvers/InvoiceLine.ts';
 import { Mutation } from './resolvers/Mutation.ts';
 import { Plan } from './resolvers/Plan.ts';
 import { Query } from './resolvers/Query.ts';
+import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
+import { StuckAmendment } from './resolvers/StuckAmendment.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 export const subscriptionTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
@@ -37,6 +43,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const subscriptions = new SubscriptionService(deps);
   const billingRun = new BillingRunService(deps);
   const amendments = new AmendmentService(deps);
+  const reconciliation = new ReconciliationService(deps.db);
   const consumers = {
     'subscription.bill-to': billToConsumer,
     'subscription.erp-ack': erpAckConsumer,
@@ -57,7 +64,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     typeDefs: subscriptionTypeDefs,
     resolvers: {
       ...scalarResolversFor(subscriptionTypeDefs),
-      Query: { ...Query, ...deadLetters.Query },
+      Query: { ...Query, ...ReconciliationQueries, ...deadLetters.Query },
       Mutation: { ...Mutation, ...deadLetters.Mutation },
       Plan,
       BillingSubscription,
@@ -66,6 +73,10 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       Customer,
       Amendment,
       AmendmentStep,
+      BillingControlTotal,
+      BillingDocument,
+      BillingContractValue,
+      StuckAmendment,
     } as never,
     createContext: (base) => {
       const loaders = createSubscriptionLoaders(deps.db);
@@ -77,6 +88,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
         subscriptions,
         billingRun,
         amendments,
+        reconciliation,
         loadPlan: (code) => (isPlanCode(code) ? loaders.planByCode.load(code) : Promise.resolve(null)),
         loadSubscription: (id) =>
           isUuid(id) ? loaders.subscriptionById.load(id.toLowerCase()) : Promise.resolve(null),

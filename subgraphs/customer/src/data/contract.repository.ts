@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
-import { scoped } from './customer.repository.ts';
+import { scoped, type CustomerRow } from './customer.repository.ts';
 
 export interface ContractLine {
   subscriptionId: string;
@@ -82,4 +82,25 @@ export async function findContractValue(db: AnyDb, customerId: string): Promise<
     contractValueMinor: row?.contract_value_minor == null ? null : Number(row.contract_value_minor),
     currency: row?.contract_currency ?? null,
   };
+}
+
+const withContractValue = (db: AnyDb) =>
+  scoped(db).selectFrom('customer').where('contract_value_minor', 'is not', null);
+
+/** Reconciliation: customers with a contract value, by id, after the keyset position. */
+export async function findContractValuePage(
+  db: AnyDb,
+  afterId: string | null,
+  limit: number,
+): Promise<CustomerRow[]> {
+  let query = withContractValue(db).selectAll().orderBy('id').limit(limit);
+  if (afterId !== null) query = query.where('id', '>', afterId);
+  return query.execute();
+}
+
+export async function countContractValues(db: AnyDb): Promise<number> {
+  const row = await withContractValue(db)
+    .select(sql<string>`count(*)`.as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

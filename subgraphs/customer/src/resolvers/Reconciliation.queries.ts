@@ -1,0 +1,33 @@
+import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform';
+import type { CustomerContext } from '../context.ts';
+import { countContractValues, findContractValuePage } from '../data/contract.repository.ts';
+import { isCustomerId } from '../domain/customer.rules.ts';
+
+/** Reconciliation pages may be larger than the usual 100: a client pages the whole book. */
+const RECONCILIATION_PAGE = 1000;
+
+const isPosition = (value: unknown): value is { id: string } => {
+  const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && isCustomerId(id);
+};
+
+/** Query fields of reconciliation; the CRM reports its own contract values only. */
+export const ReconciliationQueries = {
+  crmContractValues: async (
+    _: unknown,
+    args: { first?: number | null; after?: string | null },
+    ctx: CustomerContext,
+  ) => {
+    const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
+    const after = decodeCursor(args.after, isPosition);
+    const rows = await findContractValuePage(ctx.db, after?.id ?? null, first + 1);
+    const nodes = rows.slice(0, first);
+    for (const row of nodes) ctx.loaders.customerById.prime(row.id, row);
+    const last = nodes.at(-1);
+    return {
+      totalCount: () => countContractValues(ctx.db),
+      nodes,
+      pageInfo: { hasNextPage: rows.length > first, endCursor: last ? encodeCursor({ id: last.id }) : null },
+    };
+  },
+};

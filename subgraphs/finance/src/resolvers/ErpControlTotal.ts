@@ -1,0 +1,6 @@
+import { money } from '@c2c/platform';
+import type { ErpControlTotalRow } from '../data/reconciliation.repository.ts';
+
+export const ErpControlTotal = {
+  total: (row: ErpControlTotalRow) => money(row.totalMinor, row.currency),
+};

@@ -1,0 +1,98 @@
+import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform';
+import type { SubscriptionContext } from '../context.ts';
+import type { InvoiceKind } from '../data/tables.ts';
+import { bucket, issueRange, minutes } from '../domain/reconciliation.service.ts';
+
+/** Reconciliation pages may be larger than the usual 100: a client pages whole buckets and books. */
+const RECONCILIATION_PAGE = 1000;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+const isDocumentPosition = (value: unknown): value is { issuedOn: string; id: string } =>
+  isObject(value) && typeof value.issuedOn === 'string' && typeof value.id === 'string';
+const isValuePosition = (value: unknown): value is { customerId: string; currency: string } =>
+  isObject(value) && typeof value.customerId === 'string' && typeof value.currency === 'string';
+const isSeqPosition = (value: unknown): value is { seq: number } =>
+  isObject(value) && Number.isInteger(value.seq);
+
+/** A page from `limit + 1` rows: the extra row only says that another page follows. */
+function page<R>(rows: R[], first: number, cursor: (row: R) => unknown, totalCount: () => Promise<number>) {
+  const nodes = rows.slice(0, first);
+  const last = nodes.at(-1);
+  return {
+    totalCount,
+    nodes,
+    pageInfo: { hasNextPage: rows.length > first, endCursor: last ? encodeCursor(cursor(last)) : null },
+  };
+}
+
+/** Query fields of reconciliation; billing reports its own facts only. */
+export const ReconciliationQueries = {
+  billingControlTotals: (
+    _: unknown,
+    args: { from?: string | null; to?: string | null; inFlightMinutes?: number | null },
+    ctx: SubscriptionContext,
+  ) =>
+    ctx.reconciliation.controlTotals(
+      issueRange(args.from, args.to),
+      minutes(args.inFlightMinutes, 5, 'inFlightMinutes'),
+    ),
+  billingDocuments: async (
+    _: unknown,
+    args: {
+      currency: string;
+      businessUnit: string;
+      month: string;
+      kind: InvoiceKind;
+      inFlightMinutes?: number | null;
+      first?: number | null;
+      after?: string | null;
+    },
+    ctx: SubscriptionContext,
+  ) => {
+    const b = bucket(args);
+    const grace = minutes(args.inFlightMinutes, 5, 'inFlightMinutes');
+    const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
+    const after = decodeCursor(args.after, isDocumentPosition);
+    const rows = await ctx.reconciliation.documents(b, grace, after, first + 1);
+    return page(
+      rows,
+      first,
+      (row) => ({ issuedOn: row.issued_on, id: row.id }),
+      () => ctx.reconciliation.countDocuments(b),
+    );
+  },
+  billingContractValues: async (
+    _: unknown,
+    args: { first?: number | null; after?: string | null },
+    ctx: SubscriptionContext,
+  ) => {
+    const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
+    const after = decodeCursor(args.after, isValuePosition);
+    const rows = await ctx.reconciliation.contractValues(after, first + 1);
+    return page(
+      rows,
+      first,
+      (row) => ({ customerId: row.customerId, currency: row.currency }),
+      () => ctx.reconciliation.countContractValues(),
+    );
+  },
+  stuckAmendments: async (
+    _: unknown,
+    args: { olderThanMinutes?: number | null; first?: number | null; after?: string | null },
+    ctx: SubscriptionContext,
+  ) => {
+    const olderThan = minutes(args.olderThanMinutes, 5, 'olderThanMinutes');
+    const first = pageSize(args.first, 50);
+    const after = decodeCursor(args.after, isSeqPosition);
+    const rows = await ctx.reconciliation.stuckAmendments(olderThan, after?.seq ?? null, first + 1);
+    return page(
+      rows,
+      first,
+      (row) => ({ seq: row.seq }),
+      () => ctx.reconciliation.countStuckAmendments(olderThan),
+    );
+  },
+  billingSyncBacklog: (_: unknown, args: { inFlightMinutes?: number | null }, ctx: SubscriptionContext) =>
+    ctx.reconciliation.syncBacklog(minutes(args.inFlightMinutes, 5, 'inFlightMinutes')),
+};

@@ -1,0 +1,147 @@
+import { expect } from 'vitest';
+import { buildCustomerSubgraph } from '@c2c/customer';
+import { buildFinanceSubgraph } from '@c2c/finance';
+import { silentLogger, type AnyDb, type ConsumerOptions } from '@c2c/platform';
+import { fixedClock, graphql, openTestDatabase, unique, waitFor } from '@c2c/platform/testing';
+import { operation } from '../../scripts/lib/operations.ts';
+import { startStack, type Stack } from '../../scripts/stack.ts';
+
+// Shared setup of the in-process (embedded shape) fault tests: one stack per test file on a fresh
+// database (PGlite in memory, or a new PostgreSQL database when DATABASE_URL is set), a pinned
+// clock, fast retries, and every request a registered client operation sent through the gateway.
+
+export const TODAY = '2026-03-10T12:00:00Z';
+/** Three attempts a few milliseconds apart, so a failing consumer dead-letters within the test. */
+export const RETRY = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 };
+
+export async function startFaultStack(): Promise<Stack> {
+  const database = await openTestDatabase();
+  const stack = await startStack({
+    dataDir: null,
+    database,
+    ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
+    log: silentLogger(),
+    clock: fixedClock(TODAY),
+    retry: RETRY,
+  });
+  const stop = stack.stop;
+  stack.stop = async () => {
+    await stop();
+    await database.close();
+  };
+  return stack;
+}
+
+/** Sends a registered operation through the gateway; GraphQL errors fail the test. */
+export async function send<T = any>(
+  gatewayUrl: string,
+  name: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
+  const result = await graphql(gatewayUrl, operation(name), variables);
+  if (result.errors) throw new Error(`${name}: ${JSON.stringify(result.errors)}`);
+  return result.data as T;
+}
+
+export interface SyncedSubscription {
+  customerId: string;
+  subscriptionId: string;
+  /** The plan's unit price in minor units (USD, a month). */
+  unitPriceMinor: number;
+}
+
+/** A customer with a 9.95 USD/seat/month subscription from 2026-03-01, known to the CRM and posted by the ERP. */
+export async function aSyncedSubscription(
+  gatewayUrl: string,
+  seats: number,
+  country = 'DE',
+): Promise<SyncedSubscription> {
+  const created = await send(gatewayUrl, 'admin.CreateCustomer', {
+    input: {
+      name: unique('Fault Co'),
+      email: 'ap@fault.example',
+      country,
+      businessUnit: 'EMEA-MM',
+      idempotencyKey: unique('cust'),
+    },
+  });
+  const customerId = created.createCustomer.customer.id as string;
+  const code = unique('FAULT')
+    .toUpperCase()
+    .replace(/[^A-Z0-9-]/g, '-')
+    .slice(0, 60);
+  const plan = await send(gatewayUrl, 'admin.CreatePlan', {
+    input: {
+      code,
+      name: 'Team',
+      billingPeriod: 'MONTH',
+      unitPrice: { amount: '9.95', currency: 'USD' },
+      idempotencyKey: unique('plan'),
+    },
+  });
+  expect(plan.createPlan.userErrors).toEqual([]);
+  const subscription = await waitFor(
+    async () => {
+      const data = await send(gatewayUrl, 'admin.CreateSubscription', {
+        input: { customerId, planCode: code, seats, startDate: '2026-03-01', idempotencyKey: unique('sub') },
+      });
+      const payload = data.createSubscription;
+      if (payload.userErrors[0]?.code === 'UNKNOWN_CUSTOMER') return undefined;
+      expect(payload.userErrors).toEqual([]);
+      return payload.subscription;
+    },
+    20_000,
+    'the bill-to replica',
+  );
+  await waitFor(
+    async () => {
+      const view = (await send(gatewayUrl, 'portal.CustomerToCash', { customerId })).customer;
+      return view.contractValue && view.subscriptions[0].invoices.nodes[0].posting?.status === 'POSTED';
+    },
+    20_000,
+    'the subscription to reach the CRM and the ERP',
+  );
+  return { customerId, subscriptionId: subscription.id as string, unitPriceMinor: 995 };
+}
+
+/** Issues `support.AmendSubscription` and returns the payload; user errors fail the test. */
+export async function amend(
+  gatewayUrl: string,
+  input: { subscriptionId: string; seats: number; effectiveDate: string; expectedVersion?: number },
+): Promise<{ amendment: any; subscription: any }> {
+  const data = await send(gatewayUrl, 'support.AmendSubscription', {
+    input: { ...input, idempotencyKey: unique('amend'), reason: 'fault test' },
+  });
+  expect(data.amendSubscription.userErrors).toEqual([]);
+  return data.amendSubscription;
+}
+
+export const amendmentStatus = async (gatewayUrl: string, id: string) =>
+  (await send(gatewayUrl, 'support.AmendmentStatus', { id })).amendment;
+
+export const untilStatus = (gatewayUrl: string, id: string, status: string, timeoutMs = 30_000) =>
+  waitFor(
+    async () => {
+      const amendment = await amendmentStatus(gatewayUrl, id);
+      return amendment.status === status ? amendment : undefined;
+    },
+    timeoutMs,
+    `amendment ${id} to be ${status}`,
+  );
+
+/**
+ * A consumer of the stack's database with the subgraph's own handlers, for delivering an event by
+ * hand through the platform's `applyOnce` (the same inbox a real delivery uses).
+ */
+export function consumerOf(
+  db: AnyDb,
+  subgraph: 'customer' | 'finance',
+  consumer: string,
+): Omit<ConsumerOptions, 'transport'> {
+  const log = silentLogger();
+  const build = subgraph === 'customer' ? buildCustomerSubgraph : buildFinanceSubgraph;
+  const definition = build({ db, log, clock: fixedClock(TODAY), afterCommit: () => undefined });
+  const handlers = definition.consumers[consumer];
+  if (!handlers) throw new Error(`no consumer ${consumer} in ${subgraph}`);
+  return { db, schema: definition.name, consumer, handlers, log };
+}
