@@ -4,6 +4,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import {
   armFaultPoint,
   booleanFlag,
+  DEFAULT_RETRY,
   createLogger,
   FAULT_POINTS,
   parseConfig,
@@ -35,6 +36,9 @@ const Env = z.object({
     .optional(),
   SEED: booleanFlag(true),
   SEED_CUSTOMERS: z.coerce.number().int().min(1).max(100_000).default(240),
+  EVENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY.maxAttempts),
+  EVENT_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(DEFAULT_RETRY.baseDelayMs),
+  EVENT_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(DEFAULT_RETRY.maxDelayMs),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   LOG_PRETTY: booleanFlag(process.stdout.isTTY === true),
   /** Fault tests only (docs/faults.md): the process kills itself with SIGKILL at this point. */
@@ -64,6 +68,11 @@ async function main(): Promise<void> {
       finance: config.FINANCE_PORT,
     },
     log,
+    retry: {
+      maxAttempts: config.EVENT_MAX_ATTEMPTS,
+      baseDelayMs: config.EVENT_RETRY_BASE_MS,
+      maxDelayMs: Math.max(config.EVENT_RETRY_MAX_MS, config.EVENT_RETRY_BASE_MS),
+    },
   });
   let stopping = false;
   const stop = async (signal: string) => {
