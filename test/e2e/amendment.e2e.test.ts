@@ -290,3 +290,87 @@ describe('amendments through the gateway', () => {
     });
   });
 });
+
+describe('renewals through the gateway', () => {
+  it('records a renewal as a RENEWAL amendment that the ERP and the CRM drive to COMPLETED', async () => {
+    const { customerId, subscriptionId } = await aSyncedSubscription(2);
+    // A seat change scheduled for the renewal: the renewal applies it, bills it and syncs it.
+    const scheduled = await send('support.AmendSubscription', {
+      input: { subscriptionId, seats: 4, effectiveDate: '2026-04-01', idempotencyKey: unique('amend') },
+    });
+    expect(scheduled.amendSubscription.userErrors).toEqual([]);
+
+    const correlationId = `billing-run-${randomUUID()}`;
+    const run = await send(
+      'billing.RenewSubscriptions',
+      { asOf: '2026-04-01', idempotencyKey: unique('run') },
+      { 'x-correlation-id': correlationId },
+    );
+    expect(run.renewSubscriptions.userErrors).toEqual([]);
+    expect(run.renewSubscriptions.renewedCount).toBeGreaterThanOrEqual(1);
+
+    // The run's payload is a summary; the renewal's id is read where the support tool lists it.
+    const renewals = await stack.database.db
+      .withSchema('subscription')
+      .selectFrom('amendment')
+      .select(['id', 'invoice_id'])
+      .where('subscription_id', '=', subscriptionId)
+      .where('kind', '=', 'RENEWAL')
+      .execute();
+    expect(renewals).toEqual([{ id: expect.any(String), invoice_id: expect.any(String) }]);
+    const [renewal] = renewals;
+
+    const completed = await untilStatus(renewal!.id, 'COMPLETED');
+    expect(completed).toMatchObject({
+      id: renewal!.id,
+      correlationId,
+      subscription: {
+        id: subscriptionId,
+        seats: 4,
+        // CRM: 4 seats × 9.95 × 12 months.
+        customer: { id: customerId, contractValue: { amount: '477.60', currency: 'USD' } },
+      },
+    });
+    expect(completed.steps).toEqual([
+      { system: 'BILLING', status: 'DONE', attempts: 1, lastError: null, completedAt: expect.any(String) },
+      { system: 'ERP', status: 'DONE', attempts: 1, lastError: null, completedAt: expect.any(String) },
+      { system: 'CRM', status: 'DONE', attempts: 1, lastError: null, completedAt: expect.any(String) },
+    ]);
+
+    // The ERP posted the period invoice: 4 × 9.95 = 39.80 + 19% VAT 7.56.
+    const view = (await send('portal.CustomerToCash', { customerId })).customer;
+    expect(view.subscriptions[0].invoices.nodes.find((n: any) => n.id === renewal!.invoice_id)).toMatchObject(
+      {
+        kind: 'INVOICE',
+        issuedOn: '2026-04-01',
+        total: { amount: '47.36', currency: 'USD' },
+        posting: { status: 'POSTED', journalEntryId: expect.any(String) },
+      },
+    );
+
+    // The run's correlation id is on the renewal's events in all three subgraphs.
+    const eventsOf = async (schema: string, subjects: string[]) =>
+      (
+        await stack.database.db
+          .withSchema(schema)
+          .selectFrom('outbox')
+          .select(['type', 'data'])
+          .where('correlation_id', '=', correlationId)
+          .where('subject', 'in', subjects)
+          .orderBy('seq')
+          .execute()
+      ).map((row) => {
+        const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as {
+          amendmentId?: string;
+        };
+        return [row.type, data.amendmentId ?? null];
+      });
+    const subjects = [subscriptionId, renewal!.invoice_id!];
+    expect(await eventsOf('subscription', subjects)).toEqual([
+      ['subscription.renewed', renewal!.id],
+      ['invoice.issued', renewal!.id],
+    ]);
+    expect(await eventsOf('finance', subjects)).toEqual([['invoice.posted', null]]);
+    expect(await eventsOf('customer', subjects)).toEqual([['contract.synced', renewal!.id]]);
+  });
+});

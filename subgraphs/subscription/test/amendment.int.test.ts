@@ -288,9 +288,30 @@ describe('subscription subgraph: amendments and cancellations', () => {
         headers,
       );
       expect(run.data?.renewSubscriptions.userErrors).toEqual([]);
-      expect(await subscription(sub.id)).toMatchObject({ seats: 7, pendingSeats: null, version: 3 });
+      const after = await subscription(sub.id);
+      expect(after).toMatchObject({ seats: 7, pendingSeats: null, version: 3 });
+      // The renewal that applied the change is an amendment of its own, billing the new seats.
+      expect(after.amendments).toEqual([
+        { id: expect.any(String), seatsBefore: 3, seatsAfter: 7 },
+        { id: payload.amendment.id, seatsBefore: 3, seatsAfter: 7 },
+      ]);
+      const renewal = await amendment(after.amendments[0].id);
+      expect(renewal).toMatchObject({
+        kind: 'RENEWAL',
+        status: 'INVOICED',
+        scheduled: false,
+        reason: null,
+        steps: [
+          { system: 'BILLING', status: 'DONE' },
+          { system: 'ERP', status: 'PENDING' },
+          { system: 'CRM', status: 'PENDING' },
+        ],
+      });
       const renewed = (await outboxFor(stack, [sub.id])).at(-1);
-      expect(renewed).toMatchObject({ type: 'subscription.renewed', data: { seats: 7, version: 3 } });
+      expect(renewed).toMatchObject({
+        type: 'subscription.renewed',
+        data: { seats: 7, version: 3, amendmentId: renewal.id },
+      });
     });
 
     it('replays the stored response for a repeated key and writes nothing more', async () => {
@@ -610,13 +631,42 @@ describe('subscription subgraph: amendments and cancellations', () => {
         headers,
       );
       expect(run.data?.renewSubscriptions.userErrors).toEqual([]);
-      expect(await subscription(sub.id)).toMatchObject({ status: 'CANCELLED', cancelAt: null, version: 3 });
+      const after = await subscription(sub.id);
+      expect(after).toMatchObject({ status: 'CANCELLED', cancelAt: null, version: 3 });
       const events = await outboxFor(stack, [sub.id]);
       expect(events.map((e) => e.type)).toEqual([
         'subscription.created',
         'subscription.amended',
         'subscription.cancelled',
       ]);
+      // The run applying the cancellation is a CANCELLATION amendment of the run: no document, so
+      // only the CRM has to acknowledge it.
+      expect(after.amendments).toEqual([
+        { id: expect.any(String), seatsBefore: 2, seatsAfter: 0 },
+        { id: payload.amendment.id, seatsBefore: 2, seatsAfter: 0 },
+      ]);
+      const applied = await amendment(after.amendments[0].id);
+      expect(applied).toMatchObject({
+        kind: 'CANCELLATION',
+        status: 'ACCEPTED',
+        scheduled: true,
+        reason: 'cancellation at period end applied by the billing run',
+        steps: [
+          { system: 'BILLING', status: 'DONE' },
+          { system: 'ERP', status: 'SKIPPED' },
+          { system: 'CRM', status: 'PENDING' },
+        ],
+      });
+      expect(events[2]?.data).toMatchObject({ status: 'CANCELLED', amendmentId: applied.id });
+      await publish('contract.synced', sub.id, {
+        subscriptionId: sub.id,
+        customerId: sub.customerId,
+        subscriptionVersion: 3,
+        amendmentId: applied.id,
+        contractValueMinor: 0,
+        currency: 'USD',
+      });
+      await statusOf(applied.id, 'COMPLETED');
     });
 
     it.each([

@@ -1,11 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixedClock, graphql, startTestSubgraphs, unique, type TestSubgraphs } from '@c2c/platform/testing';
+import {
+  fixedClock,
+  graphql,
+  startTestSubgraphs,
+  unique,
+  waitFor,
+  type TestSubgraphs,
+} from '@c2c/platform/testing';
 import { buildSubscriptionSubgraph } from '../src/index.ts';
 import {
   addBillTo,
   aPlan,
   CREATE_PLAN,
   CREATE_SUBSCRIPTION,
+  envelope,
   outboxFor,
   RENEW,
   writeCounts,
@@ -40,6 +49,49 @@ const SUBSCRIPTION = /* GraphQL */ `
           }
         }
       }
+    }
+  }
+`;
+
+const AMENDMENT_FIELDS = /* GraphQL */ `
+  id
+  kind
+  status
+  correlationId
+  effectiveDate
+  scheduled
+  seatsBefore
+  seatsAfter
+  proration {
+    amount
+  }
+  invoice {
+    id
+    issuedOn
+  }
+  creditNote {
+    id
+  }
+  steps {
+    system
+    status
+    attempts
+    completedAt
+  }
+`;
+const AMENDMENTS = /* GraphQL */ `
+  query ($id: ID!) {
+    billingSubscription(id: $id) {
+      amendments {
+        ${AMENDMENT_FIELDS}
+      }
+    }
+  }
+`;
+const AMENDMENT = /* GraphQL */ `
+  query ($id: ID!) {
+    amendment(id: $id) {
+      ${AMENDMENT_FIELDS}
     }
   }
 `;
@@ -151,6 +203,104 @@ describe('billing run: renewSubscriptions', () => {
       ],
     });
     expect(events.slice(2).every((e) => e.correlation_id === 'run-2026-03-10')).toBe(true);
+  });
+
+  it('records each renewed period, caught up or not, as a RENEWAL amendment linked to its invoice', async () => {
+    const amendments = async (id: string) =>
+      (await graphql<Data>(url, AMENDMENTS, { id })).data?.billingSubscription.amendments;
+    const steps = [
+      { system: 'BILLING', status: 'DONE', attempts: 1, completedAt: expect.any(String) },
+      { system: 'ERP', status: 'PENDING', attempts: 0, completedAt: null },
+      { system: 'CRM', status: 'PENDING', attempts: 0, completedAt: null },
+    ];
+    const renewal = (effectiveDate: string, seats: number) => ({
+      kind: 'RENEWAL',
+      status: 'INVOICED',
+      correlationId: 'run-2026-03-10',
+      effectiveDate,
+      scheduled: false,
+      seatsBefore: seats,
+      seatsAfter: seats,
+      proration: null,
+      invoice: { id: expect.any(String), issuedOn: effectiveDate },
+      creditNote: null,
+      steps,
+    });
+    // Catch-up: one per period, newest first, like the invoices.
+    const catchUp = await amendments(ids.catchUp!);
+    expect(catchUp).toEqual([
+      { id: expect.any(String), ...renewal('2026-02-28', 2) },
+      { id: expect.any(String), ...renewal('2026-01-31', 2) },
+    ]);
+    expect(await amendments(ids.yearly!)).toEqual([{ id: expect.any(String), ...renewal('2026-03-10', 1) }]);
+    expect(await amendments(ids.notDue!)).toEqual([]);
+
+    // Both events of a period name its amendment, so the ERP's and the CRM's acknowledgements find it.
+    const invoiceIds = catchUp.map((a: Data) => a.invoice.id as string);
+    const events = (await outboxFor(stack, [ids.catchUp!, ...invoiceIds])).filter(
+      (e) => e.type !== 'subscription.created',
+    );
+    expect(events.map((e) => [e.type, e.data.amendmentId])).toEqual([
+      ['subscription.renewed', catchUp[1].id],
+      ['invoice.issued', catchUp[1].id],
+      ['subscription.renewed', catchUp[0].id],
+      ['invoice.issued', catchUp[0].id],
+    ]);
+    expect(events.filter((e) => e.type === 'invoice.issued').map((e) => e.subject)).toEqual(
+      [...invoiceIds].reverse(),
+    );
+  });
+
+  it('drives a renewal to COMPLETED on invoice.posted and contract.synced, in either order', async () => {
+    const amendment = async (id: string) => (await graphql<Data>(url, AMENDMENT, { id })).data?.amendment;
+    const statusOf = (id: string, status: string) =>
+      waitFor(
+        async () => {
+          const found = await amendment(id);
+          return found?.status === status ? found : undefined;
+        },
+        10_000,
+        `amendment ${id} to be ${status}`,
+      );
+    const posted = (invoiceId: string) =>
+      stack.transport.publish([
+        envelope('finance', 'invoice.posted', invoiceId, {
+          invoiceId,
+          journalEntryId: randomUUID(),
+          postedAt: '2026-03-10T12:00:01.000Z',
+        }),
+      ]);
+    const synced = (subscriptionId: string, amendmentId: string, subscriptionVersion: number) =>
+      stack.transport.publish([
+        envelope('customer', 'contract.synced', subscriptionId, {
+          subscriptionId,
+          customerId: randomUUID(),
+          subscriptionVersion,
+          amendmentId,
+          contractValueMinor: 23880,
+          currency: 'USD',
+        }),
+      ]);
+    const listed = (await graphql<Data>(url, AMENDMENTS, { id: ids.catchUp })).data;
+    const [latest, earlier] = listed.billingSubscription.amendments;
+
+    // ERP first: INVOICED → POSTED → COMPLETED.
+    await posted(earlier.invoice.id);
+    expect((await statusOf(earlier.id, 'POSTED')).steps[1]).toMatchObject({ status: 'DONE', attempts: 1 });
+    await synced(ids.catchUp!, earlier.id, 2);
+    const done = await statusOf(earlier.id, 'COMPLETED');
+    expect(done.steps.map((s: Data) => [s.system, s.status, s.attempts])).toEqual([
+      ['BILLING', 'DONE', 1],
+      ['ERP', 'DONE', 1],
+      ['CRM', 'DONE', 1],
+    ]);
+
+    // CRM first: stays INVOICED until the ERP posts the period invoice.
+    await synced(ids.catchUp!, latest.id, 3);
+    await waitFor(async () => (await amendment(latest.id)).steps[2].status === 'DONE');
+    expect((await amendment(latest.id)).status).toBe('INVOICED');
+    await posted(latest.invoice.id);
+    await statusOf(latest.id, 'COMPLETED');
   });
 
   it('pages the renewed invoices newest first with cursors', async () => {

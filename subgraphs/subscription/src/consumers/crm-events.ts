@@ -16,7 +16,8 @@ const ContractSyncFailed = z.object({
 
 const onContractSynced: EventEffect = async (trx, event, log) => {
   const data = ContractSynced.parse(event.data);
-  // Syncs of renewals and of subscriptions created without an amendment concern no workflow.
+  // A sync without an amendment (a subscription created, or a renewal billed before renewals were
+  // tracked as amendments) concerns no workflow.
   if (!data.amendmentId) return;
   const found = await recordStepOutcome(
     trx,

@@ -24,10 +24,13 @@ const SYSTEM_ORDER: Record<WorkflowSystem, number> = { BILLING: 0, ERP: 1, CRM: 
 const bySystem = (a: AmendmentStepRow, b: AmendmentStepRow) =>
   SYSTEM_ORDER[a.system] - SYSTEM_ORDER[b.system];
 
+export type NewAmendment = Omit<Insertable<AmendmentTable>, 'seq' | 'created_at' | 'updated_at'>;
+export type NewAmendmentStep = Omit<Insertable<AmendmentStepTable>, 'updated_at'>;
+
 export async function insertAmendment(
   db: AnyDb,
-  amendment: Omit<Insertable<AmendmentTable>, 'seq' | 'created_at' | 'updated_at'>,
-  steps: Omit<Insertable<AmendmentStepTable>, 'amendment_id' | 'updated_at'>[],
+  amendment: NewAmendment,
+  steps: Omit<NewAmendmentStep, 'amendment_id'>[],
 ): Promise<AmendmentRow> {
   const row = await scoped(db)
     .insertInto('amendment')
@@ -39,6 +42,32 @@ export async function insertAmendment(
     .values(steps.map((step) => ({ ...step, amendment_id: amendment.id })))
     .execute();
   return toAmendment(row);
+}
+
+/** Rows per insert (15 columns an amendment, 6 a step): well under PostgreSQL's bind-parameter limit. */
+const INSERT_CHUNK = 500;
+
+/**
+ * Many amendments and their steps in a few multi-row inserts (the billing run records one per
+ * renewed period). Amendments are inserted in the given order, so `seq` follows it.
+ */
+export async function insertAmendments(
+  db: AnyDb,
+  amendments: readonly NewAmendment[],
+  steps: readonly NewAmendmentStep[],
+): Promise<void> {
+  for (let i = 0; i < amendments.length; i += INSERT_CHUNK) {
+    await scoped(db)
+      .insertInto('amendment')
+      .values(amendments.slice(i, i + INSERT_CHUNK))
+      .execute();
+  }
+  for (let i = 0; i < steps.length; i += INSERT_CHUNK) {
+    await scoped(db)
+      .insertInto('amendment_step')
+      .values(steps.slice(i, i + INSERT_CHUNK))
+      .execute();
+  }
 }
 
 export async function findAmendmentsByIds(db: AnyDb, ids: readonly string[]): Promise<AmendmentRow[]> {

@@ -53,7 +53,7 @@ export interface SubscriptionTable {
   updated_at: Generated<Date>;
 }
 
-export type AmendmentKind = 'SEATS' | 'CANCELLATION';
+export type AmendmentKind = 'SEATS' | 'CANCELLATION' | 'RENEWAL';
 export type AmendmentStatus = 'ACCEPTED' | 'INVOICED' | 'POSTED' | 'COMPLETED' | 'EXCEPTION';
 export type WorkflowSystem = 'BILLING' | 'ERP' | 'CRM';
 export type StepStatus = 'PENDING' | 'DONE' | 'FAILED' | 'SKIPPED';

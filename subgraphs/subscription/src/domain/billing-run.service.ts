@@ -1,3 +1,4 @@
+import { v7 as uuidv7 } from 'uuid';
 import {
   addDays,
   appendToOutbox,
@@ -7,9 +8,11 @@ import {
   toDayNumber,
   todayUtc,
   type AnyDb,
+  type IsoDate,
   type NewEvent,
   type SubgraphDeps,
 } from '@c2c/platform';
+import { insertAmendments, type NewAmendment, type NewAmendmentStep } from '../data/amendment.repository.ts';
 import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes } from '../data/plan.repository.ts';
 import {
@@ -18,10 +21,11 @@ import {
   findDueSubscriptionsForUpdate,
   type SubscriptionRow,
 } from '../data/subscription.repository.ts';
-import { SCHEMA } from '../data/tables.ts';
+import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
 import { findTaxRates, type TaxRateRow } from '../data/tax-rate.repository.ts';
 import { invoiceIssuedEvent } from '../events/invoice-events.ts';
 import { subscriptionEvent } from '../events/subscription-events.ts';
+import { initialSteps, workflowStatus } from './amendment.rules.ts';
 import type { Caller } from './caller.ts';
 import { renewalInvoiceDates } from './invoice.rules.ts';
 import { issuePeriodInvoice } from './invoicing.ts';
@@ -47,9 +51,25 @@ interface RunReferenceData {
   billTos: Map<string, BillToRow>;
   planNames: Map<string, string>;
   rates: TaxRateRow[];
+  /** The run's request: its correlation id goes on every amendment it records. */
+  correlationId: string;
+  committedAt: Date;
 }
 
-/** The billing run: renews every due subscription, one period at a time, in one transaction. */
+/** Amendments and steps the run records, inserted together once every subscription is renewed. */
+interface RunWorkflow {
+  amendments: NewAmendment[];
+  steps: NewAmendmentStep[];
+}
+
+/** Why the run made a change, for operators reading the amendment; a renewal needs none. */
+const APPLIED_CANCELLATION_REASON = 'cancellation at period end applied by the billing run';
+
+/**
+ * The billing run: renews every due subscription, one period at a time, in one transaction. Each
+ * renewed period and each scheduled cancellation it applies is an amendment with workflow steps
+ * (ARCHITECTURE.md), acknowledged by the ERP and the CRM like any seat change.
+ */
 export class BillingRunService {
   constructor(private readonly deps: SubgraphDeps) {}
 
@@ -63,18 +83,20 @@ export class BillingRunService {
         'asOf',
       );
     }
-    const { value } = await runIdempotent(
+    let amendmentCount = 0;
+    const { value, replayed } = await runIdempotent(
       this.deps.db,
       SCHEMA,
       { scope: who.caller, key: command.idempotencyKey, operation: 'renewSubscriptions', input: { asOf } },
       async (trx) => {
         const due = await findDueSubscriptionsForUpdate(trx, asOf);
-        const reference = await loadReferenceData(trx, due);
+        const reference = await loadReferenceData(trx, due, who);
         const totals = new Map<string, number>();
         const events: NewEvent[] = [];
+        const workflow: RunWorkflow = { amendments: [], steps: [] };
         let renewedCount = 0;
         for (const subscription of due) {
-          const outcome = await renewOne(trx, subscription, asOf, reference);
+          const outcome = await renewOne(trx, subscription, asOf, reference, workflow);
           for (const renewal of outcome.renewals) {
             renewedCount += 1;
             totals.set(renewal.currency, (totals.get(renewal.currency) ?? 0) + renewal.totalMinor);
@@ -82,9 +104,12 @@ export class BillingRunService {
           }
           events.push(...outcome.endEvents);
         }
+        // After the loop: every period invoice an amendment links to exists by now.
+        await insertAmendments(trx, workflow.amendments, workflow.steps);
         for (let i = 0; i < events.length; i += OUTBOX_CHUNK) {
           await appendToOutbox(trx, SCHEMA, SCHEMA, events.slice(i, i + OUTBOX_CHUNK), who);
         }
+        amendmentCount = workflow.amendments.length;
         return {
           renewedCount,
           invoiced: [...totals]
@@ -94,30 +119,85 @@ export class BillingRunService {
       },
     );
     this.deps.afterCommit();
+    if (!replayed) {
+      this.deps.log.info(
+        { correlationId: who.correlationId, asOf, renewedCount: value.renewedCount, amendmentCount },
+        'billing run committed',
+      );
+    }
     return value;
   }
 }
 
-async function loadReferenceData(trx: AnyDb, due: readonly SubscriptionRow[]): Promise<RunReferenceData> {
+async function loadReferenceData(
+  trx: AnyDb,
+  due: readonly SubscriptionRow[],
+  who: Caller,
+): Promise<RunReferenceData> {
   const billTos = await findBillToByIds(trx, [...new Set(due.map((s) => s.customer_id))]);
   const plans = await findPlansByCodes(trx, [...new Set(due.map((s) => s.plan_code))]);
   return {
     billTos: new Map(billTos.map((row) => [row.id, row])),
     planNames: new Map(plans.map((row) => [row.code, row.name])),
     rates: await findTaxRates(trx, [...new Set(billTos.map((row) => row.country))]),
+    correlationId: who.correlationId,
+    committedAt: new Date(),
   };
 }
 
 /**
- * Catches one subscription up to `asOf`: one renewal, invoice and pair of events per period. A
- * seat change scheduled for the renewal is applied by `advanceSubscription`; a cancellation
- * scheduled for a period end ends the subscription there instead of renewing it.
+ * Records one change the run made as an amendment with its steps, as `AmendmentService` does for a
+ * request: billing DONE, the ERP PENDING on the period invoice (SKIPPED without one), the CRM
+ * PENDING. Returns the amendment's id for the events.
+ */
+function recordAmendment(
+  workflow: RunWorkflow,
+  reference: RunReferenceData,
+  change: {
+    kind: AmendmentKind;
+    before: SubscriptionRow;
+    after: SubscriptionRow;
+    effectiveDate: IsoDate;
+    scheduled: boolean;
+    invoiceId: string | null;
+    reason: string | null;
+  },
+): string {
+  const id = uuidv7();
+  const hasDocument = change.invoiceId !== null;
+  const steps = initialSteps(hasDocument, reference.committedAt);
+  workflow.amendments.push({
+    id,
+    subscription_id: change.after.id,
+    kind: change.kind,
+    status: workflowStatus(steps, hasDocument),
+    correlation_id: reference.correlationId,
+    effective_date: change.effectiveDate,
+    scheduled: change.scheduled,
+    seats_before: change.before.seats,
+    seats_after: change.after.status === 'CANCELLED' ? 0 : change.after.seats,
+    proration_minor: null,
+    currency: change.after.currency,
+    invoice_id: change.invoiceId,
+    subscription_version: change.after.version,
+    reason: change.reason,
+  });
+  for (const step of steps) workflow.steps.push({ ...step, amendment_id: id });
+  return id;
+}
+
+/**
+ * Catches one subscription up to `asOf`: one renewal, invoice, RENEWAL amendment and pair of
+ * events per period. A seat change scheduled for the renewal is applied by `advanceSubscription`
+ * and shows in that renewal's seats before and after; a cancellation scheduled for a period end
+ * ends the subscription there instead of renewing it, recorded as a CANCELLATION amendment.
  */
 async function renewOne(
   trx: AnyDb,
   subscription: SubscriptionRow,
   asOf: string,
   reference: RunReferenceData,
+  workflow: RunWorkflow,
 ) {
   const billTo = reference.billTos.get(subscription.customer_id);
   // The replica is never deleted and a subscription needs it to exist: a miss is a bug, not input.
@@ -132,18 +212,28 @@ async function renewOne(
     current.period_index,
     asOf,
   )) {
-    const cancelAt = current.cancel_at;
+    const before = current;
+    const cancelAt = before.cancel_at;
     if (cancelAt !== null && toDayNumber(cancelAt) <= toDayNumber(period.start)) {
-      current = await amendSubscriptionRow(trx, current, {
+      current = await amendSubscriptionRow(trx, before, {
         status: 'CANCELLED',
         cancelledOn: cancelAt,
         cancelAt: null,
         pendingSeats: null,
       });
-      endEvents.push(subscriptionEvent('subscription.cancelled', current));
+      const amendmentId = recordAmendment(workflow, reference, {
+        kind: 'CANCELLATION',
+        before,
+        after: current,
+        effectiveDate: cancelAt,
+        scheduled: true,
+        invoiceId: null,
+        reason: APPLIED_CANCELLATION_REASON,
+      });
+      endEvents.push(subscriptionEvent('subscription.cancelled', current, amendmentId));
       break;
     }
-    current = await advanceSubscription(trx, current, index, period);
+    current = await advanceSubscription(trx, before, index, period);
     const issued = await issuePeriodInvoice(trx, {
       subscription: current,
       planName: reference.planNames.get(current.plan_code) ?? current.plan_code,
@@ -152,12 +242,21 @@ async function renewOne(
       period,
       ...renewalInvoiceDates(period.start),
     });
+    const amendmentId = recordAmendment(workflow, reference, {
+      kind: 'RENEWAL',
+      before,
+      after: current,
+      effectiveDate: period.start,
+      scheduled: false,
+      invoiceId: issued.invoice.id,
+      reason: null,
+    });
     renewals.push({
       currency: issued.invoice.currency,
       totalMinor: issued.invoice.total_minor,
       events: [
-        subscriptionEvent('subscription.renewed', current),
-        invoiceIssuedEvent(issued.invoice, issued.lines, current.version),
+        subscriptionEvent('subscription.renewed', current, amendmentId),
+        invoiceIssuedEvent(issued.invoice, issued.lines, current.version, amendmentId),
       ],
     });
   }

@@ -28,7 +28,7 @@ export interface InvoiceEventData {
   taxMinor: number;
   totalMinor: number;
   lines: InvoiceLineEventData[];
-  /** The amendment whose proration this document bills or credits. */
+  /** The amendment whose proration this document bills or credits, or the renewal it bills. */
   amendmentId?: string;
 }
 

@@ -17,7 +17,7 @@ export interface SubscriptionEventData {
   startDate: string;
   currentPeriod: { start: string; end: string };
   version: number;
-  /** The amendment that produced this version (amendments and cancellations only). */
+  /** The amendment that produced this version: a seat change, cancellation or renewal (not a creation). */
   amendmentId?: string;
 }
 

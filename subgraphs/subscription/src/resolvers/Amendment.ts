@@ -2,11 +2,13 @@ import { money } from '@c2c/platform';
 import type { AmendmentRow } from '../data/amendment.repository.ts';
 import type { SubscriptionContext } from '../context.ts';
 
-/** The proration's sign says which document it is: an invoice bills more seats, a credit note fewer. */
-const documentOf = (row: AmendmentRow, ctx: SubscriptionContext, positive: boolean) =>
-  row.invoice_id !== null && row.proration_minor !== null && row.proration_minor > 0 === positive
-    ? ctx.loaders.invoiceById.load(row.invoice_id)
-    : null;
+/**
+ * The proration's sign says which document it is: an invoice bills more seats, a credit note fewer.
+ * A document without a proration is a renewal's period invoice.
+ */
+const isInvoice = (row: AmendmentRow) => row.proration_minor === null || row.proration_minor > 0;
+const documentOf = (row: AmendmentRow, ctx: SubscriptionContext, invoice: boolean) =>
+  row.invoice_id !== null && isInvoice(row) === invoice ? ctx.loaders.invoiceById.load(row.invoice_id) : null;
 
 export const Amendment = {
   __resolveReference: (ref: { id: string }, ctx: SubscriptionContext) => ctx.loadAmendment(ref.id),
