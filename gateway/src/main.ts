@@ -2,7 +2,13 @@ import { closeServer, createLogger, listen } from '@c2c/platform';
 import { gatewayConfigFromEnv } from './config.ts';
 import { buildGateway } from './gateway.ts';
 
-const config = gatewayConfigFromEnv(process.env);
+let config: ReturnType<typeof gatewayConfigFromEnv>;
+try {
+  config = gatewayConfigFromEnv(process.env);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 const log = createLogger({ name: 'gateway', level: config.logLevel });
 const gateway = await buildGateway(config, log);
 const { url } = await listen(gateway.server, config.port, config.host);

@@ -29,7 +29,14 @@ export async function runSubgraphProcess(name: string, build: StartSubgraphOptio
     );
     return;
   }
-  const config = parseConfig(SubgraphEnv, process.env);
+  let config: ReturnType<typeof parseConfig<typeof SubgraphEnv>>;
+  try {
+    config = parseConfig(SubgraphEnv, process.env);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exitCode = 1;
+    return;
+  }
   const log = createLogger({ name, level: config.LOG_LEVEL });
   const database = await openDatabase({
     kind: 'postgres',

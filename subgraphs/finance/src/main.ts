@@ -1,0 +1,4 @@
+import { runSubgraphProcess } from '@c2c/platform';
+import { buildFinanceSubgraph } from './subgraph.ts';
+
+await runSubgraphProcess('finance', buildFinanceSubgraph);

@@ -1,0 +1,4 @@
+import { runSubgraphProcess } from '@c2c/platform';
+import { buildSubscriptionSubgraph } from './subgraph.ts';
+
+await runSubgraphProcess('subscription', buildSubscriptionSubgraph);
