@@ -12,6 +12,7 @@ import type { FinanceContext } from './context.ts';
 import { createFinanceLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
 import { isUuid, normalizeId } from './domain/ids.ts';
+import { MonthCloseService } from './domain/month-close.service.ts';
 import { PaymentService } from './domain/payment.service.ts';
 import { PostingService } from './domain/posting.service.ts';
 import { BillingSubscription } from './resolvers/BillingSubscription.ts';
@@ -31,6 +32,7 @@ export const financeTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8'
 /** Builds the ERP subgraph from injected dependencies; no ports, no environment. */
 export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<FinanceContext> {
   const payments = new PaymentService(deps);
+  const monthClose = new MonthCloseService(deps);
   const posting = new PostingService(deps);
   const consumers = {
     'finance.billing': billingConsumer(posting),
@@ -69,6 +71,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
         db: deps.db,
         loaders,
         payments,
+        monthClose,
         loadReceivable: (id) =>
           isUuid(id) ? loaders.receivableById.load(normalizeId(id)) : Promise.resolve(null),
       };

@@ -10,7 +10,7 @@ export interface NewJournalEntry {
   id: string;
   entryDate: string;
   memo: string;
-  sourceType: 'INVOICE' | 'CREDIT_NOTE' | 'PAYMENT';
+  sourceType: 'INVOICE' | 'CREDIT_NOTE' | 'PAYMENT' | 'MONTH_CLOSE';
   sourceId: string;
   lines: readonly Omit<JournalLineRow, 'entry_id' | 'line_no'>[];
 }

@@ -50,3 +50,31 @@ export async function revenueByMonth(
     recognized: row.recognized,
   }));
 }
+
+export interface RecognizedTotal {
+  currency: string;
+  amountMinor: number;
+}
+
+/**
+ * Marks every unrecognized schedule row of `month` and earlier months recognized, in one
+ * statement (a concurrent close waits on the row locks and then skips the rows this one took),
+ * and returns the net amount it marked per currency, by currency.
+ */
+export async function markRecognizedThrough(db: AnyDb, month: string): Promise<RecognizedTotal[]> {
+  const rows = await scoped(db)
+    .with('marked', (qb) =>
+      qb
+        .updateTable('revenue_schedule')
+        .set({ recognized: true })
+        .where('recognized', '=', false)
+        .where('month', '<=', month)
+        .returning(['currency', 'amount_minor']),
+    )
+    .selectFrom('marked')
+    .select(['currency', sql<number>`sum(amount_minor)::bigint`.as('amount')])
+    .groupBy('currency')
+    .orderBy('currency')
+    .execute();
+  return rows.map((row) => ({ currency: row.currency, amountMinor: Number(row.amount) }));
+}

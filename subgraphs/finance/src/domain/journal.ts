@@ -63,6 +63,19 @@ export function paymentLines(amountMinor: number, currency: string): JournalLine
 }
 
 /**
+ * Month close: Dr Deferred Revenue / Cr Revenue for the net amount recognized; a negative net
+ * (credit notes outweigh invoices) swaps the sides, and zero yields no lines.
+ */
+export function recognitionLines(netMinor: number, currency: string): JournalLineDraft[] {
+  const lines = [
+    ...line('DEFERRED_REVENUE', 'DEBIT', netMinor, currency),
+    ...line('REVENUE', 'CREDIT', netMinor, currency),
+  ];
+  assertBalanced(lines);
+  return lines;
+}
+
+/**
  * Throws unless every line is a positive integer and debits equal credits per currency. A
  * zero-amount document yields no lines, which is trivially balanced: it still gets an entry so
  * that its posting has a journal entry to point at.

@@ -1,13 +1,18 @@
-import { DomainError, toUserError } from '@c2c/platform';
+import { DomainError, money, toUserError } from '@c2c/platform';
+import type { CloseRevenueMonthCommand } from '../domain/month-close.service.ts';
 import type { RecordPaymentCommand } from '../domain/payment.service.ts';
 import type { FinanceContext } from '../context.ts';
 
 /** Runs a use case and maps its domain errors, once, to `userErrors`. */
-async function payload<T>(work: () => Promise<T>, onSuccess: (value: T) => Promise<Record<string, unknown>>) {
+async function payload<T>(
+  work: () => Promise<T>,
+  onSuccess: (value: T) => Promise<Record<string, unknown>>,
+  failed: Record<string, unknown> = { payment: null },
+) {
   try {
     return { ...(await onSuccess(await work())), userErrors: [] };
   } catch (error) {
-    if (error instanceof DomainError) return { payment: null, userErrors: [toUserError(error)] };
+    if (error instanceof DomainError) return { ...failed, userErrors: [toUserError(error)] };
     throw error;
   }
 }
@@ -17,5 +22,15 @@ export const Mutation = {
     payload(
       () => ctx.payments.recordPayment(args.input, ctx),
       async ({ paymentId }) => ({ payment: await ctx.loaders.paymentById.load(paymentId) }),
+    ),
+  closeRevenueMonth: (_: unknown, args: { input: CloseRevenueMonthCommand }, ctx: FinanceContext) =>
+    payload(
+      () => ctx.monthClose.closeRevenueMonth(args.input, ctx),
+      async (closed) => ({
+        month: closed.month,
+        recognized: closed.recognized.map((r) => money(r.amountMinor, r.currency)),
+        journalEntryIds: closed.journalEntryIds,
+      }),
+      { month: null, recognized: [], journalEntryIds: [] },
     ),
 };
