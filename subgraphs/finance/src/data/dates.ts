@@ -1,7 +1,7 @@
 /**
- * A `date` column as "YYYY-MM-DD". The pg driver returns the string, but PGlite ignores the
- * platform's date parser and returns a Date at UTC midnight; both are read here so a calendar
- * date never shifts through local time.
+ * A `date` column as "YYYY-MM-DD". Both drivers now return the string (the platform passes its
+ * parsers to PGlite per query); the Date branch is a leftover guard from before that fix, kept
+ * until the call sites are cleaned up, so a calendar date can never shift through local time.
  */
 export function calendarDate(value: string | Date): string {
   return value instanceof Date ? value.toISOString().slice(0, 10) : value;

@@ -157,8 +157,9 @@ export function scoped(db: AnyDb): SubscriptionDb {
 }
 
 /**
- * A `date` column as "YYYY-MM-DD". The pg driver is configured to return dates as text, but an
- * in-memory PGlite ignores its parser options and returns a Date at UTC midnight: accept both.
+ * A `date` column as "YYYY-MM-DD". Both drivers now return the string (the platform passes its
+ * parsers to PGlite per query); the Date branch is a leftover guard from before that fix, kept
+ * until the call sites are cleaned up.
  */
 export function isoDate(value: string | Date): string {
   return value instanceof Date ? value.toISOString().slice(0, 10) : value;
