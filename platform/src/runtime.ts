@@ -11,6 +11,7 @@ import {
   requestIdentity,
   type RequestContext,
 } from './graphql-server.ts';
+import { deadLetterResolvers } from './dead-letters.ts';
 import { migrate } from './migrations.ts';
 import { OutboxRelay, outboxTopic } from './relay.ts';
 import type { Signals } from './signals.ts';
@@ -43,6 +44,11 @@ export interface SubgraphDefinition<C extends RequestContext = RequestContext> {
   consumers: Record<string, Record<string, EventEffect>>;
   /** Optional reaction, in the same transaction, to a consumer of this subgraph dead-lettering an event. */
   onDeadLetter?: DeadLetterEffect;
+  /**
+   * Root fields (declared in the subgraph's SDL) through which operators list and replay this
+   * subgraph's dead letters; the runtime resolves them with the subgraph's own consumers.
+   */
+  deadLetterFields?: { query: string; mutation: string };
 }
 
 export interface RunningSubgraph {
@@ -65,6 +71,32 @@ export interface StartSubgraphOptions {
   build: (deps: SubgraphDeps) => SubgraphDefinition<RequestContext>;
   /** Run the outbox relay and consumers in this process (default true). */
   events?: boolean;
+}
+
+/** The subgraph's resolvers plus, when it declares them, its dead-letter query and replay mutation. */
+function withDeadLetterFields(
+  definition: SubgraphDefinition<RequestContext>,
+  db: AnyDb,
+  log: Logger,
+  afterCommit: () => void,
+): GraphQLResolverMap<unknown> {
+  const fields = definition.deadLetterFields;
+  if (!fields) return definition.resolvers;
+  const deadLetters = deadLetterResolvers({
+    db,
+    schema: definition.name,
+    consumers: definition.consumers,
+    log,
+    afterCommit,
+    queryField: fields.query,
+    mutationField: fields.mutation,
+  });
+  const resolvers = definition.resolvers as Record<string, Record<string, unknown>>;
+  return {
+    ...resolvers,
+    Query: { ...resolvers.Query, ...deadLetters.Query },
+    Mutation: { ...resolvers.Mutation, ...deadLetters.Mutation },
+  } as GraphQLResolverMap<unknown>;
 }
 
 /** Migrates, starts the relay and consumers, and listens: everything a subgraph process does. */
@@ -107,7 +139,9 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
 
   const apollo = buildSubgraphServer<RequestContext>({
     typeDefs: definition.typeDefs,
-    resolvers: definition.resolvers,
+    resolvers: withDeadLetterFields(definition, db, subgraphLog, () =>
+      signals.notify(outboxTopic(definition.name)),
+    ),
     log: subgraphLog,
   });
   await apollo.start();

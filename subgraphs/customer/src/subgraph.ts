@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  deadLetterResolvers,
-  scalarResolversFor,
-  type SubgraphDefinition,
-  type SubgraphDeps,
-} from '@c2c/platform';
+import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
 import { contractValueConsumer, onContractValueDeadLetter } from './consumers/subscription-events.ts';
 import type { CustomerContext } from './context.ts';
 import { createCustomerLoaders } from './data/loaders.ts';
@@ -25,23 +20,14 @@ export const customerTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8
 export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<CustomerContext> {
   const service = new CustomerService(deps);
   const consumers = { 'customer.contract-value': contractValueConsumer };
-  const deadLetters = deadLetterResolvers({
-    db: deps.db,
-    schema: SCHEMA,
-    consumers,
-    log: deps.log,
-    afterCommit: deps.afterCommit,
-    queryField: 'crmDeadLetters',
-    mutationField: 'replayCrmDeadLetters',
-  });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
     typeDefs: customerTypeDefs,
     resolvers: {
       ...scalarResolversFor(customerTypeDefs),
-      Query: { ...Query, ...ReconciliationQueries, ...deadLetters.Query },
-      Mutation: { ...Mutation, ...deadLetters.Mutation },
+      Query: { ...Query, ...ReconciliationQueries },
+      Mutation,
       Customer,
       CrmContractValue,
     } as never,
@@ -57,6 +43,7 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
       };
     },
     consumers,
+    deadLetterFields: { query: 'crmDeadLetters', mutation: 'replayCrmDeadLetters' },
     onDeadLetter: onContractValueDeadLetter,
   };
 }

@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  deadLetterResolvers,
-  scalarResolversFor,
-  type SubgraphDefinition,
-  type SubgraphDeps,
-} from '@c2c/platform';
+import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
 import { billingConsumer, onBillingDeadLetter } from './consumers/billing-events.ts';
 import { customerMasterConsumer } from './consumers/customer-events.ts';
 import type { FinanceContext } from './context.ts';
@@ -38,23 +33,14 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
     'finance.billing': billingConsumer(posting),
     'finance.customer-master': customerMasterConsumer,
   };
-  const deadLetters = deadLetterResolvers({
-    db: deps.db,
-    schema: SCHEMA,
-    consumers,
-    log: deps.log,
-    afterCommit: deps.afterCommit,
-    queryField: 'erpDeadLetters',
-    mutationField: 'replayErpDeadLetters',
-  });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
     typeDefs: financeTypeDefs,
     resolvers: {
       ...scalarResolversFor(financeTypeDefs),
-      Query: { ...Query, ...ReconciliationQueries, ...deadLetters.Query },
-      Mutation: { ...Mutation, ...deadLetters.Mutation },
+      Query: { ...Query, ...ReconciliationQueries },
+      Mutation,
       Invoice,
       Payment,
       Customer,
@@ -77,6 +63,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
       };
     },
     consumers,
+    deadLetterFields: { query: 'erpDeadLetters', mutation: 'replayErpDeadLetters' },
     onDeadLetter: onBillingDeadLetter,
   };
 }

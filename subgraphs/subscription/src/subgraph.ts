@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  deadLetterResolvers,
-  scalarResolversFor,
-  type SubgraphDefinition,
-  type SubgraphDeps,
-} from '@c2c/platform';
+import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
 import { billToConsumer } from './consumers/customer-events.ts';
 import { crmAckConsumer } from './consumers/crm-events.ts';
 import { erpAckConsumer } from './consumers/finance-events.ts';
@@ -49,23 +44,14 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     'subscription.erp-ack': erpAckConsumer,
     'subscription.crm-ack': crmAckConsumer,
   };
-  const deadLetters = deadLetterResolvers({
-    db: deps.db,
-    schema: SCHEMA,
-    consumers,
-    log: deps.log,
-    afterCommit: deps.afterCommit,
-    queryField: 'billingDeadLetters',
-    mutationField: 'replayBillingDeadLetters',
-  });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
     typeDefs: subscriptionTypeDefs,
     resolvers: {
       ...scalarResolversFor(subscriptionTypeDefs),
-      Query: { ...Query, ...ReconciliationQueries, ...deadLetters.Query },
-      Mutation: { ...Mutation, ...deadLetters.Mutation },
+      Query: { ...Query, ...ReconciliationQueries },
+      Mutation,
       Plan,
       BillingSubscription,
       Invoice,
@@ -99,5 +85,6 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       };
     },
     consumers,
+    deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
   };
 }
