@@ -41,6 +41,17 @@ describe('platform on a real database', () => {
   });
   afterAll(() => database.close());
 
+  it('returns date columns as YYYY-MM-DD strings and bigint as numbers, on either driver', async () => {
+    const { rows } = await sql<{
+      d: unknown;
+      b: unknown;
+    }>`select '2026-01-31'::date as d, 12345678901::bigint as b`.execute(database.db);
+    expect(rows).toEqual([{ d: '2026-01-31', b: 12345678901 }]);
+    // With a parameter PGlite takes its extended-protocol path, without one its simple path: both parse.
+    const withParameter = await sql<{ d: unknown }>`select ${'2024-02-29'}::date as d`.execute(database.db);
+    expect(withParameter.rows).toEqual([{ d: '2024-02-29' }]);
+  });
+
   it('applies migrations once', async () => {
     const again = await migrate(database.db, 'plat', emptyMigrations);
     expect(again.applied).toEqual([]);

@@ -1,6 +1,5 @@
 import { sql, type Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
-import { withCalendarDates } from './dates.ts';
 import { scoped, type JournalEntryTable, type JournalLineTable, type LedgerAccount } from './tables.ts';
 
 export type JournalEntryRow = Selectable<JournalEntryTable>;
@@ -58,7 +57,7 @@ export async function findJournalPage(
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow(),
   ]);
-  return { rows: rows.map((row) => withCalendarDates(row, ['entry_date'])), totalCount: Number(total.n) };
+  return { rows, totalCount: Number(total.n) };
 }
 
 export interface AccountBalanceRow {

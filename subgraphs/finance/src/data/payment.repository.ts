@@ -1,19 +1,16 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
-import { withCalendarDates } from './dates.ts';
 import { scoped, type PaymentTable } from './tables.ts';
 
 export type PaymentRow = Selectable<PaymentTable>;
 
-const dated = (row: PaymentRow) => withCalendarDates(row, ['received_on']);
-
 export async function insertPayment(db: AnyDb, row: Insertable<PaymentTable>): Promise<PaymentRow> {
-  return dated(await scoped(db).insertInto('payment').values(row).returningAll().executeTakeFirstOrThrow());
+  return await scoped(db).insertInto('payment').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 export async function findPaymentsByIds(db: AnyDb, ids: readonly string[]): Promise<PaymentRow[]> {
   if (ids.length === 0) return [];
-  return (await scoped(db).selectFrom('payment').selectAll().where('id', 'in', ids).execute()).map(dated);
+  return await scoped(db).selectFrom('payment').selectAll().where('id', 'in', ids).execute();
 }
 
 /** Oldest first; ids are UUID v7, which breaks ties between payments of one instant in creation order. */
@@ -29,5 +26,5 @@ export async function findPaymentsByInvoiceIds(
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map(dated);
+  return rows;
 }

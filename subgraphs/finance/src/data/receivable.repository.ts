@@ -1,12 +1,9 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
-import { withCalendarDates } from './dates.ts';
 import { scoped, type ReceivableTable } from './tables.ts';
 
 export type ReceivableRow = Selectable<ReceivableTable>;
 export type NewReceivable = Insertable<ReceivableTable>;
-
-const dated = (row: ReceivableRow) => withCalendarDates(row, ['issued_on', 'due_on']);
 
 /** Inserts a receivable; false when the document was already there (a re-issued event). */
 export async function insertReceivable(db: AnyDb, row: NewReceivable): Promise<boolean> {
@@ -47,7 +44,7 @@ export async function findReceivablesByIds(
     .selectAll()
     .where('invoice_id', 'in', invoiceIds)
     .execute();
-  return rows.map(dated);
+  return rows;
 }
 
 /** Locks the receivable so concurrent payments cannot both pass the overpayment check. */
@@ -61,7 +58,7 @@ export async function findReceivableForUpdate(
     .where('invoice_id', '=', invoiceId)
     .forUpdate()
     .executeTakeFirst();
-  return row && dated(row);
+  return row;
 }
 
 export async function decreaseAmountDue(db: AnyDb, invoiceId: string, amountMinor: number): Promise<number> {

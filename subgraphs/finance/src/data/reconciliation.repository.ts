@@ -1,6 +1,5 @@
 import { sql, type Selectable } from 'kysely';
 import type { AnyDb, IsoDate } from '@c2c/platform';
-import { calendarDate } from './dates.ts';
 import { scoped, type DocumentKind, type ReceivableTable } from './tables.ts';
 
 // Reconciliation reads over the receivables: a receivable row is written in the same transaction
@@ -94,7 +93,7 @@ export async function findBucketDocuments(
   }
   return (await query.execute()).map((row) => ({
     ...row,
-    issued_on: calendarDate(row.issued_on),
+    issued_on: row.issued_on,
     total_minor: Number(row.total_minor),
   }));
 }

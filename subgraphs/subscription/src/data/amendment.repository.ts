@@ -1,7 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
 import {
-  isoDate,
   scoped,
   type AmendmentStatus,
   type AmendmentStepTable,
@@ -15,7 +14,6 @@ export type AmendmentStepRow = Selectable<AmendmentStepTable>;
 
 const toAmendment = (row: AmendmentRow): AmendmentRow => ({
   ...row,
-  effective_date: isoDate(row.effective_date),
   proration_minor: row.proration_minor === null ? null : Number(row.proration_minor),
 });
 

@@ -1,28 +1,10 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
-import {
-  isoDate,
-  SCHEMA,
-  scoped,
-  type InvoiceKind,
-  type InvoiceLineTable,
-  type InvoiceTable,
-} from './tables.ts';
+import { SCHEMA, scoped, type InvoiceKind, type InvoiceLineTable, type InvoiceTable } from './tables.ts';
 
 export type InvoiceRow = Selectable<InvoiceTable>;
 export type InvoiceLineRow = Selectable<InvoiceLineTable>;
 export type RankedInvoiceRow = InvoiceRow & { total_count: number; rn: number };
-
-const toInvoice = <R extends InvoiceRow>(row: R): R => ({
-  ...row,
-  issued_on: isoDate(row.issued_on),
-  due_on: isoDate(row.due_on),
-});
-const toLine = (row: InvoiceLineRow): InvoiceLineRow => ({
-  ...row,
-  period_start: isoDate(row.period_start),
-  period_end: isoDate(row.period_end),
-});
 
 const NUMBERING: Record<InvoiceKind, { sequence: string; prefix: string }> = {
   INVOICE: { sequence: 'invoice_number_seq', prefix: 'INV' },
@@ -47,12 +29,12 @@ export async function insertInvoice(
   const lineRows = lines.length
     ? await scoped(db).insertInto('invoice_line').values(lines).returningAll().execute()
     : [];
-  return { invoice: toInvoice(row), lines: lineRows.map(toLine).sort((a, b) => a.line_no - b.line_no) };
+  return { invoice: row, lines: [...lineRows].sort((a, b) => a.line_no - b.line_no) };
 }
 
 export async function findInvoicesByIds(db: AnyDb, ids: readonly string[]): Promise<InvoiceRow[]> {
   if (ids.length === 0) return [];
-  return (await scoped(db).selectFrom('invoice').selectAll().where('id', 'in', ids).execute()).map(toInvoice);
+  return await scoped(db).selectFrom('invoice').selectAll().where('id', 'in', ids).execute();
 }
 
 export async function findLinesByInvoiceIds(
@@ -67,7 +49,7 @@ export async function findLinesByInvoiceIds(
     .orderBy('invoice_id')
     .orderBy('line_no')
     .execute();
-  return rows.map(toLine);
+  return rows;
 }
 
 /**
@@ -99,7 +81,7 @@ export async function findInvoicePages(
     .orderBy('subscription_id')
     .orderBy('rn')
     .execute();
-  return rows.map((row) => toInvoice({ ...row, total_count: Number(row.total_count), rn: Number(row.rn) }));
+  return rows.map((row) => ({ ...row, total_count: Number(row.total_count), rn: Number(row.rn) }));
 }
 
 export async function markPosted(

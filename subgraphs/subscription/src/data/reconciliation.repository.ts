@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { AnyDb, IsoDate } from '@c2c/platform';
 import type { AmendmentStepRow } from './amendment.repository.ts';
-import { isoDate, scoped, type InvoiceKind, type InvoiceTable, type PostingStatus } from './tables.ts';
+import { scoped, type InvoiceKind, type InvoiceTable, type PostingStatus } from './tables.ts';
 
 // Reconciliation reads. Every aggregate is one SQL statement over the indexes of
 // migrations/0003_reconciliation.sql. Ages are measured against the database's now(), the clock
@@ -121,7 +121,7 @@ export async function findBucketDocuments(
   }
   return (await query.execute()).map((row) => ({
     ...row,
-    issued_on: isoDate(row.issued_on),
+    issued_on: row.issued_on,
     total_minor: Number(row.total_minor),
   }));
 }

@@ -1,23 +1,12 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AnyDb, Period } from '@c2c/platform';
-import { isoDate, isoDateOrNull, scoped, type SubscriptionTable } from './tables.ts';
+import { scoped, type SubscriptionTable } from './tables.ts';
 
 export type SubscriptionRow = Selectable<SubscriptionTable>;
 
-const toRow = (row: SubscriptionRow): SubscriptionRow => ({
-  ...row,
-  start_date: isoDate(row.start_date),
-  current_period_start: isoDate(row.current_period_start),
-  current_period_end: isoDate(row.current_period_end),
-  cancel_at: isoDateOrNull(row.cancel_at),
-  cancelled_on: isoDateOrNull(row.cancelled_on),
-});
-
 export async function findSubscriptionsByIds(db: AnyDb, ids: readonly string[]): Promise<SubscriptionRow[]> {
   if (ids.length === 0) return [];
-  return (await scoped(db).selectFrom('subscription').selectAll().where('id', 'in', ids).execute()).map(
-    toRow,
-  );
+  return scoped(db).selectFrom('subscription').selectAll().where('id', 'in', ids).execute();
 }
 
 /** Subscriptions of many customers, oldest first. */
@@ -33,7 +22,7 @@ export async function findSubscriptionsByCustomerIds(
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map(toRow);
+  return rows;
 }
 
 export async function findCustomerCurrencies(db: AnyDb, customerId: string): Promise<string[]> {
@@ -50,9 +39,7 @@ export async function insertSubscription(
   db: AnyDb,
   row: Omit<Insertable<SubscriptionTable>, 'version' | 'created_at' | 'updated_at'>,
 ): Promise<SubscriptionRow> {
-  return toRow(
-    await scoped(db).insertInto('subscription').values(row).returningAll().executeTakeFirstOrThrow(),
-  );
+  return scoped(db).insertInto('subscription').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 /** Active subscriptions whose current period has ended by `asOf`, locked for the billing run. */
@@ -66,7 +53,7 @@ export async function findDueSubscriptionsForUpdate(db: AnyDb, asOf: string): Pr
     .orderBy('id')
     .forUpdate()
     .execute();
-  return rows.map(toRow);
+  return rows;
 }
 
 /**
@@ -94,7 +81,7 @@ export async function advanceSubscription(
     .where('version', '=', current.version)
     .returningAll()
     .executeTakeFirstOrThrow();
-  return toRow(row);
+  return row;
 }
 
 /** Locks one subscription for an amendment: amendments of a subscription take turns. */
@@ -105,7 +92,7 @@ export async function findSubscriptionForUpdate(db: AnyDb, id: string): Promise<
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst();
-  return row && toRow(row);
+  return row;
 }
 
 export interface SubscriptionChange {
@@ -137,5 +124,5 @@ export async function amendSubscriptionRow(
     .where('version', '=', current.version)
     .returningAll()
     .executeTakeFirstOrThrow();
-  return toRow(row);
+  return row;
 }

@@ -155,16 +155,3 @@ export const SCHEMA = 'subscription';
 export function scoped(db: AnyDb): SubscriptionDb {
   return db.withSchema(SCHEMA) as unknown as SubscriptionDb;
 }
-
-/**
- * A `date` column as "YYYY-MM-DD". Both drivers now return the string (the platform passes its
- * parsers to PGlite per query); the Date branch is a leftover guard from before that fix, kept
- * until the call sites are cleaned up.
- */
-export function isoDate(value: string | Date): string {
-  return value instanceof Date ? value.toISOString().slice(0, 10) : value;
-}
-
-export function isoDateOrNull(value: string | Date | null): string | null {
-  return value === null ? null : isoDate(value);
-}

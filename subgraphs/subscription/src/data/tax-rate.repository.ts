@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
-import { isoDate, isoDateOrNull, scoped, type TaxRateTable } from './tables.ts';
+import { scoped, type TaxRateTable } from './tables.ts';
 
 export type TaxRateRow = Selectable<TaxRateTable>;
 
@@ -13,9 +13,5 @@ export async function findTaxRates(db: AnyDb, countries: readonly string[]): Pro
     .where('country', 'in', countries)
     .orderBy('id')
     .execute();
-  return rows.map((row) => ({
-    ...row,
-    valid_from: isoDate(row.valid_from),
-    valid_to: isoDateOrNull(row.valid_to),
-  }));
+  return rows;
 }
