@@ -103,23 +103,29 @@ export function outboxRowToEvent(row: OutboxRow): CloudEvent {
   };
 }
 
-/** Reads up to `limit` unpublished outbox rows in commit order. */
+/**
+ * Reads up to `limit` unpublished outbox rows in commit order. With `lock`, inside the caller's
+ * transaction, the rows are claimed `FOR UPDATE SKIP LOCKED` until it ends.
+ */
 export async function readUnpublished(
   db: AnyDb,
   schema: string,
   limit: number,
+  options: { lock?: boolean } = {},
 ): Promise<{ seq: number; event: CloudEvent }[]> {
-  const rows = (await db
+  let query = db
     .withSchema(schema)
     .selectFrom('outbox')
     .selectAll()
     .where('published_at', 'is', null)
     .orderBy('seq')
-    .limit(limit)
-    .execute()) as OutboxRow[];
+    .limit(limit);
+  if (options.lock) query = query.forUpdate().skipLocked();
+  const rows = (await query.execute()) as OutboxRow[];
   return rows.map((row) => ({ seq: Number(row.seq), event: outboxRowToEvent(row) }));
 }
 
+/** Marks outbox rows published (in the claiming transaction when there is one). */
 export async function markPublished(db: AnyDb, schema: string, seqs: number[]): Promise<void> {
   if (seqs.length === 0) return;
   await db

@@ -22,3 +22,5 @@ export * from './dev-issuer.ts';
 export * from './main-helper.ts';
 export * from './dead-letters.ts';
 export * from './request-signing.ts';
+export * from './nats-transport.ts';
+export * from './transport-factory.ts';

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnyDb } from './db.ts';
 import { markPublished, readUnpublished } from './events.ts';
@@ -18,13 +19,39 @@ export interface RelayOptions {
 /** Topic to notify after a commit that appended to `schema`'s outbox. */
 export const outboxTopic = (schema: string) => `outbox:${schema}`;
 
+/** In-process turns per database and outbox, for when claiming in the database is not possible. */
+const turns = new WeakMap<AnyDb, Map<string, Promise<unknown>>>();
+
+function inTurn<T>(db: AnyDb, schema: string, work: () => Promise<T>): Promise<T> {
+  let queues = turns.get(db);
+  if (!queues) turns.set(db, (queues = new Map()));
+  const result = (queues.get(schema) ?? Promise.resolve()).then(work, work);
+  queues.set(
+    schema,
+    result.catch(() => {}),
+  );
+  return result;
+}
+
 /**
  * Moves committed outbox rows to the transport in commit order, then marks them published.
  * A crash between publish and mark re-sends the rows: the transport and the inboxes deduplicate.
+ *
+ * Several replicas may run a relay on one outbox. Each batch is one transaction that takes a
+ * transaction-level advisory lock for the outbox (try-lock: a relay that does not get it returns and
+ * polls again), claims the oldest rows `FOR UPDATE SKIP LOCKED`, publishes them, marks them and
+ * commits. The lock, not SKIP LOCKED, is what keeps order: with row locks alone a second relay would
+ * publish the rows after a claimed batch before it, and a failed batch would be re-sent after them.
+ * So one relay publishes at a time per outbox; the others are hot standbys.
+ *
+ * The one exception is the embedded transport on PGlite: it writes the bus through the same single
+ * connection the claiming transaction would hold. There (one process, by the data-directory lock)
+ * relays of one outbox take turns in the process instead.
  */
 export class OutboxRelay {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
+  private claiming: Promise<boolean> | null = null;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -32,23 +59,53 @@ export class OutboxRelay {
     this.loop ??= this.run();
   }
 
-  /** Publishes everything pending now; returns how many events went out. */
+  /** Publishes everything pending now (unless another relay holds the outbox); returns how many events went out. */
   async drain(): Promise<number> {
-    const { db, schema, transport } = this.options;
     let total = 0;
     for (;;) {
-      const batch = await readUnpublished(db, schema, this.options.batchSize ?? 200);
-      if (batch.length === 0) return total;
-      faultPoint('outbox.after-commit');
-      await transport.publish(batch.map((row) => row.event));
-      faultPoint('relay.after-publish');
-      await markPublished(
-        db,
-        schema,
-        batch.map((row) => row.seq),
-      );
-      total += batch.length;
+      const sent = (await this.claimsInDatabase()) ? await this.claimBatch() : await this.turnBatch();
+      if (sent === 0) return total;
+      total += sent;
     }
+  }
+
+  private claimsInDatabase(): Promise<boolean> {
+    this.claiming ??= (async () => {
+      if (this.options.transport.name !== 'database') return true;
+      const { rows } = await sql<{ version: string }>`select version() as version`.execute(this.options.db);
+      return !rows[0]?.version.includes('PGlite');
+    })();
+    this.claiming.catch(() => (this.claiming = null));
+    return this.claiming;
+  }
+
+  private claimBatch(): Promise<number> {
+    const { db, schema } = this.options;
+    return db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ locked: boolean }>`
+        select pg_try_advisory_xact_lock(hashtext(${`c2c.relay.${schema}`})) as locked`.execute(trx);
+      if (!rows[0]?.locked) return 0;
+      return this.publishBatch(trx, true);
+    });
+  }
+
+  private turnBatch(): Promise<number> {
+    return inTurn(this.options.db, this.options.schema, () => this.publishBatch(this.options.db, false));
+  }
+
+  private async publishBatch(db: AnyDb, lock: boolean): Promise<number> {
+    const { schema, transport } = this.options;
+    const batch = await readUnpublished(db, schema, this.options.batchSize ?? 200, { lock });
+    if (batch.length === 0) return 0;
+    faultPoint('outbox.after-commit');
+    await transport.publish(batch.map((row) => row.event));
+    faultPoint('relay.after-publish');
+    await markPublished(
+      db,
+      schema,
+      batch.map((row) => row.seq),
+    );
+    return batch.length;
   }
 
   private async run(): Promise<void> {

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import { DatabaseTransport } from './database-transport.ts';
+import type { AnyDb } from './db.ts';
+import { NatsTransport } from './nats-transport.ts';
+import type { Signals } from './signals.ts';
+import type { EventTransport, RetryPolicy } from './transport.ts';
+
+export interface CreateTransportOptions {
+  /** NATS URLs (comma-separated): the scaled-out backbone; without it, the embedded one in the database. */
+  natsUrl?: string | undefined;
+  db: AnyDb;
+  signals: Signals;
+  log: Logger;
+  retry?: RetryPolicy | undefined;
+  /** Stream name prefix on NATS (default `C2C`). */
+  streamPrefix?: string | undefined;
+  connectionName?: string | undefined;
+}
+
+/** The event backbone a process was configured with: NATS JetStream when `natsUrl` is set, else the database. */
+export async function createTransport(options: CreateTransportOptions): Promise<EventTransport> {
+  const retry = options.retry ? { retry: options.retry } : {};
+  if (options.natsUrl) {
+    return NatsTransport.connect({
+      servers: options.natsUrl,
+      log: options.log,
+      ...retry,
+      ...(options.streamPrefix ? { streamPrefix: options.streamPrefix } : {}),
+      ...(options.connectionName ? { connectionName: options.connectionName } : {}),
+    });
+  }
+  return new DatabaseTransport({ db: options.db, signals: options.signals, log: options.log, ...retry });
+}

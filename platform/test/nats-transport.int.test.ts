@@ -1,0 +1,420 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsumer } from '../src/consumer.ts';
+import type { Database } from '../src/db.ts';
+import type { CloudEvent } from '../src/events.ts';
+import { armFaultPoint } from '../src/faults.ts';
+import { silentLogger } from '../src/logger.ts';
+import { migrate } from '../src/migrations.ts';
+import { natsDurableName, NatsTransport, type NatsTransportOptions } from '../src/nats-transport.ts';
+import { openTestDatabase, waitFor } from '../src/testing.ts';
+import type { Subscription } from '../src/transport.ts';
+
+// Against a real NATS server with JetStream (NATS_URL). Every test uses its own stream prefix, so
+// files and tests never see each other's streams; afterAll deletes them.
+
+const NATS_URL = process.env.NATS_URL;
+const RETRY = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 };
+
+function anEvent(overrides: Partial<CloudEvent> = {}): CloudEvent {
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: 'crm',
+    type: 'thing.happened',
+    subject: randomUUID(),
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data: {},
+    correlationid: randomUUID(),
+    ...overrides,
+  };
+}
+
+const n = (event: CloudEvent) => (event.data as { n: number }).n;
+
+(NATS_URL ? describe : describe.skip)(
+  `NatsTransport on a real server${NATS_URL ? '' : ' (skipped: NATS_URL not set)'}`,
+  () => {
+    let admin: NatsConnection;
+    let jsm: JetStreamManager;
+    const prefixes: string[] = [];
+    const transports: NatsTransport[] = [];
+
+    beforeAll(async () => {
+      admin = await connect({ servers: NATS_URL! });
+      jsm = await jetstreamManager(admin);
+    });
+    afterAll(async () => {
+      for (const transport of transports) await transport.close();
+      for await (const name of jsm.streams.names()) {
+        if (prefixes.some((prefix) => name.startsWith(`${prefix}_`))) await jsm.streams.delete(name);
+      }
+      await admin.close();
+    });
+
+    const newPrefix = () => {
+      const prefix = `C2CT_${randomBytes(4).toString('hex')}`;
+      prefixes.push(prefix);
+      return prefix;
+    };
+    const open = async (streamPrefix: string, options: Partial<NatsTransportOptions> = {}) => {
+      const transport = await NatsTransport.connect({
+        servers: NATS_URL!,
+        log: silentLogger(),
+        streamPrefix,
+        retry: RETRY,
+        ackWaitMs: 2000,
+        discoverMs: 200,
+        ...options,
+      });
+      transports.push(transport);
+      return transport;
+    };
+    const noDeadLetters = async (event: CloudEvent, error: string) => {
+      throw new Error(`unexpected dead letter ${event.id}: ${error}`);
+    };
+
+    it('publishes and consumes; other types are not handed to the handler', async () => {
+      const transport = await open(newPrefix());
+      const seen: number[] = [];
+      const subscription = await transport.subscribe({
+        consumer: 'test.sink',
+        types: ['thing.happened'],
+        handler: async (event) => void seen.push(n(event)),
+        onDeadLetter: noDeadLetters,
+      });
+      await transport.publish([
+        anEvent({ data: { n: 1 } }),
+        anEvent({ type: 'other.thing', data: { n: 99 } }),
+        anEvent({ data: { n: 2 } }),
+        anEvent({ source: 'billing', data: { n: 3 } }),
+      ]);
+      await waitFor(async () => seen.length === 3, 15_000, 'three deliveries');
+      await sleep(300);
+      expect(seen.sort()).toEqual([1, 2, 3]);
+      await subscription.stop();
+    });
+
+    it('stores a re-published event id once (broker dedupe) and delivers it once', async () => {
+      const prefix = newPrefix();
+      const transport = await open(prefix);
+      const event = anEvent({ data: { n: 1 } });
+      await transport.publish([event]);
+      await transport.publish([event, anEvent({ data: { n: 2 } })]);
+      await transport.publish([event]);
+      expect((await jsm.streams.info(`${prefix}_CRM`)).state.messages).toBe(2);
+      const seen: string[] = [];
+      const subscription = await transport.subscribe({
+        consumer: 'test.dedupe',
+        types: ['thing.happened'],
+        handler: async (e) => void seen.push(e.id),
+        onDeadLetter: noDeadLetters,
+      });
+      await waitFor(async () => seen.length === 2, 15_000, 'deliveries');
+      await sleep(300);
+      expect(seen.filter((id) => id === event.id)).toHaveLength(1);
+      await subscription.stop();
+    });
+
+    it('two subscribers with one durable name share the work: each event handled once in total', async () => {
+      const prefix = newPrefix();
+      const [a, b] = [await open(prefix), await open(prefix)];
+      const handled = new Map<string, string[]>();
+      const subscribe = (transport: NatsTransport, replica: string) =>
+        transport.subscribe({
+          consumer: 'test.shared',
+          types: ['thing.happened'],
+          handler: async (event) => {
+            await sleep(5);
+            handled.set(event.id, [...(handled.get(event.id) ?? []), replica]);
+          },
+          onDeadLetter: noDeadLetters,
+        });
+      await a.declare('test.shared', ['thing.happened']);
+      const subscriptions = [await subscribe(a, 'a'), await subscribe(b, 'b')];
+      const events = Array.from({ length: 60 }, (_, i) => anEvent({ data: { n: i } }));
+      await a.publish(events);
+      await waitFor(async () => handled.size === events.length, 30_000, 'all events');
+      await sleep(500);
+      expect([...handled.values()].every((replicas) => replicas.length === 1)).toBe(true);
+      const byReplica = (name: string) => [...handled.values()].filter((r) => r[0] === name).length;
+      expect(byReplica('a')).toBeGreaterThan(0);
+      expect(byReplica('b')).toBeGreaterThan(0);
+      for (const subscription of subscriptions) await subscription.stop();
+    });
+
+    it('retries a failing event with backoff, then succeeds, keeping the order of its subject', async () => {
+      const transport = await open(newPrefix());
+      const subject = randomUUID();
+      const attempts = new Map<number, number>();
+      const applied: number[] = [];
+      const subscription = await transport.subscribe({
+        consumer: 'test.retry',
+        types: ['thing.happened'],
+        handler: async (event) => {
+          const tries = (attempts.get(n(event)) ?? 0) + 1;
+          attempts.set(n(event), tries);
+          if (n(event) === 1 && tries < 3) throw new Error('transient');
+          applied.push(n(event));
+        },
+        onDeadLetter: noDeadLetters,
+      });
+      await transport.publish([1, 2, 3].map((i) => anEvent({ subject, data: { n: i } })));
+      await waitFor(async () => applied.length === 3, 15_000, 'deliveries');
+      expect(applied).toEqual([1, 2, 3]);
+      expect(attempts.get(1)).toBe(3);
+      await subscription.stop();
+    });
+
+    it('after the last attempt calls onDeadLetter exactly once and moves on to the next event', async () => {
+      const transport = await open(newPrefix());
+      const subject = randomUUID();
+      const dead: { n: number; error: string; attempts: number }[] = [];
+      const applied: number[] = [];
+      const subscription = await transport.subscribe({
+        consumer: 'test.poison',
+        types: ['thing.happened'],
+        handler: async (event) => {
+          if (n(event) === 1) throw new Error('cannot apply');
+          applied.push(n(event));
+        },
+        onDeadLetter: async (event, error, attempts) => void dead.push({ n: n(event), error, attempts }),
+      });
+      await transport.publish([1, 2].map((i) => anEvent({ subject, data: { n: i } })));
+      await waitFor(async () => applied.length === 1, 15_000, 'the event after the poison one');
+      // Longer than the ack wait: a second verdict (redelivery or advisory) would show up by now.
+      await sleep(3000);
+      expect(dead).toEqual([{ n: 1, error: 'cannot apply', attempts: RETRY.maxAttempts }]);
+      expect(applied).toEqual([2]);
+      await subscription.stop();
+    });
+
+    it('keeps publish order per subject across partitions, retries and two replicas', async () => {
+      const prefix = newPrefix();
+      const replicas = [await open(prefix, { partitions: 3 }), await open(prefix, { partitions: 3 })];
+      const subjects = Array.from({ length: 6 }, () => randomUUID());
+      const applied = new Map<string, number[]>();
+      const failedOnce = new Set<string>();
+      const subscriptions: Subscription[] = [];
+      for (const transport of replicas) {
+        subscriptions.push(
+          await transport.subscribe({
+            consumer: 'test.order',
+            types: ['thing.happened'],
+            handler: async (event) => {
+              await sleep(Math.random() * 4);
+              if (n(event) % 4 === 1 && !failedOnce.has(event.id)) {
+                failedOnce.add(event.id);
+                throw new Error('once');
+              }
+              applied.set(event.subject, [...(applied.get(event.subject) ?? []), n(event)]);
+            },
+            onDeadLetter: noDeadLetters,
+          }),
+        );
+      }
+      const events: CloudEvent[] = [];
+      for (let i = 0; i < 12; i += 1)
+        for (const subject of subjects) events.push(anEvent({ subject, data: { n: i } }));
+      await replicas[0]!.publish(events.slice(0, 30));
+      await replicas[1]!.publish(events.slice(30));
+      await waitFor(
+        async () => [...applied.values()].reduce((sum, list) => sum + list.length, 0) === events.length,
+        60_000,
+        'all events',
+      );
+      for (const subject of subjects)
+        expect(applied.get(subject)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+      for (const subscription of subscriptions) await subscription.stop();
+    });
+
+    it('stop() finishes and acknowledges the event in hand; the rest go to another replica unhandled', async () => {
+      const prefix = newPrefix();
+      const [a, b] = [await open(prefix, { partitions: 1 }), await open(prefix, { partitions: 1 })];
+      const started: number[] = [];
+      const finishedByA: number[] = [];
+      const handledByB: number[] = [];
+      const events = Array.from({ length: 8 }, (_, i) => anEvent({ data: { n: i } }));
+      await a.publish(events);
+      const subscriptionA = await a.subscribe({
+        consumer: 'test.stop',
+        types: ['thing.happened'],
+        handler: async (event) => {
+          started.push(n(event));
+          await sleep(400);
+          finishedByA.push(n(event));
+        },
+        onDeadLetter: noDeadLetters,
+      });
+      await waitFor(async () => started.length === 2, 15_000, 'A handling its second event');
+      await subscriptionA.stop();
+      // The event in hand was finished (and acknowledged) before stop() resolved.
+      expect(finishedByA).toEqual(started);
+      const subscriptionB = await b.subscribe({
+        consumer: 'test.stop',
+        types: ['thing.happened'],
+        handler: async (event) => void handledByB.push(n(event)),
+        onDeadLetter: noDeadLetters,
+      });
+      await waitFor(async () => finishedByA.length + handledByB.length === events.length, 15_000, 'the rest');
+      await sleep(2500); // past the ack wait: nothing A finished comes back
+      expect([...finishedByA, ...handledByB].sort((x, y) => x - y)).toEqual(events.map(n));
+      await subscriptionB.stop();
+    });
+
+    it('a message whose holders died past max deliveries reaches the safety net: applied, or dead-lettered once', async () => {
+      const prefix = newPrefix();
+      const retry = { ...RETRY, maxAttempts: 2 };
+      const transport = await open(prefix, { partitions: 1, ackWaitMs: 500, retry });
+      const first = anEvent({ data: { n: 1 } });
+      await transport.publish([first, anEvent({ data: { n: 2 } })]);
+      const js = jetstream(admin);
+      const results = new Map<string, { applied: number[]; dead: { n: number; attempts: number }[] }>();
+      const subscriptions: Subscription[] = [];
+      // For each consumer, two "replicas" take the first message and die without a verdict, one
+      // after the other; then a live one subscribes. 'test.crash-ok' can apply the first event,
+      // 'test.crash-dead' cannot.
+      for (const consumer of ['test.crash-ok', 'test.crash-dead']) {
+        await transport.declare(consumer, ['thing.happened']);
+        const raw = await js.consumers.get(`${prefix}_CRM`, `${natsDurableName(consumer)}_p0`);
+        for (let delivery = 1; delivery <= retry.maxAttempts; delivery += 1) {
+          const msg = await raw.next({ expires: 5000 });
+          expect(msg?.info.deliveryCount).toBe(delivery);
+          expect(msg?.json<CloudEvent>().id).toBe(first.id);
+        }
+        const result = { applied: [] as number[], dead: [] as { n: number; attempts: number }[] };
+        results.set(consumer, result);
+        subscriptions.push(
+          await transport.subscribe({
+            consumer,
+            types: ['thing.happened'],
+            handler: async (event) => {
+              if (consumer === 'test.crash-dead' && n(event) === 1) throw new Error('cannot apply');
+              result.applied.push(n(event));
+            },
+            onDeadLetter: async (event, _error, attempts) => void result.dead.push({ n: n(event), attempts }),
+          }),
+        );
+      }
+      await waitFor(
+        async () =>
+          results.get('test.crash-ok')!.applied.length === 2 &&
+          results.get('test.crash-dead')!.applied.length === 1,
+        15_000,
+        'both consumers past the first event',
+      );
+      await sleep(1500);
+      // The server moves on to the next event as it gives up on the first, so here (and only here)
+      // the two may be applied in either order (docs/scaling.md).
+      const ok = results.get('test.crash-ok')!;
+      expect({ applied: [...ok.applied].sort(), dead: ok.dead }).toEqual({ applied: [1, 2], dead: [] });
+      // The safety net's own attempt comes after the server's two deliveries.
+      expect(results.get('test.crash-dead')).toEqual({ applied: [2], dead: [{ n: 1, attempts: 3 }] });
+      for (const subscription of subscriptions) await subscription.stop();
+      for (const consumer of ['test.crash-ok', 'test.crash-dead']) {
+        const info = await jsm.consumers.info(`${prefix}_CRM`, `${natsDurableName(consumer)}_p0`);
+        expect(info.num_ack_pending + info.num_pending).toBe(0);
+      }
+    });
+
+    describe('with the consumer machinery over a database', () => {
+      let database: Database;
+      beforeAll(async () => {
+        database = await openTestDatabase();
+        const migrations = mkdtempSync(join(tmpdir(), 'c2c-mig-'));
+        writeFileSync(
+          join(migrations, '0001_effect.sql'),
+          'create table effect (id bigserial primary key, event_id uuid not null, subject text not null, n int not null);',
+        );
+        await migrate(database.db, 'nats_e2e', migrations);
+      });
+      afterAll(async () => {
+        armFaultPoint(null);
+        await database?.close();
+      });
+
+      it('applies every event exactly once despite re-publishing, redelivery and two replicas; dead-letters the poison one', async () => {
+        const prefix = newPrefix();
+        const replicas = [await open(prefix), await open(prefix)];
+        // One crash between the inbox commit and the ack, on the first replica that gets there.
+        let crashes = 0;
+        armFaultPoint('consumer.after-commit', () => {
+          if (crashes++ === 0) throw new Error('crashed after commit');
+        });
+        const subscriptions: Subscription[] = [];
+        for (const transport of replicas) {
+          subscriptions.push(
+            await startConsumer({
+              db: database.db,
+              schema: 'nats_e2e',
+              consumer: 'nats_e2e.effects',
+              transport,
+              log: silentLogger(),
+              handlers: {
+                'thing.happened': async (trx, event) => {
+                  if (n(event) < 0) throw new Error('poison');
+                  await trx
+                    .withSchema('nats_e2e')
+                    .insertInto('effect')
+                    .values({ event_id: event.id, subject: event.subject, n: n(event) })
+                    .execute();
+                },
+              },
+            }),
+          );
+        }
+        const subjects = [randomUUID(), randomUUID(), randomUUID()];
+        const events = Array.from({ length: 30 }, (_, i) =>
+          anEvent({ subject: subjects[i % 3]!, data: { n: i } }),
+        );
+        const poison = anEvent({ subject: subjects[0]!, data: { n: -1 } });
+        await replicas[0]!.publish([...events.slice(0, 20), poison]);
+        await replicas[1]!.publish(events.slice(10)); // ten re-published by the other relay
+        await replicas[0]!.publish(events.slice(0, 5));
+
+        const effects = () =>
+          sql<{ event_id: string; subject: string; n: number }>`
+            select event_id, subject, n from nats_e2e.effect order by id`.execute(database.db);
+        await waitFor(async () => (await effects()).rows.length >= events.length, 30_000, 'all effects');
+        const dead = await waitFor(
+          async () => {
+            const rows = await database.db
+              .withSchema('nats_e2e')
+              .selectFrom('dead_letter')
+              .selectAll()
+              .execute();
+            return rows.length > 0 && rows;
+          },
+          30_000,
+          'the dead letter',
+        );
+        await sleep(2500);
+        const rows = (await effects()).rows;
+        // Each fresh application passes the point once; the first one "crashed" before its ack,
+        // and its redelivery found the inbox row.
+        expect(crashes).toBe(events.length);
+        expect(rows.map((row) => row.event_id).sort()).toEqual(events.map((e) => e.id).sort());
+        for (const subject of subjects)
+          expect(rows.filter((row) => row.subject === subject).map((row) => row.n)).toEqual(
+            events.filter((e) => e.subject === subject).map(n),
+          );
+        expect(dead).toHaveLength(1);
+        expect(dead[0]).toMatchObject({ event_id: poison.id, attempts: RETRY.maxAttempts });
+        const inbox = await sql<{ count: number }>`
+          select count(*)::int as count from nats_e2e.inbox where consumer = 'nats_e2e.effects'`.execute(
+          database.db,
+        );
+        expect(inbox.rows[0]?.count).toBe(events.length);
+        for (const subscription of subscriptions) await subscription.stop();
+      });
+    });
+  },
+);

@@ -1,0 +1,168 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatabaseTransport } from '../src/database-transport.ts';
+import type { Database } from '../src/db.ts';
+import { appendToOutbox, type CloudEvent } from '../src/events.ts';
+import { silentLogger } from '../src/logger.ts';
+import { migrate } from '../src/migrations.ts';
+import { OutboxRelay } from '../src/relay.ts';
+import { Signals } from '../src/signals.ts';
+import { openTestDatabase } from '../src/testing.ts';
+import type { EventTransport, Subscription } from '../src/transport.ts';
+
+// Several relays on one outbox (replicas of one subgraph). Runs on PGlite, and on PostgreSQL when
+// DATABASE_URL is set, where the relays' transactions run on separate pooled connections.
+
+/** A transport that only records what reaches it, slowly, so that relays overlap in time. */
+class RecordingTransport implements EventTransport {
+  readonly name = 'recording';
+  constructor(
+    private readonly log: { relay: string; event: CloudEvent }[],
+    private readonly relay: string,
+  ) {}
+  async declare(): Promise<void> {}
+  async publish(events: CloudEvent[]): Promise<void> {
+    for (const event of events) {
+      await sleep(Math.random() < 0.1 ? 2 : 0);
+      this.log.push({ relay: this.relay, event });
+    }
+  }
+  async subscribe(): Promise<Subscription> {
+    throw new Error('not a consumer transport');
+  }
+  async close(): Promise<void> {}
+}
+
+const SUBJECTS = ['s1', 's2', 's3', 's4', 's5'];
+
+describe(`relays on one outbox (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let database: Database;
+  const log = silentLogger();
+  const signals = new Signals();
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    await migrate(database.db, 'relay_a', mkdtempSync(join(tmpdir(), 'c2c-mig-')));
+    await migrate(database.db, 'relay_b', mkdtempSync(join(tmpdir(), 'c2c-mig-')));
+  });
+  afterAll(() => database.close());
+
+  /** Commits `batches` transactions of a few events each, versions counting up per subject. */
+  async function write(schema: string, batches: number): Promise<void> {
+    for (let b = 0; b < batches; b += 1) {
+      await database.db.transaction().execute((trx) =>
+        appendToOutbox(
+          trx,
+          schema,
+          schema,
+          SUBJECTS.filter(() => Math.random() < 0.6).map((subject) => ({
+            type: 'thing.changed',
+            subject,
+            data: { batch: b },
+          })),
+          { correlationId: `w-${b}` },
+        ),
+      );
+      if (b % 5 === 0) await sleep(1);
+    }
+  }
+
+  async function drainWhile(relay: OutboxRelay, writing: Promise<void>): Promise<void> {
+    let done = false;
+    void writing.finally(() => (done = true));
+    while (!done) {
+      await relay.drain();
+      await sleep(1);
+    }
+  }
+
+  async function outbox(schema: string) {
+    return (
+      await sql<{ id: string; subject: string; published: boolean }>`
+        select id, subject, published_at is not null as published from ${sql.table(`${schema}.outbox`)}
+        order by seq`.execute(database.db)
+    ).rows;
+  }
+
+  it('publish every row exactly once, in seq order per subject, while a writer keeps committing', async () => {
+    const published: { relay: string; event: CloudEvent }[] = [];
+    const relays = ['r1', 'r2'].map(
+      (name) =>
+        new OutboxRelay({
+          db: database.db,
+          schema: 'relay_a',
+          transport: new RecordingTransport(published, name),
+          signals,
+          log,
+          batchSize: 7,
+        }),
+    );
+    const writing = write('relay_a', 60);
+    await Promise.all([...relays.map((relay) => drainWhile(relay, writing)), writing]);
+    // Whatever was committed last goes out on the next drain of either relay.
+    await Promise.all(relays.map((relay) => relay.drain()));
+    await relays[0]!.drain();
+
+    const rows = await outbox('relay_a');
+    expect(rows.length).toBeGreaterThan(60);
+    expect(rows.every((row) => row.published)).toBe(true);
+    const ids = published.map((p) => p.event.id);
+    expect(new Set(ids).size).toBe(ids.length); // no row published twice
+    expect(ids.sort()).toEqual(rows.map((row) => row.id).sort());
+    for (const subject of SUBJECTS) {
+      expect(published.filter((p) => p.event.subject === subject).map((p) => p.event.id)).toEqual(
+        rows.filter((row) => row.subject === subject).map((row) => row.id),
+      );
+    }
+  });
+
+  it('with the embedded transport too: one bus message per row, in seq order per subject', async () => {
+    const transport = new DatabaseTransport({ db: database.db, signals, log });
+    await transport.declare('relay.sink', ['thing.changed']);
+    const relays = [1, 2].map(
+      () => new OutboxRelay({ db: database.db, schema: 'relay_b', transport, signals, log, batchSize: 5 }),
+    );
+    const writing = write('relay_b', 40);
+    await Promise.all([...relays.map((relay) => drainWhile(relay, writing)), writing]);
+    await Promise.all(relays.map((relay) => relay.drain()));
+    await relays[1]!.drain();
+
+    const rows = await outbox('relay_b');
+    expect(rows.every((row) => row.published)).toBe(true);
+    const bus = (
+      await sql<{ id: string; subject: string }>`
+        select id, subject from bus.message where type = 'thing.changed' order by seq`.execute(database.db)
+    ).rows;
+    expect(bus.map((m) => m.id).sort()).toEqual(rows.map((row) => row.id).sort());
+    for (const subject of SUBJECTS) {
+      expect(bus.filter((m) => m.subject === subject).map((m) => m.id)).toEqual(
+        rows.filter((row) => row.subject === subject).map((row) => row.id),
+      );
+    }
+    await transport.close();
+  });
+
+  it('a failed publish leaves the claimed rows for the next drain, in order', async () => {
+    const published: { relay: string; event: CloudEvent }[] = [];
+    let failNext = true;
+    const flaky = new (class extends RecordingTransport {
+      override async publish(events: CloudEvent[]): Promise<void> {
+        if (failNext) {
+          failNext = false;
+          throw new Error('backbone down');
+        }
+        await super.publish(events);
+      }
+    })(published, 'flaky');
+    await write('relay_a', 3);
+    const relay = new OutboxRelay({ db: database.db, schema: 'relay_a', transport: flaky, signals, log });
+    await expect(relay.drain()).rejects.toThrow('backbone down');
+    const pending = (await outbox('relay_a')).filter((row) => !row.published);
+    expect(pending.length).toBeGreaterThan(0);
+    expect(await relay.drain()).toBe(pending.length);
+    expect(published.map((p) => p.event.id)).toEqual(pending.map((row) => row.id));
+  });
+});
