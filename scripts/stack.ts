@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { buildCustomerSubgraph } from '@c2c/customer';
 import { buildFinanceSubgraph } from '@c2c/finance';
-import { buildGateway } from '@c2c/gateway';
+import { buildGateway, type GatewayConfig } from '@c2c/gateway';
 import { buildSubscriptionSubgraph } from '@c2c/subscription';
 import {
   closeServer,
   DatabaseTransport,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  devIssuer,
   listen,
   openDatabase,
   Signals,
@@ -13,6 +17,7 @@ import {
   type Clock,
   type Database,
   type Logger,
+  type MintOptions,
   type RetryPolicy,
   type RunningSubgraph,
 } from '@c2c/platform';
@@ -31,6 +36,8 @@ export interface StackOptions {
   database?: Database;
   /** Consumer retries before an event is dead-lettered (default: the transport's). */
   retry?: RetryPolicy;
+  /** Gateway settings to change (tests run it in production configuration, with tight limits). */
+  gateway?: Partial<GatewayConfig>;
 }
 
 /** A subgraph of the stack, by its name (also its database schema). */
@@ -38,6 +45,13 @@ export type SubgraphName = 'customer' | 'subscription' | 'finance';
 
 export interface Stack {
   gatewayUrl: string;
+  /**
+   * Mints a token from the stack's development issuer (its key lives in the data directory, or
+   * in memory for an in-memory stack): `token('portal')`, or with a subject and scopes.
+   */
+  token(role: MintOptions['role'] | MintOptions): Promise<string>;
+  /** Subgraph name → the secret the gateway signs its requests with. */
+  secrets: Record<SubgraphName, string>;
   /** The subgraphs running now, in start order. */
   subgraphs: RunningSubgraph[];
   database: Database;
@@ -82,8 +96,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     subscription: options.ports.subscription,
     finance: options.ports.finance,
   };
+  // One process: the gateway and the subgraphs share fresh secrets; nothing else can sign.
+  const secrets: Record<SubgraphName, string> = {
+    customer: randomBytes(32).toString('hex'),
+    subscription: randomBytes(32).toString('hex'),
+    finance: randomBytes(32).toString('hex'),
+  };
+  const issuer = await devIssuer(options.dataDir);
   const start = async (name: SubgraphName) => {
     const running = await startSubgraph({
+      secret: secrets[name],
       db: database.db,
       transport,
       signals,
@@ -105,17 +127,33 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         host,
         supergraphPath: join(ROOT, 'schema', 'supergraph.graphql'),
         subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
+        subgraphSecrets: secrets,
         subgraphTimeoutMs: 10_000,
         subgraphMutationTimeoutMs: 120_000,
+        production: false,
         safelistMode: 'audit',
         operationsDir: join(ROOT, 'schema', 'operations'),
         logLevel: 'info',
+        auth: {
+          issuer: DEV_ISSUER,
+          audience: DEV_AUDIENCE,
+          jwks: issuer.jwks,
+          algorithms: ['ES256'],
+          clockToleranceSeconds: 30,
+        },
+        dataDir: options.dataDir ?? '',
+        corsOrigins: [],
+        maxBodyBytes: 1_000_000,
+        rateLimit: { costPerMinute: 1_000_000, burst: 100_000 },
+        ...options.gateway,
       },
       log,
     );
     const { url } = await listen(gateway.server, options.ports.gateway, host);
     return {
       gatewayUrl: url,
+      token: (role) => issuer.mint(typeof role === 'string' ? { role } : role),
+      secrets,
       subgraphs,
       database,
       transport,

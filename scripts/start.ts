@@ -39,6 +39,7 @@ const Env = z.object({
   EVENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY.maxAttempts),
   EVENT_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(DEFAULT_RETRY.baseDelayMs),
   EVENT_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(DEFAULT_RETRY.maxDelayMs),
+  CORS_ORIGINS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   LOG_PRETTY: booleanFlag(process.stdout.isTTY === true),
   /** Fault tests only (docs/faults.md): the process kills itself with SIGKILL at this point. */
@@ -68,6 +69,11 @@ async function main(): Promise<void> {
       finance: config.FINANCE_PORT,
     },
     log,
+    gateway: {
+      corsOrigins: config.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    },
     retry: {
       maxAttempts: config.EVENT_MAX_ATTEMPTS,
       baseDelayMs: config.EVENT_RETRY_BASE_MS,
@@ -109,6 +115,7 @@ async function main(): Promise<void> {
       gatewayUrl: stack.gatewayUrl,
       customers: config.SEED_CUSTOMERS,
       today: todayUtc(),
+      headers: { authorization: `Bearer ${await stack.token({ role: 'admin', subject: 'demo-seed' })}` },
       onProgress: (done, _total, stage) => bar.update(done, { stage }),
     });
     bar.stop();
@@ -122,7 +129,9 @@ async function main(): Promise<void> {
 Customer-to-cash supergraph ready on ${where}
   gateway        ${stack.gatewayUrl}
 ${stack.subgraphs.map((s) => `  ${s.name.padEnd(14)} ${s.url}`).join('\n')}
-Try: curl -s ${stack.gatewayUrl} -H 'content-type: application/json' \\
+Every request needs a token from the development issuer (key in ${resolve(config.DATA_DIR)}):
+  TOKEN=$(npm run --silent token -- --role portal)
+  curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\
        -d '{"query":"{ customers(first: 3) { totalCount nodes { id name } } }"}'
 Stop with Ctrl+C.`);
 }

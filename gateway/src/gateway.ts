@@ -1,24 +1,36 @@
 import { Agent } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import fetch from 'node-fetch';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import {
-  CALLER_HEADER,
+  accessPolicyFromSdl,
+  correlationIdOf,
   CORRELATION_HEADER,
   createGraphQLHttpServer,
-  requestIdentity,
+  devIssuer,
+  requestIdPlugin,
+  type AccessPolicy,
   type Logger,
+  type Principal,
 } from '@c2c/platform';
 import type { Server } from 'node:http';
-import type { GatewayConfig } from './config.ts';
+import { createAuthenticator, type AuthConfig } from './auth.ts';
+import { SUBGRAPH_NAMES, type GatewayConfig } from './config.ts';
+import { analyzeOperation } from './policy.ts';
+import { CostRateLimiter } from './rate-limit.ts';
 import { buildManifest, safelistPlugin } from './safelist.ts';
+import { createSubgraphFetcher, PRINCIPAL_HANDOFF, type SubgraphFetcher } from './subgraph-fetcher.ts';
 
 export interface GatewayContext {
+  principal: Principal;
   caller: string;
   correlationId: string;
+  requestId: string;
+  log: Logger;
 }
 
 export interface BuiltGateway {
@@ -26,26 +38,57 @@ export interface BuiltGateway {
   server: Server;
   /** Subgraph name → the URL requests are sent to. */
   subgraphUrls: Record<string, string>;
+  /** Subgraph name → its client (signing, timeouts, retries, circuit breaker). */
+  fetchers: Record<string, SubgraphFetcher>;
   agent: Agent;
 }
 
-/** The gateway sends subgraphs `{"query":"mutation …`: writes get the longer timeout. */
-const MUTATION_BODY = /^\{"query":"\s*mutation\b/;
+/** The business system behind each subgraph, named in errors so support knows which part failed. */
+export const SYSTEM_OF: Record<string, string> = { customer: 'CRM', subscription: 'billing', finance: 'ERP' };
+
+/** Limits of graphql-armor, chosen for the registered operations (docs/security.md says why). */
+export const ARMOR_LIMITS = {
+  maxDepth: 6,
+  maxAliases: 15,
+  maxDirectives: 50,
+  maxTokens: 1000,
+  maxCost: 5000,
+} as const;
+/** Largest estimated cost (page sizes multiplied in) of one operation. */
+export const MAX_OPERATION_COST = 50_000;
 
 const URL_IN_TEXT = /\b(?:https?:\/\/|\d{1,3}(?:\.\d{1,3}){3}:\d+)\S*/g;
+/** Extension keys a client may see; everything else (response bodies, URLs, stack traces) is dropped. */
+const PUBLIC_EXTENSIONS = new Set([
+  'code',
+  'serviceName',
+  'system',
+  'field',
+  'requestId',
+  'requires',
+  'retryAfterSeconds',
+]);
+const TRANSPORT_FAILURE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|socket hang up|subgraph \w+ (failed|circuit)|^\d{3}: /i;
 
 /**
- * Keeps subgraph failures explainable without leaking internals: no URLs, addresses or stack
- * traces reach the client; the subgraph's name and a stable code do.
+ * Keeps subgraph failures explainable without leaking internals: no URLs, addresses, response
+ * bodies or stack traces reach the client; the subgraph's name, its system and a stable code do.
  */
 export function sanitizeGatewayError(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const extensions = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
-  delete extensions.stacktrace;
-  delete extensions.exception;
-  const serviceName = typeof extensions.serviceName === 'string' ? extensions.serviceName : null;
+  const given = (formatted.extensions ?? {}) as Record<string, unknown>;
+  const extensions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(given)) if (PUBLIC_EXTENSIONS.has(key)) extensions[key] = value;
+  const serviceName = typeof given.serviceName === 'string' ? given.serviceName : null;
+  if (serviceName && SYSTEM_OF[serviceName]) extensions.system = SYSTEM_OF[serviceName];
   let message = formatted.message;
-  if (URL_IN_TEXT.test(message) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up/i.test(message)) {
-    message = serviceName ? `subgraph ${serviceName} is unavailable` : 'a subgraph is unavailable';
+  URL_IN_TEXT.lastIndex = 0;
+  const fromSubgraphHttp = given.response !== undefined;
+  if (URL_IN_TEXT.test(message) || TRANSPORT_FAILURE.test(message) || fromSubgraphHttp) {
+    const system = serviceName ? SYSTEM_OF[serviceName] : undefined;
+    message = serviceName
+      ? `the ${system ?? serviceName} system (subgraph ${serviceName}) is unavailable`
+      : 'a subgraph is unavailable';
     extensions.code = 'SUBGRAPH_UNAVAILABLE';
   }
   URL_IN_TEXT.lastIndex = 0;
@@ -61,19 +104,119 @@ export function supergraphRoutingUrls(supergraphSdl: string): Record<string, str
   return urls;
 }
 
-/** Builds the gateway (no listening): Apollo Gateway over the static supergraph, keep-alive fetches. */
+/**
+ * `@apollo/gateway` refuses supergraphs that link features `for: SECURITY` it does not implement
+ * (`@authenticated`, `@requiresScopes`): it cannot enforce them. This gateway does, before planning
+ * (see authorizationPlugin), so it hands Apollo's planner the supergraph with that purpose removed.
+ */
+export function withoutSecurityPurpose(supergraphSdl: string): string {
+  return supergraphSdl.replace(
+    /(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:authenticated|requiresScopes)\/v[0-9.]+"), for: SECURITY\)/g,
+    '$1)',
+  );
+}
+
+/**
+ * Before any query plan or subgraph fetch: authorization from the supergraph's directives (an
+ * unauthorized field is never fetched: the whole operation is refused with FORBIDDEN and the
+ * field's path), page and list sizes, an operation cost ceiling, and the principal's cost budget.
+ */
+export function authorizationPlugin(
+  policy: AccessPolicy,
+  limiter: CostRateLimiter,
+  log: Logger,
+): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
+          if (!operation) return;
+          const analysis = analyzeOperation(
+            schema,
+            policy,
+            document,
+            operation,
+            request.variables ?? {},
+            contextValue.principal,
+          );
+          const first = analysis.forbidden[0];
+          if (first) {
+            contextValue.log.warn(
+              {
+                principal: contextValue.principal.sub,
+                role: contextValue.principal.role,
+                operationName: request.operationName,
+                forbidden: analysis.forbidden.map((f) => f.coordinate),
+              },
+              'operation refused: not authorized',
+            );
+            throw new GraphQLError(first.message, {
+              path: first.path,
+              extensions: { code: 'FORBIDDEN', requires: first.requires, http: { status: 403 } },
+            });
+          }
+          const invalid = analysis.invalid[0];
+          if (invalid) {
+            throw new GraphQLError(invalid.message, {
+              ...(invalid.path.length ? { path: invalid.path } : {}),
+              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+            });
+          }
+          if (analysis.cost > MAX_OPERATION_COST) {
+            throw new GraphQLError(
+              `the operation's estimated cost ${analysis.cost} exceeds ${MAX_OPERATION_COST}: ask for smaller pages`,
+              { extensions: { code: 'COST_LIMIT_EXCEEDED', http: { status: 400 } } },
+            );
+          }
+          const decision = limiter.take(contextValue.principal.sub, analysis.cost);
+          if (!decision.ok) {
+            log.warn(
+              {
+                principal: contextValue.principal.sub,
+                cost: analysis.cost,
+                retryAfter: decision.retryAfterSeconds,
+              },
+              'rate limited',
+            );
+            const headers = new Map([['retry-after', String(decision.retryAfterSeconds)]]);
+            throw new GraphQLError('rate limit exceeded: too much query cost in too little time', {
+              extensions: {
+                code: 'RATE_LIMITED',
+                retryAfterSeconds: decision.retryAfterSeconds,
+                http: { status: 429, headers },
+              },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Builds the gateway (no listening): Apollo Gateway over the static supergraph, hardened. */
 export async function buildGateway(config: GatewayConfig, log: Logger): Promise<BuiltGateway> {
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
+  const policy = accessPolicyFromSdl(supergraphSdl);
   const subgraphUrls = { ...supergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
   const agent = new Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 30_000 });
-  const timeoutFor = (body: unknown) =>
-    typeof body === 'string' && MUTATION_BODY.test(body)
-      ? config.subgraphMutationTimeoutMs
-      : config.subgraphTimeoutMs;
   const gatewayLog = log.child({ component: 'gateway' });
 
+  const fetchers: Record<string, SubgraphFetcher> = {};
+  for (const name of Object.keys(subgraphUrls)) {
+    const secret = config.subgraphSecrets[name];
+    if (!secret) throw new Error(`no request-signing secret for subgraph ${name}`);
+    fetchers[name] = createSubgraphFetcher({
+      name,
+      secret,
+      agent,
+      queryTimeoutMs: config.subgraphTimeoutMs,
+      mutationTimeoutMs: config.subgraphMutationTimeoutMs,
+      log: gatewayLog,
+    });
+  }
+
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: withoutSecurityPurpose(supergraphSdl),
     logger: {
       debug: (m) => gatewayLog.debug(m),
       info: (m) => gatewayLog.info(m),
@@ -83,21 +226,39 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     buildService: ({ name, url }) =>
       new RemoteGraphQLDataSource<GatewayContext>({
         url: subgraphUrls[name] ?? url,
-        fetcher: ((input: string, init?: Record<string, unknown>) =>
-          fetch(input, { ...init, agent, timeout: timeoutFor(init?.body) })) as never,
+        fetcher: fetchers[name]?.fetch as never,
+        // Nothing from the client's request is forwarded: identity travels only signed.
         willSendRequest: ({ request, context }) => {
           request.http?.headers.set(CORRELATION_HEADER, context.correlationId);
-          request.http?.headers.set(CALLER_HEADER, context.caller);
+          request.http?.headers.set(
+            PRINCIPAL_HANDOFF,
+            Buffer.from(JSON.stringify(context.principal), 'utf8').toString('base64url'),
+          );
         },
       }),
   });
+
+  const jwks = config.auth.jwks ?? (config.auth.jwksUrl ? undefined : (await devIssuer(config.dataDir)).jwks);
+  const authenticate = createAuthenticator({ ...config.auth, ...(jwks ? { jwks } : {}) } as AuthConfig);
+  const armor = new ApolloArmor({
+    maxDepth: { n: ARMOR_LIMITS.maxDepth, flattenFragments: true },
+    maxAliases: { n: ARMOR_LIMITS.maxAliases },
+    maxDirectives: { n: ARMOR_LIMITS.maxDirectives },
+    maxTokens: { n: ARMOR_LIMITS.maxTokens },
+    costLimit: { maxCost: ARMOR_LIMITS.maxCost },
+    blockFieldSuggestion: { enabled: true },
+  }).protect();
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // Shutdown is ours (entry points handle SIGTERM/SIGINT); Apollo's own handler would re-raise the signal.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    introspection: !config.production,
+    hideSchemaDetailsFromClientErrors: true,
     csrfPrevention: true,
+    validationRules: armor.validationRules,
     formatError: (formatted) => {
       const clean = sanitizeGatewayError(formatted);
       if (clean.message !== formatted.message) {
@@ -107,26 +268,46 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     },
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       safelistPlugin(buildManifest(config.operationsDir), config.safelistMode, gatewayLog),
+      authorizationPlugin(policy, new CostRateLimiter(config.rateLimit), gatewayLog),
+      requestIdPlugin<GatewayContext>(),
     ],
   });
   await apollo.start();
 
-  const server = createGraphQLHttpServer<GatewayContext>({
+  const server = createGraphQLHttpServer<GatewayContext, Principal>({
     apollo,
     log: gatewayLog,
-    context: async (req) => requestIdentity(req.headers),
+    maxBodyBytes: config.maxBodyBytes,
+    corsOrigins: config.corsOrigins,
+    admit: async (req) => {
+      const result = await authenticate(req.headers.authorization);
+      if (result.ok) return { ok: true, value: result.principal };
+      gatewayLog.info({ reason: result.reason, remote: req.socket.remoteAddress }, 'unauthenticated request');
+      return {
+        ok: false,
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        message: 'a valid bearer token is required',
+        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+      };
+    },
+    context: async (req, principal, requestId) => {
+      const correlationId = correlationIdOf(req.headers);
+      return {
+        principal,
+        caller: principal.sub,
+        correlationId,
+        requestId,
+        log: gatewayLog.child({ requestId, correlationId, principal: principal.sub }),
+      };
+    },
     ready: async () => {
       const answers = await Promise.all(
         Object.values(subgraphUrls).map(async (url) => {
           try {
-            const response = await fetch(url, {
-              method: 'POST',
-              agent,
-              timeout: 2000,
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ query: '{ __typename }' }),
-            });
+            const response = await fetch(url.replace(/\/graphql$/, '/readyz'), { agent, timeout: 2000 });
             return response.ok;
           } catch {
             return false;
@@ -136,5 +317,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       return answers.every(Boolean);
     },
   });
-  return { apollo, server, subgraphUrls, agent };
+  return { apollo, server, subgraphUrls, fetchers, agent };
 }
+
+export { SUBGRAPH_NAMES };

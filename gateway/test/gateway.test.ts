@@ -11,8 +11,24 @@ describe('gateway error hygiene', () => {
       extensions: { code: 'INTERNAL_SERVER_ERROR', serviceName: 'finance', stacktrace: ['at x'] },
     });
     expect(out).toEqual({
-      message: 'subgraph finance is unavailable',
-      extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'finance' },
+      message: 'the ERP system (subgraph finance) is unavailable',
+      extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'finance', system: 'ERP' },
+    });
+  });
+
+  it("drops a subgraph HTTP failure's response (URL, status text, body) and keeps only public extensions", () => {
+    const out = sanitizeGatewayError({
+      message: '500: Internal Server Error',
+      extensions: {
+        code: 'INTERNAL_SERVER_ERROR',
+        serviceName: 'subscription',
+        response: { url: 'http://10.1.2.3:4002/graphql', status: 500, body: 'select * from invoice' },
+        exception: { stacktrace: ['at db.query'] },
+      },
+    });
+    expect(out).toEqual({
+      message: 'the billing system (subgraph subscription) is unavailable',
+      extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'subscription', system: 'billing' },
     });
   });
 
@@ -28,6 +44,12 @@ describe('gateway error hygiene', () => {
   });
 });
 
+const SECRETS = {
+  CUSTOMER_SUBGRAPH_SECRET: 'c'.repeat(32),
+  SUBSCRIPTION_SUBGRAPH_SECRET: 's'.repeat(32),
+  FINANCE_SUBGRAPH_SECRET: 'f'.repeat(32),
+};
+
 describe('gateway configuration', () => {
   it('reads the routing URLs composed into the supergraph', () => {
     const sdl = readFileSync(join(import.meta.dirname, '..', '..', 'schema', 'supergraph.graphql'), 'utf8');
@@ -42,8 +64,32 @@ describe('gateway configuration', () => {
     expect(() => gatewayConfigFromEnv({ PORT: 'eighty', FINANCE_URL: 'not a url' })).toThrow(
       /PORT[\s\S]*FINANCE_URL|FINANCE_URL[\s\S]*PORT/,
     );
-    expect(gatewayConfigFromEnv({ FINANCE_URL: 'http://erp:8080/graphql' }).subgraphUrls).toEqual({
-      finance: 'http://erp:8080/graphql',
+    expect(gatewayConfigFromEnv({ FINANCE_URL: 'http://erp:8080/graphql', ...SECRETS }).subgraphUrls).toEqual(
+      { finance: 'http://erp:8080/graphql' },
+    );
+  });
+
+  it('needs a signing secret per subgraph, always', () => {
+    expect(() => gatewayConfigFromEnv({})).toThrow(
+      /CUSTOMER_SUBGRAPH_SECRET is required[\s\S]*FINANCE_SUBGRAPH_SECRET/,
+    );
+    expect(() => gatewayConfigFromEnv({ ...SECRETS, FINANCE_SUBGRAPH_SECRET: 'short' })).toThrow(
+      /at least 32/,
+    );
+  });
+
+  it('refuses to start in production without an issuer, an audience and a JWKS URL', () => {
+    expect(() => gatewayConfigFromEnv({ NODE_ENV: 'production', ...SECRETS })).toThrow(
+      /AUTH_ISSUER is required[\s\S]*AUTH_AUDIENCE is required[\s\S]*AUTH_JWKS_URL is required/,
+    );
+    const config = gatewayConfigFromEnv({
+      NODE_ENV: 'production',
+      ...SECRETS,
+      AUTH_ISSUER: 'https://login.example.com/',
+      AUTH_AUDIENCE: 'c2c',
+      AUTH_JWKS_URL: 'https://login.example.com/.well-known/jwks.json',
     });
+    expect(config.production).toBe(true);
+    expect(config.safelistMode).toBe('enforce-mutations');
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 
 /** Roles of the client contract and the scopes each grants (shared/contract/README.md). */
 export const ROLE_SCOPES = {
@@ -22,17 +22,21 @@ interface StoredKey {
   publicJwk: JWK;
 }
 
-/** The development issuer's signing key, created on first use in the data directory. */
-export async function loadDevIssuerKey(dataDir: string): Promise<StoredKey> {
-  const path = join(dataDir, 'dev-issuer.jwk.json');
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as StoredKey;
+async function newKey(): Promise<StoredKey> {
   const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });
   const kid = `dev-${Date.now().toString(36)}`;
-  const stored: StoredKey = {
+  return {
     kid,
     privateJwk: { ...(await exportJWK(privateKey)), kid, alg: ALGORITHM },
     publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: 'sig' },
   };
+}
+
+/** The development issuer's signing key, created on first use in the data directory. */
+export async function loadDevIssuerKey(dataDir: string): Promise<StoredKey> {
+  const path = join(dataDir, 'dev-issuer.jwk.json');
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as StoredKey;
+  const stored = await newKey();
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(path, JSON.stringify(stored, null, 2), { mode: 0o600 });
   return stored;
@@ -45,9 +49,24 @@ export interface MintOptions {
   ttlSeconds?: number;
 }
 
+/** The development issuer: its public key set (for the gateway) and a minting function. */
+export interface DevIssuer {
+  jwks: JSONWebKeySet;
+  mint(options: MintOptions): Promise<string>;
+}
+
+/** The dev issuer of a data directory, or an in-memory one (tests, in-memory stacks) when null. */
+export async function devIssuer(dataDir: string | null): Promise<DevIssuer> {
+  const key = dataDir ? await loadDevIssuerKey(dataDir) : await newKey();
+  return { jwks: { keys: [key.publicJwk] }, mint: (options) => mintWithKey(key, options) };
+}
+
 /** Signs a development JWT for a role (scopes default to the role's). */
 export async function mintDevToken(dataDir: string, options: MintOptions): Promise<string> {
-  const key = await loadDevIssuerKey(dataDir);
+  return mintWithKey(await loadDevIssuerKey(dataDir), options);
+}
+
+async function mintWithKey(key: StoredKey, options: MintOptions): Promise<string> {
   const privateKey = await importJWK(key.privateJwk, ALGORITHM);
   const scopes = options.scopes ?? [...ROLE_SCOPES[options.role]];
   return new SignJWT({ role: options.role, scope: scopes.join(' ') })

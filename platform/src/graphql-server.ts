@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -10,64 +10,102 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { protectResolvers, type Principal } from './authorization.ts';
 import { DomainError } from './errors.ts';
 
-/** Headers the gateway sends to subgraphs (replaced by a signed identity in the security issue). */
-export const CALLER_HEADER = 'x-c2c-caller';
+/** The correlation id of a business transaction, carried from client to gateway to subgraphs and events. */
 export const CORRELATION_HEADER = 'x-correlation-id';
+/** Every response carries this; unexpected errors quote it so a support ticket finds the log line. */
+export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** What every subgraph resolver can rely on in its context. */
 export interface RequestContext extends BaseContext {
+  /** Who is calling (the principal's subject); idempotency keys are scoped to it. */
   caller: string;
+  /** The identity the gateway verified and signed; checked by the SDL's authorization directives. */
+  principal: Principal;
   correlationId: string;
+  requestId: string;
   log: Logger;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Reads the caller and correlation id of a request, generating a correlation id when absent or malformed. */
-export function requestIdentity(headers: IncomingMessage['headers']): {
-  caller: string;
-  correlationId: string;
-} {
-  const caller = headerValue(headers[CALLER_HEADER]) ?? 'anonymous';
+/** The request's correlation id when well-formed, else a new one. */
+export function correlationIdOf(headers: IncomingMessage['headers']): string {
   const given = headerValue(headers[CORRELATION_HEADER]);
-  return {
-    caller: caller.slice(0, 200),
-    correlationId: given && CORRELATION_ID.test(given) ? given : randomUUID(),
-  };
+  return given && CORRELATION_ID.test(given) ? given : randomUUID();
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** True for an error the client must not see the details of (not a domain error, no code of its own). */
+function isUnexpected(formattedCode: unknown, error: unknown): boolean {
+  const original = unwrap(error);
+  if (original instanceof DomainError) return false;
+  return (
+    Boolean(original && original !== error) &&
+    (formattedCode === undefined || formattedCode === 'INTERNAL_SERVER_ERROR')
+  );
+}
+
 /**
- * Maps errors once at the edge: domain errors keep their code and message; anything unexpected is
- * logged and reaches the client as INTERNAL_SERVER_ERROR without its message or stack.
+ * Maps errors once at the edge: domain errors keep their code and message; anything unexpected
+ * reaches the client as INTERNAL_SERVER_ERROR without its message or stack (the request-id plugin
+ * logs it and stamps the request id on it).
  */
-export function formatErrorFor(log: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    // graphql is loaded both as ESM and CJS here (Apollo's packages differ), so no instanceof GraphQLError.
-    const original = unwrap(error);
-    if (original instanceof DomainError) {
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  // graphql is loaded both as ESM and CJS here (Apollo's packages differ), so no instanceof GraphQLError.
+  const original = unwrap(error);
+  if (original instanceof DomainError) {
+    return {
+      message: original.message,
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
+    };
+  }
+  if (isUnexpected(formatted.extensions?.code, error)) {
+    return {
+      message: 'Internal server error',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  }
+  const { stacktrace: _ignored, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+  return { ...formatted, extensions };
+}
+
+/**
+ * Logs unexpected errors with the request id, and puts that id on every INTERNAL_SERVER_ERROR the
+ * client gets, so a support ticket leads to the log line.
+ */
+export function requestIdPlugin<C extends { requestId: string; log: Logger }>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
       return {
-        message: original.message,
-        ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            if (isUnexpected(error.extensions?.code, error))
+              contextValue.log.error(
+                { err: unwrap(error), path: error.path, requestId: contextValue.requestId },
+                'unexpected resolver error',
+              );
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          for (const error of response.body.singleResult.errors ?? []) {
+            if (error.extensions?.code === 'INTERNAL_SERVER_ERROR')
+              (error as { extensions: Record<string, unknown> }).extensions = {
+                ...error.extensions,
+                requestId: contextValue.requestId,
+              };
+          }
+        },
       };
-    }
-    const code = formatted.extensions?.code;
-    if (original && original !== error && (code === undefined || code === 'INTERNAL_SERVER_ERROR')) {
-      log.error({ err: original, path: formatted.path }, 'unexpected resolver error');
-      return {
-        message: 'Internal server error',
-        ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: 'INTERNAL_SERVER_ERROR' },
-      };
-    }
-    const { stacktrace: _ignored, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
-    return { ...formatted, extensions };
+    },
   };
 }
 
@@ -79,84 +117,213 @@ function unwrap(error: unknown): unknown {
   return current;
 }
 
-export interface SubgraphServerOptions {
+export interface SubgraphServerOptions<C extends RequestContext> {
   typeDefs: string;
   resolvers: GraphQLResolverMap<unknown>;
-  log: Logger;
+  /** More plugins (the audit log). */
+  plugins?: ApolloServerPlugin<C>[];
 }
 
 /** An Apollo Server for a federated subgraph, SDL-first. */
 export function buildSubgraphServer<C extends RequestContext>(
-  options: SubgraphServerOptions,
+  options: SubgraphServerOptions<C>,
 ): ApolloServer<C> {
+  const typeDefs = parse(options.typeDefs);
   return new ApolloServer<C>({
-    schema: buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers }),
+    // Every field and __resolveReference checks the SDL's @authenticated/@requiresScopes again.
+    schema: buildSubgraphSchema({ typeDefs, resolvers: protectResolvers(options.resolvers, typeDefs) }),
     // Shutdown is ours (entry points handle SIGTERM/SIGINT); Apollo's own handler would re-raise the signal.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
-    formatError: formatErrorFor(options.log),
+    formatError,
+    // Only the gateway calls a subgraph (signed); it never needs schema hints in errors.
+    hideSchemaDetailsFromClientErrors: true,
     // Inline traces are Apollo Studio's; we do not report to it, so do not pay for them.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      requestIdPlugin<C>(),
+      ...(options.plugins ?? []),
+    ],
   });
 }
 
-export interface GraphQLHttpOptions<C extends BaseContext> {
+/** A request refused before GraphQL runs. */
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+export interface GraphQLHttpOptions<C extends BaseContext, A> {
   apollo: ApolloServer<C>;
-  context: (request: IncomingMessage) => Promise<C>;
+  /**
+   * Runs before Apollo with the raw body: authentication, request signatures. Returns what the
+   * context needs, or a refusal that becomes the HTTP response.
+   */
+  admit: (
+    request: IncomingMessage,
+    body: string,
+  ) => Promise<{ ok: true; value: A } | ({ ok: false } & Refusal)>;
+  context: (request: IncomingMessage, admitted: A, requestId: string) => Promise<C>;
   /** Readiness: true when this process can serve (e.g. its dependencies answer). */
   ready?: () => Promise<boolean>;
+  /** Methods /graphql accepts: the gateway takes GET (queries only) and POST; subgraphs only POST. */
+  methods?: ('GET' | 'POST')[];
+  /** Largest request body; larger ones get 413 without being read to the end. */
   maxBodyBytes?: number;
+  /** Browser origins allowed to call cross-origin (CORS); none when empty. */
+  corsOrigins?: string[];
+  /** Extra routes served before /graphql (e.g. /metrics, /ops). Return true when handled. */
+  routes?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean> | boolean;
   log: Logger;
 }
 
+/** Apollo's CSRF rule, checked before authentication so a cross-site form gets the CSRF answer. */
+const SIMPLE_CONTENT_TYPES = new Set([
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+]);
+function csrfSafe(req: IncomingMessage): boolean {
+  if (
+    headerValue(req.headers['x-apollo-operation-name']) ||
+    headerValue(req.headers['apollo-require-preflight'])
+  )
+    return true;
+  const contentType = headerValue(req.headers['content-type']);
+  if (!contentType) return false;
+  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return !SIMPLE_CONTENT_TYPES.has(mediaType);
+}
+
+/** Deepest nesting of a parsed JSON value, without recursion. */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(current) ? current : Object.values(current))
+      stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+const MAX_VARIABLES_DEPTH = 32;
+
 /**
- * A plain node:http server: POST/GET /graphql through Apollo, GET /healthz (alive) and GET /readyz.
- * The caller must have awaited `apollo.start()`.
+ * A plain node:http server: /graphql through Apollo (after CORS, body limit, CSRF and `admit`),
+ * GET /healthz (alive) and GET /readyz. The caller must have awaited `apollo.start()`.
  */
-export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLHttpOptions<C>): Server {
+export function createGraphQLHttpServer<C extends BaseContext, A>(options: GraphQLHttpOptions<C, A>): Server {
   const maxBody = options.maxBodyBytes ?? 1_000_000;
+  const methods = options.methods ?? ['GET', 'POST'];
+  const origins = new Set(options.corsOrigins ?? []);
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      options.log.error({ err: error }, 'request failed');
-      if (!res.headersSent) send(res, 500, { errors: [{ message: 'Internal server error' }] });
+    const requestId = randomUUID();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    handle(req, res, requestId).catch((error: unknown) => {
+      options.log.error({ err: error, requestId }, 'request failed');
+      if (!res.headersSent)
+        send(res, 500, {
+          errors: [
+            { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } },
+          ],
+        });
       else res.end();
     });
   });
   server.keepAliveTimeout = 65_000;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function cors(req: IncomingMessage, res: ServerResponse): 'preflight' | 'refused' | 'ok' {
+    const origin = headerValue(req.headers.origin);
+    if (!origin) return 'ok';
+    res.setHeader('vary', 'Origin');
+    if (!origins.has(origin)) return req.method === 'OPTIONS' ? 'refused' : 'ok';
+    res.setHeader('access-control-allow-origin', origin);
+    if (req.method !== 'OPTIONS') return 'ok';
+    res.setHeader('access-control-allow-methods', methods.join(', '));
+    res.setHeader(
+      'access-control-allow-headers',
+      'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-correlation-id',
+    );
+    res.setHeader('access-control-max-age', '600');
+    return 'preflight';
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const ok = options.ready ? await options.ready().catch(() => false) : true;
       return send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
     }
+    if (options.routes && (await options.routes(req, res, url))) return;
     if (url.pathname !== '/graphql') return send(res, 404, { error: 'not found' });
-    if (req.method !== 'POST' && req.method !== 'GET') {
-      res.setHeader('allow', 'GET, POST');
-      return send(res, 405, { error: 'method not allowed' });
+    const corsAnswer = cors(req, res);
+    if (req.method === 'OPTIONS') {
+      res.statusCode = corsAnswer === 'preflight' ? 204 : 403;
+      res.end();
+      return;
+    }
+    if (!methods.includes(req.method as 'GET' | 'POST')) {
+      res.setHeader('allow', methods.join(', '));
+      return refuse(res, { status: 405, code: 'METHOD_NOT_ALLOWED', message: `use ${methods.join(' or ')}` });
+    }
+    let raw = '';
+    if (req.method === 'POST') {
+      const read = await readBody(req, maxBody);
+      if (read === null) {
+        res.setHeader('connection', 'close');
+        return refuse(res, {
+          status: 413,
+          code: 'PAYLOAD_TOO_LARGE',
+          message: `request body exceeds ${maxBody} bytes`,
+        });
+      }
+      raw = read;
+    }
+    if (!csrfSafe(req) && (req.method === 'POST' || url.search.length > 1)) {
+      return refuse(res, {
+        status: 400,
+        code: 'BAD_REQUEST',
+        message:
+          'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Send a Content-Type of application/json, or a non-empty x-apollo-operation-name or apollo-require-preflight header.',
+      });
     }
     let body: unknown = undefined;
     if (req.method === 'POST') {
-      const raw = await readBody(req, maxBody);
-      if (raw === null)
-        return send(res, 413, { errors: [{ message: `request body exceeds ${maxBody} bytes` }] });
-      try {
-        body = raw.length ? JSON.parse(raw) : {};
-      } catch {
-        return send(res, 400, {
-          errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
-        });
+      const mediaType = (headerValue(req.headers['content-type']) ?? '').split(';')[0]?.trim().toLowerCase();
+      if (mediaType === 'application/json' || mediaType?.endsWith('+json')) {
+        try {
+          body = raw.length ? JSON.parse(raw) : {};
+        } catch {
+          return refuse(res, { status: 400, code: 'BAD_REQUEST', message: 'request body is not valid JSON' });
+        }
+        if (jsonDepth(body, MAX_VARIABLES_DEPTH) > MAX_VARIABLES_DEPTH)
+          return refuse(res, {
+            status: 400,
+            code: 'BAD_REQUEST',
+            message: 'request body is nested too deeply',
+          });
+      } else {
+        body = raw;
       }
     }
+    const admitted = await options.admit(req, raw);
+    if (!admitted.ok) return refuse(res, admitted);
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
-      context: () => options.context(req),
+      httpGraphQLRequest: { method: req.method as string, headers, search: url.search, body },
+      context: () => options.context(req, admitted.value, requestId),
     });
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
@@ -170,23 +337,36 @@ export function createGraphQLHttpServer<C extends BaseContext>(options: GraphQLH
   return server;
 }
 
+function refuse(res: ServerResponse, refusal: Refusal): void {
+  for (const [name, value] of Object.entries(refusal.headers ?? {})) res.setHeader(name, value);
+  send(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(body));
 }
 
+/** Reads the body up to `max` bytes; beyond that it stops reading and resolves null. */
 function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  const declared = Number(headerValue(req.headers['content-length']) ?? NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    req.resume();
+    return Promise.resolve(null);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) tooLarge = true;
-      else chunks.push(chunk);
+      if (size > max) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(null);
+      } else chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }

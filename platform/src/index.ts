@@ -22,5 +22,7 @@ export * from './dev-issuer.ts';
 export * from './main-helper.ts';
 export * from './dead-letters.ts';
 export * from './request-signing.ts';
+export * from './authorization.ts';
+export * from './audit.ts';
 export * from './nats-transport.ts';
 export * from './transport-factory.ts';

@@ -15,6 +15,12 @@ const SubgraphEnv = z.object({
     })
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  SUBGRAPH_SECRET: z
+    .string({
+      error:
+        "SUBGRAPH_SECRET is required: the secret the gateway signs this subgraph's requests with (the gateway gets the same value as <NAME>_SUBGRAPH_SECRET)",
+    })
+    .min(32, 'SUBGRAPH_SECRET must be at least 32 characters'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -25,7 +31,7 @@ const SubgraphEnv = z.object({
 export async function runSubgraphProcess(name: string, build: StartSubgraphOptions['build']): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), DB_POOL_SIZE, LOG_LEVEL.`,
+      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters), DB_POOL_SIZE, LOG_LEVEL.`,
     );
     return;
   }
@@ -54,6 +60,7 @@ export async function runSubgraphProcess(name: string, build: StartSubgraphOptio
     port: config.PORT,
     host: config.HOST,
     build,
+    secret: config.SUBGRAPH_SECRET,
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, async () => {

@@ -3,14 +3,17 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import type { Logger } from 'pino';
 import { startConsumer, type DeadLetterEffect, type EventEffect } from './consumer.ts';
 import type { AnyDb } from './db.ts';
+import { auditLogResolver, auditPlugin } from './audit.ts';
+import type { Principal } from './authorization.ts';
 import {
   buildSubgraphServer,
   closeServer,
+  correlationIdOf,
   createGraphQLHttpServer,
   listen,
-  requestIdentity,
   type RequestContext,
 } from './graphql-server.ts';
+import { NonceCache, verifyRequest } from './request-signing.ts';
 import { deadLetterResolvers } from './dead-letters.ts';
 import { migrate } from './migrations.ts';
 import { OutboxRelay, outboxTopic } from './relay.ts';
@@ -49,6 +52,8 @@ export interface SubgraphDefinition<C extends RequestContext = RequestContext> {
    * subgraph's dead letters; the runtime resolves them with the subgraph's own consumers.
    */
   deadLetterFields?: { query: string; mutation: string };
+  /** Root query field (declared in the SDL) listing this subgraph's audit log of mutations. */
+  auditLogField?: string;
 }
 
 export interface RunningSubgraph {
@@ -71,30 +76,40 @@ export interface StartSubgraphOptions {
   build: (deps: SubgraphDeps) => SubgraphDefinition<RequestContext>;
   /** Run the outbox relay and consumers in this process (default true). */
   events?: boolean;
+  /**
+   * The secret the gateway signs this subgraph's requests with. Every GraphQL request — `_entities`
+   * and `_service` included — must carry a valid, fresh, unused signature, or it is refused with
+   * 401 before execution.
+   */
+  secret: string;
 }
 
-/** The subgraph's resolvers plus, when it declares them, its dead-letter query and replay mutation. */
-function withDeadLetterFields(
+/** The subgraph's resolvers plus the platform's fields it declares: dead letters and audit log. */
+function withPlatformFields(
   definition: SubgraphDefinition<RequestContext>,
   db: AnyDb,
   log: Logger,
   afterCommit: () => void,
 ): GraphQLResolverMap<unknown> {
-  const fields = definition.deadLetterFields;
-  if (!fields) return definition.resolvers;
-  const deadLetters = deadLetterResolvers({
-    db,
-    schema: definition.name,
-    consumers: definition.consumers,
-    log,
-    afterCommit,
-    queryField: fields.query,
-    mutationField: fields.mutation,
-  });
   const resolvers = definition.resolvers as Record<string, Record<string, unknown>>;
+  const fields = definition.deadLetterFields;
+  const deadLetters = fields
+    ? deadLetterResolvers({
+        db,
+        schema: definition.name,
+        consumers: definition.consumers,
+        log,
+        afterCommit,
+        queryField: fields.query,
+        mutationField: fields.mutation,
+      })
+    : { Query: {}, Mutation: {} };
+  const audit = definition.auditLogField
+    ? { [definition.auditLogField]: auditLogResolver(db, definition.name) }
+    : {};
   return {
     ...resolvers,
-    Query: { ...resolvers.Query, ...deadLetters.Query },
+    Query: { ...resolvers.Query, ...deadLetters.Query, ...audit },
     Mutation: { ...resolvers.Mutation, ...deadLetters.Mutation },
   } as GraphQLResolverMap<unknown>;
 }
@@ -139,20 +154,46 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
 
   const apollo = buildSubgraphServer<RequestContext>({
     typeDefs: definition.typeDefs,
-    resolvers: withDeadLetterFields(definition, db, subgraphLog, () =>
+    resolvers: withPlatformFields(definition, db, subgraphLog, () =>
       signals.notify(outboxTopic(definition.name)),
     ),
-    log: subgraphLog,
+    plugins: [auditPlugin(db, definition.name, subgraphLog)],
   });
   await apollo.start();
-  const server = createGraphQLHttpServer({
+  if (!options.secret || options.secret.length < 32)
+    throw new Error(`subgraph ${definition.name} needs a request-signing secret of at least 32 characters`);
+  const nonces = new NonceCache();
+  const server = createGraphQLHttpServer<RequestContext, Principal>({
     apollo,
     log: subgraphLog,
-    context: async (req) => {
-      const identity = requestIdentity(req.headers);
+    // Only the gateway calls subgraphs, always with POST: a GET's query string would not be signed.
+    methods: ['POST'],
+    admit: async (req, body) => {
+      const verdict = verifyRequest(
+        options.secret,
+        { method: req.method ?? 'POST', body, headers: req.headers },
+        nonces,
+      );
+      if (verdict.ok) return { ok: true, value: verdict.identity };
+      subgraphLog.warn(
+        { reason: verdict.reason, remote: req.socket.remoteAddress },
+        'refused a request without a valid gateway signature',
+      );
+      return {
+        ok: false,
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        message: 'this subgraph only answers requests signed by the gateway',
+      };
+    },
+    context: async (req, principal, requestId) => {
+      const correlationId = correlationIdOf(req.headers);
       return definition.createContext({
-        ...identity,
-        log: subgraphLog.child({ correlationId: identity.correlationId }),
+        caller: principal.sub,
+        principal,
+        correlationId,
+        requestId,
+        log: subgraphLog.child({ correlationId, requestId, principal: principal.sub }),
       });
     },
   });

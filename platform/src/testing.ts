@@ -3,6 +3,9 @@ import pg from 'pg';
 import { DatabaseTransport } from './database-transport.ts';
 import { openDatabase, type Database } from './db.ts';
 import { silentLogger } from './logger.ts';
+import type { Principal } from './authorization.ts';
+import { ROLE_SCOPES } from './dev-issuer.ts';
+import { signRequest } from './request-signing.ts';
 import { startSubgraph, type Clock, type RunningSubgraph, type StartSubgraphOptions } from './runtime.ts';
 import { Signals } from './signals.ts';
 import type { RetryPolicy } from './transport.ts';
@@ -86,6 +89,7 @@ export async function startTestSubgraphs(
         log,
         port: 0,
         build,
+        secret: TEST_SUBGRAPH_SECRET,
         ...(options.clock ? { clock: options.clock } : {}),
       }),
     );
@@ -108,22 +112,70 @@ export async function startTestSubgraphs(
   };
 }
 
-/** POSTs a GraphQL request and returns the parsed JSON body. */
+/** The request-signing secret of subgraphs started by `startTestSubgraphs`. */
+export const TEST_SUBGRAPH_SECRET = 'test-subgraph-secret-0123456789abcdef';
+
+/** A principal holding every scope, for tests that are not about authorization. */
+export const TEST_ADMIN: Principal = { sub: 'test', role: 'admin', scopes: [...ROLE_SCOPES.admin] };
+
+export interface GraphQLTestOptions {
+  /**
+   * Signs the request as the gateway would for this principal (default: TEST_ADMIN, with `sub`
+   * taken from an `x-c2c-caller` header when given); null sends it unsigned.
+   */
+  principal?: Principal | null;
+  secret?: string;
+}
+
+const bearerTokens = new Map<string, string>();
+
+/**
+ * Makes `graphql(url, …)` send `Authorization: Bearer <token>` to this URL (a gateway) unless the
+ * call passes its own authorization header. Tests that are not about authentication set it once.
+ */
+export function useToken(url: string, token: string): void {
+  bearerTokens.set(url, token);
+}
+
+/**
+ * POSTs a GraphQL request and returns the parsed JSON body. Requests are signed with the test
+ * subgraphs' secret, so the same helper talks to a subgraph directly or to a gateway (which ignores
+ * client-sent signature headers).
+ */
 export async function graphql<T = Record<string, unknown>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
   headers: Record<string, string> = {},
+  options: GraphQLTestOptions = {},
 ): Promise<{
   data?: T;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }> {
+  const { 'x-c2c-caller': caller, ...rest } = headers;
+  const body = JSON.stringify({ query, variables });
+  const principal =
+    options.principal === undefined ? { ...TEST_ADMIN, sub: caller ?? TEST_ADMIN.sub } : options.principal;
+  const signature = principal
+    ? signRequest(options.secret ?? TEST_SUBGRAPH_SECRET, { method: 'POST', body, identity: principal })
+    : {};
+  const bearer = bearerTokens.get(url);
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
+    headers: {
+      'content-type': 'application/json',
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...signature,
+      ...rest,
+    },
+    body,
   });
-  return (await response.json()) as never;
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as never;
+  } catch {
+    throw new Error(`HTTP ${response.status} from ${url} is not JSON: ${text.slice(0, 200)}`);
+  }
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Supergraph } from '@apollo/federation-internals';
+import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import { createRequire } from 'node:module';
 import type * as GraphQLModule from 'graphql';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,9 @@ describe('schema/supergraph.graphql', () => {
   });
 
   it('serves every registered client operation unchanged', () => {
-    const api = Supergraph.build(committed).apiSchema().toGraphQLJSSchema();
+    const api = Supergraph.build(committed, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES })
+      .apiSchema()
+      .toGraphQLJSSchema();
     const dir = join(ROOT, 'schema', 'operations');
     const files = readdirSync(dir).filter((f) => f.endsWith('.graphql'));
     expect(files.length).toBeGreaterThanOrEqual(10);
@@ -45,7 +47,9 @@ describe('schema/supergraph.graphql', () => {
   });
 
   it('keeps the subgraph routing URLs from rover.yaml defaults', () => {
-    const names = Supergraph.build(committed).subgraphs().names();
+    const names = Supergraph.build(committed, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES })
+      .subgraphs()
+      .names();
     expect([...names].sort()).toEqual(['customer', 'finance', 'subscription']);
     expect(committed).toContain('url: "http://127.0.0.1:4001/graphql"');
   });

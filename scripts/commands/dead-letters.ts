@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../lib/command.ts';
-import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl } from '../lib/gateway-client.ts';
+import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl, resolveToken } from '../lib/gateway-client.ts';
 import { operation } from '../lib/operations.ts';
 
 const SYSTEMS = { CRM: 'Crm', BILLING: 'Billing', ERP: 'Erp' } as const;
@@ -48,7 +48,7 @@ export const deadLetters: Command = {
       console.log(LIST_USAGE);
       return 0;
     }
-    const gql = gatewayClient(gatewayUrl(values.url), values.token);
+    const gql = gatewayClient(gatewayUrl(values.url), await resolveToken(values.token, 'finance'));
     const data = await gql<Record<'crm' | 'billing' | 'erp', Letter[]>>(operation('ops.DeadLetters'), {
       includeReplayed: values.all,
       first: Number(values.first),
@@ -104,7 +104,7 @@ export const replay: Command = {
       return 2;
     }
     const name = SYSTEMS[system];
-    const gql = gatewayClient(gatewayUrl(values.url), values.token);
+    const gql = gatewayClient(gatewayUrl(values.url), await resolveToken(values.token, 'finance'));
     type Payload = {
       results: { id: string; ok: boolean; alreadyApplied: boolean; error: string | null }[];
       userErrors: { code: string; message: string }[];

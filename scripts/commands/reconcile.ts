@@ -18,7 +18,7 @@ import {
   type DocumentRecord,
 } from '@c2c/gateway/ops/reconcile';
 import type { Command } from '../lib/command.ts';
-import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl } from '../lib/gateway-client.ts';
+import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl, resolveToken } from '../lib/gateway-client.ts';
 import { operation } from '../lib/operations.ts';
 
 const USAGE = `Usage: npm run c2c -- reconcile [--from YYYY-MM] [--to YYYY-MM] [--grace-minutes N] [--json] [--url URL] [--token JWT]
@@ -501,7 +501,7 @@ export const command: Command = {
       return 2;
     }
     const url = gatewayUrl(values.url);
-    const report = await reconcile(gatewayClient(url, values.token), {
+    const report = await reconcile(gatewayClient(url, await resolveToken(values.token, 'finance')), {
       gateway: url,
       range,
       graceMinutes: grace,

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { silentLogger } from '@c2c/platform';
-import { fixedClock, graphql, openTestDatabase, unique, waitFor } from '@c2c/platform/testing';
+import { fixedClock, graphql, openTestDatabase, unique, waitFor, useToken } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
 import { startStack, type Stack } from '../../scripts/stack.ts';
 
@@ -102,6 +102,7 @@ beforeAll(async () => {
     clock,
     retry: RETRY,
   });
+  useToken(stack.gatewayUrl, await stack.token('admin'));
   const stop = stack.stop;
   stack.stop = async () => {
     await stop();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@c2c/platform';
-import { fixedClock, graphql, openTestDatabase, unique, waitFor } from '@c2c/platform/testing';
+import { fixedClock, graphql, openTestDatabase, unique, waitFor, useToken } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
 import { startStack, type Stack } from '../../scripts/stack.ts';
 
@@ -72,6 +72,7 @@ beforeAll(async () => {
     log: silentLogger(),
     clock,
   });
+  useToken(stack.gatewayUrl, await stack.token('admin'));
   const stop = stack.stop;
   stack.stop = async () => {
     await stop();

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@c2c/platform';
-import { fixedClock, openTestDatabase, waitFor } from '@c2c/platform/testing';
+import { fixedClock, openTestDatabase, waitFor, useToken } from '@c2c/platform/testing';
 import type { ReconciliationReport } from '../../scripts/commands/reconcile.ts';
 import { seedDemoBook } from '../../scripts/lib/seed.ts';
 import { startStack, type Stack } from '../../scripts/stack.ts';
@@ -15,6 +15,7 @@ import { startStack, type Stack } from '../../scripts/stack.ts';
 // it names exactly those documents and that customer.
 
 let stack: Stack;
+let token = '';
 const execFileAsync = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const clock = fixedClock('2026-03-10T12:00:00Z');
@@ -24,7 +25,17 @@ async function reconcile(...args: string[]): Promise<{ code: number; stdout: str
   try {
     const { stdout, stderr } = await execFileAsync(
       process.execPath,
-      ['--import', 'tsx', 'scripts/c2c.ts', 'reconcile', '--url', stack.gatewayUrl, ...args],
+      [
+        '--import',
+        'tsx',
+        'scripts/c2c.ts',
+        'reconcile',
+        '--url',
+        stack.gatewayUrl,
+        '--token',
+        token,
+        ...args,
+      ],
       { cwd: ROOT },
     );
     return { code: 0, stdout, stderr };
@@ -62,12 +73,19 @@ beforeAll(async () => {
     log: silentLogger(),
     clock,
   });
+  useToken(stack.gatewayUrl, await stack.token('admin'));
   const stop = stack.stop;
   stack.stop = async () => {
     await stop();
     await database.close();
   };
-  await seedDemoBook({ gatewayUrl: stack.gatewayUrl, customers: 12, today: '2026-03-10' });
+  token = await stack.token('finance');
+  await seedDemoBook({
+    gatewayUrl: stack.gatewayUrl,
+    customers: 12,
+    today: '2026-03-10',
+    headers: { authorization: `Bearer ${await stack.token('admin')}` },
+  });
   await waitFor(quiet, 60_000, 'the ERP and the CRM to catch up with billing');
 });
 afterAll(() => stack?.stop());

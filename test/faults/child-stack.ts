@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openDatabase, type Database, type FaultPointName } from '@c2c/platform';
+import { mintDevToken, openDatabase, type Database, type FaultPointName } from '@c2c/platform';
+import { useToken } from '@c2c/platform/testing';
 
 // The embedded stack as a real child process (`npm start`'s entry, scripts/start.ts), so a fault
 // point can SIGKILL it and a new process can start on the same data directory or database.
@@ -127,6 +128,9 @@ export async function startChildStack(options: ChildOptions): Promise<ChildStack
       reject(new Error(`the child stack exited before it was ready (${JSON.stringify(exit)}):\n${output}`));
     });
   });
+  // Tests that are not about authentication send as admin, from the issuer key in DATA_DIR.
+  if (options.store.env.DATA_DIR)
+    useToken(gatewayUrl, await mintDevToken(options.store.env.DATA_DIR, { role: 'admin' }));
   return {
     gatewayUrl,
     exited,

@@ -53,7 +53,20 @@ const count = async (query: ReturnType<typeof sql<{ n: number }>>) =>
 async function replay(...args: string[]): Promise<string> {
   const { stdout } = await execFileAsync(
     'npm',
-    ['run', '--silent', 'c2c', '--', 'replay', '--system', 'ERP', ...args, '--url', stack.gatewayUrl],
+    [
+      'run',
+      '--silent',
+      'c2c',
+      '--',
+      'replay',
+      '--system',
+      'ERP',
+      ...args,
+      '--url',
+      stack.gatewayUrl,
+      '--token',
+      await stack.token('finance'),
+    ],
     { cwd: ROOT },
   );
   return stdout;

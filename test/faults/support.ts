@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { buildCustomerSubgraph } from '@c2c/customer';
 import { buildFinanceSubgraph } from '@c2c/finance';
 import { silentLogger, type AnyDb, type ConsumerOptions } from '@c2c/platform';
-import { fixedClock, graphql, openTestDatabase, unique, waitFor } from '@c2c/platform/testing';
+import { fixedClock, graphql, openTestDatabase, unique, waitFor, useToken } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
 import { startStack, type Stack } from '../../scripts/stack.ts';
 
@@ -24,6 +24,7 @@ export async function startFaultStack(): Promise<Stack> {
     clock: fixedClock(TODAY),
     retry: RETRY,
   });
+  useToken(stack.gatewayUrl, await stack.token('admin'));
   const stop = stack.stop;
   stack.stop = async () => {
     await stop();

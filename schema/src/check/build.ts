@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { composeServices } from '@apollo/composition';
-import { Supergraph } from '@apollo/federation-internals';
+import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import type { ASTNode, GraphQLError, GraphQLSchema } from 'graphql';
 import { locate, parseSubgraph, type ParsedSubgraph, type SubgraphSource } from './subgraphs.ts';
 import { formatLocation, taskResult, type Finding, type Location, type TaskResult } from './types.ts';
@@ -29,7 +29,11 @@ export function compositionVersion(): string {
 
 /** The API schema (what clients can query) of a supergraph SDL. */
 export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  // The supergraph links @requiresScopes `for: SECURITY`; the check reads it like a router does
+  // (our gateway enforces it itself, see gateway/src/gateway.ts withoutSecurityPurpose).
+  return Supergraph.build(supergraphSdl, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES })
+    .apiSchema()
+    .toGraphQLJSSchema();
 }
 
 function where(

@@ -67,7 +67,7 @@ export function recordTypes(subgraphs: ParsedSubgraph[]): Set<string> {
  * (types PascalCase, fields and arguments camelCase, enum values SCREAMING_SNAKE, inputs `XInput`,
  * mutations returning `XPayload` with `userErrors`); no `Float` (money is `Money`/`Decimal`);
  * lists of records are connections unless the rules file says why they are bounded; `@deprecated`
- * has a reason; and, from the diff, removals of fields or values that the baseline had not deprecated.
+ * has a reason; every root field declares `@requiresScopes` or `@authenticated`; and, from the diff, removals of fields or values that the baseline had not deprecated.
  */
 export function lintCheck(
   subgraphs: ParsedSubgraph[],
@@ -191,6 +191,19 @@ export function lintCheck(
                   field,
                 );
             }
+            if (
+              (typeName === 'Query' || typeName === 'Mutation') &&
+              !field.directives?.some(
+                (d) => d.name.value === 'requiresScopes' || d.name.value === 'authenticated',
+              )
+            )
+              report(
+                'FAIL',
+                'AUTHORIZATION_MISSING',
+                coordinate,
+                'declares no @requiresScopes or @authenticated: every root field says who may call it (the gateway and the subgraph enforce it)',
+                field,
+              );
             if (typeName === 'Mutation') {
               const payload = namedType(field.type);
               const payloadFields = (objectTypesOf.get(payload) ?? []).flatMap((n) => n.fields ?? []);

@@ -88,7 +88,7 @@ export function subgraphs(sdls: Record<string, string>): ParsedSubgraph[] {
 }
 
 export const FED =
-  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@external", "@override"])\n';
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@external", "@override", "@requiresScopes"])\n';
 
 export function rules(yaml: string): GovernanceRules {
   return parseRules(yaml, 'test-rules.yaml');

@@ -70,7 +70,7 @@ type Query {
   accounts(
     """Page size."""
     first: Int
-  ): AccountConnection!
+  ): AccountConnection! @requiresScopes(scopes: [["read"]])
 }
 """Writes."""
 type Mutation {
@@ -78,7 +78,7 @@ type Mutation {
   renameAccount(
     """What to change."""
     input: RenameAccountInput!
-  ): RenameAccountPayload!
+  ): RenameAccountPayload! @requiresScopes(scopes: [["write"]])
 }
 `;
 
@@ -169,6 +169,12 @@ describe('lintCheck', () => {
         lint: { ...stale.lint, boundedLists: { ...stale.lint.boundedLists, ...RULES.lint.boundedLists } },
       }),
     ).toEqual(['WARN BOUNDED_LIST_UNUSED Account.gone']);
+  });
+
+  it('fails root fields that do not say who may call them', () => {
+    expect(lint(CLEAN.replace(' @requiresScopes(scopes: [["write"]])', ''))).toEqual([
+      'FAIL AUTHORIZATION_MISSING Mutation.renameAccount',
+    ]);
   });
 
   it('fails @deprecated without a reason', () => {

@@ -44,6 +44,7 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
     },
     consumers,
     deadLetterFields: { query: 'crmDeadLetters', mutation: 'replayCrmDeadLetters' },
+    auditLogField: 'crmAuditLog',
     onDeadLetter: onContractValueDeadLetter,
   };
 }

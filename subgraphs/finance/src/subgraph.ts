@@ -64,6 +64,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
     },
     consumers,
     deadLetterFields: { query: 'erpDeadLetters', mutation: 'replayErpDeadLetters' },
+    auditLogField: 'erpAuditLog',
     onDeadLetter: onBillingDeadLetter,
   };
 }

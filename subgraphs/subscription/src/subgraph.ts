@@ -86,5 +86,6 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     },
     consumers,
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
+    auditLogField: 'billingAuditLog',
   };
 }

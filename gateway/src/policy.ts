@@ -1,0 +1,206 @@
+import { createRequire } from 'node:module';
+import type * as GraphQLModule from 'graphql';
+import type {
+  DocumentNode,
+  FieldNode,
+  FragmentDefinitionNode,
+  GraphQLNamedType,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  SelectionSetNode,
+  ValueNode,
+} from 'graphql';
+import { Kind } from 'graphql';
+import {
+  allows,
+  describeRequirement,
+  type AccessPolicy,
+  type Principal,
+  type Requirement,
+} from '@c2c/platform';
+
+// The API schema is built by @apollo/gateway with graphql's CommonJS build; type predicates must come
+// from that same instance (an ESM import would fail its instanceof checks).
+const graphql = createRequire(import.meta.url)('graphql') as typeof GraphQLModule;
+
+/** Page sizes: 1–100 everywhere (the contract), except the reconciliation feeds' bulk pages. */
+export const MAX_PAGE_SIZE = 100;
+export const BULK_PAGE_FIELDS: Record<string, number> = {
+  'Query.crmContractValues': 1000,
+  'Query.billingContractValues': 1000,
+  'Query.billingDocuments': 1000,
+  'Query.erpDocuments': 1000,
+};
+/** Largest list a client may send as an argument or variable (Shopify's convention). */
+export const MAX_INPUT_LIST = 250;
+
+export interface Violation {
+  code: 'FORBIDDEN' | 'BAD_USER_INPUT';
+  message: string;
+  path: string[];
+}
+
+export interface OperationAnalysis {
+  /** Fields the principal may not read or call, with their response paths. */
+  forbidden: (Violation & { coordinate: string; requires: string })[];
+  /** Page sizes out of range and oversized lists. */
+  invalid: Violation[];
+  /**
+   * Estimated cost: every field selected costs 1, multiplied by the page sizes of the lists above
+   * it (a `first: 50` connection multiplies what is selected inside it by 50).
+   */
+  cost: number;
+}
+
+type Variables = Record<string, unknown>;
+
+function valueOf(node: ValueNode, variables: Variables): unknown {
+  if (node.kind === Kind.VARIABLE) return variables[node.name.value];
+  if (node.kind === Kind.INT || node.kind === Kind.FLOAT) return Number(node.value);
+  if (node.kind === Kind.STRING || node.kind === Kind.ENUM || node.kind === Kind.BOOLEAN) return node.value;
+  if (node.kind === Kind.LIST) return node.values.map((v) => valueOf(v, variables));
+  if (node.kind === Kind.OBJECT)
+    return Object.fromEntries(node.fields.map((f) => [f.name.value, valueOf(f.value, variables)]));
+  return null;
+}
+
+/** @skip / @include, evaluated with the request's variables. */
+function included(node: FieldNode | { directives?: FieldNode['directives'] }, variables: Variables): boolean {
+  for (const directive of node.directives ?? []) {
+    const condition = directive.arguments?.find((a) => a.name.value === 'if');
+    if (!condition) continue;
+    const value = valueOf(condition.value, variables);
+    if (directive.name.value === 'skip' && value === true) return false;
+    if (directive.name.value === 'include' && value === false) return false;
+  }
+  return true;
+}
+
+/** Longest array anywhere in a value (variables can hide lists inside input objects). */
+function longestList(value: unknown, depth = 0): number {
+  if (depth > 32 || value === null || typeof value !== 'object') return 0;
+  const items = Array.isArray(value) ? value : Object.values(value);
+  let longest = Array.isArray(value) ? value.length : 0;
+  for (const item of items) longest = Math.max(longest, longestList(item, depth + 1));
+  return longest;
+}
+
+/**
+ * Walks an operation over the API schema before anything is planned or fetched: which fields the
+ * principal may not see (from the supergraph's `@authenticated`/`@requiresScopes`), page sizes and
+ * list sizes out of range, and a cost estimate for rate limiting.
+ */
+export function analyzeOperation(
+  schema: GraphQLSchema,
+  policy: AccessPolicy,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Variables,
+  principal: Principal | null,
+): OperationAnalysis {
+  const analysis: OperationAnalysis = { forbidden: [], invalid: [], cost: 0 };
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === 'FragmentDefinition') fragments.set(definition.name.value, definition);
+  }
+  const longestVariableList = longestList(variables);
+  if (longestVariableList > MAX_INPUT_LIST) {
+    analysis.invalid.push({
+      code: 'BAD_USER_INPUT',
+      message: `a list in the variables has ${longestVariableList} items; at most ${MAX_INPUT_LIST} are accepted`,
+      path: [],
+    });
+  }
+  const check = (requirement: Requirement | undefined, coordinate: string, path: string[]) => {
+    if (!requirement || allows(principal, requirement)) return;
+    const requires = describeRequirement(requirement);
+    analysis.forbidden.push({
+      code: 'FORBIDDEN',
+      coordinate,
+      requires,
+      path,
+      message: `${coordinate} requires ${requires}${principal?.role ? `, which the role ${principal.role} does not have` : ''}`,
+    });
+  };
+
+  const walk = (
+    parent: GraphQLNamedType,
+    selectionSet: SelectionSetNode,
+    path: string[],
+    multiplier: number,
+    visiting: Set<string>,
+  ): void => {
+    for (const selection of selectionSet.selections) {
+      if (!included(selection, variables)) continue;
+      if (selection.kind === 'InlineFragment') {
+        const narrowed = selection.typeCondition
+          ? schema.getType(selection.typeCondition.name.value)
+          : parent;
+        if (narrowed) walk(narrowed, selection.selectionSet, path, multiplier, visiting);
+        continue;
+      }
+      if (selection.kind === 'FragmentSpread') {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || visiting.has(name)) continue;
+        const narrowed = schema.getType(fragment.typeCondition.name.value) ?? parent;
+        walk(narrowed, fragment.selectionSet, path, multiplier, new Set([...visiting, name]));
+        continue;
+      }
+      const fieldName = selection.name.value;
+      if (fieldName.startsWith('__')) continue;
+      if (!graphql.isObjectType(parent) && !graphql.isInterfaceType(parent)) continue;
+      const field = parent.getFields()[fieldName];
+      if (!field) continue;
+      const responsePath = [...path, selection.alias?.value ?? fieldName];
+      const coordinate = `${parent.name}.${fieldName}`;
+      const returned = graphql.getNamedType(field.type);
+      check(policy.types.get(parent.name), parent.name, responsePath);
+      check(policy.fields.get(coordinate), coordinate, responsePath);
+      check(policy.types.get(returned.name), returned.name, responsePath);
+
+      let pageSize = 1;
+      for (const argument of selection.arguments ?? []) {
+        const value = valueOf(argument.value, variables);
+        const name = argument.name.value;
+        if ((name === 'first' || name === 'last') && value !== null && value !== undefined) {
+          const max = BULK_PAGE_FIELDS[coordinate] ?? MAX_PAGE_SIZE;
+          if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+            analysis.invalid.push({
+              code: 'BAD_USER_INPUT',
+              message: `${coordinate}(${name}:) must be between 1 and ${max}, got ${JSON.stringify(value)}`,
+              path: responsePath,
+            });
+          } else pageSize = Math.max(pageSize, value);
+        }
+        const longest = longestList(value);
+        if (longest > MAX_INPUT_LIST && argument.value.kind !== 'Variable') {
+          analysis.invalid.push({
+            code: 'BAD_USER_INPUT',
+            message: `${coordinate}(${name}:) has a list of ${longest} items; at most ${MAX_INPUT_LIST} are accepted`,
+            path: responsePath,
+          });
+        }
+      }
+      if (pageSize === 1) {
+        // A paged field called without `first` gets its default page.
+        const first = field.args.find((a) => a.name === 'first');
+        if (typeof first?.defaultValue === 'number') pageSize = first.defaultValue;
+      }
+      analysis.cost += multiplier;
+      if (selection.selectionSet) {
+        const inner = graphql.isListType(graphql.getNullableType(field.type)) || pageSize > 1 ? pageSize : 1;
+        walk(returned, selection.selectionSet, responsePath, multiplier * Math.max(1, inner), visiting);
+      }
+    }
+  };
+
+  const root =
+    operation.operation === 'mutation'
+      ? schema.getMutationType()
+      : operation.operation === 'subscription'
+        ? schema.getSubscriptionType()
+        : schema.getQueryType();
+  if (root) walk(root, operation.selectionSet, [], 1, new Set());
+  return analysis;
+}

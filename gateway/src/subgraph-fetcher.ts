@@ -1,0 +1,146 @@
+import type { Agent } from 'node:http';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  wrap,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import fetch, { type Response } from 'node-fetch';
+import { signRequest, type Logger, type Principal } from '@c2c/platform';
+
+/**
+ * The gateway's HTTP client for one subgraph: signs every request with the subgraph's secret,
+ * bounds it with a timeout (queries and mutations separately), retries queries — never mutations —
+ * on network errors and 502/503/504 with backoff, and trips a circuit breaker after consecutive
+ * failures so a dead subgraph costs nothing until it is probed again.
+ */
+
+/** Internal header through which the data source hands the request's principal to the fetcher. */
+export const PRINCIPAL_HANDOFF = 'x-c2c-principal-handoff';
+
+/** The gateway sends subgraphs `{"query":"mutation …`: writes get the longer timeout and no retries. */
+const MUTATION_BODY = /^\{"query":"\s*mutation\b/;
+const RETRIABLE_STATUS = new Set([502, 503, 504]);
+
+export interface SubgraphFetcherOptions {
+  name: string;
+  secret: string;
+  agent: Agent;
+  queryTimeoutMs: number;
+  mutationTimeoutMs: number;
+  /** Retries after the first attempt, for queries. */
+  queryRetries?: number;
+  /** Consecutive failures that open the circuit, and how long it stays open before a probe. */
+  breakerFailures?: number;
+  breakerOpenMs?: number;
+  log: Logger;
+}
+
+/** A failure the fetcher reports; its message never carries the subgraph's address. */
+export class SubgraphUnavailable extends Error {
+  constructor(
+    readonly subgraph: string,
+    readonly reason: 'timeout' | 'network' | 'circuit-open' | 'status',
+  ) {
+    super(`subgraph ${subgraph} ${reason === 'circuit-open' ? 'circuit is open' : `failed (${reason})`}`);
+  }
+}
+
+class RetriableStatus extends Error {
+  constructor(readonly response: Response) {
+    super(`status ${response.status}`);
+  }
+}
+
+export interface SubgraphFetcher {
+  fetch: (
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string },
+  ) => Promise<Response>;
+  breaker: CircuitBreakerPolicy;
+  state(): 'closed' | 'open' | 'half-open' | 'isolated';
+}
+
+export function createSubgraphFetcher(options: SubgraphFetcherOptions): SubgraphFetcher {
+  const log = options.log.child({ subgraph: options.name });
+  const transient = handleWhen((error) => !(error instanceof BrokenCircuitError));
+  const breaker = circuitBreaker(transient, {
+    halfOpenAfter: options.breakerOpenMs ?? 10_000,
+    breaker: new ConsecutiveBreaker(options.breakerFailures ?? 5),
+  });
+  breaker.onStateChange((state) => log.warn({ state: CircuitState[state] }, 'subgraph circuit breaker'));
+  const retries = retry(transient, {
+    maxAttempts: options.queryRetries ?? 2,
+    backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
+  });
+  const queries = wrap(retries, breaker);
+
+  const attempt = async (
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    principal: Principal,
+    timeoutMs: number,
+  ) => {
+    // A fresh signature (and nonce) per attempt: a subgraph refuses a nonce it has seen.
+    const signed = signRequest(options.secret, { method: 'POST', body, identity: principal });
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, ...signed },
+        body,
+        agent: options.agent,
+        signal: AbortSignal.timeout(timeoutMs) as never,
+      });
+    } catch (error) {
+      const name = (error as Error).name;
+      throw new SubgraphUnavailable(
+        options.name,
+        name === 'AbortError' || name === 'TimeoutError' ? 'timeout' : 'network',
+      );
+    }
+    if (RETRIABLE_STATUS.has(response.status)) throw new RetriableStatus(response);
+    return response;
+  };
+
+  return {
+    breaker,
+    state: () => {
+      switch (breaker.state) {
+        case CircuitState.Closed:
+          return 'closed';
+        case CircuitState.Open:
+          return 'open';
+        case CircuitState.HalfOpen:
+          return 'half-open';
+        case CircuitState.Isolated:
+          return 'isolated';
+      }
+    },
+    fetch: async (url, init) => {
+      const body = init.body ?? '';
+      const { [PRINCIPAL_HANDOFF]: handoff, ...headers } = init.headers ?? {};
+      const principal = JSON.parse(
+        Buffer.from(handoff ?? '', 'base64url').toString('utf8') || 'null',
+      ) as Principal | null;
+      if (!principal) throw new Error('internal: a subgraph request without a principal');
+      const mutation = MUTATION_BODY.test(body);
+      const timeoutMs = mutation ? options.mutationTimeoutMs : options.queryTimeoutMs;
+      try {
+        return await (mutation ? breaker : queries).execute(() =>
+          attempt(url, body, headers, principal, timeoutMs),
+        );
+      } catch (error) {
+        if (error instanceof RetriableStatus) return error.response;
+        if (error instanceof BrokenCircuitError) throw new SubgraphUnavailable(options.name, 'circuit-open');
+        throw error;
+      }
+    },
+  };
+}
