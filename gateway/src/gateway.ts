@@ -5,7 +5,9 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import fetch from 'node-fetch';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { createRequire } from 'node:module';
+import type * as GraphQLModule from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import {
   accessPolicyFromSdl,
   correlationIdOf,
@@ -13,6 +15,7 @@ import {
   createGraphQLHttpServer,
   devIssuer,
   requestIdPlugin,
+  scalarResolvers,
   type AccessPolicy,
   type Logger,
   type Principal,
@@ -20,10 +23,29 @@ import {
 import type { Server } from 'node:http';
 import { createAuthenticator, type AuthConfig } from './auth.ts';
 import { SUBGRAPH_NAMES, type GatewayConfig } from './config.ts';
-import { analyzeOperation } from './policy.ts';
+import { analyzeOperation, invalidVariables } from './policy.ts';
 import { CostRateLimiter } from './rate-limit.ts';
 import { buildManifest, safelistPlugin } from './safelist.ts';
 import { createSubgraphFetcher, PRINCIPAL_HANDOFF, type SubgraphFetcher } from './subgraph-fetcher.ts';
+
+// Errors thrown to Apollo must be its own graphql instance's GraphQLError (the CommonJS build), or
+// Apollo re-wraps them and drops their `path`.
+const { GraphQLError, Lexer, Source } = createRequire(import.meta.url)('graphql') as typeof GraphQLModule;
+
+/**
+ * graphql-armor's token limit runs inside Apollo's parsing hook, where a rejection becomes a 500;
+ * the same limit is applied here, before Apollo, so an oversized document is a 400.
+ */
+export function tooManyTokens(query: unknown, max: number): boolean {
+  if (typeof query !== 'string') return false;
+  const lexer = new Lexer(new Source(query));
+  try {
+    for (let count = 0; lexer.advance().kind !== '<EOF>';) if (++count > max) return true;
+  } catch {
+    // A syntax error: Apollo's parser reports it.
+  }
+  return false;
+}
 
 export interface GatewayContext {
   principal: Principal;
@@ -79,10 +101,21 @@ export function sanitizeGatewayError(formatted: GraphQLFormattedError): GraphQLF
   const given = (formatted.extensions ?? {}) as Record<string, unknown>;
   const extensions: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(given)) if (PUBLIC_EXTENSIONS.has(key)) extensions[key] = value;
-  const serviceName = typeof given.serviceName === 'string' ? given.serviceName : null;
+  const named = /subgraph (\w+) (?:failed|circuit)/.exec(formatted.message)?.[1];
+  const serviceName = typeof given.serviceName === 'string' ? given.serviceName : (named ?? null);
+  if (serviceName) extensions.serviceName = serviceName;
   if (serviceName && SYSTEM_OF[serviceName]) extensions.system = SYSTEM_OF[serviceName];
   let message = formatted.message;
   URL_IN_TEXT.lastIndex = 0;
+  const status = (given.response as { status?: unknown } | undefined)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // A subgraph refused what the gateway sent: a bad value the gateway did not catch, not an outage.
+    return {
+      ...formatted,
+      message: 'a system refused the request as invalid',
+      extensions: { ...extensions, code: status === 401 || status === 403 ? 'FORBIDDEN' : 'BAD_USER_INPUT' },
+    };
+  }
   const fromSubgraphHttp = given.response !== undefined;
   if (URL_IN_TEXT.test(message) || TRANSPORT_FAILURE.test(message) || fromSubgraphHttp) {
     const system = serviceName ? SYSTEM_OF[serviceName] : undefined;
@@ -131,6 +164,12 @@ export function authorizationPlugin(
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return;
+          const badValue = invalidVariables(schema, operation, request.variables ?? {}, scalarResolvers)[0];
+          if (badValue) {
+            throw new GraphQLError(badValue.message, {
+              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+            });
+          }
           const analysis = analyzeOperation(
             schema,
             policy,
@@ -244,7 +283,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     maxDepth: { n: ARMOR_LIMITS.maxDepth, flattenFragments: true },
     maxAliases: { n: ARMOR_LIMITS.maxAliases },
     maxDirectives: { n: ARMOR_LIMITS.maxDirectives },
-    maxTokens: { n: ARMOR_LIMITS.maxTokens },
+    // Applied before Apollo instead (tooManyTokens), where a refusal can be a 400.
+    maxTokens: { enabled: false },
     costLimit: { maxCost: ARMOR_LIMITS.maxCost },
     blockFieldSuggestion: { enabled: true },
   }).protect();
@@ -281,6 +321,14 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     log: gatewayLog,
     maxBodyBytes: config.maxBodyBytes,
     corsOrigins: config.corsOrigins,
+    inspect: ({ query }) =>
+      tooManyTokens(query, ARMOR_LIMITS.maxTokens)
+        ? {
+            status: 400,
+            code: 'GRAPHQL_VALIDATION_FAILED',
+            message: `Syntax Error: Token limit of ${ARMOR_LIMITS.maxTokens} exceeded.`,
+          }
+        : null,
     admit: async (req) => {
       const result = await authenticate(req.headers.authorization);
       if (result.ok) return { ok: true, value: result.principal };

@@ -28,6 +28,12 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/** The client's operation name: the gateway's query planner sends `Name__subgraph__N`. */
+export function clientOperationName(name: string | null | undefined): string | null {
+  if (!name) return null;
+  return name.replace(/__[A-Za-z0-9_]+?__\d+$/, '') || null;
+}
+
 export type AuditResult = 'OK' | 'USER_ERROR' | 'ERROR';
 
 /** The outcome of a mutation response: errors win, then any payload's userErrors. */
@@ -71,7 +77,8 @@ export function auditPlugin(db: AnyDb, schema: string, log: Logger): ApolloServe
               .values({
                 principal: contextValue.principal.sub,
                 role: contextValue.principal.role,
-                operation: request.operationName ?? operation.name?.value ?? fields.join(','),
+                operation:
+                  clientOperationName(request.operationName ?? operation.name?.value) ?? fields.join(','),
                 fields: JSON.stringify(fields),
                 variables: JSON.stringify(redactSecrets(request.variables ?? {})),
                 result,

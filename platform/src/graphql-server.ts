@@ -168,6 +168,8 @@ export interface GraphQLHttpOptions<C extends BaseContext, A> {
     body: string,
   ) => Promise<{ ok: true; value: A } | ({ ok: false } & Refusal)>;
   context: (request: IncomingMessage, admitted: A, requestId: string) => Promise<C>;
+  /** Checks on the GraphQL request before Apollo parses it (e.g. a token limit); a refusal ends it. */
+  inspect?: (graphqlRequest: { query?: unknown }) => Refusal | null;
   /** Readiness: true when this process can serve (e.g. its dependencies answer). */
   ready?: () => Promise<boolean>;
   /** Methods /graphql accepts: the gateway takes GET (queries only) and POST; subgraphs only POST. */
@@ -317,6 +319,12 @@ export function createGraphQLHttpServer<C extends BaseContext, A>(options: Graph
     }
     const admitted = await options.admit(req, raw);
     if (!admitted.ok) return refuse(res, admitted);
+    if (options.inspect) {
+      const query =
+        req.method === 'GET' ? url.searchParams.get('query') : (body as { query?: unknown } | null)?.query;
+      const refusal = Array.isArray(body) ? null : options.inspect({ query: query ?? undefined });
+      if (refusal) return refuse(res, refusal);
+    }
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);

@@ -1,11 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
-import {
-  CountryCodeResolver,
-  CurrencyResolver,
-  DateTimeResolver,
-  EmailAddressResolver,
-  LocalDateResolver,
-} from 'graphql-scalars';
+import { CountryCodeResolver, CurrencyResolver, DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { isValidIsoDate } from './dates.ts';
 
 const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
@@ -58,6 +52,44 @@ export const DateScalar = new GraphQLScalarType({
   },
 });
 
+const EMAIL_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+)*$/;
+const EMAIL_DOMAIN = /^(?=.{4,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
+/** True for an address we accept: a dot-atom local part of ≤ 63 characters at a domain with a TLD, ≤ 254 in all. */
+export function isEmailAddress(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 254) return false;
+  const at = value.lastIndexOf('@');
+  if (at < 1) return false;
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  return local.length <= 63 && EMAIL_LOCAL.test(local) && EMAIL_DOMAIN.test(domain);
+}
+
+/**
+ * EmailAddress: stricter than RFC 5322's full grammar on purpose (OWASP input validation): no quoted
+ * local parts, comments, backticks or control characters, and a domain with a top-level label.
+ */
+export const EmailAddressScalar = new GraphQLScalarType({
+  name: 'EmailAddress',
+  description: 'An email address such as ap@example.com.',
+  serialize(value) {
+    if (typeof value === 'string') return value;
+    throw new GraphQLError(`EmailAddress cannot represent ${JSON.stringify(value)}`);
+  },
+  parseValue(value) {
+    if (isEmailAddress(value)) return value;
+    throw new GraphQLError('EmailAddress must be an address like ap@example.com (at most 254 characters)', {
+      extensions: { code: 'INVALID_EMAIL' },
+    });
+  },
+  parseLiteral(ast) {
+    if (ast.kind === Kind.STRING && isEmailAddress(ast.value)) return ast.value;
+    throw new GraphQLError('EmailAddress must be an address like ap@example.com (at most 254 characters)', {
+      extensions: { code: 'INVALID_EMAIL' },
+    });
+  },
+});
+
 /** Resolvers for every custom scalar our subgraphs declare. */
 export const scalarResolvers = {
   Decimal: DecimalScalar,
@@ -65,7 +97,7 @@ export const scalarResolvers = {
   DateTime: DateTimeResolver,
   Currency: CurrencyResolver,
   CountryCode: CountryCodeResolver,
-  EmailAddress: EmailAddressResolver,
+  EmailAddress: EmailAddressScalar,
 };
 
 /** The scalar resolvers for the custom scalars a subgraph's SDL declares. */
