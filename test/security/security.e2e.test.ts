@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { importJWK, SignJWT, UnsecuredJWT, type JWK } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -253,7 +254,7 @@ describe('S12–S17: bad values', () => {
   });
 
   it('S14 refuses money as floats, overflowing or signed-zero values', async () => {
-    for (const amount of [10.005, '10.005', '1e309', 'NaN', '-0', 1e309]) {
+    for (const amount of [10.005, '10.005', '1e309', 'NaN', '-0', Number.POSITIVE_INFINITY]) {
       const answer = await http(url, {
         body: {
           query: operation('admin.CreatePlan'),
@@ -727,14 +728,14 @@ describe('S29–S33: tokens, errors, abuse', () => {
       });
 
       for (const handler of [
-        (_req: unknown, res: import('node:http').ServerResponse) => {
+        (_req: unknown, res: ServerResponse) => {
           res.statusCode = 500;
           res.setHeader('content-type', 'text/html');
           res.end(
             '<pre>error: select * from finance.journal_entry where secret = 1\n    at Client.query (/srv/app/node_modules/pg/lib/client.js:526:17)</pre>',
           );
         },
-        (_req: unknown, res: import('node:http').ServerResponse) => {
+        (_req: unknown, res: ServerResponse) => {
           res.setHeader('content-type', 'application/json');
           res.end(
             JSON.stringify({
