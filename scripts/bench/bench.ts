@@ -1,0 +1,291 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { prepareStore } from './store.ts';
+import { pinning, ROOT } from './processes.ts';
+import { runReads, type ReadsReport } from './reads.ts';
+import {
+  LOAD_HEADER,
+  loadRows,
+  parseBenchArgs,
+  round,
+  table,
+  type BenchArgs,
+  type ReadRatios,
+} from './report.ts';
+import { runReconciliation, runSoak, type ReconciliationRun, type SoakReport } from './scale.ts';
+import { runWrites, type WritesReport } from './writes.ts';
+
+const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale] [--database-url URL]
+
+Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md):
+  reads   portal.CustomerToCash and portal.Customers, cold (a different variable set per request)
+          and warm (the same one), through our gateway (production configuration), a bare
+          @apollo/gateway, Hive Gateway, all over the same three subgraphs, and the floor (one
+          process answering the same operations from the same database, no gateway): req/s,
+          p50/p99, CPU per request, subgraph requests and SQL statements per operation
+  writes  amendments per second end to end (accepted → COMPLETED) on the embedded store, the lag
+          from billing's commit to the ERP's posting, and the PostgreSQL floor with pgbench
+  scale   reconciliation time and peak memory on 10^4 (--quick) or 10^5 and 10^6 invoices; in a
+          full run, the gateway's memory over a 10-minute soak
+
+--quick          about 1–3 minutes once the seeded book is cached (40 customers instead of 240)
+--json           print one JSON object with the raw figures and the ratios as the last line
+--only S[,S]     only these sections
+--database-url   a PostgreSQL server: the book lives in a database there instead of PGlite, and
+                 the pgbench floor runs against it (default: DATABASE_URL; without one, PGlite only
+                 and the PostgreSQL floor is reported as unavailable)
+Processes are pinned with taskset where it exists: the system under test on core 0, the
+subgraphs on core 1, the load generator unpinned. Data lives in .bench/ (git-ignored).`;
+
+function version(pkg: string): string {
+  try {
+    return (
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+async function machine(serverUrl: string | null) {
+  const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' }).stdout ?? '';
+  let postgres: string | null = null;
+  if (serverUrl) {
+    const client = new pg.Client({ connectionString: serverUrl });
+    try {
+      await client.connect();
+      postgres = String((await client.query('show server_version')).rows[0]?.server_version);
+    } catch (error) {
+      postgres = `unreachable (${(error as Error).message})`;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  return {
+    cores: cpus().length,
+    cpu: /Model name:\s+(.+)/.exec(lscpu)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown',
+    memoryGiB: round(totalmem() / 2 ** 30, 1),
+    kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(),
+    pinning: pinning(),
+    versions: {
+      node: process.versions.node,
+      '@apollo/gateway': version('@apollo/gateway'),
+      '@apollo/server': version('@apollo/server'),
+      '@graphql-hive/gateway': version('@graphql-hive/gateway'),
+      graphql: version('graphql'),
+      '@electric-sql/pglite': version('@electric-sql/pglite'),
+      autocannon: version('autocannon'),
+      postgres,
+      pgbench: spawnSync('pgbench', ['--version'], { encoding: 'utf8' }).stdout?.trim() || null,
+    },
+  };
+}
+
+interface Target {
+  target: string;
+  measured: number | null;
+  goal: number;
+  /** Whether higher is better. */
+  atLeast: boolean;
+  met: boolean | null;
+}
+
+function target(name: string, measured: number | null, goal: number, atLeast = true): Target {
+  return {
+    target: name,
+    measured,
+    goal,
+    atLeast,
+    met: measured === null ? null : atLeast ? measured >= goal : measured < goal,
+  };
+}
+
+function ratioLine(label: string, r: ReadRatios): string {
+  const f = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
+  return `${label}: ours/Apollo Gateway ${f(r.oursOverApolloGateway)} · ours/Hive Gateway ${f(r.oursOverHiveGateway)} · ours/floor ${f(r.oursOverFloor)}`;
+}
+
+async function main(args: BenchArgs): Promise<void> {
+  const log = (line: string) => console.error(`[bench] ${line}`);
+  const started = Date.now();
+  const command = `npm run bench --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
+  const info = await machine(args.databaseUrl);
+  const customers = args.quick ? 40 : 240;
+  const needsBook = args.only.includes('reads') || args.only.includes('writes') || !args.quick;
+  const store = needsBook ? await prepareStore(customers, args.databaseUrl, log) : null;
+  if (store)
+    log(
+      `book: ${customers} customers, ${store.describe} (${store.cached ? 'cached' : `seeded in ${store.seedSeconds.toFixed(0)} s`})`,
+    );
+
+  let reads: ReadsReport | null = null;
+  if (args.only.includes('reads') && store)
+    reads = await runReads({ quick: args.quick, store: store.spec, log });
+
+  let writes: WritesReport | null = null;
+  if (args.only.includes('writes') && store) {
+    writes = await runWrites({ quick: args.quick, store: store.spec, serverUrl: args.databaseUrl, log });
+  }
+
+  const reconciliation: ReconciliationRun[] = [];
+  let soak: SoakReport | null = null;
+  if (args.only.includes('scale')) {
+    for (const invoices of args.quick ? [10_000] : [100_000, 1_000_000]) {
+      reconciliation.push(await runReconciliation(invoices, args.databaseUrl, log));
+    }
+    if (!args.quick && store) soak = await runSoak(store.spec, 10, log);
+  }
+
+  const floorTps =
+    writes && 'transactionsPerSecond' in writes.postgresFloor
+      ? writes.postgresFloor.transactionsPerSecond
+      : null;
+  const overPostgresFloor = writes && floorTps ? round(writes.amendmentsPerSecond / floorTps, 3) : null;
+  const million = reconciliation.find((r) => r.invoices === 1_000_000) ?? null;
+  const targets: Target[] = [
+    target('cold reads ≥ 2× Apollo Gateway', reads?.ratios.cold.oursOverApolloGateway ?? null, 2),
+    target('cold reads ≥ 1.5× Hive Gateway', reads?.ratios.cold.oursOverHiveGateway ?? null, 1.5),
+    target('warm reads ≥ the floor', reads?.ratios.warm.oursOverFloor ?? null, 1),
+    target('amendments ≥ 1000/s end to end', writes?.amendmentsPerSecond ?? null, 1000),
+    target('reconciliation of 10^6 invoices < 60 s', million?.seconds ?? null, 60, false),
+    target('reconciliation of 10^6 invoices < 1024 MiB', million?.peakMiB.total ?? null, 1024, false),
+  ];
+
+  // The human report.
+  const out: string[] = [];
+  out.push(
+    `Benchmark (${args.quick ? 'quick' : 'full'}) · ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB · ${info.pinning}`,
+  );
+  out.push(`command: ${command}`);
+  if (store) out.push(`book: ${customers} customers on ${store.describe}`);
+  if (reads) {
+    out.push('', `Reads, cold (${reads.connections} connections, ${reads.secondsPerRun} s per run)`);
+    out.push(table(LOAD_HEADER, loadRows(reads.cold)));
+    out.push('', 'Reads, warm');
+    out.push(table(LOAD_HEADER, loadRows(reads.warm)));
+    out.push('', ratioLine('cold', reads.ratios.cold), ratioLine('warm', reads.ratios.warm));
+    for (const note of reads.notes) out.push(`note: ${note}`);
+  }
+  if (writes) {
+    out.push('', `Writes (${writes.store}, ${writes.concurrency} concurrent agents, ${writes.seconds} s)`);
+    out.push(
+      table(
+        ['measure', 'value'],
+        [
+          ['amendments completed', writes.amendments],
+          ['amendments rejected', writes.rejected],
+          ['amendments/s end to end', writes.amendmentsPerSecond],
+          ['accepted → COMPLETED p50 / p99 ms', `${writes.endToEndMs.p50} / ${writes.endToEndMs.p99}`],
+          [
+            'commit → ERP posting p50 / p99 ms',
+            `${writes.commitToPostingMs.p50} / ${writes.commitToPostingMs.p99}`,
+          ],
+          [
+            'PostgreSQL floor (pgbench) amendments/s',
+            'transactionsPerSecond' in writes.postgresFloor
+              ? writes.postgresFloor.transactionsPerSecond
+              : `unavailable: ${writes.postgresFloor.unavailable}`,
+          ],
+          ['ours / PostgreSQL floor', overPostgresFloor],
+          ['PostgreSQL + NATS', 'not yet (the NATS transport is not built)'],
+        ],
+      ),
+    );
+  }
+  if (reconciliation.length) {
+    out.push('', 'Scale: reconciliation (npm run c2c -- reconcile through our gateway)');
+    out.push(
+      table(
+        [
+          'invoices',
+          'seconds',
+          'differences (planted)',
+          'peak MiB client',
+          'gateway',
+          'subgraphs',
+          'total',
+          'generate s',
+        ],
+        reconciliation.map((r) => [
+          r.invoices.toLocaleString('en'),
+          r.seconds,
+          `${r.differencesFound} (${r.differencesPlanted})`,
+          r.peakMiB.client,
+          r.peakMiB.gateway,
+          r.peakMiB.subgraphs,
+          r.peakMiB.total,
+          r.generateSeconds,
+        ]),
+      ),
+    );
+  }
+  if (soak) {
+    out.push(
+      '',
+      `Soak: ${soak.minutes} min, ${soak.requests} requests, gateway RSS ${soak.rssMiB.start} → ${soak.rssMiB.end} MiB (max ${soak.rssMiB.max}), slope ${soak.slopeMiBPerMinute} MiB/min`,
+    );
+  }
+  out.push('', 'Targets (issue 8)');
+  out.push(
+    table(
+      ['target', 'measured', 'met'],
+      targets.map((t) => [t.target, t.measured, t.met === null ? 'not measured' : t.met ? 'yes' : 'NO']),
+    ),
+  );
+  out.push('', `Finished in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  console.log(out.join('\n'));
+
+  if (args.json) {
+    const ratios = (r: ReadRatios | undefined, results: unknown) => ({
+      oursOverApolloGateway: r?.oursOverApolloGateway ?? null,
+      oursOverHiveGateway: r?.oursOverHiveGateway ?? null,
+      oursOverFloor: r?.oursOverFloor ?? null,
+      results,
+    });
+    console.log(
+      JSON.stringify({
+        benchmark: 'c2c-supergraph',
+        quick: args.quick,
+        command,
+        machine: info,
+        store: store ? { customers, describe: store.describe } : null,
+        coldReads: ratios(reads?.ratios.cold, reads?.cold ?? null),
+        warmReads: ratios(reads?.ratios.warm, reads?.warm ?? null),
+        readNotes: reads?.notes ?? [],
+        writes: {
+          amendmentsPerSecond: writes?.amendmentsPerSecond ?? null,
+          overPostgresFloor,
+          commitToPostingMs: writes?.commitToPostingMs ?? null,
+          endToEndMs: writes?.endToEndMs ?? null,
+          postgresFloor: writes?.postgresFloor ?? null,
+          postgresNats: null,
+          raw: writes,
+        },
+        scale: { reconciliation, soak },
+        targets,
+        seconds: round((Date.now() - started) / 1000, 1),
+      }),
+    );
+  }
+}
+
+const parsed = parseBenchArgs(process.argv.slice(2), process.env);
+if (!parsed.ok) {
+  console.error(`${parsed.error}\n\n${HELP}`);
+  process.exit(2);
+} else if (parsed.args.help) {
+  console.log(HELP);
+} else {
+  main(parsed.args).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(
+        `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      process.exit(1);
+    },
+  );
+}

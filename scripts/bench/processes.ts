@@ -1,0 +1,201 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+/** Everything the bench writes: seeded stores, run copies, the issuer key. Git-ignored. */
+export const BENCH_DIR = join(ROOT, '.bench');
+
+const HAS_TASKSET = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+const CORES = Number(spawnSync('nproc', [], { encoding: 'utf8' }).stdout.trim()) || 1;
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** How processes are pinned on this machine, for the report. */
+export function pinning(): string {
+  if (!HAS_TASKSET) return 'not pinned (no taskset)';
+  if (CORES < 2) return 'not pinned (one core)';
+  return 'system under test on core 0, subgraphs on core 1 (taskset), load generator unpinned';
+}
+
+/** A bench child: one system under test or the shared subgraphs, with its pid for /proc readings. */
+export interface BenchChild {
+  name: string;
+  process: ChildProcess;
+  pid: number;
+  /** The URL the child reported (its GraphQL endpoint). */
+  url: string;
+  output(): string;
+  /** Sends an IPC request and waits for the answer with the same id. */
+  request<T>(message: Record<string, unknown>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  name: string;
+  /** Core to pin to when taskset exists and the machine has more than one. */
+  core: number | null;
+  command: string[];
+  env?: Record<string, string>;
+  /** How the child says it is ready: an IPC `{ type: 'ready', url }` message, or a URL to poll. */
+  ready: { ipc: true } | { poll: string; body: string };
+  timeoutMs?: number;
+}
+
+/** `node --import tsx <script>`: the bench's own TypeScript children. */
+export function tsxCommand(script: string): string[] {
+  return [process.execPath, '--import', 'tsx', join(import.meta.dirname, script)];
+}
+
+export async function spawnChild(options: SpawnOptions): Promise<BenchChild> {
+  const pinned = HAS_TASKSET && CORES > 1 && options.core !== null;
+  const [command, ...args] = pinned
+    ? ['taskset', '-c', String(options.core), ...options.command]
+    : options.command;
+  const child = spawn(command as string, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let output = '';
+  const keep = (chunk: string) => {
+    output = (output + chunk).slice(-20_000);
+  };
+  child.stdout?.setEncoding('utf8').on('data', keep);
+  child.stderr?.setEncoding('utf8').on('data', keep);
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const pending = new Map<number, (value: unknown) => void>();
+  let nextId = 1;
+  let readyUrl: string | null = null;
+  child.on('message', (message: { type?: string; id?: number; url?: string }) => {
+    if (message.type === 'ready' && message.url) readyUrl = message.url;
+    if (message.id !== undefined) {
+      pending.get(message.id)?.(message);
+      pending.delete(message.id);
+    }
+  });
+  const timeout = options.timeoutMs ?? 90_000;
+  const started = Date.now();
+  const { ready } = options;
+  for (;;) {
+    if (exited) throw new Error(`${options.name} exited before it was ready:\n${output}`);
+    if (Date.now() - started > timeout) {
+      child.kill('SIGKILL');
+      throw new Error(`${options.name} was not ready within ${timeout / 1000}s:\n${output}`);
+    }
+    if ('ipc' in ready) {
+      if (readyUrl) break;
+    } else if (await answers(ready.poll, ready.body)) {
+      readyUrl = ready.poll;
+      break;
+    }
+    await sleep(100);
+  }
+  return {
+    name: options.name,
+    process: child,
+    pid: child.pid as number,
+    url: readyUrl as string,
+    output: () => output,
+    request: <T>(message: Record<string, unknown>) =>
+      new Promise<T>((resolve, reject) => {
+        if (exited) return reject(new Error(`${options.name} has exited:\n${output}`));
+        const id = nextId++;
+        pending.set(id, (answer) => {
+          const { error } = answer as { error?: string };
+          if (error) reject(new Error(`${options.name}: ${error}`));
+          else resolve(answer as T);
+        });
+        child.send({ ...message, id });
+      }),
+    stop: async () => {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function answers(url: string, body: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(2000),
+    });
+    return response.status < 500;
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The pid and its descendants (a CLI that forks workers counts with them). */
+function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    const dir = `/proc/${all[i]}/task`;
+    if (!existsSync(dir)) continue;
+    for (const task of readdirSync(dir)) {
+      try {
+        const children = readFileSync(join(dir, task, 'children'), 'utf8').trim();
+        if (children) all.push(...children.split(/\s+/).map(Number));
+      } catch {
+        // The task ended while we looked.
+      }
+    }
+  }
+  return all;
+}
+
+/** CPU seconds (user + system) used so far by a process and its descendants, from /proc. */
+export function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      // Fields after the command name, which may contain spaces: state is field 3, utime 14, stime 15.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone.
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** Resident and peak resident memory in MiB of a process and its descendants. */
+export function memoryMiB(pid: number): { rss: number; peak: number } {
+  let rss = 0;
+  let peak = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+      peak += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    } catch {
+      // Gone.
+    }
+  }
+  return { rss, peak };
+}
+
+/** A free TCP port on 127.0.0.1, for a child that cannot report the one it bound. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}

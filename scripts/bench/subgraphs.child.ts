@@ -1,0 +1,79 @@
+import type { IncomingMessage } from 'node:http';
+import { sql } from 'kysely';
+import { buildCustomerSubgraph } from '@c2c/customer';
+import { buildFinanceSubgraph } from '@c2c/finance';
+import { buildSubscriptionSubgraph } from '@c2c/subscription';
+import {
+  createLogger,
+  DatabaseTransport,
+  openDatabase,
+  Signals,
+  startSubgraph,
+  type RunningSubgraph,
+  type StartSubgraphOptions,
+} from '@c2c/platform';
+import { runChild, storeFromEnv } from './child-runtime.ts';
+
+// The three subgraphs in one process, shared by every gateway under test so that only the gateway
+// differs. Counts the HTTP requests each subgraph receives and every SQL statement executed.
+// BENCH_EVENTS=false runs no relay and no consumers, so the SQL count is the reads' alone.
+
+runChild(async () => {
+  const store = storeFromEnv();
+  const events = process.env.BENCH_EVENTS !== 'false';
+  const log = createLogger({ name: 'bench-subgraphs', level: 'warn', pretty: false });
+  const database =
+    store.kind === 'postgres'
+      ? await openDatabase({ kind: 'postgres', url: store.url, poolSize: 10, applicationName: 'c2c-bench' })
+      : await openDatabase({ kind: 'pglite', dataDir: store.dataDir });
+  let sqlCount = 0;
+  database.onQuery(() => sqlCount++);
+  const signals = new Signals();
+  const transport = new DatabaseTransport({ db: database.db, signals, log });
+  const requests: Record<string, number> = {};
+  const subgraphs: RunningSubgraph[] = [];
+  const builds = [
+    buildCustomerSubgraph,
+    buildSubscriptionSubgraph,
+    buildFinanceSubgraph,
+  ] as StartSubgraphOptions['build'][];
+  for (const build of builds) {
+    // Forward-compatible with subgraphs that verify a gateway signature: BENCH_SUBGRAPH_SECRET.
+    const running = await startSubgraph({
+      db: database.db,
+      transport,
+      signals,
+      log,
+      port: 0,
+      host: '127.0.0.1',
+      build,
+      events,
+      secret: process.env.BENCH_SUBGRAPH_SECRET ?? '',
+    } as StartSubgraphOptions);
+    requests[running.name] = 0;
+    running.server.prependListener('request', (req: IncomingMessage) => {
+      if (req.url?.startsWith('/graphql')) requests[running.name] = (requests[running.name] ?? 0) + 1;
+    });
+    subgraphs.push(running);
+  }
+  return {
+    url: JSON.stringify(Object.fromEntries(subgraphs.map((s) => [s.name, s.url]))),
+    handle: async (message) => {
+      switch (message.type) {
+        case 'counters':
+          return { requests: { ...requests }, sql: sqlCount };
+        case 'sql': {
+          const result = await sql.raw(String(message.text)).execute(database.db);
+          return { rows: result.rows };
+        }
+        default:
+          throw new Error(`unknown request ${message.type}`);
+      }
+    },
+    stop: async () => {
+      for (const subgraph of subgraphs) await subgraph.stop();
+      await transport.close();
+      await database.close();
+    },
+  };
+});

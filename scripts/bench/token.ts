@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+import { mintDevToken, type Role } from '@c2c/platform';
+import { BENCH_DIR } from './processes.ts';
+
+/** The development issuer's key directory of the bench (its key lives in `.bench/issuer/`). */
+export const ISSUER_DIR = join(BENCH_DIR, 'issuer');
+
+const cache = new Map<Role, string>();
+
+/**
+ * The bearer token every bench request carries. Minted by the local development issuer with a key
+ * in the bench directory; when the gateway verifies tokens, point its issuer configuration at
+ * ISSUER_DIR's key (see docs/benchmarks.md).
+ */
+export async function benchToken(role: Role = 'admin'): Promise<string> {
+  let token = cache.get(role);
+  if (!token) {
+    token = await mintDevToken(ISSUER_DIR, { role, subject: `bench-${role}`, ttlSeconds: 6 * 3600 });
+    cache.set(role, token);
+  }
+  return token;
+}
+
+export async function authHeaders(role: Role = 'admin'): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await benchToken(role)}` };
+}

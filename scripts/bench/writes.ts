@@ -1,0 +1,321 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { operation } from '../lib/operations.ts';
+import type { StoreSpec } from './child-runtime.ts';
+import { BENCH_DIR, spawnChild, tsxCommand, type BenchChild } from './processes.ts';
+import { percentile, round } from './report.ts';
+import { authHeaders } from './token.ts';
+
+export interface WritesReport {
+  store: string;
+  amendments: number;
+  rejected: number;
+  seconds: number;
+  concurrency: number;
+  amendmentsPerSecond: number;
+  /** Mutation sent → AmendmentStatus COMPLETED observed by the client (polling every 10 ms). */
+  endToEndMs: { p50: number | null; p99: number | null };
+  /** Billing's transaction (amendment.created_at) → the ERP's posting (receivable.posted_at). */
+  commitToPostingMs: { p50: number | null; p99: number | null };
+  postgresFloor: PgbenchResult | { unavailable: string };
+}
+
+export interface PgbenchResult {
+  transactionsPerSecond: number;
+  clients: number;
+  seconds: number;
+  latencyAverageMs: number | null;
+}
+
+interface Target {
+  id: string;
+  seats: number;
+  effectiveDate: string;
+}
+
+type Gql = <T>(query: string, variables: Record<string, unknown>) => Promise<T>;
+
+function client(url: string, headers: Record<string, string>): Gql {
+  return async <T>(query: string, variables: Record<string, unknown>) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json().catch(() => ({}))) as { data?: T; errors?: { message: string }[] };
+    if (response.status !== 200 || body.errors?.length || !body.data) {
+      throw new Error(`HTTP ${response.status}: ${JSON.stringify(body.errors ?? body).slice(0, 400)}`);
+    }
+    return body.data;
+  };
+}
+
+/**
+ * Amendments end to end through our gateway on the embedded store: `concurrency` support agents,
+ * each amending its own subscriptions one after another (seats +1, then −1, effective at the
+ * period start), each waiting for COMPLETED before the next, for `seconds`.
+ */
+async function amend(
+  gatewayUrl: string,
+  subgraphs: BenchChild,
+  seconds: number,
+  concurrency: number,
+): Promise<Omit<WritesReport, 'store' | 'postgresFloor'>> {
+  const gql = client(gatewayUrl, await authHeaders('support'));
+  const { rows } = await subgraphs.request<{
+    rows: { id: string; seats: number; current_period_start: string }[];
+  }>({
+    type: 'sql',
+    text: "select id, seats, current_period_start::text from subscription.subscription where status = 'ACTIVE' order by id",
+  });
+  if (rows.length === 0) throw new Error('no active subscription to amend');
+  const targets: Target[] = rows.map((r) => ({
+    id: r.id,
+    seats: Number(r.seats),
+    effectiveDate: r.current_period_start,
+  }));
+  const workers = Math.min(concurrency, targets.length);
+  const amendOp = operation('support.AmendSubscription');
+  const statusOp = operation('support.AmendmentStatus');
+  const completedIds: string[] = [];
+  const endToEnd: number[] = [];
+  let rejected = 0;
+  let firstError: string | null = null;
+  const started = Date.now();
+  const deadline = started + seconds * 1000;
+  let lastCompleted = started;
+  let serial = 0;
+
+  const worker = async (index: number) => {
+    const mine = targets.filter((_, i) => i % workers === index);
+    for (let round = 0; Date.now() < deadline; round++) {
+      const target = mine[round % mine.length] as Target;
+      const seats = target.seats > 1 && round % 2 === 1 ? target.seats - 1 : target.seats + 1;
+      const sent = Date.now();
+      const data = await gql<{
+        amendSubscription: {
+          amendment: { id: string } | null;
+          subscription: { seats: number } | null;
+          userErrors: { code: string; message: string }[];
+        };
+      }>(amendOp, {
+        input: {
+          subscriptionId: target.id,
+          seats,
+          effectiveDate: target.effectiveDate,
+          idempotencyKey: `bench-${process.pid}-${started}-${serial++}`,
+          reason: 'benchmark',
+        },
+      });
+      const payload = data.amendSubscription;
+      if (payload.userErrors.length || !payload.amendment) {
+        rejected++;
+        firstError ??= payload.userErrors.map((e) => `${e.code} ${e.message}`).join('; ');
+        if (rejected > 20 && completedIds.length === 0) throw new Error(`amendments rejected: ${firstError}`);
+        continue;
+      }
+      target.seats = payload.subscription?.seats ?? seats;
+      for (;;) {
+        const status = await gql<{ amendment: { status: string } | null }>(statusOp, {
+          id: payload.amendment.id,
+        });
+        const now = Date.now();
+        if (status.amendment?.status === 'COMPLETED') {
+          completedIds.push(payload.amendment.id);
+          endToEnd.push(now - sent);
+          lastCompleted = now;
+          break;
+        }
+        if (status.amendment?.status === 'EXCEPTION')
+          throw new Error(`amendment ${payload.amendment.id} failed`);
+        if (now - sent > 60_000) throw new Error(`amendment ${payload.amendment.id} not COMPLETED in 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, (_, i) => worker(i)));
+  if (completedIds.length === 0) throw new Error(`no amendment completed (${firstError ?? 'no error'})`);
+  const elapsed = (lastCompleted - started) / 1000;
+
+  const lag = await subgraphs.request<{ rows: { ms: string | number }[] }>({
+    type: 'sql',
+    text: `select extract(epoch from (r.posted_at - a.created_at)) * 1000 as ms
+      from subscription.amendment a join finance.receivable r on r.invoice_id = a.invoice_id
+      where a.id in (${completedIds.map((id) => `'${id}'`).join(', ')}) and r.posted_at is not null`,
+  });
+  const lags = lag.rows.map((r) => Number(r.ms));
+  return {
+    amendments: completedIds.length,
+    rejected,
+    seconds: round(elapsed, 1),
+    concurrency: workers,
+    amendmentsPerSecond: round(completedIds.length / elapsed, 1),
+    endToEndMs: { p50: percentile(endToEnd, 50), p99: percentile(endToEnd, 99) },
+    commitToPostingMs: {
+      p50: lags.length ? round(percentile(lags, 50) as number, 1) : null,
+      p99: lags.length ? round(percentile(lags, 99) as number, 1) : null,
+    },
+  };
+}
+
+// One amendment's database work, as three transactions like the workflow's: billing's (lock the
+// subscription, bump it, the proration invoice and its line, the amendment and its steps, the
+// idempotency record, two outbox rows), the ERP's (inbox, receivable, journal entry and lines,
+// step, outbox) and the CRM's (inbox, contract line, customer, step, outbox).
+const SETUP = `
+drop table if exists b_sub, b_invoice, b_line, b_amendment, b_step, b_idem, b_outbox, b_inbox, b_receivable, b_journal, b_jline, b_contract, b_customer;
+create table b_sub (id int primary key, seats int not null, version int not null);
+insert into b_sub select g, 10, 1 from generate_series(1, 1000) g;
+create table b_invoice (id bigserial primary key, sub int not null, total bigint not null, created_at timestamptz default now());
+create table b_line (invoice bigint not null, line int not null, amount bigint not null, primary key (invoice, line));
+create table b_amendment (id bigserial primary key, sub int not null, status text not null, invoice bigint, created_at timestamptz default now());
+create table b_step (amendment bigint not null, system text not null, status text not null, primary key (amendment, system));
+create table b_idem (key text primary key, response jsonb not null);
+create table b_outbox (seq bigserial primary key, type text not null, payload jsonb not null);
+create table b_inbox (consumer text not null, event uuid not null, primary key (consumer, event));
+create table b_receivable (invoice bigint primary key, total bigint not null, posted_at timestamptz);
+create table b_journal (id bigserial primary key, source bigint not null);
+create table b_jline (entry bigint not null, line int not null, amount bigint not null, primary key (entry, line));
+create table b_contract (sub int primary key, value bigint not null);
+create table b_customer (id int primary key, value bigint not null);
+insert into b_customer select g, 0 from generate_series(1, 1000) g;
+`;
+
+const SCRIPT = `\\set sid random(1, 1000)
+BEGIN;
+SELECT seats, version FROM b_sub WHERE id = :sid FOR UPDATE;
+UPDATE b_sub SET seats = seats + 1, version = version + 1 WHERE id = :sid;
+INSERT INTO b_invoice (sub, total) VALUES (:sid, 1680) RETURNING id \\gset inv_
+INSERT INTO b_line VALUES (:inv_id, 1, 1412);
+INSERT INTO b_amendment (sub, status, invoice) VALUES (:sid, 'INVOICED', :inv_id) RETURNING id \\gset am_
+INSERT INTO b_step VALUES (:am_id, 'BILLING', 'DONE'), (:am_id, 'ERP', 'PENDING'), (:am_id, 'CRM', 'PENDING');
+INSERT INTO b_idem VALUES (gen_random_uuid()::text, '{"ok":true}');
+INSERT INTO b_outbox (type, payload) VALUES ('subscription.amended', '{"seats":11}'), ('invoice.issued', '{"total":1680}');
+COMMIT;
+BEGIN;
+INSERT INTO b_inbox VALUES ('erp', gen_random_uuid());
+INSERT INTO b_receivable VALUES (:inv_id, 1680, now());
+INSERT INTO b_journal (source) VALUES (:inv_id) RETURNING id \\gset je_
+INSERT INTO b_jline VALUES (:je_id, 1, 1680), (:je_id, 2, 1412), (:je_id, 3, 268);
+UPDATE b_step SET status = 'DONE' WHERE amendment = :am_id AND system = 'ERP';
+INSERT INTO b_outbox (type, payload) VALUES ('invoice.posted', '{}');
+COMMIT;
+BEGIN;
+INSERT INTO b_inbox VALUES ('crm', gen_random_uuid());
+INSERT INTO b_contract VALUES (:sid, 1194) ON CONFLICT (sub) DO UPDATE SET value = excluded.value;
+UPDATE b_customer SET value = value + 1 WHERE id = :sid;
+UPDATE b_step SET status = 'DONE' WHERE amendment = :am_id AND system = 'CRM';
+UPDATE b_amendment SET status = 'COMPLETED' WHERE id = :am_id;
+INSERT INTO b_outbox (type, payload) VALUES ('contract.synced', '{}');
+COMMIT;
+`;
+
+/** pgbench with the amendment's transactions above on a scratch database of the given server. */
+export async function pgbenchFloor(
+  serverUrl: string | null,
+  seconds: number,
+  clients: number,
+): Promise<PgbenchResult | { unavailable: string }> {
+  if (serverUrl === null)
+    return { unavailable: 'no PostgreSQL server given (--database-url or DATABASE_URL)' };
+  if (spawnSync('pgbench', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return {
+      unavailable: 'pgbench is not installed (apt-get install postgresql-client or postgresql-contrib)',
+    };
+  const name = 'c2c_bench_pgbench';
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const setup = new pg.Client({ connectionString: url.toString() });
+  await setup.connect();
+  try {
+    await setup.query(SETUP);
+  } finally {
+    await setup.end();
+  }
+  mkdirSync(join(BENCH_DIR, 'run'), { recursive: true });
+  const script = join(BENCH_DIR, 'run', 'amendment.pgbench.sql');
+  writeFileSync(script, SCRIPT);
+  const run = spawnSync(
+    'pgbench',
+    [
+      '-n',
+      '-c',
+      String(clients),
+      '-j',
+      String(Math.min(clients, 2)),
+      '-T',
+      String(seconds),
+      '-f',
+      script,
+      url.toString(),
+    ],
+    { encoding: 'utf8' },
+  );
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout)?.[1];
+  if (run.status !== 0 || !tps)
+    return { unavailable: `pgbench failed: ${(run.stderr || run.stdout).slice(0, 300)}` };
+  const latency = /latency average = ([\d.]+) ms/.exec(run.stdout)?.[1];
+  return {
+    transactionsPerSecond: round(Number(tps), 1),
+    clients,
+    seconds,
+    latencyAverageMs: latency ? Number(latency) : null,
+  };
+}
+
+export async function runWrites(options: {
+  quick: boolean;
+  store: StoreSpec;
+  serverUrl: string | null;
+  log: (line: string) => void;
+}): Promise<WritesReport> {
+  const seconds = options.quick ? 10 : 60;
+  const concurrency = 16;
+  options.log('writes: amendments end to end…');
+  const subgraphs = await spawnChild({
+    name: 'subgraphs',
+    core: 1,
+    command: tsxCommand('subgraphs.child.ts'),
+    env: { BENCH_STORE: JSON.stringify(options.store), BENCH_EVENTS: 'true' },
+    ready: { ipc: true },
+  });
+  let result: Omit<WritesReport, 'store' | 'postgresFloor'>;
+  try {
+    const urls = JSON.parse(subgraphs.url) as Record<string, string>;
+    const gateway = await spawnChild({
+      name: 'our gateway',
+      core: 0,
+      command: tsxCommand('ours.child.ts'),
+      env: {
+        CUSTOMER_URL: urls.customer as string,
+        SUBSCRIPTION_URL: urls.subscription as string,
+        FINANCE_URL: urls.finance as string,
+      },
+      ready: { ipc: true },
+    });
+    try {
+      result = await amend(gateway.url, subgraphs, seconds, concurrency);
+    } finally {
+      await gateway.stop();
+    }
+  } finally {
+    await subgraphs.stop();
+  }
+  options.log('writes: PostgreSQL floor (pgbench)…');
+  const postgresFloor = await pgbenchFloor(options.serverUrl, options.quick ? 10 : 30, concurrency);
+  return {
+    store: options.store.kind === 'pglite' ? 'embedded (PGlite)' : 'PostgreSQL (in-database bus)',
+    ...result,
+    postgresFloor,
+  };
+}
