@@ -144,7 +144,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         dataDir: options.dataDir ?? '',
         corsOrigins: [],
         maxBodyBytes: 1_000_000,
-        rateLimit: { costPerMinute: 1_000_000, burst: 100_000 },
+        rateLimit: { costPerMinute: 600_000, burst: 100_000 },
         ...options.gateway,
       },
       log,

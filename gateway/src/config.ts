@@ -39,8 +39,8 @@ export const GatewayEnv = z.object({
   DATA_DIR: z.string().default(join(ROOT, '.data')),
   CORS_ORIGINS: z.string().default(''),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(1_000_000),
-  RATE_LIMIT_COST_PER_MINUTE: z.coerce.number().int().min(1).default(200_000),
-  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(50_000),
+  RATE_LIMIT_COST_PER_MINUTE: z.coerce.number().int().min(1).default(600_000),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(100_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

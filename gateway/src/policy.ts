@@ -46,8 +46,8 @@ export interface OperationAnalysis {
   /** Page sizes out of range and oversized lists. */
   invalid: Violation[];
   /**
-   * Estimated cost: every field selected costs 1, multiplied by the page sizes of the lists above
-   * it (a `first: 50` connection multiplies what is selected inside it by 50).
+   * Estimated cost: every object selected costs 1 (scalar fields are free), multiplied by the page
+   * sizes of the lists above it (a `first: 50` connection multiplies what is inside it by 50).
    */
   cost: number;
 }
@@ -187,8 +187,9 @@ export function analyzeOperation(
         const first = field.args.find((a) => a.name === 'first');
         if (typeof first?.defaultValue === 'number') pageSize = first.defaultValue;
       }
-      analysis.cost += multiplier;
       if (selection.selectionSet) {
+        // Objects cost, scalars are free (as in Apollo's demand control): rows, not columns.
+        analysis.cost += multiplier;
         const inner = graphql.isListType(graphql.getNullableType(field.type)) || pageSize > 1 ? pageSize : 1;
         walk(returned, selection.selectionSet, responsePath, multiplier * Math.max(1, inner), visiting);
       }

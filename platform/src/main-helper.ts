@@ -1,9 +1,9 @@
 import { parseConfig, port, z } from './config.ts';
-import { DatabaseTransport } from './database-transport.ts';
 import { openDatabase } from './db.ts';
 import { createLogger } from './logger.ts';
 import { startSubgraph, type StartSubgraphOptions } from './runtime.ts';
 import { Signals } from './signals.ts';
+import { createTransport } from './transport-factory.ts';
 
 const SubgraphEnv = z.object({
   PORT: port(0),
@@ -14,7 +14,16 @@ const SubgraphEnv = z.object({
         'DATABASE_URL is required: a subgraph process on its own shares PostgreSQL with the others (use `npm start` for the embedded one-process stack)',
     })
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  // At least 2: the relay holds a transaction while the bus (embedded transport) writes through another.
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  NATS_URL: z
+    .string()
+    .regex(/^nats:\/\/[^,\s]+(,nats:\/\/[^,\s]+)*$/, 'must be nats:// URLs, comma-separated')
+    .optional(),
+  NATS_STREAM_PREFIX: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,30}$/, 'must be upper-case letters, digits and _')
+    .optional(),
   SUBGRAPH_SECRET: z
     .string({
       error:
@@ -31,7 +40,7 @@ const SubgraphEnv = z.object({
 export async function runSubgraphProcess(name: string, build: StartSubgraphOptions['build']): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters), DB_POOL_SIZE, LOG_LEVEL.`,
+      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, DB_POOL_SIZE, LOG_LEVEL.`,
     );
     return;
   }
@@ -51,7 +60,14 @@ export async function runSubgraphProcess(name: string, build: StartSubgraphOptio
     applicationName: `c2c-${name}`,
   });
   const signals = new Signals();
-  const transport = new DatabaseTransport({ db: database.db, signals, log });
+  const transport = await createTransport({
+    natsUrl: config.NATS_URL,
+    streamPrefix: config.NATS_STREAM_PREFIX,
+    connectionName: `c2c-${name}`,
+    db: database.db,
+    signals,
+    log,
+  });
   const running = await startSubgraph({
     db: database.db,
     transport,

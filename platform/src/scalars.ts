@@ -78,15 +78,11 @@ export const EmailAddressScalar = new GraphQLScalarType({
   },
   parseValue(value) {
     if (isEmailAddress(value)) return value;
-    throw new GraphQLError('EmailAddress must be an address like ap@example.com (at most 254 characters)', {
-      extensions: { code: 'INVALID_EMAIL' },
-    });
+    throw new GraphQLError('EmailAddress must be an address like ap@example.com (at most 254 characters)');
   },
   parseLiteral(ast) {
     if (ast.kind === Kind.STRING && isEmailAddress(ast.value)) return ast.value;
-    throw new GraphQLError('EmailAddress must be an address like ap@example.com (at most 254 characters)', {
-      extensions: { code: 'INVALID_EMAIL' },
-    });
+    throw new GraphQLError('EmailAddress must be an address like ap@example.com (at most 254 characters)');
   },
 });
 

@@ -257,6 +257,7 @@ describe('amendments through the gateway', () => {
 
     // Fix the cause, then replay it with the command an operator runs — twice: the effect happens once.
     await sql.raw(`drop trigger ${fn} on customer.contract_line`).execute(stack.database.db);
+    const token = await stack.token('finance');
     const replay = () =>
       execFileAsync(
         process.execPath,
@@ -271,6 +272,8 @@ describe('amendments through the gateway', () => {
           letter.id,
           '--url',
           stack.gatewayUrl,
+          '--token',
+          token,
         ],
         { cwd: ROOT },
       );

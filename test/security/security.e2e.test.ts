@@ -137,6 +137,13 @@ describe('S1–S11: query shape limits (graphql-armor and the gateway), before a
     expect(multiplied.json.errors?.[0]?.extensions?.code).toMatch(
       /COST_LIMIT_EXCEEDED|GRAPHQL_VALIDATION_FAILED/,
     );
+    // Page sizes through variables, which armor's static cost cannot see: the gateway's ceiling can.
+    const hidden = await refusedBeforeSubgraphs({
+      query: `query($n: Int, $m: Int) { customers(first: $n) { nodes { subscriptions { ${['a', 'b', 'c', 'd', 'e'].map((a) => `${a}: invoices(first: $m) { nodes { id } }`).join(' ')} } } } }`,
+      variables: { n: 100, m: 100 },
+    });
+    expect(hidden.status).toBe(400);
+    expect(hidden.json.errors?.[0]?.extensions?.code, hidden.text).toBe('COST_LIMIT_EXCEEDED');
     // The same page sizes through a variable.
     const variable = await refusedBeforeSubgraphs({
       query: 'query($n: Int) { customers(first: $n) { nodes { id } } }',
@@ -778,16 +785,19 @@ describe('S29–S33: tokens, errors, abuse', () => {
 
   it('S32 rate limits a principal by cost with 429 and Retry-After', async () => {
     const enumerator = await token('portal', 'enumerator');
-    // Four aliases of a 100-row page: under armor's static cost ceiling (5,000), about 1,200 of the
-    // principal's budget each, so the 20,000 burst lasts about 16 requests.
+    // Fifteen aliases of a 100-row page (through a variable, which armor's static cost cannot see):
+    // about 1,500 of the principal's budget each, so the 20,000 burst lasts about 13 requests.
     const aliases = Array.from(
-      { length: 4 },
-      (_, i) => `a${i}: customers(first: 100) { nodes { id name } }`,
+      { length: 15 },
+      (_, i) => `a${i}: customers(first: $n) { nodes { id name } }`,
     ).join(' ');
     let limited: Awaited<ReturnType<typeof http>> | undefined;
     let last: Awaited<ReturnType<typeof http>> | undefined;
     for (let i = 0; i < 40 && !limited; i++) {
-      const answer = await http(url, { body: { query: `{ ${aliases} }` }, token: enumerator });
+      const answer = await http(url, {
+        body: { query: `query($n: Int) { ${aliases} }`, variables: { n: 100 } },
+        token: enumerator,
+      });
       last = answer;
       if (answer.status === 429) limited = answer;
     }
