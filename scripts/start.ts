@@ -130,7 +130,7 @@ Customer-to-cash supergraph ready on ${where}
   gateway        ${stack.gatewayUrl}
 ${stack.subgraphs.map((s) => `  ${s.name.padEnd(14)} ${s.url}`).join('\n')}
 Every request needs a token from the development issuer (key in ${resolve(config.DATA_DIR)}):
-  TOKEN=$(npm run --silent token -- --role portal)
+  TOKEN=$(${process.env.DATA_DIR ? `DATA_DIR=${config.DATA_DIR} ` : ''}npm run --silent token -- --role portal)
   curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\
        -d '{"query":"{ customers(first: 3) { totalCount nodes { id name } } }"}'
 Stop with Ctrl+C.`);

@@ -2,6 +2,19 @@ import { closeServer, createLogger, listen } from '@c2c/platform';
 import { gatewayConfigFromEnv } from './config.ts';
 import { buildGateway } from './gateway.ts';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`Usage: node gateway main
+
+The gateway on its own, configured only by environment (README.md "Configuration", docs/security.md):
+  PORT, HOST, SUPERGRAPH_PATH, CUSTOMER_URL, SUBSCRIPTION_URL, FINANCE_URL,
+  CUSTOMER_SUBGRAPH_SECRET, SUBSCRIPTION_SUBGRAPH_SECRET, FINANCE_SUBGRAPH_SECRET (required),
+  NODE_ENV=production (then AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL are required),
+  AUTH_ALGORITHMS, AUTH_CLOCK_TOLERANCE_S, DATA_DIR (dev issuer key), SAFELIST_MODE, OPERATIONS_DIR,
+  SUBGRAPH_TIMEOUT_MS, SUBGRAPH_MUTATION_TIMEOUT_MS, CORS_ORIGINS, MAX_BODY_BYTES,
+  RATE_LIMIT_COST_PER_MINUTE, RATE_LIMIT_BURST, LOG_LEVEL.`);
+  process.exit(0);
+}
+
 let config: ReturnType<typeof gatewayConfigFromEnv>;
 try {
   config = gatewayConfigFromEnv(process.env);
