@@ -34,6 +34,11 @@ register(
   async () => (await import('./commands/token.ts')).command,
 );
 register(
+  'db',
+  '`db setup`: prepare PostgreSQL with one schema and one role per subgraph',
+  async () => (await import('./commands/db.ts')).command,
+);
+register(
   'schema',
   'schema governance: `schema check` runs the offline Rover-like checks',
   async () => (await import('./commands/schema.ts')).command,

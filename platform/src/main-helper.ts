@@ -53,6 +53,31 @@ export async function runSubgraphProcess(name: string, build: StartSubgraphOptio
     return;
   }
   const log = createLogger({ name, level: config.LOG_LEVEL });
+  let started: { running: Awaited<ReturnType<typeof startSubgraph>>; close: () => Promise<void> };
+  try {
+    started = await start(name, build, config, log);
+  } catch (error) {
+    // A clear last word instead of an unhandled rejection: a wrong URL or secret, no database, no NATS.
+    log.fatal({ err: error }, `could not start the ${name} subgraph: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const { running } = started;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, async () => {
+      log.info({ signal }, 'stopping');
+      await running.stop();
+      await started.close();
+      process.exit(0);
+    });
+  }
+}
+
+async function start(
+  name: string,
+  build: StartSubgraphOptions['build'],
+  config: ReturnType<typeof parseConfig<typeof SubgraphEnv>>,
+  log: ReturnType<typeof createLogger>,
+) {
   const database = await openDatabase({
     kind: 'postgres',
     url: config.DATABASE_URL,
@@ -67,24 +92,31 @@ export async function runSubgraphProcess(name: string, build: StartSubgraphOptio
     db: database.db,
     signals,
     log,
+  }).catch(async (error: unknown) => {
+    await database.close().catch(() => undefined);
+    throw error;
   });
-  const running = await startSubgraph({
-    db: database.db,
-    transport,
-    signals,
-    log,
-    port: config.PORT,
-    host: config.HOST,
-    build,
-    secret: config.SUBGRAPH_SECRET,
-  });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, async () => {
-      log.info({ signal }, 'stopping');
-      await running.stop();
-      await transport.close();
-      await database.close();
-      process.exit(0);
+  try {
+    const running = await startSubgraph({
+      db: database.db,
+      transport,
+      signals,
+      log,
+      port: config.PORT,
+      host: config.HOST,
+      build,
+      secret: config.SUBGRAPH_SECRET,
     });
+    return {
+      running,
+      close: async () => {
+        await transport.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await transport.close().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    throw error;
   }
 }

@@ -27,7 +27,12 @@ export async function migrate(db: AnyDb, schema: string, directory: string): Pro
   ];
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext(${`c2c.migrate.${schema}`}))`.execute(trx);
-    await sql.raw(`create schema if not exists ${schema}`).execute(trx);
+    // `create schema if not exists` needs CREATE on the database even when the schema exists; a
+    // subgraph's own role (scaled-out shape) owns its schema but may not create others.
+    const present = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_namespace where nspname = ${schema}`.execute(trx);
+    if (Number(present.rows[0]?.n) === 0) await sql.raw(`create schema ${schema}`).execute(trx);
     await sql
       .raw(
         `create table if not exists ${schema}.schema_migration (id text primary key, applied_at timestamptz not null default now())`,
