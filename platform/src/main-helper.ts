@@ -20,6 +20,7 @@ const SubgraphEnv = z.object({
     .string()
     .regex(/^nats:\/\/[^,\s]+(,nats:\/\/[^,\s]+)*$/, 'must be nats:// URLs, comma-separated')
     .optional(),
+  NATS_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   NATS_STREAM_PREFIX: z
     .string()
     .regex(/^[A-Z][A-Z0-9_]{0,30}$/, 'must be upper-case letters, digits and _')
@@ -40,7 +41,7 @@ const SubgraphEnv = z.object({
 export async function runSubgraphProcess(name: string, build: StartSubgraphOptions['build']): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, DB_POOL_SIZE, LOG_LEVEL.`,
+      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, NATS_ACK_WAIT_MS, DB_POOL_SIZE, LOG_LEVEL.`,
     );
     return;
   }
@@ -88,6 +89,7 @@ async function start(
   const transport = await createTransport({
     natsUrl: config.NATS_URL,
     streamPrefix: config.NATS_STREAM_PREFIX,
+    ackWaitMs: config.NATS_ACK_WAIT_MS,
     connectionName: `c2c-${name}`,
     db: database.db,
     signals,

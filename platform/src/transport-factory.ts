@@ -15,6 +15,8 @@ export interface CreateTransportOptions {
   /** Stream name prefix on NATS (default `C2C`). */
   streamPrefix?: string | undefined;
   connectionName?: string | undefined;
+  /** NATS: how long a delivery may stay unacknowledged before it is redelivered (default 30 s). */
+  ackWaitMs?: number | undefined;
 }
 
 /** The event backbone a process was configured with: NATS JetStream when `natsUrl` is set, else the database. */
@@ -27,6 +29,7 @@ export async function createTransport(options: CreateTransportOptions): Promise<
       ...retry,
       ...(options.streamPrefix ? { streamPrefix: options.streamPrefix } : {}),
       ...(options.connectionName ? { connectionName: options.connectionName } : {}),
+      ...(options.ackWaitMs ? { ackWaitMs: options.ackWaitMs } : {}),
     });
   }
   return new DatabaseTransport({ db: options.db, signals: options.signals, log: options.log, ...retry });

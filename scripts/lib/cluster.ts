@@ -200,33 +200,46 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         clearTimeout(timer);
       },
       start: async () => {
-        const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'dist', `${name}.js`)], {
-          cwd: ROOT,
-          env: { PATH: process.env.PATH ?? '', HOST: host, PORT: String(port), ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        entry.child = child;
-        for (const stream of [child.stdout, child.stderr]) {
-          let buffered = '';
-          stream.setEncoding('utf8').on('data', (chunk: string) => {
-            buffered += chunk;
-            const lines = buffered.split('\n');
-            buffered = lines.pop() ?? '';
-            for (const line of lines) if (line) output(`${prefix} ${line}`);
-          });
-        }
-        child.once('exit', (code, signal) => {
-          if (stopping || entry.child !== child) return;
-          output(`${prefix} exited (${signal ?? code})`);
-          if (options.autoRestart !== false) {
-            setTimeout(() => {
-              if (!stopping && entry.child === child)
-                entry.start().catch((error: unknown) => output(`${prefix} restart failed: ${String(error)}`));
-            }, 1000);
+        // A process that dies while starting (NATS still recovering its streams after a restart, the
+        // database refusing connections for a moment) is given two more tries, as a supervisor would.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await launch();
+          } catch (error) {
+            if (attempt >= 3 || stopping) throw error;
+            output(`${prefix} did not start (${(error as Error).message}); trying again`);
+            await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
           }
-        });
-        await waitReady(`http://${host}:${port}${readyPath}`, () => (entry.child === child ? child : null));
+        }
       },
+    };
+    const launch = async () => {
+      const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'dist', `${name}.js`)], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOST: host, PORT: String(port), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      entry.child = child;
+      for (const stream of [child.stdout, child.stderr]) {
+        let buffered = '';
+        stream.setEncoding('utf8').on('data', (chunk: string) => {
+          buffered += chunk;
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) if (line) output(`${prefix} ${line}`);
+        });
+      }
+      child.once('exit', (code, signal) => {
+        if (stopping || entry.child !== child) return;
+        output(`${prefix} exited (${signal ?? code})`);
+        if (options.autoRestart !== false) {
+          setTimeout(() => {
+            if (!stopping && entry.child === child)
+              entry.start().catch((error: unknown) => output(`${prefix} restart failed: ${String(error)}`));
+          }, 1000);
+        }
+      });
+      await waitReady(`http://${host}:${port}${readyPath}`, () => (entry.child === child ? child : null));
     };
     processes.push(entry);
     return entry;
