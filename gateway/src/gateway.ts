@@ -23,6 +23,7 @@ import {
 import type { Server } from 'node:http';
 import { createAuthenticator, type AuthConfig } from './auth.ts';
 import { SUBGRAPH_NAMES, type GatewayConfig } from './config.ts';
+import { opsConsoleRoute } from './ops-console/serve.ts';
 import { analyzeOperation, invalidVariables } from './policy.ts';
 import { CostRateLimiter } from './rate-limit.ts';
 import { buildManifest, safelistPlugin } from './safelist.ts';
@@ -321,6 +322,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     log: gatewayLog,
     maxBodyBytes: config.maxBodyBytes,
     corsOrigins: config.corsOrigins,
+    // The ops console: static page and assets; its data comes from /graphql like any client's.
+    routes: opsConsoleRoute({ operationsDir: config.operationsDir }),
     inspect: ({ query }) =>
       tooManyTokens(query, ARMOR_LIMITS.maxTokens)
         ? {

@@ -4,6 +4,7 @@ import type { InvoiceRow } from './data/invoice.repository.ts';
 import type { SubscriptionLoaders } from './data/loaders.ts';
 import type { PlanRow } from './data/plan.repository.ts';
 import type { SubscriptionRow } from './data/subscription.repository.ts';
+import type { AmendmentMonitor } from './domain/amendment-monitor.service.ts';
 import type { AmendmentService } from './domain/amendment.service.ts';
 import type { BillingRunService } from './domain/billing-run.service.ts';
 import type { PlanService } from './domain/plan.service.ts';
@@ -18,6 +19,8 @@ export interface SubscriptionContext extends RequestContext {
   billingRun: BillingRunService;
   amendments: AmendmentService;
   reconciliation: ReconciliationService;
+  /** Read-only view of the amendment workflow for operators. */
+  monitor: AmendmentMonitor;
   /** Loaders behind id checks: unknown or malformed keys give null, never a database error. */
   loadPlan(code: string): Promise<PlanRow | null>;
   loadSubscription(id: string): Promise<SubscriptionRow | null>;

@@ -7,6 +7,7 @@ import { erpAckConsumer } from './consumers/finance-events.ts';
 import type { SubscriptionContext } from './context.ts';
 import { createSubscriptionLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
+import { AmendmentMonitor } from './domain/amendment-monitor.service.ts';
 import { AmendmentService } from './domain/amendment.service.ts';
 import { BillingRunService } from './domain/billing-run.service.ts';
 import { isPlanCode } from './domain/plan.rules.ts';
@@ -23,6 +24,7 @@ import { BillingSubscription } from './resolvers/BillingSubscription.ts';
 import { Customer } from './resolvers/Customer.ts';
 import { Invoice } from './resolvers/Invoice.ts';
 import { InvoiceLine } from './resolvers/InvoiceLine.ts';
+import { MonitorQueries } from './resolvers/Monitor.queries.ts';
 import { Mutation } from './resolvers/Mutation.ts';
 import { Plan } from './resolvers/Plan.ts';
 import { Query } from './resolvers/Query.ts';
@@ -39,6 +41,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const billingRun = new BillingRunService(deps);
   const amendments = new AmendmentService(deps);
   const reconciliation = new ReconciliationService(deps.db);
+  const monitor = new AmendmentMonitor(deps.db);
   const consumers = {
     'subscription.bill-to': billToConsumer,
     'subscription.erp-ack': erpAckConsumer,
@@ -50,7 +53,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     typeDefs: subscriptionTypeDefs,
     resolvers: {
       ...scalarResolversFor(subscriptionTypeDefs),
-      Query: { ...Query, ...ReconciliationQueries },
+      Query: { ...Query, ...ReconciliationQueries, ...MonitorQueries },
       Mutation,
       Plan,
       BillingSubscription,
@@ -75,6 +78,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
         billingRun,
         amendments,
         reconciliation,
+        monitor,
         loadPlan: (code) => (isPlanCode(code) ? loaders.planByCode.load(code) : Promise.resolve(null)),
         loadSubscription: (id) =>
           isUuid(id) ? loaders.subscriptionById.load(id.toLowerCase()) : Promise.resolve(null),

@@ -1,0 +1,35 @@
+import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform';
+import type { SubscriptionContext } from '../context.ts';
+import type { AmendmentStatus } from '../data/tables.ts';
+import { activityMinutes } from '../domain/amendment-monitor.service.ts';
+
+const isSeqPosition = (value: unknown): value is { seq: number } =>
+  typeof value === 'object' && value !== null && Number.isInteger((value as { seq?: unknown }).seq);
+
+/** Query fields of the operators' view of the amendment workflow (the ops console). */
+export const MonitorQueries = {
+  amendments: async (
+    _: unknown,
+    args: { status?: AmendmentStatus | null; first?: number | null; after?: string | null },
+    ctx: SubscriptionContext,
+  ) => {
+    const status = args.status ?? null;
+    const first = pageSize(args.first, 20);
+    const after = decodeCursor(args.after, isSeqPosition);
+    const rows = await ctx.monitor.newestFirst(status, after?.seq ?? null, first + 1);
+    const nodes = rows.slice(0, first);
+    for (const row of nodes) ctx.loaders.amendmentById.prime(row.id, row);
+    const last = nodes.at(-1);
+    return {
+      totalCount: () => ctx.monitor.count(status),
+      nodes,
+      pageInfo: {
+        hasNextPage: rows.length > first,
+        endCursor: last ? encodeCursor({ seq: last.seq }) : null,
+      },
+    };
+  },
+  openAmendmentCounts: (_: unknown, __: unknown, ctx: SubscriptionContext) => ctx.monitor.openCounts(),
+  amendmentActivity: (_: unknown, args: { minutes?: number | null }, ctx: SubscriptionContext) =>
+    ctx.monitor.activity(activityMinutes(args.minutes)),
+};
