@@ -9,6 +9,7 @@ import {
   FAULT_POINTS,
   parseConfig,
   port,
+  setupTracing,
   todayUtc,
   z,
 } from '@c2c/platform';
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
   }
   const config = parseConfig(Env, process.env);
   const log = createLogger({ name: 'c2c', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  const tracing = setupTracing({ serviceName: 'c2c', env: process.env });
   armFaultPoint(config.C2C_FAULT_POINT);
   if (config.C2C_FAULT_POINT) {
     console.error(`C2C_FAULT_POINT=${config.C2C_FAULT_POINT}: this process will SIGKILL itself there`);
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
     console.error(`\n${signal}: stopping…`);
     try {
       await stack.stop();
+      await tracing.shutdown();
       process.exit(0);
     } catch (error) {
       console.error(`could not stop cleanly: ${error instanceof Error ? error.message : String(error)}`);

@@ -14,8 +14,10 @@ import {
   CORRELATION_HEADER,
   createGraphQLHttpServer,
   devIssuer,
+  graphqlTracingPlugin,
   requestIdPlugin,
   scalarResolvers,
+  traceLogFields,
   type AccessPolicy,
   type Logger,
   type Principal,
@@ -313,6 +315,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       safelistPlugin(buildManifest(config.operationsDir), config.safelistMode, gatewayLog),
       authorizationPlugin(policy, new CostRateLimiter(config.rateLimit), gatewayLog),
       requestIdPlugin<GatewayContext>(),
+      graphqlTracingPlugin<GatewayContext>(),
     ],
   });
   await apollo.start();
@@ -322,6 +325,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     log: gatewayLog,
     maxBodyBytes: config.maxBodyBytes,
     corsOrigins: config.corsOrigins,
+    // The edge: every request starts a trace; a client's traceparent is not trusted.
+    tracing: { service: 'gateway', continueTrace: false },
     // The ops console: static page and assets; its data comes from /graphql like any client's.
     routes: opsConsoleRoute({ operationsDir: config.operationsDir }),
     inspect: ({ query }) =>
@@ -351,7 +356,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
         caller: principal.sub,
         correlationId,
         requestId,
-        log: gatewayLog.child({ requestId, correlationId, principal: principal.sub }),
+        log: gatewayLog.child({ requestId, correlationId, principal: principal.sub, ...traceLogFields() }),
       };
     },
     ready: async () => {

@@ -1,4 +1,4 @@
-import { closeServer, createLogger, listen } from '@c2c/platform';
+import { closeServer, createLogger, listen, setupTracing } from '@c2c/platform';
 import { gatewayConfigFromEnv } from './config.ts';
 import { buildGateway } from './gateway.ts';
 
@@ -23,6 +23,7 @@ try {
   process.exit(1);
 }
 const log = createLogger({ name: 'gateway', level: config.logLevel });
+const tracing = setupTracing({ serviceName: 'gateway', env: process.env });
 const gateway = await buildGateway(config, log);
 const { url } = await listen(gateway.server, config.port, config.host);
 log.info({ url, subgraphs: gateway.subgraphUrls }, 'gateway listening');
@@ -33,6 +34,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     await closeServer(gateway.server);
     await gateway.apollo.stop();
     gateway.agent.destroy();
+    await tracing.shutdown();
     process.exit(0);
   });
 }

@@ -11,7 +11,7 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import fetch, { type Response } from 'node-fetch';
-import { signRequest, type Logger, type Principal } from '@c2c/platform';
+import { signRequest, traceHeaders, traceSubgraphFetch, type Logger, type Principal } from '@c2c/platform';
 
 /**
  * The gateway's HTTP client for one subgraph: signs every request with the subgraph's secret,
@@ -93,7 +93,8 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { ...headers, ...signed },
+        // The trace context is not signed: it steers no decision of the subgraph's.
+        headers: { ...headers, ...signed, ...traceHeaders() },
         body,
         agent: options.agent,
         signal: AbortSignal.timeout(timeoutMs) as never,
@@ -123,24 +124,26 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
           return 'isolated';
       }
     },
-    fetch: async (url, init) => {
-      const body = init.body ?? '';
-      const { [PRINCIPAL_HANDOFF]: handoff, ...headers } = init.headers ?? {};
-      const principal = JSON.parse(
-        Buffer.from(handoff ?? '', 'base64url').toString('utf8') || 'null',
-      ) as Principal | null;
-      if (!principal) throw new Error('internal: a subgraph request without a principal');
-      const mutation = MUTATION_BODY.test(body);
-      const timeoutMs = mutation ? options.mutationTimeoutMs : options.queryTimeoutMs;
-      try {
-        return await (mutation ? breaker : queries).execute(() =>
-          attempt(url, body, headers, principal, timeoutMs),
-        );
-      } catch (error) {
-        if (error instanceof RetriableStatus) return error.response;
-        if (error instanceof BrokenCircuitError) throw new SubgraphUnavailable(options.name, 'circuit-open');
-        throw error;
-      }
-    },
+    fetch: (url, init) =>
+      traceSubgraphFetch(options.name, async () => {
+        const body = init.body ?? '';
+        const { [PRINCIPAL_HANDOFF]: handoff, ...headers } = init.headers ?? {};
+        const principal = JSON.parse(
+          Buffer.from(handoff ?? '', 'base64url').toString('utf8') || 'null',
+        ) as Principal | null;
+        if (!principal) throw new Error('internal: a subgraph request without a principal');
+        const mutation = MUTATION_BODY.test(body);
+        const timeoutMs = mutation ? options.mutationTimeoutMs : options.queryTimeoutMs;
+        try {
+          return await (mutation ? breaker : queries).execute(() =>
+            attempt(url, body, headers, principal, timeoutMs),
+          );
+        } catch (error) {
+          if (error instanceof RetriableStatus) return error.response;
+          if (error instanceof BrokenCircuitError)
+            throw new SubgraphUnavailable(options.name, 'circuit-open');
+          throw error;
+        }
+      }),
   };
 }

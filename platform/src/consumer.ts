@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AnyDb } from './db.ts';
 import type { CloudEvent } from './events.ts';
 import { faultPoint } from './faults.ts';
+import { traceEvent, traceLogFields, TRACE_ATTRIBUTES } from './tracing.ts';
 import type { EventTransport, Subscription } from './transport.ts';
 
 /** Applies one event inside the consumer's transaction (inbox row already written). */
@@ -35,9 +36,18 @@ export type DeadLetterEffect = (
 /**
  * Applies an event exactly once: the inbox row `(consumer, event id)` and the effect commit in one
  * transaction, so a redelivered event finds its inbox row and does nothing.
- * Returns false when the event had already been applied.
+ * Returns false when the event had already been applied. Traced as a span continuing the event's trace.
  */
-export async function applyOnce(
+export function applyOnce(options: Omit<ConsumerOptions, 'transport'>, event: CloudEvent): Promise<boolean> {
+  const target = { subgraph: options.schema, consumer: options.consumer, operation: 'process' } as const;
+  return traceEvent(event, target, async (span) => {
+    const applied = await applyInTransaction(options, event);
+    span.setAttribute(TRACE_ATTRIBUTES.applied, applied);
+    return applied;
+  });
+}
+
+async function applyInTransaction(
   options: Omit<ConsumerOptions, 'transport'>,
   event: CloudEvent,
 ): Promise<boolean> {
@@ -48,6 +58,7 @@ export async function applyOnce(
     eventId: event.id,
     eventType: event.type,
     correlationId: event.correlationid,
+    ...traceLogFields(),
   });
   const applied = await db.transaction().execute(async (trx) => {
     const fresh = await trx
@@ -79,26 +90,31 @@ export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
       if (await applyOnce(options, event)) faultPoint('consumer.after-commit');
     },
     onDeadLetter: async (event, error, attempts) => {
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .withSchema(schema)
-          .insertInto('dead_letter')
-          .values({
-            consumer,
-            event_id: event.id,
-            event_type: event.type,
-            subject: event.subject,
-            event: JSON.stringify(event),
-            error,
-            attempts,
-          })
-          .onConflict((oc) =>
-            oc
-              .columns(['consumer', 'event_id'])
-              .doUpdateSet({ error, attempts, dead_at: sql`now()`, replayed_at: null }),
-          )
-          .execute();
-        await options.onDeadLetter?.(trx, event, { consumer, error, attempts }, options.log);
+      const target = { subgraph: schema, consumer, operation: 'dead-letter' } as const;
+      // Traced, so the events the dead-letter hook appends (posting.failed …) continue the trace.
+      await traceEvent(event, target, (span) => {
+        span.setAttributes({ 'c2c.event.attempts': attempts, 'error.type': 'dead-lettered' });
+        return db.transaction().execute(async (trx) => {
+          await trx
+            .withSchema(schema)
+            .insertInto('dead_letter')
+            .values({
+              consumer,
+              event_id: event.id,
+              event_type: event.type,
+              subject: event.subject,
+              event: JSON.stringify(event),
+              error,
+              attempts,
+            })
+            .onConflict((oc) =>
+              oc
+                .columns(['consumer', 'event_id'])
+                .doUpdateSet({ error, attempts, dead_at: sql`now()`, replayed_at: null }),
+            )
+            .execute();
+          await options.onDeadLetter?.(trx, event, { consumer, error, attempts }, options.log);
+        });
       });
       options.afterCommit?.();
     },

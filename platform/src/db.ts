@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql, type LogEvent } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { recordQuerySpan } from './tracing.ts';
 
 // bigint (int8) columns hold minor units and counts below 2^53: read them as numbers.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -25,6 +26,7 @@ function queryListeners() {
   const listeners = new Set<(sql: string) => void>();
   return {
     log: (event: LogEvent) => {
+      recordQuerySpan(event);
       if (event.level === 'query') for (const listener of listeners) listener(event.query.sql);
     },
     onQuery: (listener: (sql: string) => void) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AnyDb } from './db.ts';
+import { currentTraceparent } from './tracing.ts';
 
 /** CloudEvents 1.0 JSON envelope with our extensions (ARCHITECTURE.md: events). */
 export interface CloudEvent<T = unknown> {
@@ -15,6 +16,8 @@ export interface CloudEvent<T = unknown> {
   correlationid: string;
   causationid?: string;
   aggregateversion?: number;
+  /** CloudEvents distributed tracing extension: the W3C trace context of the span that appended it. */
+  traceparent?: string;
 }
 
 export interface NewEvent<T = unknown> {
@@ -40,6 +43,7 @@ export async function appendToOutbox(
 ): Promise<CloudEvent[]> {
   if (events.length === 0) return [];
   const now = new Date().toISOString();
+  const traceparent = currentTraceparent();
   const envelopes: CloudEvent[] = events.map((event) => ({
     specversion: '1.0',
     id: randomUUID(),
@@ -52,6 +56,7 @@ export async function appendToOutbox(
     correlationid: causality.correlationId,
     ...(causality.causationId ? { causationid: causality.causationId } : {}),
     ...(event.aggregateVersion !== undefined ? { aggregateversion: event.aggregateVersion } : {}),
+    ...(traceparent ? { traceparent } : {}),
   }));
   await trx
     .withSchema(schema)
@@ -67,6 +72,8 @@ export async function appendToOutbox(
         correlation_id: e.correlationid,
         causation_id: e.causationid ?? null,
         aggregate_version: e.aggregateversion ?? null,
+        // Only when traced, so an untraced insert is the statement it always was.
+        ...(e.traceparent ? { traceparent: e.traceparent } : {}),
       })),
     )
     .execute();
@@ -84,6 +91,7 @@ interface OutboxRow {
   correlation_id: string;
   causation_id: string | null;
   aggregate_version: number | null;
+  traceparent?: string | null;
 }
 
 /** Rebuilds the CloudEvent that an outbox row stores. */
@@ -100,6 +108,7 @@ export function outboxRowToEvent(row: OutboxRow): CloudEvent {
     correlationid: row.correlation_id,
     ...(row.causation_id ? { causationid: row.causation_id } : {}),
     ...(row.aggregate_version !== null ? { aggregateversion: row.aggregate_version } : {}),
+    ...(row.traceparent ? { traceparent: row.traceparent } : {}),
   };
 }
 

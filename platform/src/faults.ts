@@ -5,6 +5,8 @@
  * Platform modules only call `faultPoint(name)`; they never read the environment.
  */
 export const FAULT_POINTS = [
+  /** A mutation's work and outbox rows are written, its transaction not yet committed. */
+  'mutation.before-commit',
   /** Outbox rows are committed and read by the relay, not yet handed to the transport. */
   'outbox.after-commit',
   /** The transport has the events; the relay has not yet marked the outbox rows published. */

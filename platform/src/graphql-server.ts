@@ -12,6 +12,7 @@ import { parse, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { protectResolvers, type Principal } from './authorization.ts';
 import { DomainError } from './errors.ts';
+import { graphqlTracingPlugin, traceRequest, type RequestTracing } from './tracing.ts';
 
 /** The correlation id of a business transaction, carried from client to gateway to subgraphs and events. */
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -144,6 +145,7 @@ export function buildSubgraphServer<C extends RequestContext>(
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       requestIdPlugin<C>(),
+      graphqlTracingPlugin<C>(),
       ...(options.plugins ?? []),
     ],
   });
@@ -180,6 +182,8 @@ export interface GraphQLHttpOptions<C extends BaseContext, A> {
   corsOrigins?: string[];
   /** Extra routes served before /graphql (e.g. /metrics, /ops). Return true when handled. */
   routes?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean> | boolean;
+  /** How /graphql requests are traced (a span each when tracing is set up; see tracing.ts). */
+  tracing?: RequestTracing;
   log: Logger;
 }
 
@@ -229,7 +233,11 @@ export function createGraphQLHttpServer<C extends BaseContext, A>(options: Graph
   const server = createServer((req, res) => {
     const requestId = randomUUID();
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    handle(req, res, requestId).catch((error: unknown) => {
+    const tracing = req.url?.startsWith('/graphql') ? options.tracing : undefined;
+    (tracing
+      ? traceRequest(tracing, req, res, () => handle(req, res, requestId))
+      : handle(req, res, requestId)
+    ).catch((error: unknown) => {
       options.log.error({ err: error, requestId }, 'request failed');
       if (!res.headersSent)
         send(res, 500, {

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AnyDb } from './db.ts';
 import { DomainError } from './errors.ts';
+import { faultPoint } from './faults.ts';
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
 
-/** How long a running request holds its key before a crashed holder's key may be taken over. */
+/** Informational: when a running claim was expected to be done (liveness is the advisory lock). */
 const LOCK_MS = 60_000;
 
 /** Validates an idempotency key: 1–255 printable ASCII characters (DOMAIN.md). */
@@ -50,10 +51,13 @@ export interface IdempotentResult<T> {
 }
 
 /**
- * Runs `work` once per (scope, key). The key is claimed in its own short transaction so that a
- * concurrent duplicate sees IDEMPOTENCY_KEY_IN_USE; `work` runs in a second transaction that also
- * stores its JSON result. A repeat with the same input returns the stored result; with another
- * input, IDEMPOTENCY_KEY_REUSED. If `work` fails, the claim is released and nothing is kept.
+ * Runs `work` once per (scope, key). The caller holds a session-level advisory lock on the key for
+ * the whole request, on one connection: a concurrent duplicate finds it held and gets
+ * IDEMPOTENCY_KEY_IN_USE at once, and when the holder dies (a crashed replica, a killed connection)
+ * PostgreSQL releases the lock with the session, so a retry takes the key over immediately instead
+ * of waiting for a timeout. Under the lock: a repeat with the same input returns the stored result;
+ * with another input, IDEMPOTENCY_KEY_REUSED. `work` runs in a transaction that also stores its JSON
+ * result; if it fails, the claim is released and nothing is kept.
  */
 export async function runIdempotent<T>(
   db: AnyDb,
@@ -63,81 +67,84 @@ export async function runIdempotent<T>(
 ): Promise<IdempotentResult<T>> {
   const key = validateIdempotencyKey(request.key);
   const hash = requestHash(request.operation, request.input);
-  const table = () => db.withSchema(schema);
+  const lockKey = `c2c.idempotency:${schema}:${request.scope}:${key}`;
 
-  const claimed = await table()
-    .insertInto('idempotency_key')
-    .values({
-      scope: request.scope,
-      key,
-      operation: request.operation,
-      request_hash: hash,
-      state: 'running',
-      locked_until: sql`now() + make_interval(secs => ${LOCK_MS / 1000})`,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .returning('key')
-    .executeTakeFirst();
-
-  if (!claimed) {
-    const existing = await table()
-      .selectFrom('idempotency_key')
-      .select(['request_hash', 'state', 'response', sql<boolean>`locked_until > now()`.as('locked')])
-      .where('scope', '=', request.scope)
-      .where('key', '=', key)
-      .executeTakeFirst();
-    if (!existing) return runIdempotent(db, schema, request, work);
-    if (existing.request_hash !== hash) {
-      throw new DomainError(
-        'IDEMPOTENCY_KEY_REUSED',
-        'this idempotencyKey was already used with a different input; use a new key',
-        'idempotencyKey',
-      );
-    }
-    if (existing.state === 'done') {
-      const stored =
-        typeof existing.response === 'string' ? JSON.parse(existing.response) : existing.response;
-      return { value: stored as T, replayed: true };
-    }
-    if (existing.locked) {
+  return db.connection().execute(async (conn) => {
+    const table = () => conn.withSchema(schema);
+    const locked = await sql<{
+      ok: boolean;
+    }>`select pg_try_advisory_lock(hashtextextended(${lockKey}, 0)) as ok`.execute(conn);
+    if (!locked.rows[0]?.ok) {
       throw new DomainError(
         'IDEMPOTENCY_KEY_IN_USE',
         'a request with this idempotencyKey is still running; retry later',
         'idempotencyKey',
       );
     }
-    // The holder died mid-request (its transaction rolled back): take the key over.
-    await table()
-      .updateTable('idempotency_key')
-      .set({ locked_until: sql`now() + make_interval(secs => ${LOCK_MS / 1000})` })
-      .where('scope', '=', request.scope)
-      .where('key', '=', key)
-      .execute();
-  }
-
-  try {
-    const value = await db.transaction().execute(async (trx) => {
-      const result = await work(trx);
-      await trx
-        .withSchema(schema)
-        .updateTable('idempotency_key')
-        .set({ state: 'done', response: JSON.stringify(result ?? null) })
+    try {
+      const existing = await table()
+        .selectFrom('idempotency_key')
+        .select(['request_hash', 'state', 'response'])
         .where('scope', '=', request.scope)
         .where('key', '=', key)
-        .execute();
-      return result;
-    });
-    return { value, replayed: false };
-  } catch (error) {
-    await table()
-      .deleteFrom('idempotency_key')
-      .where('scope', '=', request.scope)
-      .where('key', '=', key)
-      .where('state', '=', 'running')
-      .execute()
-      .catch(() => undefined);
-    throw error;
-  }
+        .executeTakeFirst();
+      if (existing) {
+        if (existing.request_hash !== hash) {
+          throw new DomainError(
+            'IDEMPOTENCY_KEY_REUSED',
+            'this idempotencyKey was already used with a different input; use a new key',
+            'idempotencyKey',
+          );
+        }
+        if (existing.state === 'done') {
+          const stored =
+            typeof existing.response === 'string' ? JSON.parse(existing.response) : existing.response;
+          return { value: stored as T, replayed: true };
+        }
+        // 'running' with the lock free: its holder died mid-request (its work rolled back). Take over.
+      } else {
+        await table()
+          .insertInto('idempotency_key')
+          .values({
+            scope: request.scope,
+            key,
+            operation: request.operation,
+            request_hash: hash,
+            state: 'running',
+            locked_until: sql`now() + make_interval(secs => ${LOCK_MS / 1000})`,
+          })
+          .execute();
+      }
+      try {
+        const value = await conn.transaction().execute(async (trx) => {
+          const result = await work(trx);
+          await trx
+            .withSchema(schema)
+            .updateTable('idempotency_key')
+            .set({ state: 'done', response: JSON.stringify(result ?? null) })
+            .where('scope', '=', request.scope)
+            .where('key', '=', key)
+            .execute();
+          faultPoint('mutation.before-commit');
+          return result;
+        });
+        return { value, replayed: false };
+      } catch (error) {
+        await table()
+          .deleteFrom('idempotency_key')
+          .where('scope', '=', request.scope)
+          .where('key', '=', key)
+          .where('state', '=', 'running')
+          .execute()
+          .catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await sql`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`
+        .execute(conn)
+        .catch(() => undefined);
+    }
+  });
 }
 
 /** Deletes keys older than `hours` (DOMAIN.md keeps them at least 24 hours). */

@@ -26,3 +26,4 @@ export * from './authorization.ts';
 export * from './audit.ts';
 export * from './nats-transport.ts';
 export * from './transport-factory.ts';
+export * from './tracing.ts';

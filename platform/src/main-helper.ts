@@ -1,7 +1,9 @@
 import { parseConfig, port, z } from './config.ts';
+import { armFaultPoint, FAULT_POINTS } from './faults.ts';
 import { openDatabase } from './db.ts';
 import { createLogger } from './logger.ts';
 import { startSubgraph, type StartSubgraphOptions } from './runtime.ts';
+import { setupTracing } from './tracing.ts';
 import { Signals } from './signals.ts';
 import { createTransport } from './transport-factory.ts';
 
@@ -32,6 +34,8 @@ const SubgraphEnv = z.object({
     })
     .min(32, 'SUBGRAPH_SECRET must be at least 32 characters'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Fault tests only (docs/faults.md): the process SIGKILLs itself at this point. */
+  C2C_FAULT_POINT: z.enum(FAULT_POINTS).optional(),
 });
 
 /**
@@ -54,6 +58,13 @@ export async function runSubgraphProcess(name: string, build: StartSubgraphOptio
     return;
   }
   const log = createLogger({ name, level: config.LOG_LEVEL });
+  armFaultPoint(config.C2C_FAULT_POINT);
+  if (config.C2C_FAULT_POINT)
+    log.warn(
+      { faultPoint: config.C2C_FAULT_POINT },
+      'fault point armed: this process will SIGKILL itself there',
+    );
+  const tracing = setupTracing({ serviceName: name, env: process.env });
   let started: { running: Awaited<ReturnType<typeof startSubgraph>>; close: () => Promise<void> };
   try {
     started = await start(name, build, config, log);
@@ -68,6 +79,7 @@ export async function runSubgraphProcess(name: string, build: StartSubgraphOptio
       log.info({ signal }, 'stopping');
       await running.stop();
       await started.close();
+      await tracing.shutdown();
       process.exit(0);
     });
   }

@@ -17,6 +17,7 @@ import { NonceCache, verifyRequest } from './request-signing.ts';
 import { deadLetterResolvers } from './dead-letters.ts';
 import { migrate } from './migrations.ts';
 import { OutboxRelay, outboxTopic } from './relay.ts';
+import { traceLogFields } from './tracing.ts';
 import type { Signals } from './signals.ts';
 import type { EventTransport, Subscription } from './transport.ts';
 
@@ -168,6 +169,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     log: subgraphLog,
     // Only the gateway calls subgraphs, always with POST: a GET's query string would not be signed.
     methods: ['POST'],
+    tracing: { service: definition.name, subgraph: definition.name, continueTrace: true },
     admit: async (req, body) => {
       const verdict = verifyRequest(
         options.secret,
@@ -193,7 +195,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
         principal,
         correlationId,
         requestId,
-        log: subgraphLog.child({ correlationId, requestId, principal: principal.sub }),
+        log: subgraphLog.child({ correlationId, requestId, principal: principal.sub, ...traceLogFields() }),
       });
     },
   });

@@ -89,30 +89,57 @@ describe('platform on a real database', () => {
     expect(retried).toEqual({ value: 'ok', replayed: false });
   });
 
-  it('idempotency: a key still running answers IDEMPOTENCY_KEY_IN_USE; a crashed holder is taken over', async () => {
+  it('idempotency: a key held by a live request answers IDEMPOTENCY_KEY_IN_USE; a crashed holder is taken over at once', async () => {
     const request = { scope: 'alice', key: 'k-slow', operation: 'op', input: { x: 1 } };
-    // The claim a concurrent request would have committed before running its transaction.
-    const claim = (key: string, lockedForMs: number) =>
-      database.db
-        .withSchema('plat')
-        .insertInto('idempotency_key')
-        .values({
-          scope: 'alice',
-          key,
-          operation: 'op',
-          request_hash: requestHash('op', request.input),
-          state: 'running',
-          locked_until: new Date(Date.now() + lockedForMs),
-        })
-        .execute();
-    await claim('k-slow', 60_000);
-    await expect(runIdempotent(database.db, 'plat', request, async () => 2)).rejects.toMatchObject({
-      code: 'IDEMPOTENCY_KEY_IN_USE',
-    });
-    await claim('k-crashed', -1000);
+    // What a holder that crashed mid-request leaves: its claim, no lock (its session is gone).
+    await database.db
+      .withSchema('plat')
+      .insertInto('idempotency_key')
+      .values({
+        scope: 'alice',
+        key: 'k-crashed',
+        operation: 'op',
+        request_hash: requestHash('op', request.input),
+        state: 'running',
+        locked_until: new Date(Date.now() + 60_000),
+      })
+      .execute();
     expect(await runIdempotent(database.db, 'plat', { ...request, key: 'k-crashed' }, async () => 3)).toEqual(
-      { value: 3, replayed: false },
+      {
+        value: 3,
+        replayed: false,
+      },
     );
+
+    if (database.kind === 'postgres') {
+      // A live holder: another session holds the key's lock while its work runs.
+      let release!: () => void;
+      const holding = new Promise<void>((resolve) => (release = resolve));
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const holder = runIdempotent(database.db, 'plat', request, async () => {
+        started();
+        await holding;
+        return 1;
+      });
+      await running;
+      await expect(runIdempotent(database.db, 'plat', request, async () => 2)).rejects.toMatchObject({
+        code: 'IDEMPOTENCY_KEY_IN_USE',
+      });
+      release();
+      expect(await holder).toEqual({ value: 1, replayed: false });
+      expect(await runIdempotent(database.db, 'plat', request, async () => 2)).toEqual({
+        value: 1,
+        replayed: true,
+      });
+    } else {
+      // PGlite has one session: requests take turns, so duplicates replay the first answer.
+      const answers = await Promise.all(
+        [1, 2, 3].map((n) => runIdempotent(database.db, 'plat', request, async () => n)),
+      );
+      expect(answers.filter((a) => !a.replayed)).toHaveLength(1);
+      expect(new Set(answers.map((a) => a.value)).size).toBe(1);
+    }
   });
 
   it('transport: delivers in order per subject, retries with backoff, dead-letters after the last attempt', async () => {

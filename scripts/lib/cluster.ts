@@ -42,8 +42,10 @@ export interface ClusterProcess {
   child: ChildProcess | null;
   /** Sends a signal to the replica (SIGKILL: a crash). */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again (same port) and waits until it is ready. */
-  start(): Promise<void>;
+  /** Starts it again (same port), with extra environment if given, and waits until it is ready. */
+  start(env?: Record<string, string>): Promise<void>;
+  /** True while its process runs. */
+  running(): boolean;
 }
 
 export interface Cluster {
@@ -199,12 +201,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         await exited;
         clearTimeout(timer);
       },
-      start: async () => {
+      running: () => Boolean(entry.child && entry.child.exitCode === null && entry.child.signalCode === null),
+      start: async (extra?: Record<string, string>) => {
         // A process that dies while starting (NATS still recovering its streams after a restart, the
         // database refusing connections for a moment) is given two more tries, as a supervisor would.
         for (let attempt = 1; ; attempt++) {
           try {
-            return await launch();
+            return await launch(extra ?? {});
           } catch (error) {
             if (attempt >= 3 || stopping) throw error;
             output(`${prefix} did not start (${(error as Error).message}); trying again`);
@@ -213,10 +216,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         }
       },
     };
-    const launch = async () => {
+    const launch = async (extra: Record<string, string>) => {
       const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'dist', `${name}.js`)], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOST: host, PORT: String(port), ...env },
+        env: { PATH: process.env.PATH ?? '', HOST: host, PORT: String(port), ...env, ...extra },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       entry.child = child;

@@ -12,6 +12,8 @@ import { graphql, unique, useToken, waitFor } from '@c2c/platform/testing';
 import { freePort, startCluster, type Cluster } from '../../scripts/lib/cluster.ts';
 import { operation } from '../../scripts/lib/operations.ts';
 import { checkInvariants } from '../faults/invariants.ts';
+import { sql } from 'kysely';
+import type { FaultPointName } from '@c2c/platform';
 
 // The scaled-out shape under faults (issue 7): built JavaScript in child processes — 2 gateways and
 // 2 replicas of each subgraph — on a real PostgreSQL (a role per subgraph) and a private NATS
@@ -33,6 +35,8 @@ let databaseName: string;
 let dataDir: string;
 let nats: { port: number; store: string; child: ChildProcess | null };
 let url: string;
+/** Every amendment a client got an answer for, across the tests of this file. */
+const acknowledgedAll: string[] = [];
 /** The cluster's process output, printed when the test fails. */
 const logs: string[] = [];
 
@@ -84,6 +88,9 @@ async function send<T = any>(name: string, variables: Record<string, unknown>, a
   throw new Error(`${name} failed ${attempts} times: ${last}`);
 }
 
+const customers = new Map<string, string>();
+const customerOf = async (subscriptionId: string) => customers.get(subscriptionId) as string;
+
 async function aSubscription(): Promise<{ subscriptionId: string; seats: number }> {
   const created = await send('admin.CreateCustomer', {
     input: {
@@ -123,6 +130,7 @@ async function aSubscription(): Promise<{ subscriptionId: string; seats: number 
     60_000,
     'billing to learn of the customer',
   );
+  customers.set(subscription.id as string, customerId);
   return { subscriptionId: subscription.id as string, seats: 3 };
 }
 
@@ -210,6 +218,11 @@ describe.skipIf(!ready)(
         await at(0.6);
         await cluster.replica('customer', 1).kill('SIGKILL');
         await cluster.replica('customer', 1).start();
+        await at(0.8);
+        // Every subgraph connection dropped by the server at once (a failover, an admin's kill).
+        await sql`select pg_terminate_backend(pid) from pg_stat_activity where usename like 'c2c\_%'`.execute(
+          database.db,
+        );
       })();
       await Promise.all(
         subscriptions.map(async (subscription) => {
@@ -251,6 +264,7 @@ describe.skipIf(!ready)(
           `amendment ${id} to complete`,
         );
       }
+      acknowledgedAll.push(...acknowledged);
       await checkInvariants(database.db, { acknowledged });
       const finance = await mintDevToken(dataDir, { role: 'finance', subject: 'cluster-reconcile' });
       const reconcile = await execFileAsync(
@@ -262,5 +276,70 @@ describe.skipIf(!ready)(
       expect(out.code ?? 0, `${out.stdout}\n${out.stderr}`).toBe(0);
       expect(out.stdout).toMatch(/Reconciled: no differences/);
     }, 600_000);
+
+    it.each([
+      ['mutation.before-commit', 'subscription'],
+      ['outbox.after-commit', 'subscription'],
+      ['relay.after-publish', 'subscription'],
+      ['consumer.after-commit', 'finance'],
+    ] as [FaultPointName, string][])(
+      'recovers from replicas SIGKILLed at %s (%s), with every effect applied once',
+      async (point, name) => {
+        const { subscriptionId, seats } = await aSubscription();
+        await waitFor(
+          async () =>
+            (await send('portal.CustomerToCash', { customerId: await customerOf(subscriptionId) })).customer
+              ?.subscriptions?.[0]?.invoices?.nodes?.[0]?.posting?.status === 'POSTED',
+          60_000,
+          'the first invoice to be posted',
+        );
+        // Both replicas armed: whichever reaches the point first dies there, the other takes over
+        // the work and (for the relay points) dies there too.
+        for (const i of [1, 2]) {
+          await cluster.replica(name, i).kill('SIGTERM');
+          await cluster.replica(name, i).start({ C2C_FAULT_POINT: point });
+        }
+        const variables = {
+          input: {
+            subscriptionId,
+            seats: seats + 1,
+            effectiveDate: todayUtc(),
+            idempotencyKey: unique('point'),
+            reason: point,
+          },
+        };
+        const answered = waitFor(
+          async () => {
+            const answer = await send('support.AmendSubscription', variables, 1).catch(() => undefined);
+            const code = answer?.amendSubscription.userErrors[0]?.code;
+            return answer && code !== 'IDEMPOTENCY_KEY_IN_USE' ? answer : undefined;
+          },
+          120_000,
+          `the amendment to be answered after ${point}`,
+        );
+        await waitFor(
+          async () => [1, 2].some((i) => !cluster.replica(name, i).running()),
+          60_000,
+          `a ${name} replica to crash at ${point}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        for (const i of [1, 2]) {
+          const replica = cluster.replica(name, i);
+          await replica.kill('SIGTERM');
+          await replica.start();
+        }
+        const data = await answered;
+        expect(data.amendSubscription.userErrors).toEqual([]);
+        const id = data.amendSubscription.amendment.id as string;
+        await waitFor(
+          async () => (await send('support.AmendmentStatus', { id })).amendment.status === 'COMPLETED',
+          120_000,
+          `amendment ${id} to complete`,
+        );
+        acknowledgedAll.push(id);
+        await checkInvariants(database.db, { acknowledged: acknowledgedAll });
+      },
+      240_000,
+    );
   },
 );
