@@ -3,7 +3,9 @@ import { closeServer, createLogger, listen } from '@c2c/platform';
 import { runChild } from './child-runtime.ts';
 
 // (a) Our gateway as production runs it: its configuration read from the environment with
-// NODE_ENV=production, so every feature production turns on by default is on here.
+// NODE_ENV=production (introspection off, settings required), bearer tokens verified against the
+// bench issuer's JWKS URL, the run's subgraph secrets, mutations only from the safelist, no CORS
+// origin and the cost rate limit on (the parent sets these: security.ts, ourGatewayEnv).
 
 runChild(async () => {
   const config = gatewayConfigFromEnv({
@@ -13,6 +15,15 @@ runChild(async () => {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   });
+  // The comparison is only fair if these are what production runs; fail rather than measure less.
+  if (
+    !config.production ||
+    config.safelistMode !== 'enforce-mutations' ||
+    !config.auth.jwksUrl ||
+    config.corsOrigins.length !== 0
+  ) {
+    throw new Error('our gateway is not in its production configuration');
+  }
   const log = createLogger({ name: 'bench-gateway', level: 'warn', pretty: false });
   const gateway = await buildGateway(config, log);
   const { url } = await listen(gateway.server, 0, '127.0.0.1');

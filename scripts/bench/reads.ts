@@ -21,6 +21,7 @@ import {
   type ReadResults,
   type SystemName,
 } from './report.ts';
+import { ourGatewayEnv, secretsEnv } from './security.ts';
 import { authHeaders } from './token.ts';
 
 export interface ReadsOptions {
@@ -95,12 +96,21 @@ async function sample(
     throw new Error(
       `${system} rejected ${w.name}: HTTP ${response.status} ${text.slice(0, 500)}` +
         (response.status === 401 || response.status === 403
-          ? '\n(the bench token is not accepted: configure the gateway issuer with the key in .bench/issuer)'
+          ? '\n(the bench token or the subgraph signature was not accepted)'
           : ''),
     );
   }
   return parsed.data;
 }
+
+/** The first two non-empty lines of an error (the second is usually the child's own message). */
+const firstLines = (message: string) =>
+  message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, 2)
+    .join(' ');
 
 type Counters = { requests: Record<string, number>; sql: number };
 const totalRequests = (c: Counters) => Object.values(c.requests).reduce((a, b) => a + b, 0);
@@ -179,11 +189,7 @@ async function launch(
         name: 'our gateway',
         core: 0,
         command: tsxCommand('ours.child.ts'),
-        env: {
-          CUSTOMER_URL: urls.customer as string,
-          SUBSCRIPTION_URL: urls.subscription as string,
-          FINANCE_URL: urls.finance as string,
-        },
+        env: await ourGatewayEnv(urls),
         ready: { ipc: true },
       });
     case 'apolloGateway':
@@ -191,7 +197,11 @@ async function launch(
         name: 'bare Apollo Gateway',
         core: 0,
         command: tsxCommand('apollo.child.ts'),
-        env: { BENCH_SUPERGRAPH: localSupergraph(urls), BENCH_SUBGRAPH_URLS: JSON.stringify(urls) },
+        env: {
+          BENCH_SUPERGRAPH: localSupergraph(urls),
+          BENCH_SUBGRAPH_URLS: JSON.stringify(urls),
+          ...secretsEnv(),
+        },
         ready: { ipc: true },
       });
     case 'hiveGateway': {
@@ -199,9 +209,14 @@ async function launch(
       return spawnChild({
         name: 'Hive Gateway',
         core: 0,
+        // tsx only so that the configuration file can import @c2c/platform's TypeScript.
         command: [
           process.execPath,
+          '--import',
+          'tsx',
           join(ROOT, 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js'),
+          '--config-path',
+          join(import.meta.dirname, 'hive.config.ts'),
           'supergraph',
           localSupergraph(urls),
           '--host',
@@ -209,7 +224,7 @@ async function launch(
           '--port',
           String(port),
         ],
-        env: { NODE_ENV: 'production' },
+        env: { NODE_ENV: 'production', BENCH_SUBGRAPH_URLS: JSON.stringify(urls), ...secretsEnv() },
         ready: { poll: `http://127.0.0.1:${port}/graphql`, body: '{"query":"{ __typename }"}' },
       });
     }
@@ -229,7 +244,7 @@ function startSubgraphs(store: StoreSpec): Promise<BenchChild> {
     name: 'subgraphs',
     core: 1,
     command: tsxCommand('subgraphs.child.ts'),
-    env: { BENCH_STORE: JSON.stringify(store), BENCH_EVENTS: 'false' },
+    env: { BENCH_STORE: JSON.stringify(store), BENCH_EVENTS: 'false', ...secretsEnv() },
     ready: { ipc: true },
   });
 }
@@ -266,7 +281,7 @@ export async function runReads(options: ReadsOptions): Promise<ReadsReport> {
         child = await launch(system, urls, options.store);
       } catch (error) {
         if (system === 'ours') throw error;
-        notes.push(`${system} could not start: ${(error as Error).message.split('\n')[0]}`);
+        notes.push(`${system} could not start: ${firstLines((error as Error).message)}`);
         for (const w of loads) {
           (cold[w.name] ??= {})[system] = null;
           (warm[w.name] ??= {})[system] = null;
@@ -319,7 +334,7 @@ export async function runReads(options: ReadsOptions): Promise<ReadsReport> {
         }
       } catch (error) {
         if (system === 'ours') throw error;
-        notes.push(`${system} failed: ${(error as Error).message.split('\n')[0]}`);
+        notes.push(`${system} failed: ${firstLines((error as Error).message)}`);
         for (const w of loads) {
           (cold[w.name] ??= {})[system] ??= null;
           (warm[w.name] ??= {})[system] ??= null;

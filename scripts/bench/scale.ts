@@ -4,6 +4,7 @@ import type { StoreSpec } from './child-runtime.ts';
 import { memoryMiB, ROOT, sleep, spawnChild, tsxCommand, type BenchChild } from './processes.ts';
 import { round, slope } from './report.ts';
 import { dropScratch, scratchStore } from './store.ts';
+import { ourGatewayEnv, secretsEnv } from './security.ts';
 import { benchToken } from './token.ts';
 
 export interface ReconciliationRun {
@@ -115,7 +116,7 @@ async function stackOn(store: StoreSpec): Promise<{ subgraphs: BenchChild; gatew
     name: 'subgraphs',
     core: 1,
     command: tsxCommand('subgraphs.child.ts'),
-    env: { BENCH_STORE: JSON.stringify(store), BENCH_EVENTS: 'false' },
+    env: { BENCH_STORE: JSON.stringify(store), BENCH_EVENTS: 'false', ...secretsEnv() },
     ready: { ipc: true },
     timeoutMs: 300_000,
   });
@@ -125,11 +126,7 @@ async function stackOn(store: StoreSpec): Promise<{ subgraphs: BenchChild; gatew
       name: 'our gateway',
       core: 0,
       command: tsxCommand('ours.child.ts'),
-      env: {
-        CUSTOMER_URL: urls.customer as string,
-        SUBSCRIPTION_URL: urls.subscription as string,
-        FINANCE_URL: urls.finance as string,
-      },
+      env: await ourGatewayEnv(urls),
       ready: { ipc: true },
     });
     return { subgraphs, gateway };
@@ -152,7 +149,7 @@ export async function runReconciliation(
       name: 'book generator',
       core: 1,
       command: tsxCommand('subgraphs.child.ts'),
-      env: { BENCH_STORE: JSON.stringify(store), BENCH_EVENTS: 'false' },
+      env: { BENCH_STORE: JSON.stringify(store), BENCH_EVENTS: 'false', ...secretsEnv() },
       ready: { ipc: true },
     });
     const generating = Date.now();

@@ -13,13 +13,17 @@ import {
   type StartSubgraphOptions,
 } from '@c2c/platform';
 import { runChild, storeFromEnv } from './child-runtime.ts';
+import { secretsFromEnv, type SubgraphName } from './security.ts';
 
 // The three subgraphs in one process, shared by every gateway under test so that only the gateway
-// differs. Counts the HTTP requests each subgraph receives and every SQL statement executed.
-// BENCH_EVENTS=false runs no relay and no consumers, so the SQL count is the reads' alone.
+// differs. Each verifies the gateway's signature with this bench run's secret (BENCH_SUBGRAPH_SECRETS)
+// and refuses unsigned requests, as in production. Counts the HTTP requests each subgraph receives
+// and every SQL statement executed. BENCH_EVENTS=false runs no relay and no consumers, so the SQL
+// count is the reads' alone.
 
 runChild(async () => {
   const store = storeFromEnv();
+  const secrets = secretsFromEnv();
   const events = process.env.BENCH_EVENTS !== 'false';
   const log = createLogger({ name: 'bench-subgraphs', level: 'warn', pretty: false });
   const database =
@@ -32,13 +36,12 @@ runChild(async () => {
   const transport = new DatabaseTransport({ db: database.db, signals, log });
   const requests: Record<string, number> = {};
   const subgraphs: RunningSubgraph[] = [];
-  const builds = [
-    buildCustomerSubgraph,
-    buildSubscriptionSubgraph,
-    buildFinanceSubgraph,
-  ] as StartSubgraphOptions['build'][];
-  for (const build of builds) {
-    // Forward-compatible with subgraphs that verify a gateway signature: BENCH_SUBGRAPH_SECRET.
+  const builds: [SubgraphName, StartSubgraphOptions['build']][] = [
+    ['customer', buildCustomerSubgraph],
+    ['subscription', buildSubscriptionSubgraph],
+    ['finance', buildFinanceSubgraph],
+  ];
+  for (const [name, build] of builds) {
     const running = await startSubgraph({
       db: database.db,
       transport,
@@ -48,8 +51,9 @@ runChild(async () => {
       host: '127.0.0.1',
       build,
       events,
-      secret: process.env.BENCH_SUBGRAPH_SECRET ?? '',
-    } as StartSubgraphOptions);
+      secret: secrets[name],
+    });
+    if (running.name !== name) throw new Error(`expected subgraph ${name}, started ${running.name}`);
     requests[running.name] = 0;
     running.server.prependListener('request', (req: IncomingMessage) => {
       if (req.url?.startsWith('/graphql')) requests[running.name] = (requests[running.name] ?? 0) + 1;

@@ -9,8 +9,8 @@ const cache = new Map<Role, string>();
 
 /**
  * The bearer token every bench request carries. Minted by the local development issuer with a key
- * in the bench directory; when the gateway verifies tokens, point its issuer configuration at
- * ISSUER_DIR's key (see docs/benchmarks.md).
+ * in the bench directory; our gateway verifies it against that key's JWKS, which the bench parent
+ * serves over HTTP (security.ts, benchJwksUrl).
  */
 export async function benchToken(role: Role = 'admin'): Promise<string> {
   let token = cache.get(role);

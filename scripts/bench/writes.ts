@@ -6,6 +6,7 @@ import { operation } from '../lib/operations.ts';
 import type { StoreSpec } from './child-runtime.ts';
 import { BENCH_DIR, spawnChild, tsxCommand, type BenchChild } from './processes.ts';
 import { percentile, round } from './report.ts';
+import { ourGatewayEnv, secretsEnv } from './security.ts';
 import { authHeaders } from './token.ts';
 
 export interface WritesReport {
@@ -286,7 +287,7 @@ export async function runWrites(options: {
     name: 'subgraphs',
     core: 1,
     command: tsxCommand('subgraphs.child.ts'),
-    env: { BENCH_STORE: JSON.stringify(options.store), BENCH_EVENTS: 'true' },
+    env: { BENCH_STORE: JSON.stringify(options.store), BENCH_EVENTS: 'true', ...secretsEnv() },
     ready: { ipc: true },
   });
   let result: Omit<WritesReport, 'store' | 'postgresFloor'>;
@@ -296,11 +297,7 @@ export async function runWrites(options: {
       name: 'our gateway',
       core: 0,
       command: tsxCommand('ours.child.ts'),
-      env: {
-        CUSTOMER_URL: urls.customer as string,
-        SUBSCRIPTION_URL: urls.subscription as string,
-        FINANCE_URL: urls.finance as string,
-      },
+      env: await ourGatewayEnv(urls),
       ready: { ipc: true },
     });
     try {

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NonceCache, signRequest, verifyRequest } from '@c2c/platform';
+import { describe, expect, it } from 'vitest';
+import {
+  BASELINE_IDENTITY,
+  BENCH_RATE_LIMIT,
+  benchSecrets,
+  SECRETS_ENV,
+  secretsEnv,
+  secretsFromEnv,
+  withoutSecurityPurpose,
+} from '../security.ts';
+
+describe('bench subgraph secrets', () => {
+  it('are made once per run, one per subgraph, and reach a child intact', () => {
+    const secrets = benchSecrets();
+    expect(benchSecrets()).toBe(secrets);
+    expect(Object.keys(secrets).sort()).toEqual(['customer', 'finance', 'subscription']);
+    for (const secret of Object.values(secrets)) expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(Object.values(secrets)).size).toBe(3);
+    expect(secretsFromEnv(secretsEnv())).toEqual(secrets);
+  });
+
+  it('refuses a missing or short secret', () => {
+    expect(() => secretsFromEnv({})).toThrow(SECRETS_ENV);
+    const short = JSON.stringify({ ...benchSecrets(), finance: 'short' });
+    expect(() => secretsFromEnv({ [SECRETS_ENV]: short })).toThrow(/finance/);
+  });
+
+  it("signs the baselines' requests so that a subgraph accepts them as admin", () => {
+    const secret = benchSecrets().customer;
+    const body = '{"query":"{ _service { sdl } }"}';
+    const headers = signRequest(secret, { method: 'POST', body, identity: BASELINE_IDENTITY });
+    const verdict = verifyRequest(secret, { method: 'POST', body, headers }, new NonceCache());
+    expect(verdict).toEqual({
+      ok: true,
+      identity: {
+        sub: 'bench',
+        role: 'admin',
+        scopes: ['c2c:read', 'c2c:amend', 'c2c:finance', 'c2c:admin'],
+      },
+    });
+  });
+});
+
+describe('withoutSecurityPurpose', () => {
+  it("drops only the requiresScopes link's SECURITY purpose from the supergraph", () => {
+    const sdl = readFileSync(
+      join(import.meta.dirname, '..', '..', '..', 'schema', 'supergraph.graphql'),
+      'utf8',
+    );
+    expect(sdl).toContain('requiresScopes/v0.1", for: SECURITY)');
+    const edited = withoutSecurityPurpose(sdl);
+    expect(edited).not.toContain('for: SECURITY');
+    expect(edited).toContain('@link(url: "https://specs.apollo.dev/requiresScopes/v0.1")');
+    expect(edited).toContain('@link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION)');
+    expect(edited.length).toBe(sdl.length - ', for: SECURITY'.length);
+  });
+});
+
+describe('the bench rate limit', () => {
+  it('covers every request at the cost ceiling at 10,000 requests per second', () => {
+    expect(BENCH_RATE_LIMIT.burst).toBeGreaterThanOrEqual(50_000 * 10_000);
+    expect(BENCH_RATE_LIMIT.costPerMinute).toBeGreaterThanOrEqual(50_000 * 10_000 * 60);
+  });
+});
