@@ -40,6 +40,7 @@ const Env = z.object({
   EVENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RETRY.maxAttempts),
   EVENT_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(DEFAULT_RETRY.baseDelayMs),
   EVENT_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(DEFAULT_RETRY.maxDelayMs),
+  RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),
   CORS_ORIGINS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   LOG_PRETTY: booleanFlag(process.stdout.isTTY === true),
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
       corsOrigins: config.CORS_ORIGINS.split(',')
         .map((o) => o.trim())
         .filter(Boolean),
+      reconcileIntervalSeconds: config.RECONCILE_INTERVAL_S,
     },
     retry: {
       maxAttempts: config.EVENT_MAX_ATTEMPTS,

@@ -42,6 +42,8 @@ export const GatewayEnv = z.object({
   RATE_LIMIT_COST_PER_MINUTE: z.coerce.number().int().min(1).default(600_000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(100_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),
 });
 
 export interface GatewayConfig {
@@ -70,6 +72,10 @@ export interface GatewayConfig {
   corsOrigins: string[];
   maxBodyBytes: number;
   rateLimit: RateLimitConfig;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
+  /** Seconds between the reconciliation runs behind `c2c_reconciliation_*`; 0 or absent: none. */
+  reconcileIntervalSeconds?: number;
 }
 
 /** Reads the gateway's configuration from the environment once, failing fast. */
@@ -127,5 +133,7 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined>): G
       .filter(Boolean),
     maxBodyBytes: parsed.MAX_BODY_BYTES,
     rateLimit: { costPerMinute: parsed.RATE_LIMIT_COST_PER_MINUTE, burst: parsed.RATE_LIMIT_BURST },
+    ...(parsed.METRICS_TOKEN ? { metricsToken: parsed.METRICS_TOKEN } : {}),
+    reconcileIntervalSeconds: parsed.RECONCILE_INTERVAL_S,
   };
 }

@@ -10,6 +10,7 @@ import type * as GraphQLModule from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import {
   accessPolicyFromSdl,
+  chainRoutes,
   correlationIdOf,
   CORRELATION_HEADER,
   createGraphQLHttpServer,
@@ -25,6 +26,12 @@ import {
 import type { Server } from 'node:http';
 import { createAuthenticator, type AuthConfig } from './auth.ts';
 import { SUBGRAPH_NAMES, type GatewayConfig } from './config.ts';
+import {
+  createGatewayMetrics,
+  reconciliationMetrics,
+  type GatewayMetrics,
+  type ReconciliationMetrics,
+} from './metrics.ts';
 import { opsConsoleRoute } from './ops-console/serve.ts';
 import { analyzeOperation, invalidVariables } from './policy.ts';
 import { CostRateLimiter } from './rate-limit.ts';
@@ -66,6 +73,10 @@ export interface BuiltGateway {
   /** Subgraph name → its client (signing, timeouts, retries, circuit breaker). */
   fetchers: Record<string, SubgraphFetcher>;
   agent: Agent;
+  /** The gateway's registry, served on GET /metrics. */
+  metrics: GatewayMetrics;
+  /** The timer behind `c2c_reconciliation_*` (`runOnce` for an immediate run). */
+  reconciliation: ReconciliationMetrics;
 }
 
 /** The business system behind each subgraph, named in errors so support knows which part failed. */
@@ -257,8 +268,25 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     });
   }
 
+  const manifest = buildManifest(config.operationsDir);
+  const metrics = createGatewayMetrics({
+    log: gatewayLog,
+    manifest,
+    fetchers,
+    ...(config.metricsToken ? { token: config.metricsToken } : {}),
+  });
+  const reconciliation = reconciliationMetrics({
+    metrics,
+    intervalSeconds: config.reconcileIntervalSeconds ?? 0,
+    manifest,
+    safelistMode: config.safelistMode,
+    log: gatewayLog,
+  });
+
   const gateway = new ApolloGateway({
     supergraphSdl: withoutSecurityPurpose(supergraphSdl),
+    // Our plan store counts its hits and misses (c2c_query_plan_cache_lookups_total).
+    queryPlannerConfig: { cache: metrics.queryPlanCache },
     logger: {
       debug: (m) => gatewayLog.debug(m),
       info: (m) => gatewayLog.info(m),
@@ -268,7 +296,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     buildService: ({ name, url }) =>
       new RemoteGraphQLDataSource<GatewayContext>({
         url: subgraphUrls[name] ?? url,
-        fetcher: fetchers[name]?.fetch as never,
+        fetcher: (fetchers[name] && metrics.instrumentFetch(name, fetchers[name].fetch)) as never,
         // Nothing from the client's request is forwarded: identity travels only signed.
         willSendRequest: ({ request, context }) => {
           request.http?.headers.set(CORRELATION_HEADER, context.correlationId);
@@ -310,15 +338,18 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       return clean;
     },
     plugins: [
+      metrics.plugin<GatewayContext>(),
+      reconciliation.plugin,
       ApolloServerPluginLandingPageDisabled(),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
-      safelistPlugin(buildManifest(config.operationsDir), config.safelistMode, gatewayLog),
+      safelistPlugin(manifest, config.safelistMode, gatewayLog),
       authorizationPlugin(policy, new CostRateLimiter(config.rateLimit), gatewayLog),
       requestIdPlugin<GatewayContext>(),
       graphqlTracingPlugin<GatewayContext>(),
     ],
   });
   await apollo.start();
+  reconciliation.start(apollo);
 
   const server = createGraphQLHttpServer<GatewayContext, Principal>({
     apollo,
@@ -328,7 +359,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     // The edge: every request starts a trace; a client's traceparent is not trusted.
     tracing: { service: 'gateway', continueTrace: false },
     // The ops console: static page and assets; its data comes from /graphql like any client's.
-    routes: opsConsoleRoute({ operationsDir: config.operationsDir }),
+    routes: chainRoutes(metrics.routes, opsConsoleRoute({ operationsDir: config.operationsDir })),
     inspect: ({ query }) =>
       tooManyTokens(query, ARMOR_LIMITS.maxTokens)
         ? {
@@ -373,7 +404,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       return answers.every(Boolean);
     },
   });
-  return { apollo, server, subgraphUrls, fetchers, agent };
+  return { apollo, server, subgraphUrls, fetchers, agent, metrics, reconciliation };
 }
 
 export { SUBGRAPH_NAMES };

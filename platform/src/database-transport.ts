@@ -6,6 +6,7 @@ import type { Signals } from './signals.ts';
 import {
   backoffDelay,
   DEFAULT_RETRY,
+  type ConsumerLag,
   type EventTransport,
   type RetryPolicy,
   type SubscribeOptions,
@@ -221,6 +222,19 @@ export class DatabaseTransport implements EventTransport {
         );
       }
     }
+  }
+
+  /** Pending deliveries of `source`'s events per declared consumer (zero included). */
+  async lag(source: string): Promise<ConsumerLag[]> {
+    await this.init();
+    const { rows } = await sql<{ consumer: string; pending: number | string }>`
+      select s.consumer, count(d.message_seq) as pending
+      from (select distinct consumer from bus.subscription) s
+      left join bus.delivery d on d.consumer = s.consumer and d.state = 'pending'
+        and exists (select 1 from bus.message m where m.seq = d.message_seq and m.event->>'source' = ${source})
+      group by s.consumer
+      order by s.consumer`.execute(this.options.db);
+    return rows.map((row) => ({ consumer: row.consumer, pending: Number(row.pending) }));
   }
 
   async close(): Promise<void> {

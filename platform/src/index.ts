@@ -27,3 +27,4 @@ export * from './audit.ts';
 export * from './nats-transport.ts';
 export * from './transport-factory.ts';
 export * from './tracing.ts';
+export * from './metrics.ts';

@@ -19,6 +19,7 @@ import type { CloudEvent } from './events.ts';
 import {
   backoffDelay,
   DEFAULT_RETRY,
+  type ConsumerLag,
   type EventTransport,
   type RetryPolicy,
   type SubscribeOptions,
@@ -299,6 +300,30 @@ export class NatsTransport implements EventTransport {
         this.workers.delete(worker);
       },
     };
+  }
+
+  /**
+   * Per logical consumer, the events of `source`'s stream it has not acknowledged: undelivered
+   * (`num_pending`) plus delivered and unacknowledged (`num_ack_pending`), summed over partitions.
+   * Counts every event of the stream, also types the consumer acknowledges unread.
+   */
+  async lag(source: string): Promise<ConsumerLag[]> {
+    const { jsm } = await this.client();
+    const stream = this.streamName(source);
+    const byConsumer = new Map<string, number>();
+    try {
+      for await (const info of jsm.consumers.list(stream)) {
+        // The description names the logical consumer; the durable name has its dots replaced.
+        const consumer = /^(\S+) on \S+ partition \d+$/.exec(info.config.description ?? '')?.[1];
+        if (!consumer) continue;
+        byConsumer.set(consumer, (byConsumer.get(consumer) ?? 0) + info.num_pending + info.num_ack_pending);
+      }
+    } catch (error) {
+      // No stream yet: the domain has published nothing, so nobody lags behind it.
+      if ((await jsm.streams.info(stream).catch(() => null)) === null) return [];
+      throw error;
+    }
+    return [...byConsumer].map(([consumer, pending]) => ({ consumer, pending }));
   }
 
   async close(): Promise<void> {

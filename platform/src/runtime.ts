@@ -15,6 +15,7 @@ import {
 } from './graphql-server.ts';
 import { NonceCache, verifyRequest } from './request-signing.ts';
 import { deadLetterResolvers } from './dead-letters.ts';
+import { createMetrics, registerEventMetrics, type Metrics, type MetricsSink } from './metrics.ts';
 import { migrate } from './migrations.ts';
 import { OutboxRelay, outboxTopic } from './relay.ts';
 import { traceLogFields } from './tracing.ts';
@@ -55,6 +56,8 @@ export interface SubgraphDefinition<C extends RequestContext = RequestContext> {
   deadLetterFields?: { query: string; mutation: string };
   /** Root query field (declared in the SDL) listing this subgraph's audit log of mutations. */
   auditLogField?: string;
+  /** Business gauges of this subgraph's own data, read at scrape time (GET /metrics). */
+  metrics?: (sink: MetricsSink) => void;
 }
 
 export interface RunningSubgraph {
@@ -63,6 +66,8 @@ export interface RunningSubgraph {
   port: number;
   server: Server;
   relay: OutboxRelay;
+  /** This subgraph's registry, served on GET /metrics of its port. */
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -83,6 +88,8 @@ export interface StartSubgraphOptions {
    * 401 before execution.
    */
   secret: string;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 /** The subgraph's resolvers plus the platform's fields it declares: dead letters and audit log. */
@@ -153,12 +160,25 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     }
   }
 
+  const metrics = createMetrics({
+    service: definition.name,
+    log: subgraphLog,
+    ...(options.metricsToken ? { token: options.metricsToken } : {}),
+  });
+  registerEventMetrics(metrics, {
+    db,
+    schema: definition.name,
+    transport,
+    consumers: Object.keys(definition.consumers),
+  });
+  definition.metrics?.(metrics);
+
   const apollo = buildSubgraphServer<RequestContext>({
     typeDefs: definition.typeDefs,
     resolvers: withPlatformFields(definition, db, subgraphLog, () =>
       signals.notify(outboxTopic(definition.name)),
     ),
-    plugins: [auditPlugin(db, definition.name, subgraphLog)],
+    plugins: [auditPlugin(db, definition.name, subgraphLog), metrics.plugin<RequestContext>()],
   });
   await apollo.start();
   if (!options.secret || options.secret.length < 32)
@@ -170,6 +190,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     // Only the gateway calls subgraphs, always with POST: a GET's query string would not be signed.
     methods: ['POST'],
     tracing: { service: definition.name, subgraph: definition.name, continueTrace: true },
+    routes: metrics.routes,
     admit: async (req, body) => {
       const verdict = verifyRequest(
         options.secret,
@@ -207,6 +228,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     port: address.port,
     server,
     relay,
+    metrics,
     stop: async () => {
       await closeServer(server);
       await Promise.all(subscriptions.map((s) => s.stop()));

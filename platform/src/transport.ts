@@ -29,7 +29,17 @@ export interface EventTransport {
   declare(consumer: string, types: string[]): Promise<void>;
   publish(events: CloudEvent[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Per consumer, how many events of `source` it has not yet acknowledged (pending, waiting for a
+   * retry or in flight): the consumer lag the producer's metrics report. Dead-lettered ones are not lag.
+   */
+  lag?(source: string): Promise<ConsumerLag[]>;
   close(): Promise<void>;
+}
+
+export interface ConsumerLag {
+  consumer: string;
+  pending: number;
 }
 
 export interface RetryPolicy {

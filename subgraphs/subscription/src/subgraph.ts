@@ -15,6 +15,7 @@ import { PlanService } from './domain/plan.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { isUuid } from './domain/subscription.rules.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
+import { registerBillingMetrics } from './metrics.ts';
 import { Amendment } from './resolvers/Amendment.ts';
 import { AmendmentStep } from './resolvers/AmendmentStep.ts';
 import { BillingContractValue } from './resolvers/BillingContractValue.ts';
@@ -91,5 +92,6 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     consumers,
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
+    metrics: (sink) => registerBillingMetrics(sink, deps.db),
   };
 }

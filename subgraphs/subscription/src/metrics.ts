@@ -1,0 +1,73 @@
+import type { AnyDb, MetricsSink } from '@c2c/platform';
+import { OPEN_AMENDMENT_STATUSES, openAmendmentsByStatus } from './data/metrics.repository.ts';
+import { syncBacklog } from './data/reconciliation.repository.ts';
+
+/** Minutes after which an unposted document counts as overdue, as in `billingSyncBacklog`'s default. */
+const OVERDUE_MINUTES = 5;
+
+/**
+ * Billing's business gauges (docs/observability.md): the amendment workflow by status, and the
+ * documents the ERP has not acknowledged as posted, per business unit. Read at scrape time from
+ * partial indexes, cached by the platform.
+ */
+export function registerBillingMetrics(metrics: MetricsSink, db: AnyDb): void {
+  const amendments = metrics.cached(() => openAmendmentsByStatus(db));
+  const byStatus = async (pick: (row: { count: number; oldestAgeSeconds: number }) => number) => {
+    const rows = new Map((await amendments()).map((row) => [row.status, row]));
+    return OPEN_AMENDMENT_STATUSES.map((status) => {
+      const row = rows.get(status);
+      return { labels: { status }, value: row ? pick(row) : 0 };
+    });
+  };
+  metrics.scrapedGauge({
+    name: 'c2c_amendments_open',
+    help: 'Amendments not yet COMPLETED, by workflow status (ACCEPTED, INVOICED, POSTED, EXCEPTION)',
+    labelNames: ['status'],
+    read: () => byStatus((row) => row.count),
+  });
+  metrics.scrapedGauge({
+    name: 'c2c_amendments_open_oldest_age_seconds',
+    help: 'Age of the oldest amendment in each not-yet-completed status (0 when there is none)',
+    labelNames: ['status'],
+    read: () => byStatus((row) => row.oldestAgeSeconds),
+  });
+
+  // Business units seen once keep reporting (as 0) so a drained backlog reads 0, not "no data".
+  const businessUnits = new Set<string>();
+  const backlog = metrics.cached(async () => {
+    const rows = await syncBacklog(db, OVERDUE_MINUTES);
+    for (const row of rows) businessUnits.add(row.businessUnit);
+    const byUnit = new Map(rows.map((row) => [row.businessUnit, row]));
+    return [...businessUnits].sort().map((unit) => ({ unit, row: byUnit.get(unit) }));
+  });
+  metrics.scrapedGauge({
+    name: 'c2c_unposted_invoices',
+    help: 'Invoices and credit notes the ERP has not acknowledged as posted, by business unit and posting status (PENDING, FAILED)',
+    labelNames: ['business_unit', 'posting_status'],
+    read: async () =>
+      (await backlog()).flatMap(({ unit, row }) => [
+        { labels: { business_unit: unit, posting_status: 'PENDING' }, value: row?.pendingCount ?? 0 },
+        { labels: { business_unit: unit, posting_status: 'FAILED' }, value: row?.failedCount ?? 0 },
+      ]),
+  });
+  metrics.scrapedGauge({
+    name: 'c2c_unposted_invoices_overdue',
+    help: `Invoices and credit notes still PENDING posting ${OVERDUE_MINUTES} minutes after issue, by business unit`,
+    labelNames: ['business_unit'],
+    read: async () =>
+      (await backlog()).map(({ unit, row }) => ({
+        labels: { business_unit: unit },
+        value: row?.overdueCount ?? 0,
+      })),
+  });
+  metrics.scrapedGauge({
+    name: 'c2c_unposted_invoice_oldest_age_seconds',
+    help: 'Age of the oldest invoice or credit note PENDING posting, by business unit (0 when none)',
+    labelNames: ['business_unit'],
+    read: async () =>
+      (await backlog()).map(({ unit, row }) => ({
+        labels: { business_unit: unit },
+        value: row?.oldestPendingAgeSeconds ?? 0,
+      })),
+  });
+}
