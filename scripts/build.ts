@@ -8,7 +8,7 @@ const ROOT = join(import.meta.dirname, '..');
 const USAGE = `Usage: npm run build [-- --outdir DIR]
 
 Compiles the production entry points to plain JavaScript for \`node\` (no TypeScript runner):
-  dist/gateway.js, dist/customer.js, dist/subscription.js, dist/finance.js
+  dist/gateway.js, dist/customer.js, dist/subscription.js, dist/finance.js, and dist/c2c.js (the operator CLI)
 Each bundles our workspace code (@c2c/*) and imports npm packages from node_modules. At run time
 they read their data files — migrations, SDL, the supergraph, the registered operations — from the
 repository tree next to dist/ (a container image copies those directories with it).`;
@@ -18,6 +18,8 @@ export const ENTRY_POINTS = {
   customer: 'subgraphs/customer/src/main.ts',
   subscription: 'subgraphs/subscription/src/main.ts',
   finance: 'subgraphs/finance/src/main.ts',
+  /** The operator CLI (`db setup`, `reconcile`, `dead-letters`, `replay`, …) for jobs and shells. */
+  c2c: 'scripts/c2c.ts',
 } as const;
 
 /** npm packages stay imports; only our workspaces are bundled. */

@@ -7,7 +7,8 @@ import { setupTracing } from './tracing.ts';
 import { Signals } from './signals.ts';
 import { createTransport } from './transport-factory.ts';
 
-const SubgraphEnv = z.object({
+/** A subgraph process's environment (also read by the deployment manifests' test). */
+export const SubgraphEnv = z.object({
   PORT: port(0),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z
@@ -22,6 +23,7 @@ const SubgraphEnv = z.object({
     .string()
     .regex(/^nats:\/\/[^,\s]+(,nats:\/\/[^,\s]+)*$/, 'must be nats:// URLs, comma-separated')
     .optional(),
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   NATS_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   NATS_STREAM_PREFIX: z
     .string()
@@ -45,7 +47,7 @@ const SubgraphEnv = z.object({
 export async function runSubgraphProcess(name: string, build: StartSubgraphOptions['build']): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, NATS_ACK_WAIT_MS, DB_POOL_SIZE, LOG_LEVEL.`,
+      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, NATS_STREAM_REPLICAS, NATS_ACK_WAIT_MS, DB_POOL_SIZE, LOG_LEVEL.`,
     );
     return;
   }
@@ -102,6 +104,7 @@ async function start(
     natsUrl: config.NATS_URL,
     streamPrefix: config.NATS_STREAM_PREFIX,
     ackWaitMs: config.NATS_ACK_WAIT_MS,
+    streamReplicas: config.NATS_STREAM_REPLICAS,
     connectionName: `c2c-${name}`,
     db: database.db,
     signals,

@@ -17,6 +17,8 @@ export interface CreateTransportOptions {
   connectionName?: string | undefined;
   /** NATS: how long a delivery may stay unacknowledged before it is redelivered (default 30 s). */
   ackWaitMs?: number | undefined;
+  /** NATS: replicas of each stream (1 on a single server; 3 on a three-node cluster). */
+  streamReplicas?: number | undefined;
 }
 
 /** The event backbone a process was configured with: NATS JetStream when `natsUrl` is set, else the database. */
@@ -30,6 +32,7 @@ export async function createTransport(options: CreateTransportOptions): Promise<
       ...(options.streamPrefix ? { streamPrefix: options.streamPrefix } : {}),
       ...(options.connectionName ? { connectionName: options.connectionName } : {}),
       ...(options.ackWaitMs ? { ackWaitMs: options.ackWaitMs } : {}),
+      ...(options.streamReplicas ? { replicas: options.streamReplicas } : {}),
     });
   }
   return new DatabaseTransport({ db: options.db, signals: options.signals, log: options.log, ...retry });
