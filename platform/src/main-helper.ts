@@ -36,6 +36,8 @@ export const SubgraphEnv = z.object({
     })
     .min(32, 'SUBGRAPH_SECRET must be at least 32 characters'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   /** Fault tests only (docs/faults.md): the process SIGKILLs itself at this point. */
   C2C_FAULT_POINT: z.enum(FAULT_POINTS).optional(),
 });
@@ -47,7 +49,7 @@ export const SubgraphEnv = z.object({
 export async function runSubgraphProcess(name: string, build: StartSubgraphOptions['build']): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, NATS_STREAM_REPLICAS, NATS_ACK_WAIT_MS, DB_POOL_SIZE, LOG_LEVEL.`,
+      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, NATS_STREAM_REPLICAS, NATS_ACK_WAIT_MS, METRICS_TOKEN, DB_POOL_SIZE, LOG_LEVEL.`,
     );
     return;
   }
@@ -123,6 +125,7 @@ async function start(
       host: config.HOST,
       build,
       secret: config.SUBGRAPH_SECRET,
+      ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
     });
     return {
       running,
