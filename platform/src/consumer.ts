@@ -95,6 +95,34 @@ export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
       await traceEvent(event, target, (span) => {
         span.setAttributes({ 'c2c.event.attempts': attempts, 'error.type': 'dead-lettered' });
         return db.transaction().execute(async (trx) => {
+          // A verdict can come twice (a lost `term` on NATS, the max-deliveries safety net): an event
+          // already applied, or already dead and not replayed, must not run the hook a second time.
+          const applied = await trx
+            .withSchema(schema)
+            .selectFrom('inbox')
+            .select('event_id')
+            .where('consumer', '=', consumer)
+            .where('event_id', '=', event.id)
+            .executeTakeFirst();
+          if (applied) return;
+          const dead = await trx
+            .withSchema(schema)
+            .selectFrom('dead_letter')
+            .select('replayed_at')
+            .where('consumer', '=', consumer)
+            .where('event_id', '=', event.id)
+            .forUpdate()
+            .executeTakeFirst();
+          if (dead && dead.replayed_at === null) {
+            await trx
+              .withSchema(schema)
+              .updateTable('dead_letter')
+              .set({ error, attempts })
+              .where('consumer', '=', consumer)
+              .where('event_id', '=', event.id)
+              .execute();
+            return;
+          }
           await trx
             .withSchema(schema)
             .insertInto('dead_letter')

@@ -52,6 +52,63 @@ describe('platform on a real database', () => {
     expect(withParameter.rows).toEqual([{ d: '2024-02-29' }]);
   });
 
+  it('dead-letters an event once however often the verdict comes, and never one already applied', async () => {
+    // A transport that hands the test its dead-letter callback, as NATS does on a lost `term` or from
+    // the max-deliveries safety net.
+    let verdict!: (event: CloudEvent, error: string, attempts: number) => Promise<void>;
+    const transport = {
+      name: 'capture',
+      declare: async () => undefined,
+      publish: async () => undefined,
+      subscribe: async (o: { onDeadLetter: typeof verdict }) => {
+        verdict = o.onDeadLetter;
+        return { stop: async () => undefined };
+      },
+      close: async () => undefined,
+    };
+    let hooks = 0;
+    await startConsumer({
+      db: database.db,
+      schema: 'plat',
+      consumer: 'once.consumer',
+      handlers: { 'thing.happened': async () => undefined },
+      transport: transport as never,
+      log: silentLogger(),
+      onDeadLetter: async () => {
+        hooks += 1;
+      },
+    });
+    const event = anEvent();
+    await verdict(event, 'boom', 3);
+    await verdict(event, 'boom again', 4);
+    const letters = await database.db
+      .withSchema('plat')
+      .selectFrom('dead_letter')
+      .selectAll()
+      .where('event_id', '=', event.id)
+      .execute();
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ error: 'boom again', attempts: 4 });
+    expect(hooks).toBe(1);
+    // An event the consumer did apply (its inbox row exists) is never dead-lettered by a late verdict.
+    const applied = anEvent();
+    await database.db
+      .withSchema('plat')
+      .insertInto('inbox')
+      .values({ consumer: 'once.consumer', event_id: applied.id, event_type: applied.type })
+      .execute();
+    await verdict(applied, 'late', 5);
+    expect(
+      await database.db
+        .withSchema('plat')
+        .selectFrom('dead_letter')
+        .select('id')
+        .where('event_id', '=', applied.id)
+        .execute(),
+    ).toEqual([]);
+    expect(hooks).toBe(1);
+  });
+
   it('applies migrations once', async () => {
     const again = await migrate(database.db, 'plat', emptyMigrations);
     expect(again.applied).toEqual([]);
