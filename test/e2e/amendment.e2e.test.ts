@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { silentLogger } from '@c2c/platform';
-import { fixedClock, graphql, openTestDatabase, unique, waitFor, useToken } from '@c2c/platform/testing';
+
+import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack } from '../support/stack.ts';
 
 // Amendments as managed business transactions, through the gateway: billing prorates and invoices,
 // the ERP posts, the CRM updates the contract value, and the amendment's status follows each step.
@@ -93,21 +94,10 @@ const untilStatus = (id: string, status: string) =>
   );
 
 beforeAll(async () => {
-  const database = await openTestDatabase();
-  stack = await startStack({
-    dataDir: null,
-    database,
-    ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
-    log: silentLogger(),
+  stack = await startTestStack({
     clock,
     retry: RETRY,
   });
-  useToken(stack.gatewayUrl, await stack.token('admin'));
-  const stop = stack.stop;
-  stack.stop = async () => {
-    await stop();
-    await database.close();
-  };
 });
 afterAll(() => stack?.stop());
 

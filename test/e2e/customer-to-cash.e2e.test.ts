@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@c2c/platform';
-import { fixedClock, graphql, openTestDatabase, unique, waitFor, useToken } from '@c2c/platform/testing';
+
+import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack } from '../support/stack.ts';
 
 // The whole stack over real HTTP: gateway → three subgraphs, one database, the embedded event backbone.
 // Every request below is a registered client operation from schema/operations/, sent unchanged.
@@ -64,20 +65,9 @@ async function createSubscription(input: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  const database = await openTestDatabase();
-  stack = await startStack({
-    dataDir: null,
-    database,
-    ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
-    log: silentLogger(),
+  stack = await startTestStack({
     clock,
   });
-  useToken(stack.gatewayUrl, await stack.token('admin'));
-  const stop = stack.stop;
-  stack.stop = async () => {
-    await stop();
-    await database.close();
-  };
 });
 afterAll(() => stack?.stop());
 

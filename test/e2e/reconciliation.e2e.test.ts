@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@c2c/platform';
-import { fixedClock, openTestDatabase, waitFor, useToken } from '@c2c/platform/testing';
+
+import { fixedClock, waitFor } from '@c2c/platform/testing';
 import type { ReconciliationReport } from '../../scripts/commands/reconcile.ts';
 import { seedDemoBook } from '../../scripts/lib/seed.ts';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack } from '../support/stack.ts';
 
 // Reconciliation as an operator runs it: `npm run c2c -- reconcile` against the gateway of a seeded
 // book. Clean, it finds nothing; after differences are planted behind the systems' backs with SQL,
@@ -65,20 +66,9 @@ async function quiet(): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  const database = await openTestDatabase();
-  stack = await startStack({
-    dataDir: null,
-    database,
-    ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
-    log: silentLogger(),
+  stack = await startTestStack({
     clock,
   });
-  useToken(stack.gatewayUrl, await stack.token('admin'));
-  const stop = stack.stop;
-  stack.stop = async () => {
-    await stop();
-    await database.close();
-  };
   token = await stack.token('finance');
   await seedDemoBook({
     gatewayUrl: stack.gatewayUrl,

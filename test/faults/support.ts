@@ -2,9 +2,10 @@ import { expect } from 'vitest';
 import { buildCustomerSubgraph } from '@c2c/customer';
 import { buildFinanceSubgraph } from '@c2c/finance';
 import { silentLogger, type AnyDb, type ConsumerOptions } from '@c2c/platform';
-import { fixedClock, graphql, openTestDatabase, unique, waitFor, useToken } from '@c2c/platform/testing';
+import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack } from '../support/stack.ts';
 
 // Shared setup of the in-process (embedded shape) fault tests: one stack per test file on a fresh
 // database (PGlite in memory, or a new PostgreSQL database when DATABASE_URL is set), a pinned
@@ -15,21 +16,10 @@ export const TODAY = '2026-03-10T12:00:00Z';
 export const RETRY = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 };
 
 export async function startFaultStack(): Promise<Stack> {
-  const database = await openTestDatabase();
-  const stack = await startStack({
-    dataDir: null,
-    database,
-    ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
-    log: silentLogger(),
+  const stack = await startTestStack({
     clock: fixedClock(TODAY),
     retry: RETRY,
   });
-  useToken(stack.gatewayUrl, await stack.token('admin'));
-  const stop = stack.stop;
-  stack.stop = async () => {
-    await stop();
-    await database.close();
-  };
   return stack;
 }
 

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { silentLogger } from '@c2c/platform';
-import { fixedClock, openTestDatabase, useToken, waitFor } from '@c2c/platform/testing';
-import { startStack, type Stack, type SubgraphName } from '../../scripts/stack.ts';
+
+import { fixedClock, waitFor } from '@c2c/platform/testing';
+import { type Stack, type SubgraphName } from '../../scripts/stack.ts';
+import { startTestStack } from '../support/stack.ts';
 import {
   aSyncedSubscription,
   amend,
@@ -66,23 +67,12 @@ function namesIn(expr: string): string[] {
 }
 
 beforeAll(async () => {
-  const database = await openTestDatabase();
-  stack = await startStack({
-    dataDir: null,
-    database,
-    ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
-    log: silentLogger(),
+  stack = await startTestStack({
     clock: fixedClock(TODAY),
     retry: RETRY,
     // A reconciliation run every second, so its gauges appear within the test.
     gateway: { reconcileIntervalSeconds: 1 },
   });
-  useToken(stack.gatewayUrl, await stack.token('admin'));
-  const stop = stack.stop;
-  stack.stop = async () => {
-    await stop();
-    await database.close();
-  };
   synced = await aSyncedSubscription(stack.gatewayUrl, 5);
 });
 

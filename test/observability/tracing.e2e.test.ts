@@ -3,8 +3,9 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupTracing, TRACE_ATTRIBUTES as A, type Tracing } from '@c2c/platform';
-import { fixedClock, openTestDatabase, useToken, waitFor } from '@c2c/platform/testing';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import { fixedClock, waitFor } from '@c2c/platform/testing';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack } from '../support/stack.ts';
 import { aSyncedSubscription, amend, RETRY, TODAY, untilStatus } from '../faults/support.ts';
 
 // One amendment is one trace (docs/tracing.md): the gateway's request span is the root; under it the
@@ -20,21 +21,11 @@ let stack: Stack;
 
 beforeAll(async () => {
   tracing = setupTracing({ serviceName: 'c2c-test', exporter });
-  const database = await openTestDatabase();
-  stack = await startStack({
-    dataDir: null,
-    database,
-    ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
+  stack = await startTestStack({
     log: pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) }),
     clock: fixedClock(TODAY),
     retry: RETRY,
   });
-  useToken(stack.gatewayUrl, await stack.token('admin'));
-  const stop = stack.stop;
-  stack.stop = async () => {
-    await stop();
-    await database.close();
-  };
 });
 afterAll(async () => {
   await stack?.stop();

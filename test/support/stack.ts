@@ -1,0 +1,37 @@
+import { silentLogger } from '@c2c/platform';
+import { openTestDatabase, useToken } from '@c2c/platform/testing';
+import { startStack, type Stack, type StackOptions } from '../../scripts/stack.ts';
+
+/** What a test may set; the rest is the test shape: a fresh database, free ports, no logs. */
+export type TestStackOptions = Partial<Pick<StackOptions, 'clock' | 'retry' | 'gateway' | 'log'>>;
+
+/**
+ * The whole stack over real HTTP for one test file: a fresh database (PGlite in memory, or a new
+ * database on the server in DATABASE_URL), every port chosen by the system, and `graphql(…)` calls
+ * to its gateway sent as an admin (`useToken`). `stop()` also drops the database.
+ */
+export async function startTestStack(options: TestStackOptions = {}): Promise<Stack> {
+  const database = await openTestDatabase();
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      dataDir: null,
+      database,
+      ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
+      log: options.log ?? silentLogger(),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.gateway ? { gateway: options.gateway } : {}),
+    });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  useToken(stack.gatewayUrl, await stack.token('admin'));
+  const stop = stack.stop;
+  stack.stop = async () => {
+    await stop();
+    await database.close();
+  };
+  return stack;
+}
