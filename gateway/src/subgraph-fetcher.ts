@@ -10,7 +10,7 @@ import {
   wrap,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import fetch, { type Response } from 'node-fetch';
+import fetch, { Response } from 'node-fetch';
 import { signRequest, traceHeaders, traceSubgraphFetch, type Logger, type Principal } from '@c2c/platform';
 
 /**
@@ -27,7 +27,21 @@ export const PRINCIPAL_HANDOFF = 'x-c2c-principal-handoff';
 const MUTATION_BODY = /^\{"query":"\s*mutation\b/;
 const RETRIABLE_STATUS = new Set([502, 503, 504]);
 
+/** A subgraph answer read once and handed to every request that shared it. */
+interface SharedAnswer {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  text: string;
+}
+
 export interface SubgraphFetcherOptions {
+  /**
+   * Share one subgraph request among identical queries in flight at the same time (same subgraph,
+   * same body, same principal): the second asks nothing of the subgraph and gets the first's
+   * answer. Never for mutations. Default true.
+   */
+  dedupe?: boolean;
   name: string;
   secret: string;
   agent: Agent;
@@ -58,6 +72,8 @@ class RetriableStatus extends Error {
 }
 
 export interface SubgraphFetcher {
+  /** Queries answered from an identical request already in flight (no subgraph request of their own). */
+  deduplicated(): number;
   fetch: (
     url: string,
     init: { method?: string; headers?: Record<string, string>; body?: string },
@@ -110,8 +126,11 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     return response;
   };
 
+  const inflight = new Map<string, Promise<SharedAnswer>>();
+  let deduplicated = 0;
   return {
     breaker,
+    deduplicated: () => deduplicated,
     state: () => {
       switch (breaker.state) {
         case CircuitState.Closed:
@@ -134,16 +153,39 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
         if (!principal) throw new Error('internal: a subgraph request without a principal');
         const mutation = MUTATION_BODY.test(body);
         const timeoutMs = mutation ? options.mutationTimeoutMs : options.queryTimeoutMs;
-        try {
-          return await (mutation ? breaker : queries).execute(() =>
-            attempt(url, body, headers, principal, timeoutMs),
-          );
-        } catch (error) {
-          if (error instanceof RetriableStatus) return error.response;
-          if (error instanceof BrokenCircuitError)
-            throw new SubgraphUnavailable(options.name, 'circuit-open');
-          throw error;
-        }
+        const send = async (): Promise<Response> => {
+          try {
+            return await (mutation ? breaker : queries).execute(() =>
+              attempt(url, body, headers, principal, timeoutMs),
+            );
+          } catch (error) {
+            if (error instanceof RetriableStatus) return error.response;
+            if (error instanceof BrokenCircuitError)
+              throw new SubgraphUnavailable(options.name, 'circuit-open');
+            throw error;
+          }
+        };
+        if (mutation || options.dedupe === false) return send();
+        // The principal is part of the key: an answer is only shared within one identity.
+        const key = `${url}\n${handoff}\n${body}`;
+        let shared = inflight.get(key);
+        if (!shared) {
+          shared = send().then(async (response) => ({
+            status: response.status,
+            statusText: response.statusText,
+            headers: [...response.headers.entries()],
+            text: await response.text(),
+          }));
+          inflight.set(key, shared);
+          const forget = () => inflight.delete(key);
+          shared.then(forget, forget);
+        } else deduplicated += 1;
+        const answer = await shared;
+        return new Response(answer.text, {
+          status: answer.status,
+          statusText: answer.statusText,
+          headers: answer.headers,
+        });
       }),
   };
 }

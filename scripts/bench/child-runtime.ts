@@ -7,8 +7,36 @@ export interface ChildService {
   stop(): Promise<void>;
 }
 
+/**
+ * With BENCH_CPU_PROFILE_DIR set, the child records a V8 CPU profile from start to stop and writes
+ * `<dir>/<script>-<pid>.cpuprofile` (`--cpu-prof` cannot go through NODE_OPTIONS); summarise it
+ * with `npx tsx scripts/bench/profile-summary.ts <file>`.
+ */
+async function startProfiler(): Promise<(() => Promise<void>) | null> {
+  const dir = process.env.BENCH_CPU_PROFILE_DIR;
+  if (!dir) return null;
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const { basename, join } = await import('node:path');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    const name = basename(process.argv[1] ?? 'child').replace(/\.ts$/, '');
+    writeFileSync(join(dir, `${name}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  };
+}
+
 export function runChild(start: () => Promise<ChildService>): void {
-  start()
+  let writeProfile: (() => Promise<void>) | null = null;
+  startProfiler()
+    .then((stopProfiler) => {
+      writeProfile = stopProfiler;
+      return start();
+    })
     .then((service) => {
       process.on('message', (message: { type: string; id: number } & Record<string, unknown>) => {
         const answer = async () => {
@@ -26,13 +54,16 @@ export function runChild(start: () => Promise<ChildService>): void {
       const stop = () => {
         if (stopping) return;
         stopping = true;
-        service.stop().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            console.error(error);
-            process.exit(1);
-          },
-        );
+        service
+          .stop()
+          .then(() => writeProfile?.())
+          .then(
+            () => process.exit(0),
+            (error: unknown) => {
+              console.error(error);
+              process.exit(1);
+            },
+          );
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
