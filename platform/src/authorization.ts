@@ -109,12 +109,23 @@ export function accessPolicyFromSdl(sdl: string | DocumentNode): AccessPolicy {
   return policy;
 }
 
+const scopeSets = new WeakMap<Principal, Set<string>>();
+/** The principal's scopes as a set, built once per principal object (once per request). */
+function scopeSet(principal: Principal): Set<string> {
+  let set = scopeSets.get(principal);
+  if (!set) {
+    set = new Set(principal.scopes);
+    scopeSets.set(principal, set);
+  }
+  return set;
+}
+
 /** True when the principal meets the requirement (a null principal is unauthenticated). */
 export function allows(principal: Principal | null, requirement: Requirement | undefined): boolean {
   if (!requirement) return true;
   if (!principal || principal === NOBODY) return false;
   if (requirement.anyOf.length === 0) return true;
-  const held = new Set(principal.scopes);
+  const held = scopeSet(principal);
   return requirement.anyOf.some((set) => set.every((scope) => held.has(scope)));
 }
 
