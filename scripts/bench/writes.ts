@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { operation } from '../lib/operations.ts';
 import type { StoreSpec } from './child-runtime.ts';
-import { BENCH_DIR, spawnChild, tsxCommand, type BenchChild } from './processes.ts';
+import { BENCH_DIR, spawnChild, tsxCommand } from './processes.ts';
 import { percentile, round } from './report.ts';
 import { ourGatewayEnv, secretsEnv } from './security.ts';
 import { authHeaders } from './token.ts';
@@ -58,19 +58,19 @@ function client(url: string, headers: Record<string, string>): Gql {
  * each amending its own subscriptions one after another (seats +1, then −1, effective at the
  * period start), each waiting for COMPLETED before the next, for `seconds`.
  */
+type SqlRunner = <R>(text: string) => Promise<{ rows: R[] }>;
+
 async function amend(
   gatewayUrl: string,
-  subgraphs: BenchChild,
+  runSql: SqlRunner,
   seconds: number,
   concurrency: number,
+  headers: Record<string, string>,
 ): Promise<Omit<WritesReport, 'store' | 'postgresFloor'>> {
-  const gql = client(gatewayUrl, await authHeaders('support'));
-  const { rows } = await subgraphs.request<{
-    rows: { id: string; seats: number; current_period_start: string }[];
-  }>({
-    type: 'sql',
-    text: "select id, seats, current_period_start::text from subscription.subscription where status = 'ACTIVE' order by id",
-  });
+  const gql = client(gatewayUrl, headers);
+  const { rows } = await runSql<{ id: string; seats: number; current_period_start: string }>(
+    "select id, seats, current_period_start::text from subscription.subscription where status = 'ACTIVE' order by id",
+  );
   if (rows.length === 0) throw new Error('no active subscription to amend');
   const targets: Target[] = rows.map((r) => ({
     id: r.id,
@@ -140,12 +140,11 @@ async function amend(
   if (completedIds.length === 0) throw new Error(`no amendment completed (${firstError ?? 'no error'})`);
   const elapsed = (lastCompleted - started) / 1000;
 
-  const lag = await subgraphs.request<{ rows: { ms: string | number }[] }>({
-    type: 'sql',
-    text: `select extract(epoch from (r.posted_at - a.created_at)) * 1000 as ms
+  const lag = await runSql<{ ms: string | number }>(
+    `select extract(epoch from (r.posted_at - a.created_at)) * 1000 as ms
       from subscription.amendment a join finance.receivable r on r.invoice_id = a.invoice_id
       where a.id in (${completedIds.map((id) => `'${id}'`).join(', ')}) and r.posted_at is not null`,
-  });
+  );
   const lags = lag.rows.map((r) => Number(r.ms));
   return {
     amendments: completedIds.length,
@@ -301,7 +300,8 @@ export async function runWrites(options: {
       ready: { ipc: true },
     });
     try {
-      result = await amend(gateway.url, subgraphs, seconds, concurrency);
+      const runSql: SqlRunner = (text) => subgraphs.request({ type: 'sql', text });
+      result = await amend(gateway.url, runSql, seconds, concurrency, await authHeaders('support'));
     } finally {
       await gateway.stop();
     }
@@ -315,4 +315,80 @@ export async function runWrites(options: {
     ...result,
     postgresFloor,
   };
+}
+
+export type ClusterWritesReport = Omit<WritesReport, 'postgresFloor'> & { replicas: number };
+
+/**
+ * Amendments end to end on the scaled-out shape: `npm run start:cluster`'s processes (built
+ * JavaScript, 2 replicas of each service behind round-robin proxies) on a fresh database of the
+ * PostgreSQL server and the NATS server given, seeded through the gateway, then the same agents.
+ */
+export async function runClusterWrites(options: {
+  quick: boolean;
+  serverUrl: string | null;
+  natsUrl: string | null;
+  log: (line: string) => void;
+}): Promise<ClusterWritesReport | { unavailable: string }> {
+  if (!options.serverUrl || !options.natsUrl)
+    return { unavailable: 'needs a PostgreSQL server (--database-url) and NATS_URL' };
+  const { randomBytes } = await import('node:crypto');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { mintDevToken, todayUtc } = await import('@c2c/platform');
+  const { startCluster } = await import('../lib/cluster.ts');
+  const { seedDemoBook } = await import('../lib/seed.ts');
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const suffix = randomBytes(4).toString('hex');
+  const name = `c2c_bench_${suffix}`;
+  const streamPrefix = `BENCH${suffix.toUpperCase()}`;
+  const admin = new pg.Client({ connectionString: options.serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const target = new URL(options.serverUrl);
+  target.pathname = `/${name}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'c2c-bench-cluster-'));
+  const pool = new pg.Pool({ connectionString: target.toString(), max: 2 });
+  const replicas = 2;
+  options.log(`writes: PostgreSQL + NATS cluster (${replicas} replicas of each service)…`);
+  const cluster = await startCluster({
+    databaseUrl: target.toString(),
+    natsUrl: options.natsUrl,
+    replicas,
+    dataDir,
+    streamPrefix,
+    autoRestart: false,
+    output: () => undefined,
+  });
+  try {
+    const token = await mintDevToken(dataDir, { role: 'admin', subject: 'bench-seed' });
+    await seedDemoBook({
+      gatewayUrl: cluster.gatewayUrl,
+      customers: options.quick ? 20 : 60,
+      today: todayUtc(),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const support = await mintDevToken(dataDir, { role: 'support', subject: 'bench-support' });
+    const runSql: SqlRunner = async (text) => ({ rows: (await pool.query(text)).rows });
+    const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, 16, {
+      authorization: `Bearer ${support}`,
+    });
+    return { store: 'PostgreSQL + NATS JetStream (cluster)', replicas, ...result };
+  } finally {
+    await cluster.stop();
+    await pool.end();
+    const cleanup = new pg.Client({ connectionString: options.serverUrl });
+    await cleanup.connect();
+    await cleanup.query(`drop database if exists ${name} with (force)`);
+    await cleanup.end();
+    const nc = await connect({ servers: options.natsUrl });
+    const jsm = await jetstreamManager(nc);
+    for await (const stream of jsm.streams.list()) {
+      if (stream.config.name.startsWith(streamPrefix)) await jsm.streams.delete(stream.config.name);
+    }
+    await nc.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
+import { loadDevIssuerKey } from '@c2c/platform';
 import { buildAll } from '../build.ts';
 import { setupSubgraphRoles, SUBGRAPH_SCHEMAS, type SubgraphSchema } from './db-roles.ts';
 
@@ -279,6 +280,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       servers.push(proxy);
       subgraphProxyPorts[schema] = port;
     }
+    // The dev issuer's key exists before the gateways start: two replicas creating it at once would
+    // each keep a different key.
+    await loadDevIssuerKey(options.dataDir);
     const gateways: ClusterProcess[] = [];
     for (let i = 1; i <= replicas; i++) {
       gateways.push(
