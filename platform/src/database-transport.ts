@@ -48,6 +48,8 @@ export interface DatabaseTransportOptions {
   retry?: RetryPolicy;
   pollMs?: number;
   batchSize?: number;
+  /** Deliveries of one consumer in flight at once, each of a different subject (default 4). */
+  concurrency?: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export class DatabaseTransport implements EventTransport {
   private readonly retry: RetryPolicy;
   private readonly pollMs: number;
   private readonly batchSize: number;
+  private readonly concurrency: number;
   private ready: Promise<void> | null = null;
   private readonly loops = new Set<Promise<void>>();
   private readonly abort = new AbortController();
@@ -69,6 +72,7 @@ export class DatabaseTransport implements EventTransport {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.pollMs = options.pollMs ?? 1000;
     this.batchSize = options.batchSize ?? 100;
+    this.concurrency = options.concurrency ?? 4;
   }
 
   private init(): Promise<void> {
@@ -153,12 +157,23 @@ export class DatabaseTransport implements EventTransport {
                 and e.message_seq < d.message_seq)
           order by d.message_seq
           limit ${this.batchSize}`.execute(db);
-        for (const row of due.rows) {
-          if (isStopped()) break;
-          worked = true;
-          const event = typeof row.event === 'string' ? (JSON.parse(row.event) as CloudEvent) : row.event;
-          await this.deliver(options, row.message_seq, row.attempts, event);
-        }
+        // The batch holds at most one delivery per subject (the oldest), so its deliveries are
+        // independent: up to `concurrency` of them run at once; order within a subject is kept.
+        const rows = due.rows;
+        let next = 0;
+        const worker = async () => {
+          while (next < rows.length && !isStopped()) {
+            const row = rows[next++] as (typeof rows)[number];
+            worked = true;
+            const event = typeof row.event === 'string' ? (JSON.parse(row.event) as CloudEvent) : row.event;
+            await this.deliver(options, row.message_seq, row.attempts, event);
+          }
+        };
+        const results = await Promise.allSettled(
+          Array.from({ length: Math.min(this.concurrency, rows.length) }, worker),
+        );
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       } catch (error) {
         if (isStopped()) break;
         log.error({ err: error, consumer: options.consumer }, 'event consumer poll failed');

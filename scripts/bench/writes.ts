@@ -280,7 +280,7 @@ export async function runWrites(options: {
   log: (line: string) => void;
 }): Promise<WritesReport> {
   const seconds = options.quick ? 10 : 60;
-  const concurrency = 16;
+  const concurrency = writeAgents();
   options.log('writes: amendments end to end…');
   const subgraphs = await spawnChild({
     name: 'subgraphs',
@@ -366,13 +366,13 @@ export async function runClusterWrites(options: {
     const token = await mintDevToken(dataDir, { role: 'admin', subject: 'bench-seed' });
     await seedDemoBook({
       gatewayUrl: cluster.gatewayUrl,
-      customers: options.quick ? 20 : 60,
+      customers: Math.max(options.quick ? 20 : 60, writeAgents()),
       today: todayUtc(),
       headers: { authorization: `Bearer ${token}` },
     });
     const support = await mintDevToken(dataDir, { role: 'support', subject: 'bench-support' });
     const runSql: SqlRunner = async (text) => ({ rows: (await pool.query(text)).rows });
-    const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, 16, {
+    const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, writeAgents(), {
       authorization: `Bearer ${support}`,
     });
     return { store: 'PostgreSQL + NATS JetStream (cluster)', replicas, ...result };
@@ -391,4 +391,10 @@ export async function runClusterWrites(options: {
     await nc.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** How many support agents amend at once (BENCH_WRITE_AGENTS, default 16). */
+function writeAgents(): number {
+  const given = Number(process.env.BENCH_WRITE_AGENTS ?? 16);
+  return Number.isInteger(given) && given >= 1 && given <= 512 ? given : 16;
 }
