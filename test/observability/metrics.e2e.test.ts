@@ -182,7 +182,9 @@ describe('business gauges', () => {
     const before = await waitFor(
       async () => {
         const gauges = await billingGauges();
-        return gauges.erpLag === 0 && gauges.outbox === 0 ? gauges : undefined;
+        // Settled: nothing waits for the ERP, and billing has the ERP's acknowledgement of every
+        // posting (the set-up invoice's `invoice.posted` can still be on its way back).
+        return gauges.erpLag === 0 && gauges.outbox === 0 && gauges.unposted === 0 ? gauges : undefined;
       },
       30_000,
       'billing to be settled',
@@ -254,9 +256,11 @@ describe('business gauges', () => {
     await stack.stopSubgraph('subscription');
     await stack.startSubgraph('subscription');
     await stack.startSubgraph('finance');
+    let lastGauges: unknown = null;
     const after = await waitFor(
       async () => {
         const gauges = await billingGauges();
+        lastGauges = { ...gauges, before };
         return gauges.outbox === 0 &&
           gauges.erpLag === 0 &&
           gauges.invoiced === before.invoiced &&
@@ -266,7 +270,9 @@ describe('business gauges', () => {
       },
       60_000,
       'billing gauges to return',
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last ${JSON.stringify(lastGauges)}`, { cause: error });
+    });
     expect(after.outboxAge).toBe(0);
     const finance = await scrapeSubgraph('finance');
     expect(valueOf(finance, 'c2c_dead_letters', { consumer: 'finance.billing' })).toBe(0);
