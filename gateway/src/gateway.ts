@@ -25,7 +25,7 @@ import {
 } from '@c2c/platform';
 import type { Server } from 'node:http';
 import { createAuthenticator, type AuthConfig } from './auth.ts';
-import { SUBGRAPH_NAMES, type GatewayConfig } from './config.ts';
+import type { GatewayConfig } from './config.ts';
 import {
   createGatewayMetrics,
   reconciliationMetrics,
@@ -93,7 +93,7 @@ export const ARMOR_LIMITS = {
 /** Largest estimated cost (page sizes multiplied in) of one operation. */
 export const MAX_OPERATION_COST = 50_000;
 
-const URL_IN_TEXT = /\b(?:https?:\/\/|\d{1,3}(?:\.\d{1,3}){3}:\d+)\S*/g;
+const URL_IN_TEXT = /\b(?:https?:\/\/|\d{1,3}(?:\.\d{1,3}){3}:\d+)\S*/;
 /** Extension keys a client may see; everything else (response bodies, URLs, stack traces) is dropped. */
 const PUBLIC_EXTENSIONS = new Set([
   'code',
@@ -120,7 +120,6 @@ export function sanitizeGatewayError(formatted: GraphQLFormattedError): GraphQLF
   if (serviceName) extensions.serviceName = serviceName;
   if (serviceName && SYSTEM_OF[serviceName]) extensions.system = SYSTEM_OF[serviceName];
   let message = formatted.message;
-  URL_IN_TEXT.lastIndex = 0;
   const status = (given.response as { status?: unknown } | undefined)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // A subgraph refused what the gateway sent: a bad value the gateway did not catch, not an outage.
@@ -138,7 +137,6 @@ export function sanitizeGatewayError(formatted: GraphQLFormattedError): GraphQLF
       : 'a subgraph is unavailable';
     extensions.code = 'SUBGRAPH_UNAVAILABLE';
   }
-  URL_IN_TEXT.lastIndex = 0;
   return { ...formatted, message, extensions };
 }
 
@@ -406,5 +404,3 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
   });
   return { apollo, server, subgraphUrls, fetchers, agent, metrics, reconciliation };
 }
-
-export { SUBGRAPH_NAMES };

@@ -1,2 +1,2 @@
 export { buildGateway, sanitizeGatewayError, supergraphRoutingUrls, type BuiltGateway } from './gateway.ts';
-export { gatewayConfigFromEnv, type GatewayConfig } from './config.ts';
+export { gatewayConfigFromEnv, SUBGRAPH_NAMES, type GatewayConfig } from './config.ts';

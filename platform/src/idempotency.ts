@@ -6,9 +6,6 @@ import { faultPoint } from './faults.ts';
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
 
-/** Informational: when a running claim was expected to be done (liveness is the advisory lock). */
-const LOCK_MS = 60_000;
-
 /** Validates an idempotency key: 1–255 printable ASCII characters (DOMAIN.md). */
 export function validateIdempotencyKey(key: unknown): string {
   if (typeof key !== 'string' || !KEY.test(key)) {
@@ -111,7 +108,6 @@ export async function runIdempotent<T>(
             operation: request.operation,
             request_hash: hash,
             state: 'running',
-            locked_until: sql`now() + make_interval(secs => ${LOCK_MS / 1000})`,
           })
           .execute();
       }

@@ -158,7 +158,6 @@ describe('platform on a real database', () => {
         operation: 'op',
         request_hash: requestHash('op', request.input),
         state: 'running',
-        locked_until: new Date(Date.now() + 60_000),
       })
       .execute();
     expect(await runIdempotent(database.db, 'plat', { ...request, key: 'k-crashed' }, async () => 3)).toEqual(

@@ -189,13 +189,4 @@ export function memoryMiB(pid: number): { rss: number; peak: number } {
   return { rss, peak };
 }
 
-/** A free TCP port on 127.0.0.1, for a child that cannot report the one it bound. */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
+export { freePort } from '../lib/ports.ts';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEV_AUDIENCE, DEV_ISSUER, devIssuer, ROLE_SCOPES, type Identity } from '@c2c/platform';
+import { SUBGRAPH_NAMES } from '@c2c/gateway';
 import { ISSUER_DIR } from './token.ts';
 
 /**
@@ -11,7 +12,7 @@ import { ISSUER_DIR } from './token.ts';
  * (`NODE_ENV=production` with `AUTH_JWKS_URL`).
  */
 
-export const SUBGRAPH_NAMES = ['customer', 'subscription', 'finance'] as const;
+export { SUBGRAPH_NAMES };
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 export type SubgraphSecrets = Record<SubgraphName, string>;
 

@@ -7,7 +7,8 @@ import type { StoreSpec } from './child-runtime.ts';
 import { BENCH_DIR, spawnChild, tsxCommand } from './processes.ts';
 import { percentile, round } from './report.ts';
 import { ourGatewayEnv, secretsEnv } from './security.ts';
-import { authHeaders } from './token.ts';
+import { gatewayClient } from '../lib/gateway-client.ts';
+import { benchToken } from './token.ts';
 
 export interface WritesReport {
   store: string;
@@ -36,23 +37,6 @@ interface Target {
   effectiveDate: string;
 }
 
-type Gql = <T>(query: string, variables: Record<string, unknown>) => Promise<T>;
-
-function client(url: string, headers: Record<string, string>): Gql {
-  return async <T>(query: string, variables: Record<string, unknown>) => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json().catch(() => ({}))) as { data?: T; errors?: { message: string }[] };
-    if (response.status !== 200 || body.errors?.length || !body.data) {
-      throw new Error(`HTTP ${response.status}: ${JSON.stringify(body.errors ?? body).slice(0, 400)}`);
-    }
-    return body.data;
-  };
-}
-
 /**
  * Amendments end to end through our gateway on the embedded store: `concurrency` support agents,
  * each amending its own subscriptions one after another (seats +1, then −1, effective at the
@@ -65,9 +49,9 @@ async function amend(
   runSql: SqlRunner,
   seconds: number,
   concurrency: number,
-  headers: Record<string, string>,
+  token: string,
 ): Promise<Omit<WritesReport, 'store' | 'postgresFloor'>> {
-  const gql = client(gatewayUrl, headers);
+  const gql = gatewayClient(gatewayUrl, token);
   const { rows } = await runSql<{ id: string; seats: number; current_period_start: string }>(
     "select id, seats, current_period_start::text from subscription.subscription where status = 'ACTIVE' order by id",
   );
@@ -301,7 +285,7 @@ export async function runWrites(options: {
     });
     try {
       const runSql: SqlRunner = (text) => subgraphs.request({ type: 'sql', text });
-      result = await amend(gateway.url, runSql, seconds, concurrency, await authHeaders('support'));
+      result = await amend(gateway.url, runSql, seconds, concurrency, await benchToken('support'));
     } finally {
       await gateway.stop();
     }
@@ -372,9 +356,7 @@ export async function runClusterWrites(options: {
     });
     const support = await mintDevToken(dataDir, { role: 'support', subject: 'bench-support' });
     const runSql: SqlRunner = async (text) => ({ rows: (await pool.query(text)).rows });
-    const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, writeAgents(), {
-      authorization: `Bearer ${support}`,
-    });
+    const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, writeAgents(), support);
     return { store: 'PostgreSQL + NATS JetStream (cluster)', replicas, ...result };
   } finally {
     await cluster.stop();

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { loadDevIssuerKey } from '@c2c/platform';
 import { buildAll } from '../build.ts';
+import { freePort } from './ports.ts';
 import { setupSubgraphRoles, SUBGRAPH_SCHEMAS, type SubgraphSchema } from './db-roles.ts';
+
+export { freePort };
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -57,15 +59,6 @@ export interface Cluster {
   databaseUrls: Record<SubgraphSchema, string>;
   replica(name: string, index: number): ClusterProcess;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no free port');
-  return address.port;
 }
 
 const COLORS = [36, 33, 35, 32, 34, 91, 96, 93];

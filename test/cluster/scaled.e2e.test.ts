@@ -238,8 +238,8 @@ describe.skipIf(!ready)(
                 reason: 'scale test',
               },
             };
-            // A replica killed mid-request leaves its key locked for a minute (IDEMPOTENCY_KEY_IN_USE,
-            // "retry later"); a client retries with the same key until it gets the one answer.
+            // A retry can meet its own first attempt still running on the other replica
+            // (IDEMPOTENCY_KEY_IN_USE, "retry later"); a client retries with the same key until it gets the one answer.
             const data = await waitFor(
               async () => {
                 const answer = await send('support.AmendSubscription', variables);

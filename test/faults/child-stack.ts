@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { mintDevToken, openDatabase, type Database, type FaultPointName } from '@c2c/platform';
@@ -12,14 +11,7 @@ import { useToken } from '@c2c/platform/testing';
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /** A free TCP port, chosen by the OS; reused by every restart of one child stack. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort } from '../../scripts/lib/ports.ts';
 
 export interface ChildExit {
   code: number | null;
