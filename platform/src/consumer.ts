@@ -14,6 +14,8 @@ export interface ConsumerOptions {
   schema: string;
   consumer: string;
   handlers: Record<string, EventEffect>;
+  /** The sources the handled types come from (see SubscribeOptions.sources). */
+  sources?: string[];
   transport: EventTransport;
   log: Logger;
   /** Called after a transaction that may have appended to the outbox commits. */
@@ -85,6 +87,7 @@ export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
   return transport.subscribe({
     consumer,
     types: Object.keys(options.handlers),
+    ...(options.sources ? { sources: options.sources } : {}),
     handler: async (event) => {
       // A crash at this point leaves the delivery pending: it comes again and finds its inbox row.
       if (await applyOnce(options, event)) faultPoint('consumer.after-commit');

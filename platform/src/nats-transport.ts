@@ -52,7 +52,11 @@ import {
  * while the partitions and the streams run in parallel. Consumers filter on the partition only
  * (`<prefix>.<source>.<n>.>`, which a 2.9 server can do) and acknowledge other types unread.
  *
- * Acknowledgement: explicit, after the handler resolves (the handler commits the inbox). While the
+ * Consumers attach only to the streams of the sources they declare (SubscribeOptions.sources), so a
+ * consumer is not handed another domain's events only to acknowledge them unread.
+ *
+ * Acknowledgement: explicit, after the handler resolves (the handler commits the inbox), not waited
+ * for (stop() flushes the connection). While the
  * handler runs the message is kept alive with `working()`. A failure naks with the RetryPolicy's
  * jittered delay; `max_deliver` = maxAttempts; on the last failed delivery `onDeadLetter` is called and
  * the message terminated. A replica that dies holding a message lets it redeliver after the consumer's
@@ -260,9 +264,10 @@ export class NatsTransport implements EventTransport {
   }
 
   /** Creates the consumer on every domain stream that exists now (new streams are found by subscribers). */
-  async declare(consumer: string, types: string[]): Promise<void> {
+  async declare(consumer: string, types: string[], sources?: string[]): Promise<void> {
     void types; // The consumers filter by partition; the type check happens on delivery.
-    for (const stream of await this.listStreams()) await this.ensureConsumers(stream, consumer);
+    for (const stream of await this.listStreams())
+      if (!sources || sources.includes(stream.source)) await this.ensureConsumers(stream, consumer);
   }
 
   async publish(events: CloudEvent[]): Promise<void> {
@@ -466,6 +471,7 @@ class DurableWorker {
     try {
       for (const stream of await this.transport.listStreams()) {
         if (this.attached.has(stream.name)) continue;
+        if (this.options.sources && !this.options.sources.includes(stream.source)) continue;
         const attaching = this.attach(stream);
         this.attached.set(stream.name, attaching);
         attaching.catch((error: unknown) => {
@@ -488,6 +494,7 @@ class DurableWorker {
     for (const name of names) {
       if (this.stopping) return;
       const consumer = await this.client.js.consumers.get(stream.name, name);
+      // One message per pull: the server refuses (409) a pull for more than max_ack_pending.
       const messages = await consumer.consume({ max_messages: 1, expires: 30_000 });
       this.iterators.add(messages);
       const loop = this.pull(messages);
@@ -537,13 +544,11 @@ class DurableWorker {
     try {
       await this.options.handler(event);
       clearInterval(keepAlive);
-      // Confirmed by the server: once stop() resolves, nothing of ours is left unacknowledged.
-      await msg.ackAck({ timeout: 5000 }).catch((error: unknown) => {
-        this.log.warn(
-          { ...eventLog, err: error },
-          'NATS ack not confirmed; the inbox will absorb a redelivery',
-        );
-      });
+      // Not waited for: the server hands out this partition's next message once it has the ack,
+      // and stop() flushes the connection, so nothing of ours is left unacknowledged after it. A
+      // lost ack means a redelivery, which the inbox absorbs. (Waiting for each confirmation cost a
+      // request-reply round trip per event.)
+      msg.ack();
     } catch (error) {
       clearInterval(keepAlive);
       const text = message(error);
@@ -609,6 +614,8 @@ class DurableWorker {
       await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
       await Promise.allSettled([...this.iterators].map((messages) => messages.close()));
       await Promise.allSettled([...this.loops, ...this.advisories]);
+      // The server has processed every ack sent before this round trip.
+      if (!this.client.nc.isClosed()) await this.client.nc.flush().catch(() => {});
     })();
     return this.stopped;
   }

@@ -16,6 +16,11 @@ export interface RelayOptions {
   batchSize?: number;
 }
 
+/** What a claiming pass returns when another relay holds the outbox's lock. */
+const BUSY = -1;
+/** How soon a relay that found the outbox locked by another replica tries again. */
+const BUSY_RETRY_MS = 20;
+
 /** Topic to notify after a commit that appended to `schema`'s outbox. */
 export const outboxTopic = (schema: string) => `outbox:${schema}`;
 
@@ -63,10 +68,31 @@ export class OutboxRelay {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const sent = (await this.claimsInDatabase()) ? await this.claimBatch() : await this.turnBatch();
-      if (sent === 0) return total;
+      const sent = await this.batch();
+      if (sent <= 0) return total;
       total += sent;
     }
+  }
+
+  /**
+   * One pass of the loop: batches until one comes back short, so a pass that finds a few rows costs
+   * one claiming transaction, not a second one that finds nothing (rows committed meanwhile wake the
+   * loop again). `busy` when another relay holds the outbox.
+   */
+  private async pass(): Promise<{ sent: number; busy: boolean }> {
+    const limit = this.options.batchSize ?? 200;
+    let total = 0;
+    for (;;) {
+      const sent = await this.batch();
+      if (sent === BUSY) return { sent: total, busy: true };
+      total += sent;
+      if (sent < limit) return { sent: total, busy: false };
+    }
+  }
+
+  /** Rows published, or BUSY when another relay holds the outbox. */
+  private async batch(): Promise<number> {
+    return (await this.claimsInDatabase()) ? this.claimBatch() : this.turnBatch();
   }
 
   private claimsInDatabase(): Promise<boolean> {
@@ -84,7 +110,7 @@ export class OutboxRelay {
     return db.transaction().execute(async (trx) => {
       const { rows } = await sql<{ locked: boolean }>`
         select pg_try_advisory_xact_lock(hashtext(${`c2c.relay.${schema}`})) as locked`.execute(trx);
-      if (!rows[0]?.locked) return 0;
+      if (!rows[0]?.locked) return BUSY;
       return this.publishBatch(trx, true);
     });
   }
@@ -110,15 +136,30 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     const { signals, schema, log } = this.options;
-    while (!this.abort.signal.aborted) {
-      try {
-        const sent = await this.drain();
-        if (sent > 0) log.debug({ schema, sent }, 'outbox relayed');
-      } catch (error) {
-        if (this.abort.signal.aborted) break;
-        log.error({ err: error, schema }, 'outbox relay failed; retrying');
+    // Commits that happen while a pass runs are remembered, so the loop goes round again at once
+    // instead of waiting for the next signal or poll.
+    let woken = false;
+    const stopListening = signals.listen(outboxTopic(schema), () => (woken = true));
+    try {
+      while (!this.abort.signal.aborted) {
+        woken = false;
+        let busy = false;
+        try {
+          const pass = await this.pass();
+          busy = pass.busy;
+          if (pass.sent > 0) log.debug({ schema, sent: pass.sent }, 'outbox relayed');
+        } catch (error) {
+          if (this.abort.signal.aborted) break;
+          log.error({ err: error, schema }, 'outbox relay failed; retrying');
+        }
+        if (woken && !busy) continue;
+        // Another replica's relay is publishing: it may have read the outbox before our rows were
+        // committed, so try again shortly rather than at the next poll.
+        const waitMs = busy ? BUSY_RETRY_MS : (this.options.pollMs ?? 1000);
+        await signals.wait(outboxTopic(schema), waitMs, this.abort.signal);
       }
-      await signals.wait(outboxTopic(schema), this.options.pollMs ?? 1000, this.abort.signal);
+    } finally {
+      stopListening();
     }
   }
 

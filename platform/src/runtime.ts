@@ -47,6 +47,12 @@ export interface SubgraphDefinition<C extends RequestContext = RequestContext> {
   createContext(base: RequestContext): C;
   /** Durable consumer name → event type → effect. */
   consumers: Record<string, Record<string, EventEffect>>;
+  /**
+   * Per consumer, the sources (subgraph names) its event types come from, so that a transport with
+   * a stream per source (NATS) does not deliver the other sources' events to it only to have them
+   * acknowledged unread. A consumer without an entry reads every source.
+   */
+  consumerSources?: Record<string, string[]>;
   /** Optional reaction, in the same transaction, to a consumer of this subgraph dead-lettering an event. */
   onDeadLetter?: DeadLetterEffect;
   /**
@@ -133,6 +139,9 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     afterCommit: () => signals.notify(outboxTopic(schemaName)),
   });
   schemaName = definition.name;
+  for (const consumer of Object.keys(definition.consumerSources ?? {}))
+    if (!(consumer in definition.consumers))
+      throw new Error(`consumerSources names ${consumer}, which is not a consumer of ${definition.name}`);
   const subgraphLog = log.child({ subgraph: definition.name });
   const report = await migrate(db, definition.name, definition.migrationsDir);
   if (report.applied.length) subgraphLog.info({ applied: report.applied }, 'migrations applied');
@@ -141,7 +150,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   const subscriptions: Subscription[] = [];
   if (options.events !== false) {
     for (const [consumer, handlers] of Object.entries(definition.consumers)) {
-      await transport.declare(consumer, Object.keys(handlers));
+      await transport.declare(consumer, Object.keys(handlers), definition.consumerSources?.[consumer]);
     }
     relay.start();
     for (const [consumer, handlers] of Object.entries(definition.consumers)) {
@@ -151,6 +160,9 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
           schema: definition.name,
           consumer,
           handlers,
+          ...(definition.consumerSources?.[consumer]
+            ? { sources: definition.consumerSources[consumer] }
+            : {}),
           transport,
           log: subgraphLog,
           afterCommit: () => signals.notify(outboxTopic(definition.name)),

@@ -12,6 +12,11 @@ export class Signals {
   notify(topic: string): void {
     this.emitter.emit(topic);
   }
+  /** Calls `listener` on every notify of `topic` until the returned function is called. */
+  listen(topic: string, listener: () => void): () => void {
+    this.emitter.on(topic, listener);
+    return () => this.emitter.off(topic, listener);
+  }
   /** Resolves on the next notify of `topic`, or after `ms`, or when `signal` aborts. */
   wait(topic: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {

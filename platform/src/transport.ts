@@ -10,6 +10,11 @@ export interface SubscribeOptions {
   /** Durable consumer name: replicas with the same name share the work. */
   consumer: string;
   types: string[];
+  /**
+   * The event sources (producing subgraphs) those types come from. A transport that keeps one
+   * stream per source (NATS) reads only these streams; without it, every stream.
+   */
+  sources?: string[];
   handler: EventHandler;
   onDeadLetter: DeadLetterHandler;
 }
@@ -26,7 +31,7 @@ export interface Subscription {
 export interface EventTransport {
   readonly name: string;
   /** Declares a durable consumer before anything is published, so it receives every event of its types. */
-  declare(consumer: string, types: string[]): Promise<void>;
+  declare(consumer: string, types: string[], sources?: string[]): Promise<void>;
   publish(events: CloudEvent[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /**

@@ -105,6 +105,34 @@ const n = (event: CloudEvent) => (event.data as { n: number }).n;
       await subscription.stop();
     });
 
+    it('a consumer that declares its sources reads only their streams, and gets no consumers on the others', async () => {
+      const prefix = newPrefix();
+      const transport = await open(prefix);
+      // Both streams exist before the consumer is declared, so the declaration sees them.
+      await transport.publish([anEvent({ source: 'billing', data: { n: 1 } }), anEvent({ data: { n: 2 } })]);
+      await transport.declare('test.billing-only', ['thing.happened'], ['billing']);
+      const seen: number[] = [];
+      const subscription = await transport.subscribe({
+        consumer: 'test.billing-only',
+        types: ['thing.happened'],
+        sources: ['billing'],
+        handler: async (event) => void seen.push(n(event)),
+        onDeadLetter: noDeadLetters,
+      });
+      await transport.publish([anEvent({ data: { n: 3 } }), anEvent({ source: 'billing', data: { n: 4 } })]);
+      await waitFor(async () => seen.length === 2, 15_000, 'the billing events');
+      await sleep(500);
+      expect(seen.sort()).toEqual([1, 4]);
+      const durables = async (stream: string) => {
+        const names: string[] = [];
+        for await (const info of jsm.consumers.list(stream)) names.push(info.name);
+        return names.filter((name) => name.startsWith(natsDurableName('test.billing-only')));
+      };
+      expect(await durables(`${prefix}_BILLING`)).not.toHaveLength(0);
+      expect(await durables(`${prefix}_CRM`)).toEqual([]);
+      await subscription.stop();
+    });
+
     it('stores a re-published event id once (broker dedupe) and delivers it once', async () => {
       const prefix = newPrefix();
       const transport = await open(prefix);

@@ -207,7 +207,7 @@ async function main(args: BenchArgs): Promise<void> {
           ],
           ['ours / PostgreSQL floor', overPostgresFloor],
           [
-            'PostgreSQL + NATS amendments/s (2 replicas each)',
+            `PostgreSQL + NATS amendments/s (${clusterWrites && !('unavailable' in clusterWrites) ? clusterWrites.replicas : 'N'} replicas each)`,
             !clusterWrites
               ? '—'
               : 'unavailable' in clusterWrites
@@ -220,6 +220,11 @@ async function main(args: BenchArgs): Promise<void> {
               ? `${clusterWrites.endToEndMs.p99} / ${clusterWrites.commitToPostingMs.p99}`
               : '—',
           ],
+          ...(clusterWrites && !('unavailable' in clusterWrites)
+            ? Object.entries(clusterWrites.cpuMsPerAmendment).map(
+                ([part, ms]) => [`PostgreSQL + NATS CPU ms per amendment: ${part}`, ms] as [string, number],
+              )
+            : []),
         ],
       ),
     );

@@ -36,6 +36,8 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Where process output goes, one prefixed line at a time. */
   output?: (line: string) => void;
+  /** Extra Node.js flags for every process (the bench passes `--cpu-prof` ones). */
+  nodeArgs?: string[];
 }
 
 export interface ClusterProcess {
@@ -211,11 +213,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       },
     };
     const launch = async (extra: Record<string, string>) => {
-      const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'dist', `${name}.js`)], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOST: host, PORT: String(port), ...env, ...extra },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [...(options.nodeArgs ?? []), '--enable-source-maps', join(ROOT, 'dist', `${name}.js`)],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? '', HOST: host, PORT: String(port), ...env, ...extra },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       entry.child = child;
       for (const stream of [child.stdout, child.stderr]) {
         let buffered = '';

@@ -43,6 +43,7 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
       };
     },
     consumers,
+    consumerSources: { 'customer.contract-value': ['subscription'] },
     deadLetterFields: { query: 'crmDeadLetters', mutation: 'replayCrmDeadLetters' },
     auditLogField: 'crmAuditLog',
     onDeadLetter: onContractValueDeadLetter,

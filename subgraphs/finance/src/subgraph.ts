@@ -63,6 +63,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
       };
     },
     consumers,
+    consumerSources: { 'finance.billing': ['subscription'], 'finance.customer-master': ['customer'] },
     deadLetterFields: { query: 'erpDeadLetters', mutation: 'replayErpDeadLetters' },
     auditLogField: 'erpAuditLog',
     onDeadLetter: onBillingDeadLetter,

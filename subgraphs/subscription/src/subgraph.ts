@@ -90,6 +90,11 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       };
     },
     consumers,
+    consumerSources: {
+      'subscription.bill-to': ['customer'],
+      'subscription.erp-ack': ['finance'],
+      'subscription.crm-ack': ['customer'],
+    },
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
     metrics: (sink) => registerBillingMetrics(sink, deps.db),
