@@ -48,13 +48,14 @@ export interface IdempotentResult<T> {
 }
 
 /**
- * Runs `work` once per (scope, key). The caller holds a session-level advisory lock on the key for
- * the whole request, on one connection: a concurrent duplicate finds it held and gets
- * IDEMPOTENCY_KEY_IN_USE at once, and when the holder dies (a crashed replica, a killed connection)
- * PostgreSQL releases the lock with the session, so a retry takes the key over immediately instead
- * of waiting for a timeout. Under the lock: a repeat with the same input returns the stored result;
- * with another input, IDEMPOTENCY_KEY_REUSED. `work` runs in a transaction that also stores its JSON
- * result; if it fails, the claim is released and nothing is kept.
+ * Runs `work` once per (scope, key), in one transaction that starts by taking a transaction-level
+ * advisory lock on the key: a concurrent duplicate finds it held and gets IDEMPOTENCY_KEY_IN_USE at
+ * once, and when the holder dies (a crashed replica, a killed connection) PostgreSQL releases the
+ * lock with its transaction, so a retry takes the key over immediately instead of waiting for a
+ * timeout. Under the lock: a repeat with the same input returns the stored result; with another
+ * input, IDEMPOTENCY_KEY_REUSED. Otherwise `work` runs and its JSON result is stored in the same
+ * transaction, so a failure keeps nothing. Lock and lookup are one statement, the result one upsert:
+ * three statements besides the work, one commit.
  */
 export async function runIdempotent<T>(
   db: AnyDb,
@@ -66,80 +67,58 @@ export async function runIdempotent<T>(
   const hash = requestHash(request.operation, request.input);
   const lockKey = `c2c.idempotency:${schema}:${request.scope}:${key}`;
 
-  return db.connection().execute(async (conn) => {
-    const table = () => conn.withSchema(schema);
-    const locked = await sql<{
+  return db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{
       ok: boolean;
-    }>`select pg_try_advisory_lock(hashtextextended(${lockKey}, 0)) as ok`.execute(conn);
-    if (!locked.rows[0]?.ok) {
+      request_hash: string | null;
+      state: string | null;
+      response: unknown;
+    }>`select pg_try_advisory_xact_lock(hashtextextended(${lockKey}, 0)) as ok,
+         k.request_hash, k.state, k.response
+       from (select 1) as one
+       left join ${sql.id(schema, 'idempotency_key')} as k on k.scope = ${request.scope} and k.key = ${key}`.execute(
+      trx,
+    );
+    const found = rows[0];
+    if (!found?.ok) {
       throw new DomainError(
         'IDEMPOTENCY_KEY_IN_USE',
         'a request with this idempotencyKey is still running; retry later',
         'idempotencyKey',
       );
     }
-    try {
-      const existing = await table()
-        .selectFrom('idempotency_key')
-        .select(['request_hash', 'state', 'response'])
-        .where('scope', '=', request.scope)
-        .where('key', '=', key)
-        .executeTakeFirst();
-      if (existing) {
-        if (existing.request_hash !== hash) {
-          throw new DomainError(
-            'IDEMPOTENCY_KEY_REUSED',
-            'this idempotencyKey was already used with a different input; use a new key',
-            'idempotencyKey',
-          );
-        }
-        if (existing.state === 'done') {
-          const stored =
-            typeof existing.response === 'string' ? JSON.parse(existing.response) : existing.response;
-          return { value: stored as T, replayed: true };
-        }
-        // 'running' with the lock free: its holder died mid-request (its work rolled back). Take over.
-      } else {
-        await table()
-          .insertInto('idempotency_key')
-          .values({
-            scope: request.scope,
-            key,
-            operation: request.operation,
-            request_hash: hash,
-            state: 'running',
-          })
-          .execute();
+    if (found.request_hash !== null) {
+      if (found.request_hash !== hash) {
+        throw new DomainError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'this idempotencyKey was already used with a different input; use a new key',
+          'idempotencyKey',
+        );
       }
-      try {
-        const value = await conn.transaction().execute(async (trx) => {
-          const result = await work(trx);
-          await trx
-            .withSchema(schema)
-            .updateTable('idempotency_key')
-            .set({ state: 'done', response: JSON.stringify(result ?? null) })
-            .where('scope', '=', request.scope)
-            .where('key', '=', key)
-            .execute();
-          faultPoint('mutation.before-commit');
-          return result;
-        });
-        return { value, replayed: false };
-      } catch (error) {
-        await table()
-          .deleteFrom('idempotency_key')
-          .where('scope', '=', request.scope)
-          .where('key', '=', key)
-          .where('state', '=', 'running')
-          .execute()
-          .catch(() => undefined);
-        throw error;
+      if (found.state === 'done') {
+        const stored = typeof found.response === 'string' ? JSON.parse(found.response) : found.response;
+        return { value: stored as T, replayed: true };
       }
-    } finally {
-      await sql`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`
-        .execute(conn)
-        .catch(() => undefined);
+      // 'running' (left by an earlier version that claimed keys before its work): its holder is
+      // gone, since the lock was free. Taken over by the upsert below.
     }
+    const value = await work(trx);
+    const response = JSON.stringify(value ?? null);
+    await trx
+      .withSchema(schema)
+      .insertInto('idempotency_key')
+      .values({
+        scope: request.scope,
+        key,
+        operation: request.operation,
+        request_hash: hash,
+        state: 'done',
+        response,
+      })
+      .onConflict((oc) => oc.columns(['scope', 'key']).doUpdateSet({ state: 'done', response }))
+      .execute();
+    faultPoint('mutation.before-commit');
+    return { value, replayed: false };
   });
 }
 
