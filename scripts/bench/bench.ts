@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { prepareStore } from './store.ts';
 import { pinning, ROOT } from './processes.ts';
-import { runReads, type ReadsReport } from './reads.ts';
+import { HIGH_CONNECTIONS, runReads, type ReadsReport } from './reads.ts';
 import {
   LOAD_HEADER,
   loadRows,
@@ -157,10 +157,19 @@ async function main(args: BenchArgs): Promise<void> {
   const overPostgresFloor =
     amendmentsPerSecond !== null && floorTps ? round(amendmentsPerSecond / floorTps, 3) : null;
   const million = reconciliation.find((r) => r.invoices === 1_000_000) ?? null;
+  const at50 = reads?.coldCustomerToCashAt50;
+  const oursP99OverApolloP50 =
+    at50?.ours && at50.apolloGateway ? round(at50.ours.p99Ms / at50.apolloGateway.p50Ms, 2) : null;
   const targets: Target[] = [
     target('cold reads ≥ 2× Apollo Gateway', reads?.ratios.cold.oursOverApolloGateway ?? null, 2),
     target('cold reads ≥ 1.5× Hive Gateway', reads?.ratios.cold.oursOverHiveGateway ?? null, 1.5),
     target('warm reads ≥ the floor', reads?.ratios.warm.oursOverFloor ?? null, 1),
+    target(
+      `cold p99 at ${HIGH_CONNECTIONS} connections < Apollo's p50 (ratio)`,
+      oursP99OverApolloP50,
+      1,
+      false,
+    ),
     target(
       `amendments ≥ 1000/s end to end (${clusterRate !== null ? 'PostgreSQL + NATS' : 'embedded'})`,
       amendmentsPerSecond,
@@ -183,6 +192,21 @@ async function main(args: BenchArgs): Promise<void> {
     out.push('', 'Reads, warm');
     out.push(table(LOAD_HEADER, loadRows(reads.warm)));
     out.push('', ratioLine('cold', reads.ratios.cold), ratioLine('warm', reads.ratios.warm));
+    out.push('', `Reads, cold CustomerToCash at ${HIGH_CONNECTIONS} connections`);
+    out.push(
+      table(
+        ['system', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'errors'],
+        Object.entries(reads.coldCustomerToCashAt50).map(([system, r]) => [
+          system,
+          r ? round(r.requestsPerSecond, 1) : null,
+          r?.p50Ms ?? null,
+          r?.p99Ms ?? null,
+          r?.cpuMsPerRequest != null ? round(r.cpuMsPerRequest, 2) : null,
+          r?.errors ?? null,
+        ]),
+      ),
+    );
+    out.push(`ours p99 ÷ Apollo p50 at ${HIGH_CONNECTIONS} connections: ${oursP99OverApolloP50 ?? '—'}`);
     for (const note of reads.notes) out.push(`note: ${note}`);
   }
   if (writes) {
@@ -286,7 +310,13 @@ async function main(args: BenchArgs): Promise<void> {
         command,
         machine: info,
         store: store ? { customers, describe: store.describe } : null,
-        coldReads: ratios(reads?.ratios.cold, reads?.cold ?? null),
+        coldReads: {
+          ...ratios(reads?.ratios.cold, reads?.cold ?? null),
+          at50Connections: {
+            oursP99OverApolloP50,
+            customerToCash: reads?.coldCustomerToCashAt50 ?? null,
+          },
+        },
         warmReads: ratios(reads?.ratios.warm, reads?.warm ?? null),
         readNotes: reads?.notes ?? [],
         writes: {
