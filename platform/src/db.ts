@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql, type LogEvent } from 'kysely';
+import { Kysely, PostgresDialect, sql, type LogEvent, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
@@ -36,6 +37,43 @@ function queryListeners() {
   };
 }
 
+const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+const MAX_PREPARED = 2000;
+const statementNames = new Map<string, string | undefined>();
+
+/**
+ * The name under which `pg` prepares a statement: once per connection, PostgreSQL parses and plans
+ * it the first time only, and later executions send just the parameters. Only data statements (DDL
+ * is not prepared), and at most MAX_PREPARED distinct texts per process (lists of `in (…)`
+ * parameters make one text per length); beyond that, statements run unnamed as before.
+ */
+function statementName(text: string): string | undefined {
+  if (statementNames.has(text)) return statementNames.get(text);
+  const name =
+    statementNames.size < MAX_PREPARED && PREPARABLE.test(text)
+      ? `c2c_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+      : undefined;
+  statementNames.set(text, name);
+  return name;
+}
+
+/** A pool whose clients run Kysely's statements as named (prepared) statements. */
+function preparing(pool: pg.Pool): PostgresPool {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      return {
+        query: ((text: unknown, values?: readonly unknown[]) =>
+          typeof text === 'string'
+            ? client.query({ name: statementName(text), text, values: values as unknown[] })
+            : client.query(text as never)) as never,
+        release: () => client.release(),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolSize?: number; applicationName?: string }
   | { kind: 'pglite'; dataDir: string | null };
@@ -52,7 +90,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       // An idle client lost its connection; the pool replaces it on the next checkout.
     });
     const listeners = queryListeners();
-    const db = new Kysely({ dialect: new PostgresDialect({ pool }), log: listeners.log });
+    const db = new Kysely({ dialect: new PostgresDialect({ pool: preparing(pool) }), log: listeners.log });
     await sql`select 1`.execute(db);
     return { db, kind: 'postgres', onQuery: listeners.onQuery, close: () => db.destroy() };
   }
