@@ -244,6 +244,10 @@ async function main(args: BenchArgs): Promise<void> {
               ? `${clusterWrites.endToEndMs.p99} / ${clusterWrites.commitToPostingMs.p99}`
               : '—',
           ],
+          [
+            'PostgreSQL + NATS transactions per amendment',
+            clusterWrites && !('unavailable' in clusterWrites) ? clusterWrites.transactionsPerAmendment : '—',
+          ],
           ...(clusterWrites && !('unavailable' in clusterWrites)
             ? Object.entries(clusterWrites.cpuMsPerAmendment).map(
                 ([part, ms]) => [`PostgreSQL + NATS CPU ms per amendment: ${part}`, ms] as [string, number],

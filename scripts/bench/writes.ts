@@ -20,6 +20,8 @@ export interface WritesReport {
   amendmentsPerSecond: number;
   /** Mutation sent → COMPLETED seen by the bench's watcher (one status query for all open amendments every 10 ms). */
   endToEndMs: { p50: number | null; p99: number | null };
+  /** Status queries the bench's watcher sent (each one PostgreSQL transaction). */
+  watcherQueries: number;
   /** Billing's transaction (amendment.created_at) → the ERP's posting (receivable.posted_at). */
   commitToPostingMs: { p50: number | null; p99: number | null };
   postgresFloor: PgbenchResult | { unavailable: string };
@@ -79,9 +81,11 @@ async function amend(
   // per second competing with the pipeline it measures. The API is still checked at the end.
   const waiting = new Map<string, { settle: (status: string) => void }>();
   let watching = true;
+  let watcherQueries = 0;
   const watcher = (async () => {
     while (watching) {
       if (waiting.size > 0) {
+        watcherQueries += 1;
         const ids = [...waiting.keys()];
         const { rows: done } = await runSql<{ id: string; status: string }>(
           `select id::text as id, status from subscription.amendment
@@ -170,6 +174,7 @@ async function amend(
   );
   const lags = lag.rows.map((r) => Number(r.ms));
   return {
+    watcherQueries,
     amendments: completedIds.length,
     rejected,
     seconds: round(elapsed, 1),
@@ -348,6 +353,8 @@ export type ClusterWritesReport = Omit<WritesReport, 'postgresFloor'> & {
    * process (agents, the watcher and the cluster's round-robin proxies).
    */
   cpuMsPerAmendment: Record<string, number>;
+  /** PostgreSQL transactions (commits and rollbacks, all services) per completed amendment. */
+  transactionsPerAmendment: number;
 };
 
 /**
@@ -414,10 +421,30 @@ export async function runClusterWrites(options: {
       if (backend) return `PostgreSQL (${backend[1]!.replace(/^c2c_/, '')})`;
       return null;
     };
+    // PostgreSQL's statistics lag a running session by up to a second: read them settled.
+    const transactions = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const { rows } = await pool.query<{ n: string }>(
+        'select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()',
+      );
+      return Number(rows[0]?.n ?? 0);
+    };
+    const transactionsBefore = await transactions();
     const before = cpuSnapshot(classify);
     const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, writeAgents(), support);
     const cpuMsPerAmendment = cpuPerUnit(before, cpuSnapshot(classify), result.amendments);
-    return { store: 'PostgreSQL + NATS JetStream (cluster)', replicas, ...result, cpuMsPerAmendment };
+    // Less the watcher's own status queries (each a transaction of its own).
+    const transactionsPerAmendment =
+      Math.round(
+        (((await transactions()) - transactionsBefore - result.watcherQueries) / result.amendments) * 10,
+      ) / 10;
+    return {
+      store: 'PostgreSQL + NATS JetStream (cluster)',
+      replicas,
+      ...result,
+      cpuMsPerAmendment,
+      transactionsPerAmendment,
+    };
   } finally {
     await cluster.stop();
     await pool.end();
