@@ -87,7 +87,7 @@ export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
   return transport.subscribe({
     consumer,
     types: Object.keys(options.handlers),
-    ...(options.sources ? { sources: options.sources } : {}),
+    sources: options.sources,
     handler: async (event) => {
       // A crash at this point leaves the delivery pending: it comes again and finds its inbox row.
       if (await applyOnce(options, event)) faultPoint('consumer.after-commit');

@@ -39,7 +39,7 @@ function queryListeners() {
 
 const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
 const MAX_PREPARED = 2000;
-const statementNames = new Map<string, string | undefined>();
+const statementNames = new Map<string, string>();
 
 /**
  * The name under which `pg` prepares a statement: once per connection, PostgreSQL parses and plans
@@ -48,11 +48,9 @@ const statementNames = new Map<string, string | undefined>();
  * parameters make one text per length); beyond that, statements run unnamed as before.
  */
 function statementName(text: string): string | undefined {
-  if (statementNames.has(text)) return statementNames.get(text);
-  const name =
-    statementNames.size < MAX_PREPARED && PREPARABLE.test(text)
-      ? `c2c_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
-      : undefined;
+  const known = statementNames.get(text);
+  if (known !== undefined || statementNames.size >= MAX_PREPARED || !PREPARABLE.test(text)) return known;
+  const name = `c2c_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
   statementNames.set(text, name);
   return name;
 }

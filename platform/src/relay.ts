@@ -43,8 +43,8 @@ function inTurn<T>(db: AnyDb, schema: string, work: () => Promise<T>): Promise<T
  * A crash between publish and mark re-sends the rows: the transport and the inboxes deduplicate.
  *
  * Several replicas may run a relay on one outbox. Each batch is one transaction that takes a
- * transaction-level advisory lock for the outbox (try-lock: a relay that does not get it returns and
- * polls again), claims the oldest rows `FOR UPDATE SKIP LOCKED`, publishes them, marks them and
+ * transaction-level advisory lock for the outbox (try-lock: a relay that does not get it tries again
+ * 20 ms later), claims the oldest rows `FOR UPDATE SKIP LOCKED`, publishes them, marks them and
  * commits. The lock, not SKIP LOCKED, is what keeps order: with row locks alone a second relay would
  * publish the rows after a claimed batch before it, and a failed batch would be re-sent after them.
  * So one relay publishes at a time per outbox; the others are hot standbys.
@@ -66,27 +66,22 @@ export class OutboxRelay {
 
   /** Publishes everything pending now (unless another relay holds the outbox); returns how many events went out. */
   async drain(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const sent = await this.batch();
-      if (sent <= 0) return total;
-      total += sent;
-    }
+    return (await this.pass(true)).sent;
   }
 
   /**
-   * One pass of the loop: batches until one comes back short, so a pass that finds a few rows costs
-   * one claiming transaction, not a second one that finds nothing (rows committed meanwhile wake the
-   * loop again). `busy` when another relay holds the outbox.
+   * Batches until one comes back empty (`untilEmpty`) or, for the loop, short: a pass that finds a
+   * few rows then costs one claiming transaction, not a second one that finds nothing (rows
+   * committed meanwhile wake the loop again). `busy` when another relay holds the outbox.
    */
-  private async pass(): Promise<{ sent: number; busy: boolean }> {
+  private async pass(untilEmpty = false): Promise<{ sent: number; busy: boolean }> {
     const limit = this.options.batchSize ?? 200;
     let total = 0;
     for (;;) {
       const sent = await this.batch();
       if (sent === BUSY) return { sent: total, busy: true };
       total += sent;
-      if (sent < limit) return { sent: total, busy: false };
+      if (sent === 0 || (!untilEmpty && sent < limit)) return { sent: total, busy: false };
     }
   }
 

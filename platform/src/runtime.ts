@@ -142,6 +142,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   for (const consumer of Object.keys(definition.consumerSources ?? {}))
     if (!(consumer in definition.consumers))
       throw new Error(`consumerSources names ${consumer}, which is not a consumer of ${definition.name}`);
+  const sourcesOf = (consumer: string) => definition.consumerSources?.[consumer];
   const subgraphLog = log.child({ subgraph: definition.name });
   const report = await migrate(db, definition.name, definition.migrationsDir);
   if (report.applied.length) subgraphLog.info({ applied: report.applied }, 'migrations applied');
@@ -150,7 +151,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   const subscriptions: Subscription[] = [];
   if (options.events !== false) {
     for (const [consumer, handlers] of Object.entries(definition.consumers)) {
-      await transport.declare(consumer, Object.keys(handlers), definition.consumerSources?.[consumer]);
+      await transport.declare(consumer, Object.keys(handlers), sourcesOf(consumer));
     }
     relay.start();
     for (const [consumer, handlers] of Object.entries(definition.consumers)) {
@@ -160,9 +161,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
           schema: definition.name,
           consumer,
           handlers,
-          ...(definition.consumerSources?.[consumer]
-            ? { sources: definition.consumerSources[consumer] }
-            : {}),
+          sources: sourcesOf(consumer),
           transport,
           log: subgraphLog,
           afterCommit: () => signals.notify(outboxTopic(definition.name)),

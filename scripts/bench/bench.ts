@@ -151,8 +151,8 @@ async function main(args: BenchArgs): Promise<void> {
       ? writes.postgresFloor.transactionsPerSecond
       : null;
   // The write target is on PostgreSQL + NATS: that figure when the cluster ran, else the embedded one.
-  const clusterRate =
-    clusterWrites && !('unavailable' in clusterWrites) ? clusterWrites.amendmentsPerSecond : null;
+  const cluster = clusterWrites && !('unavailable' in clusterWrites) ? clusterWrites : null;
+  const clusterRate = cluster?.amendmentsPerSecond ?? null;
   const amendmentsPerSecond = clusterRate ?? writes?.amendmentsPerSecond ?? null;
   const overPostgresFloor =
     amendmentsPerSecond !== null && floorTps ? round(amendmentsPerSecond / floorTps, 3) : null;
@@ -231,28 +231,20 @@ async function main(args: BenchArgs): Promise<void> {
           ],
           ['ours / PostgreSQL floor', overPostgresFloor],
           [
-            `PostgreSQL + NATS amendments/s (${clusterWrites && !('unavailable' in clusterWrites) ? clusterWrites.replicas : 'N'} replicas each)`,
-            !clusterWrites
-              ? '—'
-              : 'unavailable' in clusterWrites
+            `PostgreSQL + NATS amendments/s (${cluster?.replicas ?? 'N'} replicas each)`,
+            cluster?.amendmentsPerSecond ??
+              (clusterWrites && 'unavailable' in clusterWrites
                 ? `unavailable: ${clusterWrites.unavailable}`
-                : clusterWrites.amendmentsPerSecond,
+                : '—'),
           ],
           [
             'PostgreSQL + NATS accepted → COMPLETED / commit → posting p99 ms',
-            clusterWrites && !('unavailable' in clusterWrites)
-              ? `${clusterWrites.endToEndMs.p99} / ${clusterWrites.commitToPostingMs.p99}`
-              : '—',
+            cluster ? `${cluster.endToEndMs.p99} / ${cluster.commitToPostingMs.p99}` : '—',
           ],
-          [
-            'PostgreSQL + NATS transactions per amendment',
-            clusterWrites && !('unavailable' in clusterWrites) ? clusterWrites.transactionsPerAmendment : '—',
-          ],
-          ...(clusterWrites && !('unavailable' in clusterWrites)
-            ? Object.entries(clusterWrites.cpuMsPerAmendment).map(
-                ([part, ms]) => [`PostgreSQL + NATS CPU ms per amendment: ${part}`, ms] as [string, number],
-              )
-            : []),
+          ['PostgreSQL + NATS transactions per amendment', cluster?.transactionsPerAmendment ?? '—'],
+          ...Object.entries(cluster?.cpuMsPerAmendment ?? {}).map(
+            ([part, ms]) => [`PostgreSQL + NATS CPU ms per amendment: ${part}`, ms] as [string, number],
+          ),
         ],
       ),
     );

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { round } from './report.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 /** Everything the bench writes: seeded stores, run copies, the issuer key. Git-ignored. */
@@ -157,20 +158,68 @@ function processTree(pid: number): number[] {
   return all;
 }
 
+/** User + system clock ticks used so far by one process (0 once it is gone), from /proc. */
+function cpuTicks(pid: number): number {
+  try {
+    // Fields after the command name, which may contain spaces: state is field 3, utime 14, stime 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU seconds (user + system) used so far by a process and its descendants, from /proc. */
 export function cpuSeconds(pid: number): number {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    try {
-      // Fields after the command name, which may contain spaces: state is field 3, utime 14, stime 15.
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Gone.
-    }
+  return processTree(pid).reduce((ticks, p) => ticks + cpuTicks(p), 0) / CLOCK_TICKS;
+}
+
+/**
+ * CPU ms used so far per group of processes: `classify` names the group of a process from its
+ * command line (null: not counted). Processes that exit between two snapshots lose their share, so
+ * it is meant for long-lived ones (services, a pool's database backends, the NATS server). Empty
+ * where /proc does not exist.
+ */
+export function cpuSnapshot(
+  classify: (commandLine: string, pid: number) => string | null,
+): Map<string, number> {
+  const totals = new Map<string, number>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return totals;
   }
-  return ticks / CLOCK_TICKS;
+  for (const pid of pids) {
+    let commandLine: string;
+    try {
+      commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+    } catch {
+      continue; // gone meanwhile
+    }
+    const group = classify(commandLine, Number(pid));
+    if (group) totals.set(group, (totals.get(group) ?? 0) + (cpuTicks(Number(pid)) * 1000) / CLOCK_TICKS);
+  }
+  return totals;
+}
+
+/** CPU ms per unit of work between two snapshots, per group, plus `total`. */
+export function cpuPerUnit(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  units: number,
+): Record<string, number> {
+  const result: Record<string, number> = {};
+  let total = 0;
+  for (const [group, ms] of [...after].sort(([a], [b]) => a.localeCompare(b))) {
+    const spent = ms - (before.get(group) ?? 0);
+    if (spent <= 0) continue;
+    result[group] = round(spent / units, 1);
+    total += spent;
+  }
+  result.total = round(total / units, 1);
+  return result;
 }
 
 /** Resident and peak resident memory in MiB of a process and its descendants. */

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import autocannon, { type Options as AutocannonOptions } from 'autocannon';
 import { operation } from '../lib/operations.ts';
 import type { StoreSpec } from './child-runtime.ts';
 import {
@@ -123,6 +123,20 @@ const firstLines = (message: string) =>
 type Counters = { requests: Record<string, number>; sql: number };
 const totalRequests = (c: Counters) => Object.values(c.requests).reduce((a, b) => a + b, 0);
 
+/** autocannon requests that send the given bodies in turn, one per request. */
+function inTurn(bodies: string[]): AutocannonOptions['requests'] {
+  let next = 0;
+  return [
+    {
+      method: 'POST',
+      setupRequest: (request) => ({
+        ...request,
+        body: bodies[next++ % bodies.length] as string,
+      }),
+    },
+  ];
+}
+
 async function measure(
   url: string,
   headers: Record<string, string>,
@@ -132,7 +146,6 @@ async function measure(
   system: BenchChild,
   subgraphs: BenchChild | null,
 ): Promise<LoadResult> {
-  let next = 0;
   const run = (duration: number) =>
     autocannon({
       url,
@@ -140,12 +153,7 @@ async function measure(
       duration,
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
-      requests: [
-        {
-          method: 'POST',
-          setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] as string }),
-        },
-      ],
+      requests: inTurn(bodies),
     });
   await run(Math.max(1, Math.round(seconds / 4))); // warm-up: JIT, plan caches, keep-alive sockets
   const counters = () => (subgraphs ?? system).request<Counters>({ type: 'counters' });
@@ -304,20 +312,13 @@ export async function runReads(options: ReadsOptions): Promise<ReadsReport> {
           // the cold variable sets, before any system is measured: otherwise the first system
           // measured pays for it.
           for (const w of loads) {
-            const bodies = w.cold.map((v) => body(w, v));
-            let next = 0;
             await autocannon({
               url: child.url,
               connections,
               duration: seconds * 2,
               method: 'POST',
               headers: { 'content-type': 'application/json', ...headers },
-              requests: [
-                {
-                  method: 'POST',
-                  setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] as string }),
-                },
-              ],
+              requests: inTurn(w.cold.map((v) => body(w, v))),
             });
           }
         }

@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { operation } from '../lib/operations.ts';
 import type { StoreSpec } from './child-runtime.ts';
-import { BENCH_DIR, spawnChild, tsxCommand } from './processes.ts';
+import { BENCH_DIR, cpuPerUnit, cpuSnapshot, spawnChild, tsxCommand } from './processes.ts';
 import { percentile, round } from './report.ts';
 import { ourGatewayEnv, secretsEnv } from './security.ts';
 import { gatewayClient } from '../lib/gateway-client.ts';
 import { benchToken } from './token.ts';
-import { cpuPerUnit, cpuSnapshot } from './cpu-accounting.ts';
 
 export interface WritesReport {
   store: string;
@@ -40,13 +39,14 @@ interface Target {
   effectiveDate: string;
 }
 
-/**
- * Amendments end to end through our gateway on the embedded store: `concurrency` support agents,
- * each amending its own subscriptions one after another (seats +1, then −1, effective at the
- * period start), each waiting for COMPLETED before the next, for `seconds`.
- */
+/** Runs SQL on the store behind the gateway (the bench reads targets and statuses with it). */
 type SqlRunner = <R>(text: string) => Promise<{ rows: R[] }>;
 
+/**
+ * Amendments end to end through a gateway: `concurrency` support agents, each amending its own
+ * subscriptions one after another (seats +1, then −1, effective at the period start), each waiting
+ * for COMPLETED before the next, for `seconds`.
+ */
 async function amend(
   gatewayUrl: string,
   runSql: SqlRunner,
@@ -390,6 +390,7 @@ export async function runClusterWrites(options: {
   const dataDir = mkdtempSync(join(tmpdir(), 'c2c-bench-cluster-'));
   const pool = new pg.Pool({ connectionString: target.toString(), max: 2 });
   const replicas = clusterReplicas();
+  const agents = writeAgents();
   const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
   options.log(`writes: PostgreSQL + NATS cluster (${replicas} replicas of each service)…`);
   const cluster = await startCluster({
@@ -406,7 +407,7 @@ export async function runClusterWrites(options: {
     const token = await mintDevToken(dataDir, { role: 'admin', subject: 'bench-seed' });
     await seedDemoBook({
       gatewayUrl: cluster.gatewayUrl,
-      customers: Math.max(options.quick ? 20 : 60, writeAgents()),
+      customers: Math.max(options.quick ? 20 : 60, agents),
       today: todayUtc(),
       headers: { authorization: `Bearer ${token}` },
     });
@@ -431,7 +432,7 @@ export async function runClusterWrites(options: {
     };
     const transactionsBefore = await transactions();
     const before = cpuSnapshot(classify);
-    const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, writeAgents(), support);
+    const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, agents, support);
     const cpuMsPerAmendment = cpuPerUnit(before, cpuSnapshot(classify), result.amendments);
     // Less the watcher's own status queries (each a transaction of its own).
     const transactionsPerAmendment =
