@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { composeSupergraph, readRoverConfig } from '../schema/src/compose.ts';
+import { readEventContracts, renderEventTables, withEventTables } from '../schema/src/events/contracts.ts';
 
 const { values } = parseArgs({
   options: {
@@ -16,7 +17,8 @@ if (values.help) {
 
 Composes the subgraphs listed in the Rover config into a supergraph schema with @apollo/composition.
 Routing URLs use their \${env.NAME:-default} defaults unless --use-env is given, so the committed
-file does not depend on your shell.`);
+file does not depend on your shell. Also regenerates the event catalog tables of docs/events.md
+from schema/events/ (catalog.json and one JSON Schema per event type).`);
   process.exit(0);
 }
 const config = readRoverConfig(resolve(values.config), values['use-env'] ? process.env : {});
@@ -30,3 +32,16 @@ if (result.errors) {
 for (const hint of result.hints) console.warn(`hint[${hint.definition.code}]: ${hint.message}`);
 writeFileSync(resolve(values.output), result.supergraphSdl);
 console.log(`composed ${config.subgraphs.length} subgraphs into ${values.output}`);
+
+const eventsDoc = resolve('docs/events.md');
+const tables = renderEventTables(readEventContracts(resolve('schema/events')));
+let doc = withEventTables(readFileSync(eventsDoc, 'utf8'), tables);
+try {
+  // Keep the file as the formatter would write it, so format:check stays green (dev installs only).
+  const prettier = await import('prettier');
+  doc = await prettier.format(doc, { ...(await prettier.resolveConfig(eventsDoc)), filepath: eventsDoc });
+} catch {
+  // No formatter installed: the schema check compares the tables whatever their alignment.
+}
+writeFileSync(eventsDoc, doc);
+console.log('wrote the event catalog tables of docs/events.md from schema/events/');

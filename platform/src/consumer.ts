@@ -9,6 +9,28 @@ import type { EventTransport, Subscription } from './transport.ts';
 /** Applies one event inside the consumer's transaction (inbox row already written). */
 export type EventEffect = (trx: AnyDb, event: CloudEvent, log: Logger) => Promise<void>;
 
+/** A tolerant reader of an event's `data`: parses what the consumer uses and ignores the rest. */
+export interface EventReader<T> {
+  parse(data: unknown): T;
+  safeParse(data: unknown): { success: true; data: T } | { success: false; error: unknown };
+}
+
+/** An effect that reads the event's data with a declared reader, kept on the effect for contract tests. */
+export type ReadingEffect<T = unknown> = EventEffect & { reader: EventReader<T> };
+
+/**
+ * Builds an effect that first parses the event's `data` with `reader` (a zod schema), then
+ * applies `apply`. The reader stays on the effect, so a test can check that every consumer
+ * accepts whatever the event's contract (schema/events/) allows.
+ */
+export function reading<T>(
+  reader: EventReader<T>,
+  apply: (trx: AnyDb, data: T, event: CloudEvent, log: Logger) => Promise<void>,
+): ReadingEffect<T> {
+  const effect: EventEffect = (trx, event, log) => apply(trx, reader.parse(event.data), event, log);
+  return Object.assign(effect, { reader });
+}
+
 export interface ConsumerOptions {
   db: AnyDb;
   schema: string;

@@ -33,6 +33,20 @@ export interface Causality {
   causationId?: string | null;
 }
 
+/** Checks an event about to be appended; returns the problems (empty when it is fine). */
+export type AppendedEventCheck = (source: string, type: string, data: unknown) => string[];
+
+let appendedEventCheck: AppendedEventCheck | undefined;
+
+/**
+ * Installs (or removes, with undefined) a check of every event appended to an outbox: a violation
+ * fails the append, and with it the transaction. Tests install the event contracts
+ * (schema/events/) here, so every event a producer appends in any test is validated.
+ */
+export function checkAppendedEvents(check: AppendedEventCheck | undefined): void {
+  appendedEventCheck = check;
+}
+
 /** Appends events to `schema.outbox` inside the caller's transaction; nothing is published before commit. */
 export async function appendToOutbox(
   trx: AnyDb,
@@ -42,6 +56,10 @@ export async function appendToOutbox(
   causality: Causality,
 ): Promise<CloudEvent[]> {
   if (events.length === 0) return [];
+  if (appendedEventCheck) {
+    const problems = events.flatMap((e) => appendedEventCheck!(source, e.type, e.data));
+    if (problems.length) throw new Error(`event contract violated: ${problems.join('; ')}`);
+  }
   const now = new Date().toISOString();
   const traceparent = currentTraceparent();
   const envelopes: CloudEvent[] = events.map((event) => ({

@@ -15,6 +15,7 @@ import {
 } from './graphql-server.ts';
 import { NonceCache, verifyRequest } from './request-signing.ts';
 import { deadLetterResolvers } from './dead-letters.ts';
+import { consumerSourcesFrom, type EventCatalogView } from './event-catalog.ts';
 import { createMetrics, registerEventMetrics, type Metrics, type MetricsSink } from './metrics.ts';
 import { migrate } from './migrations.ts';
 import { OutboxRelay, outboxTopic } from './relay.ts';
@@ -48,11 +49,12 @@ export interface SubgraphDefinition<C extends RequestContext = RequestContext> {
   /** Durable consumer name → event type → effect. */
   consumers: Record<string, Record<string, EventEffect>>;
   /**
-   * Per consumer, the sources (subgraph names) its event types come from, so that a transport with
-   * a stream per source (NATS) does not deliver the other sources' events to it only to have them
-   * acknowledged unread. A consumer without an entry reads every source.
+   * The event catalog (schema/events/catalog.json). The runtime checks the consumers against it at
+   * start and derives from it, per consumer, the sources (subgraph names) its event types come
+   * from, so that a transport with a stream per source (NATS) attaches each consumer to exactly
+   * those. Without a catalog every consumer reads every source.
    */
-  consumerSources?: Record<string, string[]>;
+  eventCatalog?: EventCatalogView;
   /** Optional reaction, in the same transaction, to a consumer of this subgraph dead-lettering an event. */
   onDeadLetter?: DeadLetterEffect;
   /**
@@ -139,10 +141,10 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     afterCommit: () => signals.notify(outboxTopic(schemaName)),
   });
   schemaName = definition.name;
-  for (const consumer of Object.keys(definition.consumerSources ?? {}))
-    if (!(consumer in definition.consumers))
-      throw new Error(`consumerSources names ${consumer}, which is not a consumer of ${definition.name}`);
-  const sourcesOf = (consumer: string) => definition.consumerSources?.[consumer];
+  const consumerSources = definition.eventCatalog
+    ? consumerSourcesFrom(definition.eventCatalog, definition.name, definition.consumers)
+    : undefined;
+  const sourcesOf = (consumer: string) => consumerSources?.[consumer];
   const subgraphLog = log.child({ subgraph: definition.name });
   const report = await migrate(db, definition.name, definition.migrationsDir);
   if (report.applied.length) subgraphLog.info({ applied: report.applied }, 'migrations applied');

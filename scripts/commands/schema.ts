@@ -12,11 +12,16 @@ Checks the supergraph offline, like Rover's checks: composes the subgraphs of ro
                    change that a registered operation (schema/operations/) uses fails
   Operation        every registered operation validates against the new API schema
   Ownership        schema/ownership.yaml: who owns which entity, field and mutation
-  Linter           descriptions, naming (STYLE.md), no Float, connections, @deprecated reasons
+  Linter           descriptions, naming, no Float, connections, @deprecated reasons
+  Event Contract   schema/events/: the catalog is consistent, every schema compiles and its
+                   examples match, docs/events.md is current; a field removed, renamed or
+                   widened (or an event type removed) since the baseline fails, naming its consumers
 
 Options:
   --base FILE|REV         baseline supergraph: a file, or a git revision whose committed
                           schema/supergraph.graphql is used (default: origin/main if it exists, else HEAD)
+  --events-base DIR       event contracts to compare with (default: schema/events/ at the baseline
+                          revision; none when --base is a file)
   --subgraph NAME         with --schema: check a proposed schema for one subgraph (like
   --schema FILE           \`rover subgraph check\`), replacing rover.yaml's file for NAME
   --config FILE           Rover supergraph config (default: rover.yaml)
@@ -33,6 +38,7 @@ async function check(argv: string[]): Promise<number> {
       args: argv,
       options: {
         base: { type: 'string' },
+        'events-base': { type: 'string' },
         subgraph: { type: 'string' },
         schema: { type: 'string' },
         config: { type: 'string' },
@@ -60,6 +66,7 @@ async function check(argv: string[]): Promise<number> {
       root: process.cwd(),
       ...(values.config ? { config: values.config } : {}),
       ...(values.base ? { base: values.base } : {}),
+      ...(values['events-base'] ? { eventsBase: values['events-base'] } : {}),
       ...(values.subgraph && values.schema
         ? { proposed: { subgraph: values.subgraph, file: values.schema } }
         : {}),

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { readRoverConfig } from '../compose.ts';
-import { loadBaseline } from './baseline.ts';
+import { defaultBaseRev, loadBaseline } from './baseline.ts';
+import { eventContractCheck, eventContractsAtRevision } from './events.ts';
+import { readEventContracts } from '../events/contracts.ts';
 import { breakingChangeCheck, diffApiSchemas } from './breaking.ts';
 import { apiSchemaOf, buildCheck } from './build.ts';
 import { lintCheck } from './lint.ts';
@@ -22,6 +24,8 @@ export const PATHS = {
   operations: 'schema/operations',
   pending: 'schema/operations.pending.json',
   rules: 'schema/ownership.yaml',
+  events: 'schema/events',
+  eventsDoc: 'docs/events.md',
 } as const;
 
 export interface SchemaCheckOptions {
@@ -34,7 +38,9 @@ export interface SchemaCheckOptions {
   /** Like `rover subgraph check`: replace (or add) one subgraph's schema with a proposed one. */
   proposed?: { subgraph: string; file: string } | { subgraph: string; sdl: string; label?: string };
   /** Other locations for the governance files (tests point these at fixtures). */
-  paths?: Partial<Record<'supergraph' | 'operations' | 'pending' | 'rules', string>>;
+  paths?: Partial<Record<'supergraph' | 'operations' | 'pending' | 'rules' | 'events' | 'eventsDoc', string>>;
+  /** Event contracts to compare with: a directory like schema/events (default: the baseline revision's). */
+  eventsBase?: string;
 }
 
 export interface SchemaCheckReport {
@@ -60,7 +66,7 @@ function readOrUsage(path: string, what: string): string {
 }
 
 /**
- * Runs the schema check: Build, Breaking Change, Operation, Ownership and Linter tasks, in order.
+ * Runs the schema check: Build, Breaking Change, Operation, Ownership, Linter and Event Contract tasks, in order.
  * Throws UsageError for bad options or missing files; check failures are in the report.
  */
 export async function runSchemaCheck(options: SchemaCheckOptions): Promise<SchemaCheckReport> {
@@ -152,6 +158,16 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<Schem
     tasks.push(skipped('Linter', 'skipped: a subgraph schema does not parse'));
   }
 
+  tasks.push(
+    eventContractCheck({
+      root,
+      dir: paths.events,
+      doc: paths.eventsDoc,
+      subgraphs: subgraphs.map((s) => s.name),
+      baseline: eventBaseline(root, paths.events, options),
+    }),
+  );
+
   return {
     ok: tasks.every((t) => t.status !== 'FAILED'),
     subject,
@@ -161,4 +177,24 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<Schem
     operationCount: operations.length,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** The event contracts to compare with: --events-base DIR, else those of the baseline revision (none for a supergraph file). */
+function eventBaseline(root: string, dir: string, options: SchemaCheckOptions) {
+  if (options.eventsBase !== undefined) {
+    try {
+      return { label: options.eventsBase, contracts: readEventContracts(resolve(root, options.eventsBase)) };
+    } catch (error) {
+      throw new UsageError(`--events-base ${options.eventsBase}: ${(error as Error).message}`);
+    }
+  }
+  if (options.base !== undefined && existsSync(resolve(root, options.base))) return undefined;
+  let rev: string;
+  try {
+    rev = options.base ?? defaultBaseRev(root);
+  } catch {
+    return undefined;
+  }
+  const contracts = eventContractsAtRevision(root, rev, dir);
+  return contracts && { label: `${dir} at ${rev}`, contracts };
 }

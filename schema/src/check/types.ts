@@ -1,5 +1,12 @@
 /** The tasks of a schema check, in the order they run and print. */
-export const TASKS = ['Build', 'Breaking Change', 'Operation', 'Ownership', 'Linter'] as const;
+export const TASKS = [
+  'Build',
+  'Breaking Change',
+  'Operation',
+  'Ownership',
+  'Linter',
+  'Event Contract',
+] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /** FAIL fails the check; WARN is printed and passes; PASS is an accepted change, listed for review. */

@@ -28,12 +28,13 @@ describe('schema check on this repository', () => {
       'Operation PASSED',
       'Ownership PASSED',
       'Linter PASSED',
+      'Event Contract PASSED',
     ]);
     expect(report.durationMs).toBeLessThan(3000);
     const text = formatText(report);
     expect(text).toMatch(/^Build Check \[PASSED\]/m);
     expect(text).toMatch(/^Linter Check \[PASSED\]/m);
-    expect(text).toMatch(/^Schema check PASSED: 5 tasks passed/m);
+    expect(text).toMatch(/^Schema check PASSED: 6 tasks passed/m);
     expect(JSON.parse(formatJson(report))).toMatchObject({ ok: true, tasks: expect.any(Array) });
   });
 
@@ -52,7 +53,7 @@ describe('schema check on this repository', () => {
     expect(run.stdout).toContain('Breaking Change Check [FAILED]');
     expect(run.stdout).toMatch(/^Change\s+\| Code\s+\| Description$/m);
     expect(run.stdout).toMatch(/FAIL\s+\| FIELD_REMOVED\s+\| .*issuedOn.*breaks CustomerToCash/);
-    expect(run.stdout).toMatch(/^Schema check FAILED: 2 of 5 tasks failed/m);
+    expect(run.stdout).toMatch(/^Schema check FAILED: 2 of 6 tasks failed/m);
   }, 30_000);
 
   it('prints JSON with --json', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import { EVENT_CATALOG } from '@c2c/schema/events';
 import { contractValueConsumer, onContractValueDeadLetter } from './consumers/subscription-events.ts';
 import type { CustomerContext } from './context.ts';
 import { createCustomerLoaders } from './data/loaders.ts';
@@ -43,7 +44,7 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
       };
     },
     consumers,
-    consumerSources: { 'customer.contract-value': ['subscription'] },
+    eventCatalog: EVENT_CATALOG,
     deadLetterFields: { query: 'crmDeadLetters', mutation: 'replayCrmDeadLetters' },
     auditLogField: 'crmAuditLog',
     onDeadLetter: onContractValueDeadLetter,

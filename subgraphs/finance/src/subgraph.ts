@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import { EVENT_CATALOG } from '@c2c/schema/events';
 import { billingConsumer, onBillingDeadLetter } from './consumers/billing-events.ts';
 import { customerMasterConsumer } from './consumers/customer-events.ts';
 import type { FinanceContext } from './context.ts';
@@ -63,7 +64,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
       };
     },
     consumers,
-    consumerSources: { 'finance.billing': ['subscription'], 'finance.customer-master': ['customer'] },
+    eventCatalog: EVENT_CATALOG,
     deadLetterFields: { query: 'erpDeadLetters', mutation: 'replayErpDeadLetters' },
     auditLogField: 'erpAuditLog',
     onDeadLetter: onBillingDeadLetter,

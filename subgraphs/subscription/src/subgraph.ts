@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import { EVENT_CATALOG } from '@c2c/schema/events';
 import { billToConsumer } from './consumers/customer-events.ts';
 import { crmAckConsumer } from './consumers/crm-events.ts';
 import { erpAckConsumer } from './consumers/finance-events.ts';
@@ -90,11 +91,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       };
     },
     consumers,
-    consumerSources: {
-      'subscription.bill-to': ['customer'],
-      'subscription.erp-ack': ['finance'],
-      'subscription.crm-ack': ['customer'],
-    },
+    eventCatalog: EVENT_CATALOG,
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
     metrics: (sink) => registerBillingMetrics(sink, deps.db),

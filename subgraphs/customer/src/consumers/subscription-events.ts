@@ -1,4 +1,4 @@
-import { appendToOutbox, z, type DeadLetterEffect, type EventEffect } from '@c2c/platform';
+import { appendToOutbox, z, type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform';
 import { findContractValue, refreshContractValue, upsertContractLine } from '../data/contract.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { contractSyncedEvent, contractSyncFailedEvent } from '../events/contract-events.ts';
@@ -25,8 +25,7 @@ export function annualValueMinor(
   return seats * unitPriceMinor * (billingPeriod === 'MONTH' ? 12 : 1);
 }
 
-const applySubscription: EventEffect = async (trx, event, log) => {
-  const data = SubscriptionData.parse(event.data);
+const applySubscription = reading(SubscriptionData, async (trx, data, event, log) => {
   const written = await upsertContractLine(trx, {
     subscriptionId: data.id,
     customerId: data.customerId,
@@ -54,7 +53,7 @@ const applySubscription: EventEffect = async (trx, event, log) => {
     ],
     { correlationId: event.correlationid, causationId: event.id },
   );
-};
+});
 
 /** Consumer `customer.contract-value`: keeps the contract value (ARR) from billing's events. */
 export const contractValueConsumer: Record<string, EventEffect> = {

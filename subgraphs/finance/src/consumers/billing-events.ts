@@ -1,4 +1,11 @@
-import { appendToOutbox, isValidIsoDate, z, type DeadLetterEffect, type EventEffect } from '@c2c/platform';
+import {
+  appendToOutbox,
+  isValidIsoDate,
+  z,
+  type DeadLetterEffect,
+  type EventEffect,
+  reading,
+} from '@c2c/platform';
 import { upsertContract } from '../data/replica.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { postingFailedEvent } from '../events/finance-events.ts';
@@ -49,15 +56,13 @@ const SubscriptionData = z.object({
 });
 
 function documentEffect(kind: BillingDocument['kind'], posting: PostingService): EventEffect {
-  return async (trx, event, log) => {
-    const doc = BillingDocumentData.parse(event.data);
+  return reading(BillingDocumentData, async (trx, doc, event, log) => {
     if (doc.kind !== kind) throw new Error(`${event.type} carries a document of kind ${doc.kind}`);
     await posting.post(trx, doc, { correlationId: event.correlationid, causationId: event.id }, log);
-  };
+  });
 }
 
-const applySubscription: EventEffect = async (trx, event, log) => {
-  const data = SubscriptionData.parse(event.data);
+const applySubscription = reading(SubscriptionData, async (trx, data, event, log) => {
   const written = await upsertContract(trx, {
     subscription_id: data.id,
     customer_id: data.customerId,
@@ -74,7 +79,7 @@ const applySubscription: EventEffect = async (trx, event, log) => {
   });
   if (!written)
     log.debug({ subscriptionId: data.id, version: data.version }, 'stale subscription event ignored');
-};
+});
 
 /** Consumer `finance.billing`: posts billing documents and keeps the contract record. */
 export function billingConsumer(posting: PostingService): Record<string, EventEffect> {

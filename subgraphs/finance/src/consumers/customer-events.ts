@@ -1,4 +1,4 @@
-import { z, type EventEffect } from '@c2c/platform';
+import { z, type EventEffect, reading } from '@c2c/platform';
 import { upsertCustomerMaster } from '../data/replica.repository.ts';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 
@@ -13,8 +13,7 @@ const CustomerData = z.object({
   version: z.number().int(),
 });
 
-const applyCustomer: EventEffect = async (trx, event, log) => {
-  const data = CustomerData.parse(event.data);
+const applyCustomer = reading(CustomerData, async (trx, data, event, log) => {
   const written = await upsertCustomerMaster(trx, {
     id: data.id,
     name: data.name,
@@ -25,7 +24,7 @@ const applyCustomer: EventEffect = async (trx, event, log) => {
     version: data.version,
   });
   if (!written) log.debug({ customerId: data.id, version: data.version }, 'stale customer event ignored');
-};
+});
 
 /** Consumer `finance.customer-master`: the ERP's replica of CRM accounts. */
 export const customerMasterConsumer: Record<string, EventEffect> = {

@@ -1,4 +1,4 @@
-import { z, type EventEffect } from '@c2c/platform';
+import { z, type EventEffect, reading } from '@c2c/platform';
 import { recordStepOutcome } from '../domain/amendment-workflow.ts';
 import { isUuid } from '../domain/subscription.rules.ts';
 
@@ -14,8 +14,7 @@ const ContractSyncFailed = z.object({
   attempts: z.number().int().positive().nullish(),
 });
 
-const onContractSynced: EventEffect = async (trx, event, log) => {
-  const data = ContractSynced.parse(event.data);
+const onContractSynced = reading(ContractSynced, async (trx, data, event, log) => {
   // A sync without an amendment (a subscription created, or a renewal billed before renewals were
   // tracked as amendments) concerns no workflow.
   if (!data.amendmentId) return;
@@ -27,10 +26,9 @@ const onContractSynced: EventEffect = async (trx, event, log) => {
     log,
   );
   if (!found) log.warn({ amendmentId: data.amendmentId }, 'contract.synced for an unknown amendment ignored');
-};
+});
 
-const onContractSyncFailed: EventEffect = async (trx, event, log) => {
-  const data = ContractSyncFailed.parse(event.data);
+const onContractSyncFailed = reading(ContractSyncFailed, async (trx, data, event, log) => {
   if (!data.amendmentId) {
     log.warn({ subscriptionId: data.subscriptionId, error: data.error }, 'CRM contract sync failed');
     return;
@@ -44,7 +42,7 @@ const onContractSyncFailed: EventEffect = async (trx, event, log) => {
   );
   if (!found)
     log.warn({ amendmentId: data.amendmentId }, 'contractsync.failed for an unknown amendment ignored');
-};
+});
 
 /** Consumer `subscription.crm-ack`: the CRM's acknowledgements, the CRM step of an amendment. */
 export const crmAckConsumer: Record<string, EventEffect> = {

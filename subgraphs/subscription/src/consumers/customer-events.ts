@@ -1,4 +1,4 @@
-import { z, type EventEffect } from '@c2c/platform';
+import { z, type EventEffect, reading } from '@c2c/platform';
 import { upsertBillTo } from '../data/bill-to.repository.ts';
 
 /** What billing reads from `customer.*` events (a tolerant reader: other fields are ignored). */
@@ -13,8 +13,7 @@ const CustomerData = z.object({
   version: z.number().int().positive(),
 });
 
-const applyCustomer: EventEffect = async (trx, event, log) => {
-  const data = CustomerData.parse(event.data);
+const applyCustomer = reading(CustomerData, async (trx, data, event, log) => {
   const written = await upsertBillTo(trx, {
     id: data.id.toLowerCase(),
     name: data.name,
@@ -26,7 +25,7 @@ const applyCustomer: EventEffect = async (trx, event, log) => {
     version: data.version,
   });
   if (!written) log.debug({ customerId: data.id, version: data.version }, 'stale customer event ignored');
-};
+});
 
 /** Consumer `subscription.bill-to`: the bill-to replica of CRM customers. */
 export const billToConsumer: Record<string, EventEffect> = {

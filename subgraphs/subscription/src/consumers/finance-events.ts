@@ -1,4 +1,4 @@
-import { z, type EventEffect } from '@c2c/platform';
+import { z, type EventEffect, reading } from '@c2c/platform';
 import { markPaid, markPosted, markPostingFailed } from '../data/invoice.repository.ts';
 import { recordStepOutcome } from '../domain/amendment-workflow.ts';
 
@@ -16,8 +16,7 @@ const PostingFailed = z.object({
 });
 const PaymentApplied = z.object({ invoiceId: InvoiceId, amountDueMinor: z.number().int() });
 
-const onInvoicePosted: EventEffect = async (trx, event, log) => {
-  const data = InvoicePosted.parse(event.data);
+const onInvoicePosted = reading(InvoicePosted, async (trx, data, event, log) => {
   const found = await markPosted(
     trx,
     data.invoiceId.toLowerCase(),
@@ -36,10 +35,9 @@ const onInvoicePosted: EventEffect = async (trx, event, log) => {
     { kind: 'done', at: new Date(data.postedAt) },
     log,
   );
-};
+});
 
-const onPostingFailed: EventEffect = async (trx, event, log) => {
-  const data = PostingFailed.parse(event.data);
+const onPostingFailed = reading(PostingFailed, async (trx, data, event, log) => {
   const changed = await markPostingFailed(trx, data.invoiceId.toLowerCase(), data.error.slice(0, 2000));
   if (!changed) {
     log.warn({ invoiceId: data.invoiceId }, 'posting.failed ignored: unknown or already posted invoice');
@@ -52,15 +50,14 @@ const onPostingFailed: EventEffect = async (trx, event, log) => {
     { kind: 'failed', error: data.error, attempts: data.attempts ?? null },
     log,
   );
-};
+});
 
-const onPaymentApplied: EventEffect = async (trx, event, log) => {
-  const data = PaymentApplied.parse(event.data);
+const onPaymentApplied = reading(PaymentApplied, async (trx, data, event, log) => {
   // Partial payments leave the invoice OPEN; the ERP owns the amount still due.
   if (data.amountDueMinor !== 0) return;
   const changed = await markPaid(trx, data.invoiceId.toLowerCase());
   if (!changed) log.debug({ invoiceId: data.invoiceId }, 'payment.applied: invoice unknown or not OPEN');
-};
+});
 
 /**
  * Consumer `subscription.erp-ack`: what the ERP reports back about billing's documents, and the
