@@ -3,6 +3,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY schema/package.json schema/
 COPY platform/package.json platform/
 COPY gateway/package.json gateway/
 COPY subgraphs/customer/package.json subgraphs/customer/
