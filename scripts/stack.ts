@@ -16,6 +16,7 @@ import {
   startSubgraph,
   type Clock,
   type Database,
+  type RetentionPolicy,
   type Logger,
   type MintOptions,
   type RetryPolicy,
@@ -38,6 +39,8 @@ export interface StackOptions {
   retry?: RetryPolicy;
   /** Gateway settings to change (tests run it in production configuration, with tight limits). */
   gateway?: Partial<GatewayConfig>;
+  /** The retention job of every subgraph's bookkeeping rows and the bus (off when absent). */
+  retention?: { policy: RetentionPolicy; intervalMs: number };
 }
 
 /** A subgraph of the stack, by its name (also its database schema). */
@@ -114,6 +117,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       host,
       build: builds[name],
       ...(options.clock ? { clock: options.clock } : {}),
+      // The bus is shared: each subgraph's job may prune it, one at a time (an advisory lock).
+      ...(options.retention ? { retention: { ...options.retention, bus: true } } : {}),
     });
     // Port 0 picks a free port once; a restart reuses it, as the gateway was configured with it.
     ports[name] = running.port;

@@ -8,7 +8,9 @@ import {
   createLogger,
   FAULT_POINTS,
   parseConfig,
+  policyFromEnv,
   port,
+  RetentionEnv,
   setupTracing,
   todayUtc,
   z,
@@ -22,6 +24,9 @@ Starts the whole customer-to-cash stack in one process: the gateway on PORT and 
 subscription and finance subgraphs on CUSTOMER_PORT, SUBSCRIPTION_PORT and FINANCE_PORT, on the
 embedded PostgreSQL (PGlite) in DATA_DIR, or on the server in DATABASE_URL. On an empty book it
 seeds the demo data first (SEED=false to skip). Configuration is by environment; see README.md.
+Bookkeeping rows are pruned hourly: RETENTION_IDEMPOTENCY_HOURS (48), RETENTION_OUTBOX_DAYS (7),
+RETENTION_INBOX_DAYS (30), RETENTION_BUS_DAYS (7), RETENTION_AUDIT_DAYS (400), RETENTION_INTERVAL_S
+(3600; 0 = off); see docs/operations.md.
 C2C_FAULT_POINT=<point> is for fault tests only: the process SIGKILLs itself there (docs/faults.md).`;
 
 const Env = z.object({
@@ -55,6 +60,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = parseConfig(Env, process.env);
+  const retention = parseConfig(RetentionEnv, process.env);
   const log = createLogger({ name: 'c2c', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   const tracing = setupTracing({ serviceName: 'c2c', env: process.env });
   armFaultPoint(config.C2C_FAULT_POINT);
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
         .filter(Boolean),
       reconcileIntervalSeconds: config.RECONCILE_INTERVAL_S,
     },
+    retention: { policy: policyFromEnv(retention), intervalMs: retention.RETENTION_INTERVAL_S * 1000 },
     retry: {
       maxAttempts: config.EVENT_MAX_ATTEMPTS,
       baseDelayMs: config.EVENT_RETRY_BASE_MS,

@@ -29,3 +29,4 @@ export * from './transport-factory.ts';
 export * from './tracing.ts';
 export * from './metrics.ts';
 export * from './event-catalog.ts';
+export * from './retention.ts';

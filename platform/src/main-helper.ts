@@ -2,6 +2,7 @@ import { parseConfig, port, z } from './config.ts';
 import { armFaultPoint, FAULT_POINTS } from './faults.ts';
 import { openDatabase } from './db.ts';
 import { createLogger } from './logger.ts';
+import { policyFromEnv, RetentionEnv } from './retention.ts';
 import { startSubgraph, type StartSubgraphOptions } from './runtime.ts';
 import { setupTracing } from './tracing.ts';
 import { Signals } from './signals.ts';
@@ -49,13 +50,15 @@ export const SubgraphEnv = z.object({
 export async function runSubgraphProcess(name: string, build: StartSubgraphOptions['build']): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, NATS_STREAM_REPLICAS, NATS_ACK_WAIT_MS, METRICS_TOKEN, DB_POOL_SIZE, LOG_LEVEL.`,
+      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, NATS_STREAM_REPLICAS, NATS_ACK_WAIT_MS, METRICS_TOKEN, DB_POOL_SIZE, LOG_LEVEL;\nretention of bookkeeping rows: RETENTION_IDEMPOTENCY_HOURS (48), RETENTION_OUTBOX_DAYS (7), RETENTION_INBOX_DAYS (30),\nRETENTION_BUS_DAYS (7), RETENTION_AUDIT_DAYS (400), RETENTION_INTERVAL_S (3600; 0 = off).`,
     );
     return;
   }
   let config: ReturnType<typeof parseConfig<typeof SubgraphEnv>>;
+  let retention: ReturnType<typeof parseConfig<typeof RetentionEnv>>;
   try {
     config = parseConfig(SubgraphEnv, process.env);
+    retention = parseConfig(RetentionEnv, process.env);
   } catch (error) {
     console.error((error as Error).message);
     process.exitCode = 1;
@@ -71,7 +74,7 @@ export async function runSubgraphProcess(name: string, build: StartSubgraphOptio
   const tracing = setupTracing({ serviceName: name, env: process.env });
   let started: { running: Awaited<ReturnType<typeof startSubgraph>>; close: () => Promise<void> };
   try {
-    started = await start(name, build, config, log);
+    started = await start(name, build, config, retention, log);
   } catch (error) {
     // A clear last word instead of an unhandled rejection: a wrong URL or secret, no database, no NATS.
     log.fatal({ err: error }, `could not start the ${name} subgraph: ${(error as Error).message}`);
@@ -93,6 +96,7 @@ async function start(
   name: string,
   build: StartSubgraphOptions['build'],
   config: ReturnType<typeof parseConfig<typeof SubgraphEnv>>,
+  retention: ReturnType<typeof parseConfig<typeof RetentionEnv>>,
   log: ReturnType<typeof createLogger>,
 ) {
   const database = await openDatabase({
@@ -126,6 +130,12 @@ async function start(
       build,
       secret: config.SUBGRAPH_SECRET,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
+      retention: {
+        policy: policyFromEnv(retention),
+        intervalMs: retention.RETENTION_INTERVAL_S * 1000,
+        // Without NATS the events travel through the database's bus, which is pruned too.
+        bus: !config.NATS_URL,
+      },
     });
     return {
       running,

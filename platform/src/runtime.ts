@@ -19,6 +19,7 @@ import { consumerSourcesFrom, type EventCatalogView } from './event-catalog.ts';
 import { createMetrics, registerEventMetrics, type Metrics, type MetricsSink } from './metrics.ts';
 import { migrate } from './migrations.ts';
 import { OutboxRelay, outboxTopic } from './relay.ts';
+import { startRetentionJob, type RetentionJob, type RetentionPolicy } from './retention.ts';
 import { traceLogFields } from './tracing.ts';
 import type { Signals } from './signals.ts';
 import type { EventTransport, Subscription } from './transport.ts';
@@ -76,6 +77,8 @@ export interface RunningSubgraph {
   relay: OutboxRelay;
   /** This subgraph's registry, served on GET /metrics of its port. */
   metrics: Metrics;
+  /** The retention job, when one was asked for. */
+  retention?: RetentionJob;
   stop(): Promise<void>;
 }
 
@@ -98,6 +101,11 @@ export interface StartSubgraphOptions {
   secret: string;
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
+  /**
+   * The retention job for this subgraph's bookkeeping rows (platform/src/retention.ts); `bus` also
+   * prunes the in-database bus. Without it nothing is pruned.
+   */
+  retention?: { policy: RetentionPolicy; intervalMs: number; bus: boolean };
 }
 
 /** The subgraph's resolvers plus the platform's fields it declares: dead letters and audit log. */
@@ -233,6 +241,16 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
       });
     },
   });
+  const retention = options.retention
+    ? startRetentionJob({
+        db,
+        schemas: [definition.name],
+        bus: options.retention.bus,
+        policy: options.retention.policy,
+        intervalMs: options.retention.intervalMs,
+        log: subgraphLog,
+      })
+    : undefined;
   const address = await listen(server, options.port, options.host);
   subgraphLog.info({ url: address.url }, 'subgraph listening');
   return {
@@ -242,7 +260,9 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     server,
     relay,
     metrics,
+    ...(retention ? { retention } : {}),
     stop: async () => {
+      await retention?.stop();
       await closeServer(server);
       await Promise.all(subscriptions.map((s) => s.stop()));
       await relay.stop();
