@@ -2,25 +2,30 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
+import { subgraphsOf, type SubgraphInfo } from '@c2c/schema/subgraphs';
 
 const ROOT = join(import.meta.dirname, '..');
 
 const USAGE = `Usage: npm run build [-- --outdir DIR]
 
 Compiles the production entry points to plain JavaScript for \`node\` (no TypeScript runner):
-  dist/gateway.js, dist/customer.js, dist/subscription.js, dist/finance.js, and dist/c2c.js (the operator CLI)
+  dist/gateway.js, dist/<subgraph>.js for each subgraph of rover.yaml, and dist/c2c.js (the operator CLI)
 Each bundles our workspace code (@c2c/*) and imports npm packages from node_modules. At run time
 they read their data files — migrations, SDL, the supergraph, the registered operations — from the
 repository tree next to dist/ (a container image copies those directories with it).`;
 
-export const ENTRY_POINTS = {
-  gateway: 'gateway/src/main.ts',
-  customer: 'subgraphs/customer/src/main.ts',
-  subscription: 'subgraphs/subscription/src/main.ts',
-  finance: 'subgraphs/finance/src/main.ts',
-  /** The operator CLI (`db setup`, `reconcile`, `dead-letters`, `replay`, …) for jobs and shells. */
-  c2c: 'scripts/c2c.ts',
-} as const;
+/** The gateway, one entry per subgraph (its `src/main.ts`), and the operator CLI. */
+export function entryPointsFor(subgraphs: readonly SubgraphInfo[]): Record<string, string> {
+  return {
+    gateway: 'gateway/src/main.ts',
+    ...Object.fromEntries(subgraphs.map((s) => [s.name, join(s.dir, 'src', 'main.ts')])),
+    /** The operator CLI (`db setup`, `reconcile`, `dead-letters`, `replay`, …) for jobs and shells. */
+    c2c: 'scripts/c2c.ts',
+  };
+}
+
+/** The entry points of rover.yaml's subgraphs. */
+export const ENTRY_POINTS = entryPointsFor(subgraphsOf());
 
 /** npm packages stay imports; only our workspaces are bundled. */
 const externalPackages: Plugin = {
@@ -58,10 +63,13 @@ const BANNER = [
   'const __c2cSourceDir = (dir) => __c2cJoin(__c2cRoot, dir);',
 ].join('\n');
 
-export async function buildAll(outdir = join(ROOT, 'dist')): Promise<string[]> {
+export async function buildAll(
+  outdir = join(ROOT, 'dist'),
+  entryPoints: Record<string, string> = ENTRY_POINTS,
+): Promise<string[]> {
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: ENTRY_POINTS,
+    entryPoints,
     outdir,
     bundle: true,
     platform: 'node',

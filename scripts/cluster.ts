@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { booleanFlag, mintDevToken, parseConfig, port, todayUtc, z } from '@c2c/platform';
 import { startCluster } from './lib/cluster.ts';
 import { seedDemoBook } from './lib/seed.ts';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 
 const HELP = `Usage: npm run start:cluster
 
@@ -51,7 +52,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const dataDir = resolve(config.DATA_DIR);
-  console.log(`starting ${config.REPLICAS}× gateway, customer, subscription, finance…`);
+  console.log(
+    `starting ${config.REPLICAS}× gateway, ${subgraphsOf()
+      .map((s) => s.name)
+      .join(', ')}…`,
+  );
   const cluster = await startCluster({
     databaseUrl: config.DATABASE_URL,
     natsUrl: config.NATS_URL,

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCustomerSubgraph } from '@c2c/customer';
-import { buildFinanceSubgraph } from '@c2c/finance';
 import { buildGateway, type GatewayConfig } from '@c2c/gateway';
-import { buildSubscriptionSubgraph } from '@c2c/subscription';
+import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
+import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
 import {
   closeServer,
   DatabaseTransport,
@@ -22,6 +23,7 @@ import {
   type RetryPolicy,
   type RunningSubgraph,
 } from '@c2c/platform';
+import { loadSubgraphBuilds } from './lib/subgraph-builds.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -30,7 +32,13 @@ export interface StackOptions {
   dataDir: string | null;
   databaseUrl?: string | undefined;
   host?: string;
-  ports: { gateway: number; customer: number; subscription: number; finance: number };
+  /** The gateway's port and each subgraph's by name (0 or absent: a free one). */
+  ports: StackPorts;
+  /**
+   * Another Rover config (tests: rover.yaml plus a throw-away subgraph). The stack starts its
+   * subgraphs and composes its supergraph at start; default: rover.yaml and the committed supergraph.
+   */
+  roverConfig?: string;
   log: Logger;
   clock?: Clock;
   /** An already-open database to use instead (tests). */
@@ -43,8 +51,11 @@ export interface StackOptions {
   retention?: { policy: RetentionPolicy; intervalMs: number };
 }
 
-/** A subgraph of the stack, by its name (also its database schema). */
-export type SubgraphName = 'customer' | 'subscription' | 'finance';
+/** A subgraph of the stack, by its name in rover.yaml (also its database schema). */
+export type SubgraphName = string;
+
+/** `gateway` and, per subgraph name, the port to listen on. */
+export type StackPorts = { gateway: number } & Partial<Record<SubgraphName, number>>;
 
 export interface Stack {
   gatewayUrl: string;
@@ -89,33 +100,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(options.retry ? { retry: options.retry } : {}),
   });
   const subgraphs: RunningSubgraph[] = [];
-  const builds = {
-    customer: buildCustomerSubgraph,
-    subscription: buildSubscriptionSubgraph,
-    finance: buildFinanceSubgraph,
-  } as const;
-  const ports: Record<SubgraphName, number> = {
-    customer: options.ports.customer,
-    subscription: options.ports.subscription,
-    finance: options.ports.finance,
-  };
+  const list = subgraphsOf(options.roverConfig ?? ROVER_CONFIG);
+  const builds = new Map((await loadSubgraphBuilds(list)).map(({ info, build }) => [info.name, build]));
+  const ports: Record<SubgraphName, number> = Object.fromEntries(
+    list.map((s) => [s.name, options.ports[s.name] ?? 0]),
+  );
   // One process: the gateway and the subgraphs share fresh secrets; nothing else can sign.
-  const secrets: Record<SubgraphName, string> = {
-    customer: randomBytes(32).toString('hex'),
-    subscription: randomBytes(32).toString('hex'),
-    finance: randomBytes(32).toString('hex'),
-  };
+  const secrets: Record<SubgraphName, string> = Object.fromEntries(
+    list.map((s) => [s.name, randomBytes(32).toString('hex')]),
+  );
   const issuer = await devIssuer(options.dataDir);
   const start = async (name: SubgraphName) => {
     const running = await startSubgraph({
-      secret: secrets[name],
+      secret: secrets[name]!,
       db: database.db,
       transport,
       signals,
       log,
-      port: ports[name],
+      port: ports[name] ?? 0,
       host,
-      build: builds[name],
+      build: builds.get(name)!,
       ...(options.clock ? { clock: options.clock } : {}),
       // The bus is shared: each subgraph's job may prune it, one at a time (an advisory lock).
       ...(options.retention ? { retention: { ...options.retention, bus: true } } : {}),
@@ -125,12 +129,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return running;
   };
   try {
-    for (const name of ['customer', 'subscription', 'finance'] as const) subgraphs.push(await start(name));
+    for (const { name } of list) subgraphs.push(await start(name));
     const gateway = await buildGateway(
       {
         port: options.ports.gateway,
         host,
-        supergraphPath: join(ROOT, 'schema', 'supergraph.graphql'),
+        supergraphPath: options.roverConfig
+          ? composedSupergraph(options.roverConfig)
+          : join(ROOT, 'schema', 'supergraph.graphql'),
         subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
         subgraphSecrets: secrets,
         subgraphTimeoutMs: 10_000,
@@ -170,6 +176,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await running.stop();
       },
       startSubgraph: async (name) => {
+        if (!builds.has(name)) throw new Error(`no subgraph ${name} in the Rover config`);
         if (subgraphs.some((s) => s.name === name)) throw new Error(`subgraph ${name} is already running`);
         subgraphs.push(await start(name));
       },
@@ -188,4 +195,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (!options.database) await database.close();
     throw error;
   }
+}
+
+/** Composes a Rover config into a supergraph file in a temporary directory; throws on composition errors. */
+function composedSupergraph(roverConfig: string): string {
+  const result = composeSupergraph(readRoverConfig(roverConfig));
+  if (result.errors)
+    throw new Error(`${roverConfig} does not compose: ${result.errors.map((e) => e.message).join('; ')}`);
+  const file = join(mkdtempSync(join(tmpdir(), 'c2c-supergraph-')), 'supergraph.graphql');
+  writeFileSync(file, result.supergraphSdl);
+  return file;
 }

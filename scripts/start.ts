@@ -15,13 +15,14 @@ import {
   todayUtc,
   z,
 } from '@c2c/platform';
-import { seedDemoBook } from './lib/seed.ts';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
+import { bookIsEmpty, seedDemoBook } from './lib/seed.ts';
 import { startStack } from './stack.ts';
 
 const HELP = `Usage: npm start
 
-Starts the whole customer-to-cash stack in one process: the gateway on PORT and the customer,
-subscription and finance subgraphs on CUSTOMER_PORT, SUBSCRIPTION_PORT and FINANCE_PORT, on the
+Starts the whole customer-to-cash stack in one process: the gateway on PORT and each subgraph of
+rover.yaml on <NAME>_PORT (CUSTOMER_PORT 4001, SUBSCRIPTION_PORT 4002, FINANCE_PORT 4003, …), on the
 embedded PostgreSQL (PGlite) in DATA_DIR, or on the server in DATABASE_URL. On an empty book it
 seeds the demo data first (SEED=false to skip). Configuration is by environment; see README.md.
 Bookkeeping rows are pruned hourly: RETENTION_IDEMPOTENCY_HOURS (48), RETENTION_OUTBOX_DAYS (7),
@@ -31,9 +32,6 @@ C2C_FAULT_POINT=<point> is for fault tests only: the process SIGKILLs itself the
 
 const Env = z.object({
   PORT: port(4000),
-  CUSTOMER_PORT: port(4001),
-  SUBSCRIPTION_PORT: port(4002),
-  FINANCE_PORT: port(4003),
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: z
@@ -53,6 +51,12 @@ const Env = z.object({
   C2C_FAULT_POINT: z.enum(FAULT_POINTS).optional(),
 });
 
+/** Each subgraph of rover.yaml listens on <NAME>_PORT, by default 4001, 4002, … in rover.yaml's order. */
+const SUBGRAPHS = subgraphsOf();
+const SubgraphPortsEnv = z.object(
+  Object.fromEntries(SUBGRAPHS.map((s, i) => [`${s.envPrefix}_PORT`, port(4001 + i)])),
+);
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = parseConfig(Env, process.env);
+  const subgraphPorts = parseConfig(SubgraphPortsEnv, process.env);
   const retention = parseConfig(RetentionEnv, process.env);
   const log = createLogger({ name: 'c2c', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   const tracing = setupTracing({ serviceName: 'c2c', env: process.env });
@@ -73,9 +78,7 @@ async function main(): Promise<void> {
     host: config.HOST,
     ports: {
       gateway: config.PORT,
-      customer: config.CUSTOMER_PORT,
-      subscription: config.SUBSCRIPTION_PORT,
-      finance: config.FINANCE_PORT,
+      ...Object.fromEntries(SUBGRAPHS.map((s) => [s.name, subgraphPorts[`${s.envPrefix}_PORT`]!])),
     },
     log,
     gateway: {
@@ -108,12 +111,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
-  const existing = await stack.database.db
-    .withSchema('customer')
-    .selectFrom('customer')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  if (config.SEED && Number(existing.n) === 0) {
+  if (config.SEED && (await bookIsEmpty(stack.database.db))) {
     const bar = new SingleBar(
       {
         format: 'Seeding demo book |{bar}| {percentage}% · {value}/{total} · {stage} · ETA {eta}s',
@@ -152,7 +150,7 @@ main().catch((error: unknown) => {
   const { code, port: busy } = (error ?? {}) as { code?: string; port?: number };
   if (code === 'EADDRINUSE') {
     console.error(
-      `port ${busy} is already in use: stop what holds it, or choose other ports (PORT, CUSTOMER_PORT, SUBSCRIPTION_PORT, FINANCE_PORT)`,
+      `port ${busy} is already in use: stop what holds it, or choose other ports (PORT, ${SUBGRAPHS.map((s) => `${s.envPrefix}_PORT`).join(', ')})`,
     );
   } else {
     console.error(error instanceof Error ? error.message : error);

@@ -1,30 +1,36 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEV_AUDIENCE, DEV_ISSUER, parseConfig, port, z } from '@c2c/platform';
+import { DEV_AUDIENCE, DEV_ISSUER, port, z } from '@c2c/platform';
+import { envPrefixOf, supergraphSubgraphs } from '@c2c/schema/subgraphs';
 import type { AuthConfig } from './auth.ts';
 import type { RateLimitConfig } from './rate-limit.ts';
 import type { SafelistMode } from './safelist.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-/** The subgraphs the gateway signs requests for, by the name composed into the supergraph. */
-export const SUBGRAPH_NAMES = ['customer', 'subscription', 'finance'] as const;
+/** The subgraphs composed into a supergraph file: the ones the gateway routes to and signs for. */
+export function subgraphNamesOf(supergraphPath: string): string[] {
+  return supergraphSubgraphs(readFileSync(supergraphPath, 'utf8')).map((s) => s.name);
+}
 
-const secret = (name: string) =>
-  z
-    .string()
-    .min(32, `${name} must be at least 32 characters (it signs gateway → subgraph requests)`)
-    .optional();
+/** Per subgraph, the variables the gateway reads: `<NAME>_URL` and `<NAME>_SUBGRAPH_SECRET`. */
+export function subgraphVariables(name: string): { url: string; secret: string } {
+  const prefix = envPrefixOf(name);
+  return { url: `${prefix}_URL`, secret: `${prefix}_SUBGRAPH_SECRET` };
+}
+
+/** Every variable the gateway reads, for the subgraphs of its supergraph (the manifests' test). */
+export function gatewayVariables(subgraphs: readonly string[]): Set<string> {
+  return new Set([
+    ...Object.keys(GatewayEnv.shape),
+    ...subgraphs.flatMap((name) => Object.values(subgraphVariables(name))),
+  ]);
+}
 
 export const GatewayEnv = z.object({
   PORT: port(4000),
   HOST: z.string().default('127.0.0.1'),
   SUPERGRAPH_PATH: z.string().default(join(ROOT, 'schema', 'supergraph.graphql')),
-  CUSTOMER_URL: z.url().optional(),
-  SUBSCRIPTION_URL: z.url().optional(),
-  FINANCE_URL: z.url().optional(),
-  CUSTOMER_SUBGRAPH_SECRET: secret('CUSTOMER_SUBGRAPH_SECRET'),
-  SUBSCRIPTION_SUBGRAPH_SECRET: secret('SUBSCRIPTION_SUBGRAPH_SECRET'),
-  FINANCE_SUBGRAPH_SECRET: secret('FINANCE_SUBGRAPH_SECRET'),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   SUBGRAPH_MUTATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(120_000),
   NODE_ENV: z.string().optional(),
@@ -80,24 +86,43 @@ export interface GatewayConfig {
 
 /** Reads the gateway's configuration from the environment once, failing fast. */
 export function gatewayConfigFromEnv(env: Record<string, string | undefined>): GatewayConfig {
-  const parsed = parseConfig(GatewayEnv, env);
-  const production = parsed.NODE_ENV === 'production';
-  const subgraphUrls: Record<string, string> = {};
-  if (parsed.CUSTOMER_URL) subgraphUrls.customer = parsed.CUSTOMER_URL;
-  if (parsed.SUBSCRIPTION_URL) subgraphUrls.subscription = parsed.SUBSCRIPTION_URL;
-  if (parsed.FINANCE_URL) subgraphUrls.finance = parsed.FINANCE_URL;
-  const subgraphSecrets: Record<string, string> = {};
-  if (parsed.CUSTOMER_SUBGRAPH_SECRET) subgraphSecrets.customer = parsed.CUSTOMER_SUBGRAPH_SECRET;
-  if (parsed.SUBSCRIPTION_SUBGRAPH_SECRET) subgraphSecrets.subscription = parsed.SUBSCRIPTION_SUBGRAPH_SECRET;
-  if (parsed.FINANCE_SUBGRAPH_SECRET) subgraphSecrets.finance = parsed.FINANCE_SUBGRAPH_SECRET;
-
-  const problems: string[] = [];
-  for (const name of SUBGRAPH_NAMES) {
-    if (!subgraphSecrets[name])
-      problems.push(
-        `${name.toUpperCase()}_SUBGRAPH_SECRET is required (the same value as that subgraph's SUBGRAPH_SECRET)`,
-      );
+  const result = GatewayEnv.safeParse(env);
+  const problems: string[] = result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  // The subgraphs are those composed into the supergraph: `<NAME>_URL` overrides a routing URL,
+  // `<NAME>_SUBGRAPH_SECRET` is required for each.
+  const supergraphPath = env.SUPERGRAPH_PATH || join(ROOT, 'schema', 'supergraph.graphql');
+  let names: string[] = [];
+  try {
+    names = subgraphNamesOf(supergraphPath);
+    if (names.length === 0)
+      problems.push(`SUPERGRAPH_PATH ${supergraphPath} composes no subgraph (no @join__graph)`);
+  } catch (error) {
+    problems.push(`SUPERGRAPH_PATH ${supergraphPath}: ${(error as Error).message}`);
   }
+  const subgraphUrls: Record<string, string> = {};
+  const subgraphSecrets: Record<string, string> = {};
+  for (const name of names) {
+    const variables = subgraphVariables(name);
+    const url = env[variables.url];
+    if (url !== undefined && url !== '') {
+      if (z.url().safeParse(url).success) subgraphUrls[name] = url;
+      else problems.push(`${variables.url}: must be a URL (where the ${name} subgraph is reached)`);
+    }
+    const secret = env[variables.secret];
+    if (!secret)
+      problems.push(`${variables.secret} is required (the same value as that subgraph's SUBGRAPH_SECRET)`);
+    else if (secret.length < 32)
+      problems.push(
+        `${variables.secret} must be at least 32 characters (it signs gateway → subgraph requests)`,
+      );
+    else subgraphSecrets[name] = secret;
+  }
+  if (!result.success || problems.length)
+    throw new Error(`invalid gateway configuration:\n  - ${problems.join('\n  - ')}`);
+  const parsed = result.data;
+  const production = parsed.NODE_ENV === 'production';
   if (production) {
     if (!parsed.AUTH_ISSUER) problems.push('AUTH_ISSUER is required in production (your OIDC issuer)');
     if (!parsed.AUTH_AUDIENCE) problems.push("AUTH_AUDIENCE is required in production (this API's audience)");

@@ -37,6 +37,7 @@ import { analyzeOperation, invalidVariables } from './policy.ts';
 import { CostRateLimiter } from './rate-limit.ts';
 import { buildManifest, safelistPlugin } from './safelist.ts';
 import { createSubgraphFetcher, PRINCIPAL_HANDOFF, type SubgraphFetcher } from './subgraph-fetcher.ts';
+import { systemLabels } from '@c2c/schema/subgraphs';
 
 // Errors thrown to Apollo must be its own graphql instance's GraphQLError (the CommonJS build), or
 // Apollo re-wraps them and drops their `path`.
@@ -80,7 +81,7 @@ export interface BuiltGateway {
 }
 
 /** The business system behind each subgraph, named in errors so support knows which part failed. */
-export const SYSTEM_OF: Record<string, string> = { customer: 'CRM', subscription: 'billing', finance: 'ERP' };
+export const SYSTEM_OF: Record<string, string> = systemLabels();
 
 /** Limits of graphql-armor, chosen for the registered operations (docs/security.md says why). */
 export const ARMOR_LIMITS = {

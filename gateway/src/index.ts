@@ -1,2 +1,8 @@
 export { buildGateway, sanitizeGatewayError, supergraphRoutingUrls, type BuiltGateway } from './gateway.ts';
-export { gatewayConfigFromEnv, SUBGRAPH_NAMES, type GatewayConfig } from './config.ts';
+export {
+  gatewayConfigFromEnv,
+  gatewayVariables,
+  subgraphNamesOf,
+  subgraphVariables,
+  type GatewayConfig,
+} from './config.ts';

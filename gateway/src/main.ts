@@ -6,8 +6,9 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(`Usage: node gateway main
 
 The gateway on its own, configured only by environment (README.md "Configuration", docs/security.md):
-  PORT, HOST, SUPERGRAPH_PATH, CUSTOMER_URL, SUBSCRIPTION_URL, FINANCE_URL,
-  CUSTOMER_SUBGRAPH_SECRET, SUBSCRIPTION_SUBGRAPH_SECRET, FINANCE_SUBGRAPH_SECRET (required),
+  PORT, HOST, SUPERGRAPH_PATH, and for each subgraph composed into the supergraph <NAME>_URL
+  (optional: overrides its routing URL) and <NAME>_SUBGRAPH_SECRET (required), e.g. CUSTOMER_URL,
+  CUSTOMER_SUBGRAPH_SECRET,
   NODE_ENV=production (then AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL are required),
   AUTH_ALGORITHMS, AUTH_CLOCK_TOLERANCE_S, DATA_DIR (dev issuer key), SAFELIST_MODE, OPERATIONS_DIR,
   SUBGRAPH_TIMEOUT_MS, SUBGRAPH_MUTATION_TIMEOUT_MS, CORS_ORIGINS, MAX_BODY_BYTES,

@@ -31,7 +31,7 @@ runChild(async () => {
     supergraphSdl,
     buildService: ({ name, url }) => {
       if (!SUBGRAPH_NAMES.includes(name as SubgraphName)) throw new Error(`unknown subgraph ${name}`);
-      const secret = secrets[name as SubgraphName];
+      const secret = secrets[name as SubgraphName]!;
       const source = new RemoteGraphQLDataSource({ url: urls[name] ?? url });
       const plain = source.fetcher; // Apollo's default (make-fetch-happen), kept as is
       source.fetcher = (target, init = {}) => {

@@ -35,7 +35,7 @@ const signSubgraphRequests = {
       ...options,
       headers: {
         ...options.headers,
-        ...signRequest(secrets[name], {
+        ...signRequest(secrets[name]!, {
           method: options.method ?? 'POST',
           body: options.body,
           identity: BASELINE_IDENTITY,

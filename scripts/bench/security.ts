@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEV_AUDIENCE, DEV_ISSUER, devIssuer, ROLE_SCOPES, type Identity } from '@c2c/platform';
-import { SUBGRAPH_NAMES } from '@c2c/gateway';
+import { subgraphVariables } from '@c2c/gateway';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { ISSUER_DIR } from './token.ts';
 
 /**
@@ -12,8 +13,9 @@ import { ISSUER_DIR } from './token.ts';
  * (`NODE_ENV=production` with `AUTH_JWKS_URL`).
  */
 
-export { SUBGRAPH_NAMES };
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+/** The subgraphs of rover.yaml, the ones the bench runs. */
+export const SUBGRAPH_NAMES: readonly string[] = subgraphsOf().map((s) => s.name);
+export type SubgraphName = string;
 export type SubgraphSecrets = Record<SubgraphName, string>;
 
 /** The environment variable carrying the secrets (JSON, subgraph name → secret) to the children. */
@@ -23,11 +25,7 @@ let secrets: SubgraphSecrets | null = null;
 
 /** This bench run's secrets: 64 hex characters per subgraph, the same for every child of the run. */
 export function benchSecrets(): SubgraphSecrets {
-  secrets ??= {
-    customer: randomBytes(32).toString('hex'),
-    subscription: randomBytes(32).toString('hex'),
-    finance: randomBytes(32).toString('hex'),
-  };
+  secrets ??= Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, randomBytes(32).toString('hex')]));
   return secrets;
 }
 
@@ -102,13 +100,17 @@ export const BENCH_RATE_LIMIT = { costPerMinute: 50_000 * 10_000 * 60, burst: 50
  */
 export async function ourGatewayEnv(urls: Record<string, string>): Promise<Record<string, string>> {
   const s = benchSecrets();
+  const perSubgraph = SUBGRAPH_NAMES.flatMap((name) => {
+    const variables = subgraphVariables(name);
+    const url = urls[name];
+    if (!url) throw new Error(`no URL for subgraph ${name}`);
+    return [
+      [variables.url, url],
+      [variables.secret, s[name]!],
+    ];
+  });
   return {
-    CUSTOMER_URL: urls.customer as string,
-    SUBSCRIPTION_URL: urls.subscription as string,
-    FINANCE_URL: urls.finance as string,
-    CUSTOMER_SUBGRAPH_SECRET: s.customer,
-    SUBSCRIPTION_SUBGRAPH_SECRET: s.subscription,
-    FINANCE_SUBGRAPH_SECRET: s.finance,
+    ...Object.fromEntries(perSubgraph),
     AUTH_ISSUER: DEV_ISSUER,
     AUTH_AUDIENCE: DEV_AUDIENCE,
     AUTH_JWKS_URL: await benchJwksUrl(),

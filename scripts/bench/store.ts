@@ -7,13 +7,14 @@ import { seedDemoBook, type SeedSummary } from '../lib/seed.ts';
 import { startStack } from '../stack.ts';
 import type { StoreSpec } from './child-runtime.ts';
 import { BENCH_DIR, ROOT } from './processes.ts';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 
 /** A hash of what decides the seeded book's shape: migrations, the seed and the operations it sends. */
 export function seedKey(customers: number): string {
   const hash = createHash('sha256');
   const dirs = [
     join(ROOT, 'platform', 'migrations'),
-    ...['customer', 'subscription', 'finance'].map((s) => join(ROOT, 'subgraphs', s, 'migrations')),
+    ...subgraphsOf().map((s) => join(s.dir, 'migrations')),
     join(ROOT, 'schema', 'operations'),
   ];
   for (const dir of dirs) {

@@ -1,8 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import { sql } from 'kysely';
-import { buildCustomerSubgraph } from '@c2c/customer';
-import { buildFinanceSubgraph } from '@c2c/finance';
-import { buildSubscriptionSubgraph } from '@c2c/subscription';
 import {
   createLogger,
   DatabaseTransport,
@@ -10,10 +7,10 @@ import {
   Signals,
   startSubgraph,
   type RunningSubgraph,
-  type StartSubgraphOptions,
 } from '@c2c/platform';
+import { loadSubgraphBuilds } from '../lib/subgraph-builds.ts';
 import { runChild, storeFromEnv } from './child-runtime.ts';
-import { secretsFromEnv, type SubgraphName } from './security.ts';
+import { secretsFromEnv } from './security.ts';
 
 // The three subgraphs in one process, shared by every gateway under test so that only the gateway
 // differs. Each verifies the gateway's signature with this bench run's secret (BENCH_SUBGRAPH_SECRETS)
@@ -36,12 +33,10 @@ runChild(async () => {
   const transport = new DatabaseTransport({ db: database.db, signals, log });
   const requests: Record<string, number> = {};
   const subgraphs: RunningSubgraph[] = [];
-  const builds: [SubgraphName, StartSubgraphOptions['build']][] = [
-    ['customer', buildCustomerSubgraph],
-    ['subscription', buildSubscriptionSubgraph],
-    ['finance', buildFinanceSubgraph],
-  ];
-  for (const [name, build] of builds) {
+  for (const {
+    info: { name },
+    build,
+  } of await loadSubgraphBuilds()) {
     const running = await startSubgraph({
       db: database.db,
       transport,
@@ -51,7 +46,7 @@ runChild(async () => {
       host: '127.0.0.1',
       build,
       events,
-      secret: secrets[name],
+      secret: secrets[name]!,
     });
     if (running.name !== name) throw new Error(`expected subgraph ${name}, started ${running.name}`);
     requests[running.name] = 0;

@@ -5,14 +5,14 @@ import { setupSubgraphRoles, SUBGRAPH_SCHEMAS } from '../lib/db-roles.ts';
 const USAGE = `Usage: npm run c2c -- db setup [--database-url URL] [--connection-limit N] [--json]
 
 Prepares a PostgreSQL database for the scaled-out shape: one schema and one login role per subgraph
-(c2c_customer, c2c_subscription, c2c_finance). Each role owns its schema and has no privilege on the
+(c2c_<name> for each subgraph of rover.yaml). Each role owns its schema and has no privilege on the
 others', so a subgraph can read only its own data. Idempotent; sets new random passwords each run
 (or takes CUSTOMER_DB_PASSWORD, SUBSCRIPTION_DB_PASSWORD, FINANCE_DB_PASSWORD from the environment).
 Prints the DATABASE_URL each subgraph's processes should use.
 
   --database-url URL     an administrator's connection (default: DATABASE_URL)
   --connection-limit N   most connections per role, all replicas together (default 40)
-  --json                 print {"customer": url, ...} instead of shell lines`;
+  --json                 print {"<subgraph>": url, ...} instead of shell lines`;
 
 async function run(argv: string[]): Promise<number> {
   let values;

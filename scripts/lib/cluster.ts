@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { loadDevIssuerKey } from '@c2c/platform';
-import { buildAll } from '../build.ts';
+import { subgraphVariables } from '@c2c/gateway';
+import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
+import { buildAll, entryPointsFor } from '../build.ts';
 import { freePort } from './ports.ts';
-import { setupSubgraphRoles, SUBGRAPH_SCHEMAS, type SubgraphSchema } from './db-roles.ts';
+import { setupSubgraphRoles, type SubgraphSchema } from './db-roles.ts';
 
 export { freePort };
 
@@ -27,6 +29,8 @@ export interface ClusterOptions {
   /** The gateway proxy's port (0: any free port). Replicas and subgraph proxies take free ports. */
   port?: number;
   host?: string;
+  /** Another Rover config than rover.yaml (its subgraphs are built and started). */
+  roverConfig?: string;
   /** The dev issuer's key directory (tokens: `DATA_DIR=… npm run token`). */
   dataDir: string;
   streamPrefix?: string;
@@ -156,18 +160,51 @@ export function roundRobinProxy(upstreams: () => number[], host: string): Server
   return server;
 }
 
+/**
+ * What a gateway replica needs to reach and sign for every subgraph: `<NAME>_URL` and
+ * `<NAME>_SUBGRAPH_SECRET` for each subgraph given (the launcher gives those of rover.yaml).
+ */
+export function gatewaySubgraphEnv(
+  urls: Record<string, string>,
+  secrets: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(urls).flatMap(([name, url]) => {
+      const variables = subgraphVariables(name);
+      const secret = secrets[name];
+      if (!secret) throw new Error(`no secret for subgraph ${name}`);
+      return [
+        [variables.url, url],
+        [variables.secret, secret],
+      ];
+    }),
+  );
+}
+
+/** What the launcher builds and starts for a Rover config: its subgraphs, in order, and every entry point. */
+export function clusterPlan(roverConfig: string): {
+  subgraphs: string[];
+  entryPoints: Record<string, string>;
+} {
+  const list = subgraphsOf(roverConfig);
+  return { subgraphs: list.map((s) => s.name), entryPoints: entryPointsFor(list) };
+}
+
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const replicas = options.replicas ?? 2;
   const host = options.host ?? '127.0.0.1';
   const output = options.output ?? ((line: string) => process.stdout.write(`${line}\n`));
-  await buildAll();
+  const plan = clusterPlan(options.roverConfig ?? ROVER_CONFIG);
+  const SUBGRAPH_SCHEMAS = plan.subgraphs;
+  await buildAll(undefined, plan.entryPoints);
   const { urls: databaseUrls } = await setupSubgraphRoles({
+    schemas: SUBGRAPH_SCHEMAS,
     adminUrl: options.databaseUrl,
     connectionLimit: replicas * 12,
   });
-  const secrets = Object.fromEntries(
+  const secrets: Record<SubgraphSchema, string> = Object.fromEntries(
     SUBGRAPH_SCHEMAS.map((s) => [s, randomBytes(32).toString('hex')]),
-  ) as Record<SubgraphSchema, string>;
+  );
   const processes: ClusterProcess[] = [];
   const servers: Server[] = [];
   let stopping = false;
@@ -259,8 +296,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
             i,
             await freePort(),
             {
-              DATABASE_URL: databaseUrls[schema],
-              SUBGRAPH_SECRET: secrets[schema],
+              DATABASE_URL: databaseUrls[schema]!,
+              SUBGRAPH_SECRET: secrets[schema]!,
               NATS_URL: options.natsUrl,
               NATS_STREAM_PREFIX: options.streamPrefix ?? 'C2C',
               DB_POOL_SIZE: '8',
@@ -291,12 +328,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           await freePort(),
           {
             DATA_DIR: options.dataDir,
-            CUSTOMER_URL: `http://${host}:${subgraphProxyPorts.customer}/graphql`,
-            SUBSCRIPTION_URL: `http://${host}:${subgraphProxyPorts.subscription}/graphql`,
-            FINANCE_URL: `http://${host}:${subgraphProxyPorts.finance}/graphql`,
-            CUSTOMER_SUBGRAPH_SECRET: secrets.customer,
-            SUBSCRIPTION_SUBGRAPH_SECRET: secrets.subscription,
-            FINANCE_SUBGRAPH_SECRET: secrets.finance,
+            ...gatewaySubgraphEnv(
+              Object.fromEntries(
+                SUBGRAPH_SCHEMAS.map((s) => [s, `http://${host}:${subgraphProxyPorts[s]}/graphql`]),
+              ),
+              secrets,
+            ),
             LOG_LEVEL: 'warn',
           },
           '/healthz',

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 
-/** The subgraphs, each with its own schema and its own PostgreSQL role. */
-export const SUBGRAPH_SCHEMAS = ['customer', 'subscription', 'finance'] as const;
-export type SubgraphSchema = (typeof SUBGRAPH_SCHEMAS)[number];
+/** The subgraphs of rover.yaml, each with its own schema and its own PostgreSQL role. */
+export const SUBGRAPH_SCHEMAS: readonly string[] = subgraphsOf().map((s) => s.name);
+export type SubgraphSchema = string;
 
 export const roleOf = (schema: SubgraphSchema) => `c2c_${schema}`;
 
@@ -14,6 +15,8 @@ export interface RoleSetupOptions {
   passwords?: Partial<Record<SubgraphSchema, string>>;
   /** Most connections one role may hold (all its replicas' pools together). */
   connectionLimit?: number;
+  /** The subgraph schemas (default: rover.yaml's). */
+  schemas?: readonly string[];
 }
 
 export interface RoleSetup {
@@ -37,7 +40,8 @@ export async function setupSubgraphRoles(options: RoleSetupOptions): Promise<Rol
   try {
     const database = (await admin.query<{ db: string }>('select current_database() as db')).rows[0]
       ?.db as string;
-    for (const schema of SUBGRAPH_SCHEMAS) {
+    const schemas = options.schemas ?? SUBGRAPH_SCHEMAS;
+    for (const schema of schemas) {
       const role = roleOf(schema);
       const password = options.passwords?.[schema] ?? randomBytes(24).toString('base64url');
       passwords[schema] = password;
@@ -69,7 +73,7 @@ export async function setupSubgraphRoles(options: RoleSetupOptions): Promise<Rol
         await admin.query(`revoke all on schema ${schema} from public`);
         const others = await admin.query<{ name: string }>(
           'select nspname as name from pg_namespace where nspname = any($1) and nspname <> $2',
-          [[...SUBGRAPH_SCHEMAS], schema],
+          [[...schemas], schema],
         );
         for (const other of others.rows) await admin.query(`revoke all on schema ${other.name} from ${role}`);
         await admin.query('commit');

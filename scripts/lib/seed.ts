@@ -1,4 +1,4 @@
-import { addDays, addMonthsClamped, daysBetween, formatMinor, parseDecimal } from '@c2c/platform';
+import { addDays, addMonthsClamped, daysBetween, formatMinor, parseDecimal, type AnyDb } from '@c2c/platform';
 import { operation } from './operations.ts';
 
 /** Deterministic pseudo-random numbers (mulberry32), so every demo book is the same. */
@@ -148,6 +148,16 @@ function expectOk<P extends Payload>(what: string, payload: P): P {
  * currencies, plans, subscriptions started over the last year, the billing run up to today, and
  * payments (most invoices paid, some partially, recent ones open).
  */
+/** True when the CRM holds no account yet: the demo book is seeded only into an empty book. */
+export async function bookIsEmpty(db: AnyDb): Promise<boolean> {
+  const row = await db
+    .withSchema('customer')
+    .selectFrom('customer')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n) === 0;
+}
+
 export async function seedDemoBook(options: SeedOptions): Promise<SeedSummary> {
   const gql = client(options.gatewayUrl, options.headers ?? {});
   const rnd = random(20261125);

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { GatewayEnv } from '../../gateway/src/config.ts';
+import { gatewayVariables } from '../../gateway/src/config.ts';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { SubgraphEnv } from '@c2c/platform';
 import { ENTRY_POINTS } from '../../scripts/build.ts';
 
@@ -26,7 +27,7 @@ const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
 const secretKeys = new Set(Object.keys((load('secret.example.yaml')[0] as Doc).stringData));
 const configKeys = new Set(Object.keys((byKind('ConfigMap')[0] as Doc).data));
 const subgraphVars = new Set(Object.keys(SubgraphEnv.shape));
-const gatewayVars = new Set(Object.keys(GatewayEnv.shape));
+const gatewayVars = gatewayVariables(subgraphsOf().map((s) => s.name));
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 

@@ -388,7 +388,7 @@ describe('S18–S21: authorization and subgraph trust', () => {
         'query($r: [_Any!]!) { _entities(representations: $r) { ... on BillingSubscription { id seats } } }',
       variables: { r: [{ __typename: 'BillingSubscription', id: synced.subscriptionId }] },
     });
-    const secret = s.stack.secrets.subscription;
+    const secret = s.stack.secrets.subscription!;
     const direct = await http(urlOf('subscription'), {
       body,
       headers: {
@@ -475,7 +475,7 @@ describe('S18–S21: authorization and subgraph trust', () => {
 
   it('S21 refuses a replayed signed request, a changed identity under the same signature, and a stale one', async () => {
     const body = JSON.stringify({ query: '{ __typename }' });
-    const secret = s.stack.secrets.customer;
+    const secret = s.stack.secrets.customer!;
     const signed = signRequest(secret, {
       method: 'POST',
       body,

@@ -3,7 +3,9 @@ import { openTestDatabase, useToken } from '@c2c/platform/testing';
 import { startStack, type Stack, type StackOptions } from '../../scripts/stack.ts';
 
 /** What a test may set; the rest is the test shape: a fresh database, free ports, no logs. */
-export type TestStackOptions = Partial<Pick<StackOptions, 'clock' | 'retry' | 'gateway' | 'log'>>;
+export type TestStackOptions = Partial<
+  Pick<StackOptions, 'clock' | 'retry' | 'gateway' | 'log' | 'roverConfig'>
+>;
 
 /**
  * The whole stack over real HTTP for one test file: a fresh database (PGlite in memory, or a new
@@ -17,11 +19,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<St
     stack = await startStack({
       dataDir: null,
       database,
-      ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
+      ports: { gateway: 0 },
       log: options.log ?? silentLogger(),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.gateway ? { gateway: options.gateway } : {}),
+      ...(options.roverConfig ? { roverConfig: options.roverConfig } : {}),
     });
   } catch (error) {
     await database.close();

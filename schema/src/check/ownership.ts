@@ -93,7 +93,19 @@ export function ownershipCheck(
     return rule ? `${rule.owner}${rule.system ? ` (${rule.system})` : ''}` : '?';
   };
 
+  for (const subgraph of names)
+    if (!rules.systems[subgraph])
+      fail(
+        'OWNERSHIP_SYSTEM_MISSING',
+        `${rulesPath}: systems has no entry for subgraph ${subgraph} (CRM, billing, ERP, …)`,
+      );
   for (const [entity, rule] of Object.entries(rules.entities)) {
+    const ownerSystem = rules.systems[rule.owner];
+    if (rule.system && ownerSystem && rule.system !== ownerSystem)
+      fail(
+        'OWNERSHIP_SYSTEM_MISMATCH',
+        `${rulesPath}: ${entity} says system ${rule.system}, but its owner ${rule.owner} is ${ownerSystem}`,
+      );
     for (const subgraph of [rule.owner, ...Object.keys(rule.contributions)]) {
       if (!names.has(subgraph))
         fail(

@@ -9,6 +9,8 @@ const Entity = z.object({
 });
 
 const Rules = z.object({
+  /** Subgraph → the system of record it fronts (CRM, billing, ERP, …). */
+  systems: z.record(z.string(), z.string().min(1)).default({}),
   entities: z.record(z.string(), Entity),
   valueTypes: z.array(z.string()).default([]),
   mutations: z.record(z.string(), z.string()).default({}),

@@ -15,6 +15,7 @@ import {
 } from './fixtures.ts';
 
 const RULES = rules(`
+systems: { crm: CRM, erp: ERP }
 entities:
   Account: { owner: crm, system: CRM, contributions: { erp: [balance] } }
   Ledger: { owner: erp }
@@ -158,5 +159,30 @@ describe('ownership of the real subgraphs (schema/ownership.yaml)', () => {
     );
     const report = await checkProposal('finance', sdl);
     expect(findings(report, 'FAIL').map((f) => f.code)).toContain('OWNERSHIP_FOREIGN_MUTATION');
+  });
+
+  it("names each subgraph's system once, and fails an entity whose system is not its owner's", () => {
+    const mismatched = rules(`
+systems: { crm: CRM }
+entities:
+  Account: { owner: crm, system: ERP }
+`);
+    const result = ownershipCheck(
+      subgraphs({ crm: CRM.replace(/type Money[^\n]*\n/, '') }),
+      mismatched,
+      'rules',
+    );
+    expect(result.findings.map((f) => f.code)).toContain('OWNERSHIP_SYSTEM_MISMATCH');
+    const missing = ownershipCheck(
+      subgraphs({ crm: CRM.replace(/type Money[^\n]*\n/, '') }),
+      rules(`
+entities:
+  Account: { owner: crm }
+`),
+      'rules',
+    );
+    expect(missing.findings.map((f) => `${f.code}: ${f.description}`)).toContain(
+      'OWNERSHIP_SYSTEM_MISSING: rules: systems has no entry for subgraph crm (CRM, billing, ERP, …)',
+    );
   });
 });

@@ -9,6 +9,7 @@ import {
   SECRETS_ENV,
   secretsEnv,
   secretsFromEnv,
+  SUBGRAPH_NAMES,
   withoutSecurityPurpose,
 } from '../security.ts';
 
@@ -29,7 +30,7 @@ describe('bench subgraph secrets', () => {
   });
 
   it("signs the baselines' requests so that a subgraph accepts them as admin", () => {
-    const secret = benchSecrets().customer;
+    const secret = benchSecrets()[SUBGRAPH_NAMES[0]!]!;
     const body = '{"query":"{ _service { sdl } }"}';
     const headers = signRequest(secret, { method: 'POST', body, identity: BASELINE_IDENTITY });
     const verdict = verifyRequest(secret, { method: 'POST', body, headers }, new NonceCache());

@@ -1,1 +1,2 @@
 export { buildFinanceSubgraph, financeTypeDefs } from './subgraph.ts';
+export { buildFinanceSubgraph as buildSubgraph } from './subgraph.ts';

@@ -1,1 +1,2 @@
 export { buildSubscriptionSubgraph, subscriptionTypeDefs } from './subgraph.ts';
+export { buildSubscriptionSubgraph as buildSubgraph } from './subgraph.ts';
