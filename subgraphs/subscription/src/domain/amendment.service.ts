@@ -11,7 +11,7 @@ import {
   type Period,
   type SubgraphDeps,
 } from '@c2c/platform';
-import { insertAmendment } from '../data/amendment.repository.ts';
+import { findLastChangeInPeriod, insertAmendment } from '../data/amendment.repository.ts';
 import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
 import {
@@ -35,6 +35,7 @@ import type { Caller } from './caller.ts';
 import { firstInvoiceDates } from './invoice.rules.ts';
 import { issueProrationDocument, type IssuedDocument } from './invoicing.ts';
 import { placeEffectiveDate, prorate, prorationLineDescription } from './proration.ts';
+import { requireOnOrAfterLastChange } from './period-timeline.ts';
 import { isUuid, validateSeats } from './subscription.rules.ts';
 
 export interface AmendSubscriptionCommand {
@@ -99,39 +100,46 @@ export class AmendmentService {
       expectedVersion: validateExpectedVersion(command.expectedVersion),
       reason: validateReason(command.reason),
     };
-    return this.run('amendSubscription', input, command.idempotencyKey, who, (subscription, plan, billTo) => {
-      requireActive(subscription, { allowScheduledEnd: false });
-      requireActiveCustomer(billTo);
-      validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
-      const placement = placeEffectiveDate(currentPeriod(subscription), input.effectiveDate);
-      if (placement === 'AT_PERIOD_END') {
-        // Scheduled for the renewal: compared with what the renewal would bill otherwise.
-        const atRenewal = subscription.pending_seats ?? subscription.seats;
-        if (input.seats === atRenewal) throw seatsUnchanged(input.seats);
+    return this.run(
+      'amendSubscription',
+      input,
+      command.idempotencyKey,
+      who,
+      (subscription, plan, billTo, lastChange) => {
+        requireActive(subscription, { allowScheduledEnd: false });
+        requireActiveCustomer(billTo);
+        validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
+        const placement = placeEffectiveDate(currentPeriod(subscription), input.effectiveDate);
+        if (placement === 'AT_PERIOD_END') {
+          // Scheduled for the renewal: compared with what the renewal would bill otherwise.
+          const atRenewal = subscription.pending_seats ?? subscription.seats;
+          if (input.seats === atRenewal) throw seatsUnchanged(input.seats);
+          return {
+            kind: 'SEATS',
+            effectiveDate: input.effectiveDate,
+            scheduled: true,
+            seatsBefore: subscription.seats,
+            seatsAfter: input.seats,
+            change: { pendingSeats: input.seats === subscription.seats ? null : input.seats },
+            event: 'subscription.amended',
+            prorate: null,
+          };
+        }
+        requireOnOrAfterLastChange(lastChange, input.effectiveDate);
+        if (input.seats === subscription.seats) throw seatsUnchanged(input.seats);
+        // The latest instruction wins: a change effective now replaces one scheduled for the renewal.
         return {
           kind: 'SEATS',
           effectiveDate: input.effectiveDate,
-          scheduled: true,
+          scheduled: false,
           seatsBefore: subscription.seats,
           seatsAfter: input.seats,
-          change: { pendingSeats: input.seats === subscription.seats ? null : input.seats },
+          change: { seats: input.seats, pendingSeats: null },
           event: 'subscription.amended',
-          prorate: null,
+          prorate: { from: subscription.seats, to: input.seats },
         };
-      }
-      if (input.seats === subscription.seats) throw seatsUnchanged(input.seats);
-      // The latest instruction wins: a change effective now replaces one scheduled for the renewal.
-      return {
-        kind: 'SEATS',
-        effectiveDate: input.effectiveDate,
-        scheduled: false,
-        seatsBefore: subscription.seats,
-        seatsAfter: input.seats,
-        change: { seats: input.seats, pendingSeats: null },
-        event: 'subscription.amended',
-        prorate: { from: subscription.seats, to: input.seats },
-      };
-    });
+      },
+    );
   }
 
   async cancelSubscription(command: CancelSubscriptionCommand, who: Caller): Promise<AmendmentResult> {
@@ -149,47 +157,54 @@ export class AmendmentService {
       reason: validateReason(command.reason),
     };
     // A customer who is no longer ACTIVE may still have subscriptions to end: no customer check here.
-    return this.run('cancelSubscription', input, command.idempotencyKey, who, (subscription) => {
-      requireActive(subscription, { allowScheduledEnd: input.mode === 'IMMEDIATELY' });
-      const period = currentPeriod(subscription);
-      if (input.mode === 'AT_PERIOD_END') {
-        if (input.effectiveDate !== null && input.effectiveDate !== period.end) {
+    return this.run(
+      'cancelSubscription',
+      input,
+      command.idempotencyKey,
+      who,
+      (subscription, _plan, _billTo, lastChange) => {
+        requireActive(subscription, { allowScheduledEnd: input.mode === 'IMMEDIATELY' });
+        const period = currentPeriod(subscription);
+        if (input.mode === 'AT_PERIOD_END') {
+          if (input.effectiveDate !== null && input.effectiveDate !== period.end) {
+            throw new DomainError(
+              'EFFECTIVE_DATE_OUT_OF_PERIOD',
+              `a cancellation at period end takes effect on ${period.end}; omit effectiveDate or pass that date`,
+              'effectiveDate',
+            );
+          }
+          return {
+            kind: 'CANCELLATION',
+            effectiveDate: period.end,
+            scheduled: true,
+            seatsBefore: subscription.seats,
+            seatsAfter: 0,
+            change: { cancelAt: period.end },
+            event: 'subscription.amended',
+            prorate: null,
+          };
+        }
+        const effectiveDate = input.effectiveDate ?? todayUtc(this.deps.clock.now());
+        if (placeEffectiveDate(period, effectiveDate) === 'AT_PERIOD_END') {
           throw new DomainError(
             'EFFECTIVE_DATE_OUT_OF_PERIOD',
-            `a cancellation at period end takes effect on ${period.end}; omit effectiveDate or pass that date`,
+            `an immediate cancellation needs a date inside [${period.start}, ${period.end}); on ${period.end} use AT_PERIOD_END`,
             'effectiveDate',
           );
         }
+        requireOnOrAfterLastChange(lastChange, effectiveDate);
         return {
           kind: 'CANCELLATION',
-          effectiveDate: period.end,
-          scheduled: true,
+          effectiveDate,
+          scheduled: false,
           seatsBefore: subscription.seats,
           seatsAfter: 0,
-          change: { cancelAt: period.end },
-          event: 'subscription.amended',
-          prorate: null,
+          change: { status: 'CANCELLED', cancelledOn: effectiveDate, cancelAt: null, pendingSeats: null },
+          event: 'subscription.cancelled',
+          prorate: { from: subscription.seats, to: 0 },
         };
-      }
-      const effectiveDate = input.effectiveDate ?? todayUtc(this.deps.clock.now());
-      if (placeEffectiveDate(period, effectiveDate) === 'AT_PERIOD_END') {
-        throw new DomainError(
-          'EFFECTIVE_DATE_OUT_OF_PERIOD',
-          `an immediate cancellation needs a date inside [${period.start}, ${period.end}); on ${period.end} use AT_PERIOD_END`,
-          'effectiveDate',
-        );
-      }
-      return {
-        kind: 'CANCELLATION',
-        effectiveDate,
-        scheduled: false,
-        seatsBefore: subscription.seats,
-        seatsAfter: 0,
-        change: { status: 'CANCELLED', cancelledOn: effectiveDate, cancelAt: null, pendingSeats: null },
-        event: 'subscription.cancelled',
-        prorate: { from: subscription.seats, to: 0 },
-      };
-    });
+      },
+    );
   }
 
   /** The transaction every amendment shares; `decide` validates against the locked row. */
@@ -203,7 +218,12 @@ export class AmendmentService {
     },
     idempotencyKey: string,
     who: Caller,
-    decide: (subscription: SubscriptionRow, plan: PlanRow, billTo: BillToRow) => AmendmentPlan,
+    decide: (
+      subscription: SubscriptionRow,
+      plan: PlanRow,
+      billTo: BillToRow,
+      lastChange: IsoDate | null,
+    ) => AmendmentPlan,
   ): Promise<AmendmentResult> {
     const { value } = await runIdempotent(
       this.deps.db,
@@ -220,7 +240,8 @@ export class AmendmentService {
         const [plan] = await findPlansByCodes(trx, [locked.plan_code]);
         // The replica is never deleted and plans are never removed: a miss is a bug, not input.
         if (!billTo || !plan) throw new Error(`subscription ${locked.id} misses its bill-to account or plan`);
-        const decided = decide(locked, plan, billTo);
+        const lastChange = await findLastChangeInPeriod(trx, locked.id, currentPeriod(locked));
+        const decided = decide(locked, plan, billTo, lastChange);
         const amended = await amendSubscriptionRow(trx, locked, decided.change);
         const amendmentId = uuidv7();
         const document = decided.prorate
