@@ -21,6 +21,7 @@ import {
   type SubscriptionRow,
 } from '../data/subscription.repository.ts';
 import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
+import { findPeriodSeatLines } from '../data/invoice.repository.ts';
 import { findTaxRates } from '../data/tax-rate.repository.ts';
 import { invoiceIssuedEvent } from '../events/invoice-events.ts';
 import { subscriptionEvent, type SubscriptionEventType } from '../events/subscription-events.ts';
@@ -32,10 +33,15 @@ import {
   workflowStatus,
 } from './amendment.rules.ts';
 import type { Caller } from './caller.ts';
-import { firstInvoiceDates } from './invoice.rules.ts';
-import { issueProrationDocument, type IssuedDocument } from './invoicing.ts';
+import { firstInvoiceDates, pickTaxRate } from './invoice.rules.ts';
+import {
+  draftProrationDocument,
+  issueProrationDocument,
+  type IssuedDocument,
+  type ProrationDraft,
+} from './invoicing.ts';
 import { placeEffectiveDate, prorate, prorationLineDescription } from './proration.ts';
-import { requireOnOrAfterLastChange } from './period-timeline.ts';
+import { creditedSeats, requireOnOrAfterLastChange } from './period-timeline.ts';
 import { isUuid, validateSeats } from './subscription.rules.ts';
 
 export interface AmendSubscriptionCommand {
@@ -303,6 +309,24 @@ export class AmendmentService {
     decided: AmendmentPlan,
     amendmentId: string,
   ): Promise<{ issued: IssuedDocument; prorationMinor: number } | null> {
+    const draft = await this.draftDocument(trx, before, plan, billTo, decided);
+    if (!draft) return null;
+    const issued = await issueProrationDocument(trx, after, billTo, draft);
+    this.deps.log.debug({ amendmentId, invoiceId: issued.invoice.id }, 'proration document issued');
+    return { issued, prorationMinor: draft.totals.subtotalMinor };
+  }
+
+  /**
+   * What the amendment bills, computed from the locked subscription and the period's documents
+   * without writing anything: the amendment issues it, the preview returns it.
+   */
+  private async draftDocument(
+    trx: AnyDb,
+    before: SubscriptionRow,
+    plan: PlanRow,
+    billTo: BillToRow,
+    decided: AmendmentPlan,
+  ): Promise<ProrationDraft | null> {
     if (!decided.prorate) return null;
     const period = currentPeriod(before);
     const proration = prorate({
@@ -313,10 +337,20 @@ export class AmendmentService {
       effectiveDate: decided.effectiveDate,
     });
     if (proration.amountMinor === 0) return null;
-    const issued = await issueProrationDocument(trx, {
-      subscription: after,
+    const rates = await findTaxRates(trx, [billTo.country]);
+    const dates = firstInvoiceDates(decided.effectiveDate, todayUtc(this.deps.clock.now()));
+    const credited =
+      proration.seatDelta < 0
+        ? creditedSeats(
+            await findPeriodSeatLines(trx, before.id, period),
+            -proration.seatDelta,
+            pickTaxRate(rates, billTo.country, billTo.region, dates.issuedOn),
+          )
+        : undefined;
+    return draftProrationDocument({
+      subscription: before,
       billTo,
-      rates: await findTaxRates(trx, [billTo.country]),
+      rates,
       proration,
       description: prorationLineDescription(
         plan.name,
@@ -328,10 +362,9 @@ export class AmendmentService {
       ),
       effectiveDate: decided.effectiveDate,
       period,
-      ...firstInvoiceDates(decided.effectiveDate, todayUtc(this.deps.clock.now())),
+      ...dates,
+      ...(credited ? { credited } : {}),
     });
-    this.deps.log.debug({ amendmentId, invoiceId: issued.invoice.id }, 'proration document issued');
-    return { issued, prorationMinor: proration.amountMinor };
   }
 }
 
