@@ -11,7 +11,7 @@ import {
   type Period,
   type SubgraphDeps,
 } from '@c2c/platform';
-import { findLastChangeInPeriod, insertAmendment } from '../data/amendment.repository.ts';
+import { findLastChangeInPeriod, insertAmendment, type AmendmentRow } from '../data/amendment.repository.ts';
 import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
 import {
@@ -21,7 +21,7 @@ import {
   type SubscriptionRow,
 } from '../data/subscription.repository.ts';
 import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
-import { findPeriodSeatLines } from '../data/invoice.repository.ts';
+import { findPeriodSeatLines, type InvoiceRow } from '../data/invoice.repository.ts';
 import { findTaxRates } from '../data/tax-rate.repository.ts';
 import { invoiceIssuedEvent } from '../events/invoice-events.ts';
 import { subscriptionEvent, type SubscriptionEventType } from '../events/subscription-events.ts';
@@ -67,6 +67,16 @@ export interface CancelSubscriptionCommand {
 export interface AmendmentResult {
   amendmentId: string;
   subscriptionId: string;
+  /**
+   * The amendment, the subscription and the document as this request left them: the stored
+   * response that a replay returns (DOMAIN.md: idempotency), never the entities re-read later.
+   * Absent from results stored before it existed.
+   */
+  snapshot?: {
+    amendment: AmendmentRow;
+    subscription: SubscriptionRow;
+    document: InvoiceRow | null;
+  };
 }
 
 /** Everything one amendment changes, decided from the locked subscription. */
@@ -254,7 +264,7 @@ export class AmendmentService {
           ? await this.issueDocument(trx, locked, amended, plan, billTo, decided, amendmentId)
           : null;
         const steps = initialSteps(document !== null, new Date());
-        await insertAmendment(
+        const amendment = await insertAmendment(
           trx,
           {
             id: amendmentId,
@@ -292,7 +302,11 @@ export class AmendmentService {
           },
           'subscription amended',
         );
-        return { amendmentId, subscriptionId: amended.id };
+        return {
+          amendmentId,
+          subscriptionId: amended.id,
+          snapshot: { amendment, subscription: amended, document: document?.issued.invoice ?? null },
+        };
       },
     );
     this.deps.afterCommit();
