@@ -97,6 +97,6 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     },
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
-    metrics: (sink) => registerBillingMetrics(sink, deps.db),
+    metrics: (sink) => registerBillingMetrics(sink, deps.db, billingRun),
   };
 }

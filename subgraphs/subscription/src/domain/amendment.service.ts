@@ -33,7 +33,7 @@ import {
   workflowStatus,
 } from './amendment.rules.ts';
 import type { Caller } from './caller.ts';
-import { firstInvoiceDates, pickTaxRate } from './invoice.rules.ts';
+import { firstInvoiceDates, pickTaxRate, requireRenewableSeats } from './invoice.rules.ts';
 import {
   draftProrationDocument,
   issueProrationDocument,
@@ -125,6 +125,7 @@ export class AmendmentService {
         requireActive(subscription, { allowScheduledEnd: false });
         requireActiveCustomer(billTo);
         validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
+        requireRenewableSeats(input.seats, subscription.unit_price_minor);
         const placement = placeEffectiveDate(currentPeriod(subscription), input.effectiveDate);
         if (placement === 'AT_PERIOD_END') {
           // Scheduled for the renewal: compared with what the renewal would bill otherwise.

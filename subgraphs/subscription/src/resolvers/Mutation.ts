@@ -54,14 +54,15 @@ export const Mutation = {
         subscription: created.subscription ?? (await ctx.loadSubscription(created.subscriptionId)),
       }),
     ),
-  // renewedCount and invoicedTotal are non-null in the contract: a failed run reports 0 and [].
+  // renewedCount and invoicedTotal are non-null in the contract: a refused run reports 0 and [].
   renewSubscriptions: (_: unknown, args: RenewSubscriptionsCommand, ctx: SubscriptionContext) =>
     payload(
-      { renewedCount: 0, invoicedTotal: [] },
+      { renewedCount: 0, invoicedTotal: [], failures: [] },
       () => ctx.billingRun.renewSubscriptions(args, ctx),
       async (summary) => ({
         renewedCount: summary.renewedCount,
         invoicedTotal: summary.invoiced.map((total) => money(total.totalMinor, total.currency)),
+        failures: summary.failures ?? [],
       }),
     ),
   amendSubscription: (_: unknown, args: { input: AmendSubscriptionCommand }, ctx: SubscriptionContext) =>
