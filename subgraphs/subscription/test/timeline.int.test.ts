@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock, graphql, startTestSubgraphs, unique, type TestSubgraphs } from '@c2c/platform/testing';
 import { buildSubscriptionSubgraph } from '../src/index.ts';
-import { addBillTo, AMEND, aPlan, CREATE_PLAN, CREATE_SUBSCRIPTION } from './support.ts';
+import {
+  addBillTo,
+  AMEND,
+  aPlan,
+  CREATE_PLAN,
+  CREATE_SUBSCRIPTION,
+  PREVIEW,
+  writeCounts,
+} from './support.ts';
 
 const CANCEL = /* GraphQL */ `
   mutation ($input: CancelSubscriptionInput!) {
@@ -165,6 +173,66 @@ describe('changes inside one period (DOMAIN.md: the timeline and the credit-note
         { quantity: -2, amount: { amount: '-14.12' }, taxRate: '0.1', tax: { amount: '-1.41' } },
         { quantity: -1, amount: { amount: '-7.06' }, taxRate: '0.2', tax: { amount: '-1.41' } },
       ],
+    });
+  });
+
+  it('previews exactly what the amendment then issues, writing nothing', async () => {
+    const id = await aSubscription(3, 'XT');
+    expect((await amend({ subscriptionId: id, seats: 5, effectiveDate: '2026-03-06' })).userErrors).toEqual(
+      [],
+    );
+    const input = { subscriptionId: id, seats: 2, effectiveDate: '2026-03-10' };
+    const before = await writeCounts(stack);
+    const preview = (await graphql<Data>(url, PREVIEW, { input }, headers)).data?.previewAmendment;
+    expect(await writeCounts(stack)).toEqual(before);
+    expect(preview).toMatchObject({
+      documentKind: 'CREDIT_NOTE',
+      subtotal: { amount: '-21.18', currency: 'USD' },
+      tax: { amount: '-2.82', currency: 'USD' },
+      total: { amount: '-24.00', currency: 'USD' },
+      userErrors: [],
+    });
+    const amended = await amend(input);
+    expect(amended.amendment.creditNote.total).toEqual(preview.total);
+    const { invoices } = await documents(id);
+    const note = invoices.nodes.find((doc: Data) => doc.kind === 'CREDIT_NOTE');
+    expect(
+      note.lines.map((line: Data) => ({
+        quantity: line.quantity,
+        periodStart: line.periodStart,
+        periodEnd: line.periodEnd,
+        amount: line.amount.amount,
+      })),
+    ).toEqual(
+      preview.lines.map((line: Data) => ({
+        quantity: line.quantity,
+        periodStart: line.periodStart,
+        periodEnd: line.periodEnd,
+        amount: line.amount.amount,
+      })),
+    );
+
+    const scheduled = (
+      await graphql<Data>(
+        url,
+        PREVIEW,
+        { input: { ...input, seats: 4, effectiveDate: '2026-04-01' } },
+        headers,
+      )
+    ).data?.previewAmendment;
+    expect(scheduled).toMatchObject({ documentKind: 'NONE', lines: [], total: { amount: '0.00' } });
+    const refused = (
+      await graphql<Data>(
+        url,
+        PREVIEW,
+        { input: { ...input, seats: 3, effectiveDate: '2026-03-05' } },
+        headers,
+      )
+    ).data?.previewAmendment;
+    expect(refused).toMatchObject({
+      documentKind: null,
+      total: null,
+      userErrors: [expect.objectContaining({ code: 'EFFECTIVE_DATE_BEFORE_LAST_CHANGE' })],
     });
   });
 });

@@ -17,6 +17,7 @@ import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
 import {
   amendSubscriptionRow,
   findSubscriptionForUpdate,
+  findSubscriptionsByIds,
   type SubscriptionChange,
   type SubscriptionRow,
 } from '../data/subscription.repository.ts';
@@ -51,6 +52,18 @@ export interface AmendSubscriptionCommand {
   expectedVersion?: number | null;
   idempotencyKey: string;
   reason?: string | null;
+}
+
+export interface PreviewAmendmentCommand {
+  subscriptionId: string;
+  seats: number;
+  effectiveDate: string;
+}
+
+/** What an amendment would issue: its draft document (null: none) in the subscription's currency. */
+export interface AmendmentPreview {
+  currency: string;
+  draft: ProrationDraft | null;
 }
 
 export type CancellationMode = 'AT_PERIOD_END' | 'IMMEDIATELY';
@@ -121,42 +134,33 @@ export class AmendmentService {
       input,
       command.idempotencyKey,
       who,
-      (subscription, plan, billTo, lastChange) => {
-        requireActive(subscription, { allowScheduledEnd: false });
-        requireActiveCustomer(billTo);
-        validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
-        requireRenewableSeats(input.seats, subscription.unit_price_minor);
-        const placement = placeEffectiveDate(currentPeriod(subscription), input.effectiveDate);
-        if (placement === 'AT_PERIOD_END') {
-          // Scheduled for the renewal: compared with what the renewal would bill otherwise.
-          const atRenewal = subscription.pending_seats ?? subscription.seats;
-          if (input.seats === atRenewal) throw seatsUnchanged(input.seats);
-          return {
-            kind: 'SEATS',
-            effectiveDate: input.effectiveDate,
-            scheduled: true,
-            seatsBefore: subscription.seats,
-            seatsAfter: input.seats,
-            change: { pendingSeats: input.seats === subscription.seats ? null : input.seats },
-            event: 'subscription.amended',
-            prorate: null,
-          };
-        }
-        requireOnOrAfterLastChange(lastChange, input.effectiveDate);
-        if (input.seats === subscription.seats) throw seatsUnchanged(input.seats);
-        // The latest instruction wins: a change effective now replaces one scheduled for the renewal.
-        return {
-          kind: 'SEATS',
-          effectiveDate: input.effectiveDate,
-          scheduled: false,
-          seatsBefore: subscription.seats,
-          seatsAfter: input.seats,
-          change: { seats: input.seats, pendingSeats: null },
-          event: 'subscription.amended',
-          prorate: { from: subscription.seats, to: input.seats },
-        };
-      },
+      (subscription, plan, billTo, lastChange) =>
+        decideSeatChange(input, subscription, plan, billTo, lastChange),
     );
+  }
+
+  /**
+   * What amendSubscription would issue for this input now, computed by the same rules in a
+   * transaction that writes nothing (DOMAIN.md: a preview equals the amendment).
+   */
+  async previewAmendment(command: PreviewAmendmentCommand): Promise<AmendmentPreview> {
+    const input = {
+      seats: validateSeats(command.seats),
+      effectiveDate: parseIsoDate(command.effectiveDate, 'effectiveDate'),
+    };
+    if (!isUuid(command.subscriptionId)) throw subscriptionNotFound(command.subscriptionId);
+    return this.deps.db.transaction().execute(async (trx) => {
+      const [subscription] = await findSubscriptionsByIds(trx, [command.subscriptionId.toLowerCase()]);
+      if (!subscription) throw subscriptionNotFound(command.subscriptionId);
+      const [billTo] = await findBillToByIds(trx, [subscription.customer_id]);
+      const [plan] = await findPlansByCodes(trx, [subscription.plan_code]);
+      if (!billTo || !plan)
+        throw new Error(`subscription ${subscription.id} misses its bill-to account or plan`);
+      const lastChange = await findLastChangeInPeriod(trx, subscription.id, currentPeriod(subscription));
+      const decided = decideSeatChange(input, subscription, plan, billTo, lastChange);
+      const draft = await this.draftDocument(trx, subscription, plan, billTo, decided);
+      return { currency: subscription.currency, draft };
+    });
   }
 
   async cancelSubscription(command: CancelSubscriptionCommand, who: Caller): Promise<AmendmentResult> {
@@ -381,6 +385,49 @@ export class AmendmentService {
       ...(credited ? { credited } : {}),
     });
   }
+}
+
+/** A seat change decided against the subscription as it is (amendSubscription and its preview). */
+function decideSeatChange(
+  input: { seats: number; effectiveDate: IsoDate },
+  subscription: SubscriptionRow,
+  plan: PlanRow,
+  billTo: BillToRow,
+  lastChange: IsoDate | null,
+): AmendmentPlan {
+  requireActive(subscription, { allowScheduledEnd: false });
+  requireActiveCustomer(billTo);
+  validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
+  requireRenewableSeats(input.seats, subscription.unit_price_minor);
+  const placement = placeEffectiveDate(currentPeriod(subscription), input.effectiveDate);
+  if (placement === 'AT_PERIOD_END') {
+    // Scheduled for the renewal: compared with what the renewal would bill otherwise.
+    const atRenewal = subscription.pending_seats ?? subscription.seats;
+    if (input.seats === atRenewal) throw seatsUnchanged(input.seats);
+    return {
+      kind: 'SEATS',
+      effectiveDate: input.effectiveDate,
+      scheduled: true,
+      seatsBefore: subscription.seats,
+      seatsAfter: input.seats,
+      change: { pendingSeats: input.seats === subscription.seats ? null : input.seats },
+      event: 'subscription.amended',
+      prorate: null,
+    };
+  }
+  requireOnOrAfterLastChange(lastChange, input.effectiveDate);
+  if (input.seats === subscription.seats) throw seatsUnchanged(input.seats);
+  // The latest instruction wins: a change effective now replaces one scheduled for the renewal.
+  return {
+    kind: 'SEATS',
+    effectiveDate: input.effectiveDate,
+    scheduled: false,
+    seatsBefore: subscription.seats,
+    seatsAfter: input.seats,
+    change: { seats: input.seats, pendingSeats: null },
+    event: 'subscription.amended',
+    prorate: { from: subscription.seats, to: input.seats },
+  };
 }
 
 function requireActive(subscription: SubscriptionRow, options: { allowScheduledEnd: boolean }): void {
