@@ -117,11 +117,9 @@ export async function allocateCredit(
       currency: allocation.currency,
     })
     .onConflict((oc) =>
-      oc
-        .columns(['credit_note_id', 'invoice_id'])
-        .doUpdateSet((eb) => ({
-          amount_minor: eb('credit_allocation.amount_minor', '+', allocation.amountMinor),
-        })),
+      oc.columns(['credit_note_id', 'invoice_id']).doUpdateSet((eb) => ({
+        amount_minor: eb('credit_allocation.amount_minor', '+', allocation.amountMinor),
+      })),
     )
     .execute();
 }
