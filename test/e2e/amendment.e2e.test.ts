@@ -182,6 +182,27 @@ describe('amendments through the gateway', () => {
     expect(await eventsOf('customer')).toEqual(['contract.synced']);
   });
 
+  it('previews through the gateway exactly what the amendment then issues (support.PreviewAmendment)', async () => {
+    const { subscriptionId } = await aSyncedSubscription(2);
+    const input = { subscriptionId, seats: 4, effectiveDate: '2026-03-20' };
+    const { previewAmendment } = await send('support.PreviewAmendment', { input });
+    // 2 × 9.95 × 12/31 = 7.703… → 7.70; VAT 1.463 → 1.46.
+    expect(previewAmendment).toMatchObject({
+      documentKind: 'INVOICE',
+      lines: [
+        { quantity: 2, periodStart: '2026-03-20', periodEnd: '2026-04-01', amount: { amount: '7.70' } },
+      ],
+      subtotal: { amount: '7.70', currency: 'USD' },
+      tax: { amount: '1.46', currency: 'USD' },
+      total: { amount: '9.16', currency: 'USD' },
+      userErrors: [],
+    });
+    const { amendSubscription } = await send('support.AmendSubscription', {
+      input: { ...input, idempotencyKey: unique('amend') },
+    });
+    expect(amendSubscription.amendment.invoice.total).toEqual(previewAmendment.total);
+  });
+
   it('shows EXCEPTION at CRM with attempts and the error when the CRM consumer fails, and completes after replay', async () => {
     const { customerId, subscriptionId } = await aSyncedSubscription(2);
     // Plant a failing condition in the CRM's database: its contract line of this subscription

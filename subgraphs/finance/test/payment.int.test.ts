@@ -168,6 +168,18 @@ describe('recordPayment', () => {
     expect(other.payment.id).not.toBe(first.payment.id);
   });
 
+  it('replays the amount due as first returned, not as later payments left it', async () => {
+    const target = anInvoice();
+    await h.issue(target);
+    const input = aPayment({ invoiceId: target.id });
+    const first = await record(input);
+    expect(first.payment.invoice.amountDue).toEqual({ amount: '26.89', currency: 'USD' });
+    expect((await record(aPayment({ invoiceId: target.id }))).userErrors).toEqual([]);
+    const again = await record(input);
+    expect(again.payment.invoice.amountDue).toEqual({ amount: '26.89', currency: 'USD' });
+    expect(again.payment.id).toBe(first.payment.id);
+  });
+
   const rejections: [string, () => Record<string, unknown>, string, string][] = [
     [
       'an overpayment',

@@ -1,6 +1,7 @@
 import type { AnyDb, MetricsSink } from '@c2c/platform';
 import { OPEN_AMENDMENT_STATUSES, openAmendmentsByStatus } from './data/metrics.repository.ts';
 import { syncBacklog } from './data/reconciliation.repository.ts';
+import type { BillingRunService } from './domain/billing-run.service.ts';
 
 /** Minutes after which an unposted document counts as overdue, as in `billingSyncBacklog`'s default. */
 const OVERDUE_MINUTES = 5;
@@ -10,7 +11,20 @@ const OVERDUE_MINUTES = 5;
  * documents the ERP has not acknowledged as posted, per business unit. Read at scrape time from
  * partial indexes, cached by the platform.
  */
-export function registerBillingMetrics(metrics: MetricsSink, db: AnyDb): void {
+export function registerBillingMetrics(
+  metrics: MetricsSink,
+  db: AnyDb,
+  billingRun?: Pick<BillingRunService, 'failuresOfLastRun'>,
+): void {
+  if (billingRun) {
+    metrics.scrapedGauge({
+      name: 'c2c_billing_run_failures',
+      help: "Subscriptions this process's latest billing run could not renew, by code (left due for the next run)",
+      labelNames: ['code'],
+      read: async () =>
+        billingRun.failuresOfLastRun().map((row) => ({ labels: { code: row.code }, value: row.count })),
+    });
+  }
   const amendments = metrics.cached(() => openAmendmentsByStatus(db));
   const byStatus = async (pick: (row: { count: number; oldestAgeSeconds: number }) => number) => {
     const rows = new Map((await amendments()).map((row) => [row.status, row]));

@@ -94,6 +94,6 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     eventCatalog: EVENT_CATALOG,
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
-    metrics: (sink) => registerBillingMetrics(sink, deps.db),
+    metrics: (sink) => registerBillingMetrics(sink, deps.db, billingRun),
   };
 }

@@ -333,6 +333,17 @@ describe('subscription subgraph: amendments and cancellations', () => {
       expect(await writeCounts(stack)).toEqual(before);
     });
 
+    it('replays the response as first returned, not the subscription as later changes left it', async () => {
+      const sub = await aSubscription(3);
+      const input = { subscriptionId: sub.id, seats: 4, idempotencyKey: unique('amend') };
+      const first = await amend(input);
+      expect(first.subscription).toMatchObject({ seats: 4, version: 2 });
+      expect((await amend({ subscriptionId: sub.id, seats: 6 })).userErrors).toEqual([]);
+      const again = await amend(input);
+      expect(again).toEqual(first);
+      expect(again.subscription).toMatchObject({ seats: 4, version: 2 });
+    });
+
     describe('bad input: a clear code and nothing written', () => {
       it.each([
         ['a stale expectedVersion', { expectedVersion: 7 }, 'VERSION_CONFLICT', 'expectedVersion'],

@@ -12,6 +12,7 @@ export const CREATE_PLAN = operation('admin.CreatePlan');
 export const CREATE_SUBSCRIPTION = operation('admin.CreateSubscription');
 export const RENEW = operation('billing.RenewSubscriptions');
 export const AMEND = operation('support.AmendSubscription');
+export const PREVIEW = operation('support.PreviewAmendment');
 
 /** An event as another subgraph would publish it, built by hand as the contract describes it. */
 export function envelope<T>(

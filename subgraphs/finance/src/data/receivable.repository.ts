@@ -71,6 +71,59 @@ export async function decreaseAmountDue(db: AnyDb, invoiceId: string, amountMino
   return Number(row.amount_due_minor);
 }
 
+/**
+ * The documents of a subscription that still carry an amount to allocate, oldest first, locked:
+ * open invoices (amount due > 0) and credit notes with a credit balance (amount due < 0).
+ */
+export async function findOpenDocumentsForUpdate(
+  db: AnyDb,
+  subscriptionId: string,
+  currency: string,
+): Promise<ReceivableRow[]> {
+  return await scoped(db)
+    .selectFrom('receivable')
+    .selectAll()
+    .where('subscription_id', '=', subscriptionId)
+    .where('currency', '=', currency)
+    .where('amount_due_minor', '<>', 0)
+    .orderBy('issued_on')
+    .orderBy('created_at')
+    .orderBy('invoice_id')
+    .forUpdate()
+    .execute();
+}
+
+/** Applies `amountMinor` of a credit note to an invoice: both amounts due move toward zero. */
+export async function allocateCredit(
+  db: AnyDb,
+  allocation: { creditNoteId: string; invoiceId: string; amountMinor: number; currency: string },
+): Promise<void> {
+  await scoped(db)
+    .updateTable('receivable')
+    .set((eb) => ({ amount_due_minor: eb('amount_due_minor', '-', allocation.amountMinor) }))
+    .where('invoice_id', '=', allocation.invoiceId)
+    .execute();
+  await scoped(db)
+    .updateTable('receivable')
+    .set((eb) => ({ amount_due_minor: eb('amount_due_minor', '+', allocation.amountMinor) }))
+    .where('invoice_id', '=', allocation.creditNoteId)
+    .execute();
+  await scoped(db)
+    .insertInto('credit_allocation')
+    .values({
+      credit_note_id: allocation.creditNoteId,
+      invoice_id: allocation.invoiceId,
+      amount_minor: allocation.amountMinor,
+      currency: allocation.currency,
+    })
+    .onConflict((oc) =>
+      oc.columns(['credit_note_id', 'invoice_id']).doUpdateSet((eb) => ({
+        amount_minor: eb('credit_allocation.amount_minor', '+', allocation.amountMinor),
+      })),
+    )
+    .execute();
+}
+
 export interface ReceivableTotals {
   customerId: string;
   currency: string;

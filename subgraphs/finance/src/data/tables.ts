@@ -94,6 +94,14 @@ export interface PaymentTable {
   created_at: Generated<Date>;
 }
 
+export interface CreditAllocationTable {
+  credit_note_id: string;
+  invoice_id: string;
+  amount_minor: number;
+  currency: string;
+  created_at: Generated<Date>;
+}
+
 export interface FinanceDatabase {
   customer_master: CustomerMasterTable;
   contract: ContractTable;
@@ -102,6 +110,7 @@ export interface FinanceDatabase {
   journal_line: JournalLineTable;
   revenue_schedule: RevenueScheduleTable;
   payment: PaymentTable;
+  credit_allocation: CreditAllocationTable;
 }
 
 export type FinanceDb = Kysely<FinanceDatabase>;

@@ -12,7 +12,7 @@ import {
   type SubgraphDeps,
 } from '@c2c/platform';
 import { insertJournalEntry } from '../data/ledger.repository.ts';
-import { insertPayment } from '../data/payment.repository.ts';
+import { insertPayment, type PaymentRow } from '../data/payment.repository.ts';
 import {
   decreaseAmountDue,
   findReceivableForUpdate,
@@ -84,6 +84,17 @@ function assertPayable(receivable: ReceivableRow, payment: ValidPayment): void {
   }
 }
 
+/**
+ * What recordPayment answered: the payment and its invoice's receivable right after it, kept as
+ * the stored response so that a replay shows these numbers, not later ones (DOMAIN.md:
+ * idempotency). Results stored before the snapshot existed carry only the id.
+ */
+export interface RecordedPayment {
+  paymentId: string;
+  payment?: PaymentRow;
+  receivable?: ReceivableRow;
+}
+
 /** Applying received money to invoices. */
 export class PaymentService {
   constructor(private readonly deps: SubgraphDeps) {}
@@ -114,7 +125,7 @@ export class PaymentService {
   }
 
   /** One transaction: payment, amount due, Dr Cash / Cr AR, and `payment.applied` in the outbox. */
-  async recordPayment(command: RecordPaymentCommand, who: Caller): Promise<{ paymentId: string }> {
+  async recordPayment(command: RecordPaymentCommand, who: Caller): Promise<RecordedPayment> {
     const payment = this.validate(command);
     const { value } = await runIdempotent(
       this.deps.db,
@@ -139,7 +150,7 @@ export class PaymentService {
             currency: l.currency,
           })),
         });
-        await insertPayment(trx, {
+        const stored = await insertPayment(trx, {
           id: paymentId,
           invoice_id: payment.invoiceId,
           amount_minor: payment.amountMinor,
@@ -165,7 +176,11 @@ export class PaymentService {
           ],
           who,
         );
-        return { paymentId };
+        return {
+          paymentId,
+          payment: stored,
+          receivable: { ...receivable, amount_due_minor: amountDueMinor },
+        };
       },
     );
     this.deps.afterCommit();

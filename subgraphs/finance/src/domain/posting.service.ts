@@ -14,6 +14,7 @@ import { insertReceivable, markPosted } from '../data/receivable.repository.ts';
 import { insertRevenueRows } from '../data/revenue.repository.ts';
 import { SCHEMA, type DocumentKind } from '../data/tables.ts';
 import { invoicePostedEvent } from '../events/finance-events.ts';
+import { allocateCredits } from './credit-allocation.ts';
 import { billingDocumentLines } from './journal.ts';
 import { revenueSchedule } from './revenue-schedule.ts';
 
@@ -121,6 +122,10 @@ export class PostingService {
     });
     await insertRevenueRows(trx, schedule);
     await markPosted(trx, doc.id, journalEntryId, postedAt);
+    if (doc.subscriptionId !== null) {
+      const allocations = await allocateCredits(trx, doc.subscriptionId, doc.currency);
+      if (allocations.length > 0) log.info({ invoiceId: doc.id, allocations }, 'credit allocated');
+    }
     await appendToOutbox(
       trx,
       SCHEMA,

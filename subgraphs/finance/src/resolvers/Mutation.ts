@@ -21,7 +21,11 @@ export const Mutation = {
   recordPayment: (_: unknown, args: { input: RecordPaymentCommand }, ctx: FinanceContext) =>
     payload(
       () => ctx.payments.recordPayment(args.input, ctx),
-      async ({ paymentId }) => ({ payment: await ctx.loaders.paymentById.load(paymentId) }),
+      async (recorded) => ({
+        payment: recorded.payment
+          ? { ...recorded.payment, receivable: recorded.receivable }
+          : await ctx.loaders.paymentById.load(recorded.paymentId),
+      }),
     ),
   closeRevenueMonth: (_: unknown, args: { input: CloseRevenueMonthCommand }, ctx: FinanceContext) =>
     payload(

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform';
 import {
   scoped,
@@ -148,4 +148,25 @@ export async function setAmendmentStatus(db: AnyDb, id: string, status: Amendmen
     .set({ status, updated_at: new Date() })
     .where('id', '=', id)
     .execute();
+}
+
+/**
+ * The date of the latest change already effective in a period (amendments and cancellations that
+ * took effect inside it, not those scheduled for its end); null when the period has none.
+ */
+export async function findLastChangeInPeriod(
+  db: AnyDb,
+  subscriptionId: string,
+  period: { start: string; end: string },
+): Promise<string | null> {
+  const row = await scoped(db)
+    .selectFrom('amendment')
+    .select(sql<string | null>`max(effective_date)::text`.as('last'))
+    .where('subscription_id', '=', subscriptionId)
+    .where('scheduled', '=', false)
+    .where('kind', 'in', ['SEATS', 'CANCELLATION'])
+    .where('effective_date', '>=', period.start)
+    .where('effective_date', '<', period.end)
+    .executeTakeFirst();
+  return row?.last ?? null;
 }

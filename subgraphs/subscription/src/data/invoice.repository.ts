@@ -124,3 +124,40 @@ export async function markPaid(db: AnyDb, invoiceId: string): Promise<boolean> {
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/** A document line that bills (or credits) seats up to a period's end, with its document's order. */
+export interface PeriodSeatLine {
+  seq: number;
+  kind: InvoiceKind;
+  quantity: number;
+  tax_rate_ppm: number;
+  tax_rate_missing: boolean;
+}
+
+/**
+ * Lines of a subscription's documents whose service runs to `periodEnd` (the period invoice and
+ * the prorations of that period), in issue order.
+ */
+export async function findPeriodSeatLines(
+  db: AnyDb,
+  subscriptionId: string,
+  period: { start: string; end: string },
+): Promise<PeriodSeatLine[]> {
+  const rows = await scoped(db)
+    .selectFrom('invoice_line')
+    .innerJoin('invoice', 'invoice.id', 'invoice_line.invoice_id')
+    .select([
+      'invoice.seq',
+      'invoice.kind',
+      'invoice_line.quantity',
+      'invoice_line.tax_rate_ppm',
+      'invoice.tax_rate_missing',
+    ])
+    .where('invoice.subscription_id', '=', subscriptionId)
+    .where('invoice_line.period_end', '=', period.end)
+    .where('invoice_line.period_start', '>=', period.start)
+    .orderBy('invoice.seq')
+    .orderBy('invoice_line.line_no')
+    .execute();
+  return rows.map((row) => ({ ...row, seq: Number(row.seq) }));
+}

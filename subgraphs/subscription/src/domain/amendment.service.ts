@@ -11,16 +11,18 @@ import {
   type Period,
   type SubgraphDeps,
 } from '@c2c/platform';
-import { insertAmendment } from '../data/amendment.repository.ts';
+import { findLastChangeInPeriod, insertAmendment, type AmendmentRow } from '../data/amendment.repository.ts';
 import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
 import {
   amendSubscriptionRow,
   findSubscriptionForUpdate,
+  findSubscriptionsByIds,
   type SubscriptionChange,
   type SubscriptionRow,
 } from '../data/subscription.repository.ts';
 import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
+import { findPeriodSeatLines, type InvoiceRow } from '../data/invoice.repository.ts';
 import { findTaxRates } from '../data/tax-rate.repository.ts';
 import { invoiceIssuedEvent } from '../events/invoice-events.ts';
 import { subscriptionEvent, type SubscriptionEventType } from '../events/subscription-events.ts';
@@ -32,9 +34,15 @@ import {
   workflowStatus,
 } from './amendment.rules.ts';
 import type { Caller } from './caller.ts';
-import { firstInvoiceDates } from './invoice.rules.ts';
-import { issueProrationDocument, type IssuedDocument } from './invoicing.ts';
+import { firstInvoiceDates, pickTaxRate, requireRenewableSeats } from './invoice.rules.ts';
+import {
+  draftProrationDocument,
+  issueProrationDocument,
+  type IssuedDocument,
+  type ProrationDraft,
+} from './invoicing.ts';
 import { placeEffectiveDate, prorate, prorationLineDescription } from './proration.ts';
+import { creditedSeats, requireOnOrAfterLastChange } from './period-timeline.ts';
 import { isUuid, validateSeats } from './subscription.rules.ts';
 
 export interface AmendSubscriptionCommand {
@@ -44,6 +52,18 @@ export interface AmendSubscriptionCommand {
   expectedVersion?: number | null;
   idempotencyKey: string;
   reason?: string | null;
+}
+
+export interface PreviewAmendmentCommand {
+  subscriptionId: string;
+  seats: number;
+  effectiveDate: string;
+}
+
+/** What an amendment would issue: its draft document (null: none) in the subscription's currency. */
+export interface AmendmentPreview {
+  currency: string;
+  draft: ProrationDraft | null;
 }
 
 export type CancellationMode = 'AT_PERIOD_END' | 'IMMEDIATELY';
@@ -60,6 +80,16 @@ export interface CancelSubscriptionCommand {
 export interface AmendmentResult {
   amendmentId: string;
   subscriptionId: string;
+  /**
+   * The amendment, the subscription and the document as this request left them: the stored
+   * response that a replay returns (DOMAIN.md: idempotency), never the entities re-read later.
+   * Absent from results stored before it existed.
+   */
+  snapshot?: {
+    amendment: AmendmentRow;
+    subscription: SubscriptionRow;
+    document: InvoiceRow | null;
+  };
 }
 
 /** Everything one amendment changes, decided from the locked subscription. */
@@ -99,38 +129,37 @@ export class AmendmentService {
       expectedVersion: validateExpectedVersion(command.expectedVersion),
       reason: validateReason(command.reason),
     };
-    return this.run('amendSubscription', input, command.idempotencyKey, who, (subscription, plan, billTo) => {
-      requireActive(subscription, { allowScheduledEnd: false });
-      requireActiveCustomer(billTo);
-      validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
-      const placement = placeEffectiveDate(currentPeriod(subscription), input.effectiveDate);
-      if (placement === 'AT_PERIOD_END') {
-        // Scheduled for the renewal: compared with what the renewal would bill otherwise.
-        const atRenewal = subscription.pending_seats ?? subscription.seats;
-        if (input.seats === atRenewal) throw seatsUnchanged(input.seats);
-        return {
-          kind: 'SEATS',
-          effectiveDate: input.effectiveDate,
-          scheduled: true,
-          seatsBefore: subscription.seats,
-          seatsAfter: input.seats,
-          change: { pendingSeats: input.seats === subscription.seats ? null : input.seats },
-          event: 'subscription.amended',
-          prorate: null,
-        };
-      }
-      if (input.seats === subscription.seats) throw seatsUnchanged(input.seats);
-      // The latest instruction wins: a change effective now replaces one scheduled for the renewal.
-      return {
-        kind: 'SEATS',
-        effectiveDate: input.effectiveDate,
-        scheduled: false,
-        seatsBefore: subscription.seats,
-        seatsAfter: input.seats,
-        change: { seats: input.seats, pendingSeats: null },
-        event: 'subscription.amended',
-        prorate: { from: subscription.seats, to: input.seats },
-      };
+    return this.run(
+      'amendSubscription',
+      input,
+      command.idempotencyKey,
+      who,
+      (subscription, plan, billTo, lastChange) =>
+        decideSeatChange(input, subscription, plan, billTo, lastChange),
+    );
+  }
+
+  /**
+   * What amendSubscription would issue for this input now, computed by the same rules in a
+   * transaction that writes nothing (DOMAIN.md: a preview equals the amendment).
+   */
+  async previewAmendment(command: PreviewAmendmentCommand): Promise<AmendmentPreview> {
+    const input = {
+      seats: validateSeats(command.seats),
+      effectiveDate: parseIsoDate(command.effectiveDate, 'effectiveDate'),
+    };
+    if (!isUuid(command.subscriptionId)) throw subscriptionNotFound(command.subscriptionId);
+    return this.deps.db.transaction().execute(async (trx) => {
+      const [subscription] = await findSubscriptionsByIds(trx, [command.subscriptionId.toLowerCase()]);
+      if (!subscription) throw subscriptionNotFound(command.subscriptionId);
+      const [billTo] = await findBillToByIds(trx, [subscription.customer_id]);
+      const [plan] = await findPlansByCodes(trx, [subscription.plan_code]);
+      if (!billTo || !plan)
+        throw new Error(`subscription ${subscription.id} misses its bill-to account or plan`);
+      const lastChange = await findLastChangeInPeriod(trx, subscription.id, currentPeriod(subscription));
+      const decided = decideSeatChange(input, subscription, plan, billTo, lastChange);
+      const draft = await this.draftDocument(trx, subscription, plan, billTo, decided);
+      return { currency: subscription.currency, draft };
     });
   }
 
@@ -149,47 +178,54 @@ export class AmendmentService {
       reason: validateReason(command.reason),
     };
     // A customer who is no longer ACTIVE may still have subscriptions to end: no customer check here.
-    return this.run('cancelSubscription', input, command.idempotencyKey, who, (subscription) => {
-      requireActive(subscription, { allowScheduledEnd: input.mode === 'IMMEDIATELY' });
-      const period = currentPeriod(subscription);
-      if (input.mode === 'AT_PERIOD_END') {
-        if (input.effectiveDate !== null && input.effectiveDate !== period.end) {
+    return this.run(
+      'cancelSubscription',
+      input,
+      command.idempotencyKey,
+      who,
+      (subscription, _plan, _billTo, lastChange) => {
+        requireActive(subscription, { allowScheduledEnd: input.mode === 'IMMEDIATELY' });
+        const period = currentPeriod(subscription);
+        if (input.mode === 'AT_PERIOD_END') {
+          if (input.effectiveDate !== null && input.effectiveDate !== period.end) {
+            throw new DomainError(
+              'EFFECTIVE_DATE_OUT_OF_PERIOD',
+              `a cancellation at period end takes effect on ${period.end}; omit effectiveDate or pass that date`,
+              'effectiveDate',
+            );
+          }
+          return {
+            kind: 'CANCELLATION',
+            effectiveDate: period.end,
+            scheduled: true,
+            seatsBefore: subscription.seats,
+            seatsAfter: 0,
+            change: { cancelAt: period.end },
+            event: 'subscription.amended',
+            prorate: null,
+          };
+        }
+        const effectiveDate = input.effectiveDate ?? todayUtc(this.deps.clock.now());
+        if (placeEffectiveDate(period, effectiveDate) === 'AT_PERIOD_END') {
           throw new DomainError(
             'EFFECTIVE_DATE_OUT_OF_PERIOD',
-            `a cancellation at period end takes effect on ${period.end}; omit effectiveDate or pass that date`,
+            `an immediate cancellation needs a date inside [${period.start}, ${period.end}); on ${period.end} use AT_PERIOD_END`,
             'effectiveDate',
           );
         }
+        requireOnOrAfterLastChange(lastChange, effectiveDate);
         return {
           kind: 'CANCELLATION',
-          effectiveDate: period.end,
-          scheduled: true,
+          effectiveDate,
+          scheduled: false,
           seatsBefore: subscription.seats,
           seatsAfter: 0,
-          change: { cancelAt: period.end },
-          event: 'subscription.amended',
-          prorate: null,
+          change: { status: 'CANCELLED', cancelledOn: effectiveDate, cancelAt: null, pendingSeats: null },
+          event: 'subscription.cancelled',
+          prorate: { from: subscription.seats, to: 0 },
         };
-      }
-      const effectiveDate = input.effectiveDate ?? todayUtc(this.deps.clock.now());
-      if (placeEffectiveDate(period, effectiveDate) === 'AT_PERIOD_END') {
-        throw new DomainError(
-          'EFFECTIVE_DATE_OUT_OF_PERIOD',
-          `an immediate cancellation needs a date inside [${period.start}, ${period.end}); on ${period.end} use AT_PERIOD_END`,
-          'effectiveDate',
-        );
-      }
-      return {
-        kind: 'CANCELLATION',
-        effectiveDate,
-        scheduled: false,
-        seatsBefore: subscription.seats,
-        seatsAfter: 0,
-        change: { status: 'CANCELLED', cancelledOn: effectiveDate, cancelAt: null, pendingSeats: null },
-        event: 'subscription.cancelled',
-        prorate: { from: subscription.seats, to: 0 },
-      };
-    });
+      },
+    );
   }
 
   /** The transaction every amendment shares; `decide` validates against the locked row. */
@@ -203,7 +239,12 @@ export class AmendmentService {
     },
     idempotencyKey: string,
     who: Caller,
-    decide: (subscription: SubscriptionRow, plan: PlanRow, billTo: BillToRow) => AmendmentPlan,
+    decide: (
+      subscription: SubscriptionRow,
+      plan: PlanRow,
+      billTo: BillToRow,
+      lastChange: IsoDate | null,
+    ) => AmendmentPlan,
   ): Promise<AmendmentResult> {
     const { value } = await runIdempotent(
       this.deps.db,
@@ -220,14 +261,15 @@ export class AmendmentService {
         const [plan] = await findPlansByCodes(trx, [locked.plan_code]);
         // The replica is never deleted and plans are never removed: a miss is a bug, not input.
         if (!billTo || !plan) throw new Error(`subscription ${locked.id} misses its bill-to account or plan`);
-        const decided = decide(locked, plan, billTo);
+        const lastChange = await findLastChangeInPeriod(trx, locked.id, currentPeriod(locked));
+        const decided = decide(locked, plan, billTo, lastChange);
         const amended = await amendSubscriptionRow(trx, locked, decided.change);
         const amendmentId = uuidv7();
         const document = decided.prorate
           ? await this.issueDocument(trx, locked, amended, plan, billTo, decided, amendmentId)
           : null;
         const steps = initialSteps(document !== null, new Date());
-        await insertAmendment(
+        const amendment = await insertAmendment(
           trx,
           {
             id: amendmentId,
@@ -265,7 +307,11 @@ export class AmendmentService {
           },
           'subscription amended',
         );
-        return { amendmentId, subscriptionId: amended.id };
+        return {
+          amendmentId,
+          subscriptionId: amended.id,
+          snapshot: { amendment, subscription: amended, document: document?.issued.invoice ?? null },
+        };
       },
     );
     this.deps.afterCommit();
@@ -282,6 +328,24 @@ export class AmendmentService {
     decided: AmendmentPlan,
     amendmentId: string,
   ): Promise<{ issued: IssuedDocument; prorationMinor: number } | null> {
+    const draft = await this.draftDocument(trx, before, plan, billTo, decided);
+    if (!draft) return null;
+    const issued = await issueProrationDocument(trx, after, billTo, draft);
+    this.deps.log.debug({ amendmentId, invoiceId: issued.invoice.id }, 'proration document issued');
+    return { issued, prorationMinor: draft.totals.subtotalMinor };
+  }
+
+  /**
+   * What the amendment bills, computed from the locked subscription and the period's documents
+   * without writing anything: the amendment issues it, the preview returns it.
+   */
+  private async draftDocument(
+    trx: AnyDb,
+    before: SubscriptionRow,
+    plan: PlanRow,
+    billTo: BillToRow,
+    decided: AmendmentPlan,
+  ): Promise<ProrationDraft | null> {
     if (!decided.prorate) return null;
     const period = currentPeriod(before);
     const proration = prorate({
@@ -292,10 +356,20 @@ export class AmendmentService {
       effectiveDate: decided.effectiveDate,
     });
     if (proration.amountMinor === 0) return null;
-    const issued = await issueProrationDocument(trx, {
-      subscription: after,
+    const rates = await findTaxRates(trx, [billTo.country]);
+    const dates = firstInvoiceDates(decided.effectiveDate, todayUtc(this.deps.clock.now()));
+    const credited =
+      proration.seatDelta < 0
+        ? creditedSeats(
+            await findPeriodSeatLines(trx, before.id, period),
+            -proration.seatDelta,
+            pickTaxRate(rates, billTo.country, billTo.region, dates.issuedOn),
+          )
+        : undefined;
+    return draftProrationDocument({
+      subscription: before,
       billTo,
-      rates: await findTaxRates(trx, [billTo.country]),
+      rates,
       proration,
       description: prorationLineDescription(
         plan.name,
@@ -307,11 +381,53 @@ export class AmendmentService {
       ),
       effectiveDate: decided.effectiveDate,
       period,
-      ...firstInvoiceDates(decided.effectiveDate, todayUtc(this.deps.clock.now())),
+      ...dates,
+      ...(credited ? { credited } : {}),
     });
-    this.deps.log.debug({ amendmentId, invoiceId: issued.invoice.id }, 'proration document issued');
-    return { issued, prorationMinor: proration.amountMinor };
   }
+}
+
+/** A seat change decided against the subscription as it is (amendSubscription and its preview). */
+function decideSeatChange(
+  input: { seats: number; effectiveDate: IsoDate },
+  subscription: SubscriptionRow,
+  plan: PlanRow,
+  billTo: BillToRow,
+  lastChange: IsoDate | null,
+): AmendmentPlan {
+  requireActive(subscription, { allowScheduledEnd: false });
+  requireActiveCustomer(billTo);
+  validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
+  requireRenewableSeats(input.seats, subscription.unit_price_minor);
+  const placement = placeEffectiveDate(currentPeriod(subscription), input.effectiveDate);
+  if (placement === 'AT_PERIOD_END') {
+    // Scheduled for the renewal: compared with what the renewal would bill otherwise.
+    const atRenewal = subscription.pending_seats ?? subscription.seats;
+    if (input.seats === atRenewal) throw seatsUnchanged(input.seats);
+    return {
+      kind: 'SEATS',
+      effectiveDate: input.effectiveDate,
+      scheduled: true,
+      seatsBefore: subscription.seats,
+      seatsAfter: input.seats,
+      change: { pendingSeats: input.seats === subscription.seats ? null : input.seats },
+      event: 'subscription.amended',
+      prorate: null,
+    };
+  }
+  requireOnOrAfterLastChange(lastChange, input.effectiveDate);
+  if (input.seats === subscription.seats) throw seatsUnchanged(input.seats);
+  // The latest instruction wins: a change effective now replaces one scheduled for the renewal.
+  return {
+    kind: 'SEATS',
+    effectiveDate: input.effectiveDate,
+    scheduled: false,
+    seatsBefore: subscription.seats,
+    seatsAfter: input.seats,
+    change: { seats: input.seats, pendingSeats: null },
+    event: 'subscription.amended',
+    prorate: { from: subscription.seats, to: input.seats },
+  };
 }
 
 function requireActive(subscription: SubscriptionRow, options: { allowScheduledEnd: boolean }): void {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import {
   addDays,
@@ -41,10 +42,22 @@ export interface RenewSubscriptionsCommand {
   idempotencyKey: string;
 }
 
+/** A subscription the run could not bill: left as it was, due again for the next run. */
+export interface RenewalFailure {
+  subscriptionId: string;
+  code: string;
+  message: string;
+}
+
 export interface RenewalSummary {
   renewedCount: number;
   invoiced: { currency: string; totalMinor: number }[];
+  /** Absent from results stored before failures were reported. */
+  failures?: RenewalFailure[];
 }
+
+/** An error that is not a business failure is still isolated, under this code (and logged). */
+export const RENEWAL_FAILED = 'RENEWAL_FAILED';
 
 /** What one run needs besides the due subscriptions, loaded once for all of them. */
 interface RunReferenceData {
@@ -66,12 +79,22 @@ interface RunWorkflow {
 const APPLIED_CANCELLATION_REASON = 'cancellation at period end applied by the billing run';
 
 /**
- * The billing run: renews every due subscription, one period at a time, in one transaction. Each
- * renewed period and each scheduled cancellation it applies is an amendment with workflow steps
- * (ARCHITECTURE.md), acknowledged by the ERP and the CRM like any seat change.
+ * The billing run: renews every due subscription, one period at a time, in one transaction with a
+ * savepoint per subscription (DOMAIN.md: billing run): a subscription that cannot be billed is
+ * rolled back to its savepoint, reported with its code and left due for the next run; the others
+ * commit. Each renewed period and each scheduled cancellation it applies is an amendment with
+ * workflow steps (ARCHITECTURE.md), acknowledged by the ERP and the CRM like any seat change.
  */
 export class BillingRunService {
+  /** Failures of this process's latest committed run, by code (the `c2c_billing_run_failures` gauge). */
+  private lastRunFailures = new Map<string, number>();
+
   constructor(private readonly deps: SubgraphDeps) {}
+
+  /** Subscriptions the latest run of this process could not bill, by code. */
+  failuresOfLastRun(): { code: string; count: number }[] {
+    return [...this.lastRunFailures].map(([code, count]) => ({ code, count }));
+  }
 
   async renewSubscriptions(command: RenewSubscriptionsCommand, who: Caller): Promise<RenewalSummary> {
     const asOf = parseIsoDate(command.asOf, 'asOf');
@@ -94,9 +117,32 @@ export class BillingRunService {
         const totals = new Map<string, number>();
         const events: NewEvent[] = [];
         const workflow: RunWorkflow = { amendments: [], steps: [] };
+        const failures: RenewalFailure[] = [];
         let renewedCount = 0;
         for (const subscription of due) {
-          const outcome = await renewOne(trx, subscription, asOf, reference, workflow);
+          const mark = { amendments: workflow.amendments.length, steps: workflow.steps.length };
+          await sql`savepoint renewal`.execute(trx);
+          let outcome: Awaited<ReturnType<typeof renewOne>>;
+          try {
+            outcome = await renewOne(trx, subscription, asOf, reference, workflow);
+            await sql`release savepoint renewal`.execute(trx);
+          } catch (error) {
+            await sql`rollback to savepoint renewal`.execute(trx);
+            workflow.amendments.length = mark.amendments;
+            workflow.steps.length = mark.steps;
+            const failure = renewalFailure(subscription.id, error);
+            failures.push(failure);
+            this.deps.log[error instanceof DomainError ? 'warn' : 'error'](
+              {
+                subscriptionId: subscription.id,
+                correlationId: who.correlationId,
+                code: failure.code,
+                err: error,
+              },
+              'subscription not renewed; left for the next run',
+            );
+            continue;
+          }
           for (const renewal of outcome.renewals) {
             renewedCount += 1;
             totals.set(renewal.currency, (totals.get(renewal.currency) ?? 0) + renewal.totalMinor);
@@ -115,18 +161,38 @@ export class BillingRunService {
           invoiced: [...totals]
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([currency, totalMinor]) => ({ currency, totalMinor })),
+          failures,
         };
       },
     );
     this.deps.afterCommit();
     if (!replayed) {
+      const byCode = new Map<string, number>();
+      for (const failure of value.failures ?? [])
+        byCode.set(failure.code, (byCode.get(failure.code) ?? 0) + 1);
+      this.lastRunFailures = byCode;
       this.deps.log.info(
-        { correlationId: who.correlationId, asOf, renewedCount: value.renewedCount, amendmentCount },
+        {
+          correlationId: who.correlationId,
+          asOf,
+          renewedCount: value.renewedCount,
+          amendmentCount,
+          failedCount: value.failures?.length ?? 0,
+        },
         'billing run committed',
       );
     }
     return value;
   }
+}
+
+function renewalFailure(subscriptionId: string, error: unknown): RenewalFailure {
+  if (error instanceof DomainError) return { subscriptionId, code: error.code, message: error.message };
+  return {
+    subscriptionId,
+    code: RENEWAL_FAILED,
+    message: 'the subscription could not be renewed; see the logs',
+  };
 }
 
 async function loadReferenceData(

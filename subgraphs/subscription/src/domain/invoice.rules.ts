@@ -87,6 +87,21 @@ export function seatLine(input: {
   };
 }
 
+/**
+ * A seat count must stay billable at renewal: checked when a change is made (scheduled or
+ * effective now), so that the billing run never meets a period it cannot invoice.
+ */
+export function requireRenewableSeats(seats: number, unitPriceMinor: number): void {
+  const amount = BigInt(seats) * BigInt(unitPriceMinor);
+  if (amount > MAX_MINOR || amount < -MAX_MINOR) {
+    throw new DomainError(
+      'AMOUNT_OUT_OF_RANGE',
+      `${seats} seats at this price would renew for more than the largest amount billing can hold`,
+      'seats',
+    );
+  }
+}
+
 export interface InvoiceTotals {
   subtotalMinor: number;
   taxMinor: number;

@@ -14,10 +14,11 @@ import {
   pickTaxRate,
   seatLine,
   seatLineDescription,
+  type InvoiceTotals,
   type LineDraft,
-  type TaxRateChoice,
 } from './invoice.rules.ts';
-import { prorationLine, type Proration } from './proration.ts';
+import type { CreditedSeats } from './period-timeline.ts';
+import { prorationLines, type Proration } from './proration.ts';
 
 export interface IssuedDocument {
   invoice: InvoiceRow;
@@ -46,7 +47,7 @@ export async function issuePeriodInvoice(trx: AnyDb, request: PeriodInvoiceReque
     ratePpm: rate.ratePpm,
     period,
   });
-  return insertDocument(trx, 'INVOICE', { ...request, rate, line });
+  return insertDocument(trx, 'INVOICE', { ...request, missing: rate.missing, lines: [line] });
 }
 
 export interface ProrationDocumentRequest {
@@ -59,29 +60,70 @@ export interface ProrationDocumentRequest {
   period: Period;
   issuedOn: IsoDate;
   dueOn: IsoDate;
+  /**
+   * For a credit: the seats it removes grouped by the rate they were billed at (newest first).
+   * Absent for an increase, taxed like any invoice at the rate valid on the issue date.
+   */
+  credited?: readonly CreditedSeats[];
+}
+
+/** A proration document as it would be issued: what a preview shows and an amendment inserts. */
+export interface ProrationDraft {
+  kind: 'INVOICE' | 'CREDIT_NOTE';
+  lines: LineDraft[];
+  totals: InvoiceTotals;
+  rateMissing: boolean;
+  issuedOn: IsoDate;
+  dueOn: IsoDate;
 }
 
 /**
- * Issues the one-line proration document of an amendment: an invoice for more seats, a credit
- * note (negative amounts and tax) for fewer. Tax as on any invoice: the rate valid on the issue
- * date for the bill-to address, HALF_UP once on the line.
+ * The proration document of an amendment, computed without writing: an invoice for more seats
+ * (tax at the rate valid on the issue date for the bill-to address), a credit note for fewer
+ * (negative amounts; tax reversed at the rate each credited seat was charged at), HALF_UP once
+ * per line.
  */
-export async function issueProrationDocument(
-  trx: AnyDb,
-  request: ProrationDocumentRequest,
-): Promise<IssuedDocument> {
+export function draftProrationDocument(request: ProrationDocumentRequest): ProrationDraft {
   const { billTo } = request;
-  const rate = pickTaxRate(request.rates, billTo.country, billTo.region, request.issuedOn);
-  const line = prorationLine({
+  const kind = request.proration.amountMinor < 0 ? 'CREDIT_NOTE' : 'INVOICE';
+  const today = pickTaxRate(request.rates, billTo.country, billTo.region, request.issuedOn);
+  const parts =
+    kind === 'CREDIT_NOTE' && request.credited && request.credited.length > 0
+      ? request.credited
+      : [{ seats: Math.abs(request.proration.seatDelta), rate: today }];
+  const lines = prorationLines({
     description: request.description,
     proration: request.proration,
     unitPriceMinor: request.subscription.unit_price_minor,
-    ratePpm: rate.ratePpm,
+    parts: parts.map((part) => ({ seats: part.seats, ratePpm: part.rate.ratePpm })),
     effectiveDate: request.effectiveDate,
     period: request.period,
   });
-  const kind = request.proration.amountMinor < 0 ? 'CREDIT_NOTE' : 'INVOICE';
-  return insertDocument(trx, kind, { ...request, rate, line });
+  return {
+    kind,
+    lines,
+    totals: invoiceTotals(lines),
+    rateMissing: parts.some((part) => part.rate.missing),
+    issuedOn: request.issuedOn,
+    dueOn: request.dueOn,
+  };
+}
+
+/** Issues a drafted proration document inside the caller's transaction. */
+export async function issueProrationDocument(
+  trx: AnyDb,
+  subscription: SubscriptionRow,
+  billTo: BillToRow,
+  draft: ProrationDraft,
+): Promise<IssuedDocument> {
+  return insertDocument(trx, draft.kind, {
+    subscription,
+    billTo,
+    issuedOn: draft.issuedOn,
+    dueOn: draft.dueOn,
+    missing: draft.rateMissing,
+    lines: draft.lines,
+  });
 }
 
 async function insertDocument(
@@ -92,12 +134,12 @@ async function insertDocument(
     billTo: BillToRow;
     issuedOn: IsoDate;
     dueOn: IsoDate;
-    rate: TaxRateChoice;
-    line: LineDraft;
+    missing: boolean;
+    lines: readonly LineDraft[];
   },
 ): Promise<IssuedDocument> {
-  const { subscription, billTo, rate, line } = request;
-  const totals = invoiceTotals([line]);
+  const { subscription, billTo, lines } = request;
+  const totals = invoiceTotals(lines);
   const invoiceId = uuidv7();
   return insertInvoice(
     trx,
@@ -114,25 +156,23 @@ async function insertDocument(
       subtotal_minor: totals.subtotalMinor,
       tax_minor: totals.taxMinor,
       total_minor: totals.totalMinor,
-      tax_rate_missing: rate.missing,
+      tax_rate_missing: request.missing,
       journal_entry_id: null,
       posted_at: null,
       posting_error: null,
     },
-    [
-      {
-        id: uuidv7(),
-        invoice_id: invoiceId,
-        line_no: 1,
-        description: line.description,
-        quantity: line.quantity,
-        unit_price_minor: line.unitPriceMinor,
-        amount_minor: line.amountMinor,
-        tax_rate_ppm: line.taxRatePpm,
-        tax_minor: line.taxMinor,
-        period_start: line.periodStart,
-        period_end: line.periodEnd,
-      },
-    ],
+    lines.map((line, index) => ({
+      id: uuidv7(),
+      invoice_id: invoiceId,
+      line_no: index + 1,
+      description: line.description,
+      quantity: line.quantity,
+      unit_price_minor: line.unitPriceMinor,
+      amount_minor: line.amountMinor,
+      tax_rate_ppm: line.taxRatePpm,
+      tax_minor: line.taxMinor,
+      period_start: line.periodStart,
+      period_end: line.periodEnd,
+    })),
   );
 }

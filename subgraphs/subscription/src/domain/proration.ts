@@ -5,6 +5,7 @@ import {
   MAX_MINOR,
   toDayNumber,
   divideHalfUp,
+  formatRate,
   type IsoDate,
   type Period,
 } from '@c2c/platform';
@@ -86,6 +87,55 @@ export function prorationLine(input: {
     periodStart: input.effectiveDate,
     periodEnd: input.period.end,
   };
+}
+
+/**
+ * The lines of a proration whose seats were billed at several tax rates (a credit note reverses
+ * each part at the rate it was charged at): `parts` split |seat delta|, in order. The document's
+ * total stays the one rounding of the whole change; each line is the difference of two rounded
+ * cumulative shares of the exact amount, so the lines sum to it exactly.
+ */
+export function prorationLines(input: {
+  description: string;
+  proration: Proration;
+  unitPriceMinor: number;
+  parts: readonly { seats: number; ratePpm: number }[];
+  effectiveDate: IsoDate;
+  period: Period;
+}): LineDraft[] {
+  const { proration } = input;
+  const sign = proration.seatDelta < 0 ? -1 : 1;
+  const share = (seats: number) =>
+    Number(
+      divideHalfUp(
+        BigInt(sign * seats) * BigInt(input.unitPriceMinor) * BigInt(proration.remainingDays),
+        BigInt(proration.periodDays),
+      ),
+    );
+  const lines: LineDraft[] = [];
+  let seatsSoFar = 0;
+  let amountSoFar = 0;
+  for (const part of input.parts) {
+    seatsSoFar += part.seats;
+    const cumulative =
+      seatsSoFar === Math.abs(proration.seatDelta) ? proration.amountMinor : share(seatsSoFar);
+    const amountMinor = cumulative - amountSoFar;
+    amountSoFar = cumulative;
+    lines.push({
+      description:
+        input.parts.length === 1
+          ? input.description
+          : `${input.description}: ${part.seats} ${part.seats === 1 ? 'seat' : 'seats'} billed at ${formatRate(part.ratePpm * 100).replace(/\.0$/, '')}%`,
+      quantity: sign * part.seats,
+      unitPriceMinor: input.unitPriceMinor,
+      amountMinor,
+      taxRatePpm: part.ratePpm,
+      taxMinor: applyRate(amountMinor, part.ratePpm),
+      periodStart: input.effectiveDate,
+      periodEnd: input.period.end,
+    });
+  }
+  return lines;
 }
 
 export function prorationLineDescription(

@@ -11,7 +11,11 @@ import {
 } from '@c2c/platform';
 import { findBillToForUpdate, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
-import { findCustomerCurrencies, insertSubscription } from '../data/subscription.repository.ts';
+import {
+  findCustomerCurrencies,
+  insertSubscription,
+  type SubscriptionRow,
+} from '../data/subscription.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { findTaxRates } from '../data/tax-rate.repository.ts';
 import { invoiceIssuedEvent } from '../events/invoice-events.ts';
@@ -41,7 +45,7 @@ export class SubscriptionService {
   async createSubscription(
     command: CreateSubscriptionCommand,
     who: Caller,
-  ): Promise<{ subscriptionId: string }> {
+  ): Promise<{ subscriptionId: string; subscription?: SubscriptionRow }> {
     const input = {
       customerId: parseCustomerId(command.customerId),
       planCode: isPlanCode(command.planCode) ? command.planCode : null,
@@ -92,7 +96,8 @@ export class SubscriptionService {
           ],
           who,
         );
-        return { subscriptionId: subscription.id };
+        // The response as first returned (DOMAIN.md: idempotency): a replay shows this row, not a re-read.
+        return { subscriptionId: subscription.id, subscription };
       },
     );
     this.deps.afterCommit();

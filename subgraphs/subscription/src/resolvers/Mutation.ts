@@ -23,8 +23,15 @@ async function payload<T>(
   }
 }
 
-/** An amendment's payload: the amendment and the subscription as they are now. */
+/**
+ * An amendment's payload: the amendment, its document and the subscription as the request left
+ * them (a replay returns the same); results stored before snapshots existed are re-read.
+ */
 async function amendmentPayload(result: AmendmentResult, ctx: SubscriptionContext) {
+  if (result.snapshot) {
+    const { amendment, subscription, document } = result.snapshot;
+    return { amendment: { ...amendment, document }, subscription };
+  }
   const [amendment, subscription] = await Promise.all([
     ctx.loadAmendment(result.amendmentId),
     ctx.loadSubscription(result.subscriptionId),
@@ -43,16 +50,19 @@ export const Mutation = {
     payload(
       { subscription: null },
       () => ctx.subscriptions.createSubscription(args.input, ctx),
-      async ({ subscriptionId }) => ({ subscription: await ctx.loadSubscription(subscriptionId) }),
+      async (created) => ({
+        subscription: created.subscription ?? (await ctx.loadSubscription(created.subscriptionId)),
+      }),
     ),
-  // renewedCount and invoicedTotal are non-null in the contract: a failed run reports 0 and [].
+  // renewedCount and invoicedTotal are non-null in the contract: a refused run reports 0 and [].
   renewSubscriptions: (_: unknown, args: RenewSubscriptionsCommand, ctx: SubscriptionContext) =>
     payload(
-      { renewedCount: 0, invoicedTotal: [] },
+      { renewedCount: 0, invoicedTotal: [], failures: [] },
       () => ctx.billingRun.renewSubscriptions(args, ctx),
       async (summary) => ({
         renewedCount: summary.renewedCount,
         invoicedTotal: summary.invoiced.map((total) => money(total.totalMinor, total.currency)),
+        failures: summary.failures ?? [],
       }),
     ),
   amendSubscription: (_: unknown, args: { input: AmendSubscriptionCommand }, ctx: SubscriptionContext) =>

@@ -1,4 +1,6 @@
+import { DomainError, money, toUserError } from '@c2c/platform';
 import { findAllPlans } from '../data/plan.repository.ts';
+import type { PreviewAmendmentCommand } from '../domain/amendment.service.ts';
 import type { SubscriptionContext } from '../context.ts';
 
 export const Query = {
@@ -12,4 +14,39 @@ export const Query = {
     ctx.loadSubscription(args.id),
   invoice: (_: unknown, args: { id: string }, ctx: SubscriptionContext) => ctx.loadInvoice(args.id),
   amendment: (_: unknown, args: { id: string }, ctx: SubscriptionContext) => ctx.loadAmendment(args.id),
+  previewAmendment: async (
+    _: unknown,
+    args: { input: PreviewAmendmentCommand },
+    ctx: SubscriptionContext,
+  ) => {
+    try {
+      const { currency, draft } = await ctx.amendments.previewAmendment(args.input);
+      const totals = draft?.totals ?? { subtotalMinor: 0, taxMinor: 0, totalMinor: 0 };
+      return {
+        documentKind: draft?.kind ?? 'NONE',
+        // Shaped as stored invoice lines, so that InvoiceLine's resolvers render them.
+        lines: (draft?.lines ?? []).map((line) => ({
+          description: line.description,
+          quantity: line.quantity,
+          unit_price_minor: line.unitPriceMinor,
+          amount_minor: line.amountMinor,
+          tax_rate_ppm: line.taxRatePpm,
+          tax_minor: line.taxMinor,
+          period_start: line.periodStart,
+          period_end: line.periodEnd,
+          currency,
+        })),
+        subtotal: money(totals.subtotalMinor, currency),
+        tax: money(totals.taxMinor, currency),
+        total: money(totals.totalMinor, currency),
+        userErrors: [],
+      };
+    } catch (error) {
+      if (error instanceof DomainError) {
+        const empty = { documentKind: null, lines: [], subtotal: null, tax: null, total: null };
+        return { ...empty, userErrors: [toUserError(error)] };
+      }
+      throw error;
+    }
+  },
 };
