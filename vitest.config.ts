@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Projects by suffix (STYLE.md): unit (pure), int (database), e2e (gateway and subgraphs over HTTP).
+// Projects by suffix: unit (pure: no database, server, child process or tool run), tools (ESLint and
+// the CLI run for real), int (database), e2e (servers over HTTP: gateway, subgraphs, test servers).
 export default defineConfig({
   test: {
     projects: [
@@ -8,7 +9,16 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
-          exclude: ['**/node_modules/**', '**/*.int.test.ts', '**/*.e2e.test.ts'],
+          exclude: ['**/node_modules/**', '**/*.int.test.ts', '**/*.e2e.test.ts', '**/*.tool.test.ts'],
+        },
+      },
+      {
+        // Real tools run as a user runs them: ESLint on snippets, the CLI in child processes.
+        test: {
+          name: 'tools',
+          include: ['**/*.tool.test.ts'],
+          exclude: ['**/node_modules/**'],
+          testTimeout: 60_000,
         },
       },
       {

@@ -459,7 +459,8 @@ describe('subscription subgraph: amendments and cancellations', () => {
       const chain = [...after.amendments].reverse();
       chain.forEach((a: any, i: number) => expect([a.seatsBefore, a.seatsAfter]).toEqual([3 + i, 4 + i]));
       expect(new Set(amendments.map((a) => a.id)).size).toBe(20);
-      expect(conflicts).toBeGreaterThanOrEqual(0);
+      // The clients really raced: all read the first version before any write, so most had to retry.
+      expect(conflicts).toBeGreaterThan(0);
     });
 
     it('creates exactly one amendment when the same idempotency key is sent 20 times at once', async () => {

@@ -17,7 +17,7 @@ function c2c(...args: string[]) {
 }
 
 describe('schema check on this repository', () => {
-  it('passes, with one line per task, in well under a few seconds', async () => {
+  it('passes, with one line per task', async () => {
     const report = await runSchemaCheck({ root: ROOT });
     const failures = report.tasks.flatMap((t) => t.findings).filter((f) => f.severity === 'FAIL');
     expect(failures).toEqual([]);
@@ -30,7 +30,6 @@ describe('schema check on this repository', () => {
       'Linter PASSED',
       'Event Contract PASSED',
     ]);
-    expect(report.durationMs).toBeLessThan(3000);
     const text = formatText(report);
     expect(text).toMatch(/^Build Check \[PASSED\]/m);
     expect(text).toMatch(/^Linter Check \[PASSED\]/m);
