@@ -32,6 +32,7 @@ import {
   type GatewayMetrics,
   type ReconciliationMetrics,
 } from './metrics.ts';
+import type { GatewayContext } from './context.ts';
 import { opsConsoleRoute } from './ops-console/serve.ts';
 import { analyzeOperation, invalidVariables } from './policy.ts';
 import { CostRateLimiter } from './rate-limit.ts';
@@ -58,13 +59,7 @@ export function tooManyTokens(query: unknown, max: number): boolean {
   return false;
 }
 
-export interface GatewayContext {
-  principal: Principal;
-  caller: string;
-  correlationId: string;
-  requestId: string;
-  log: Logger;
-}
+export type { GatewayContext } from './context.ts';
 
 export interface BuiltGateway {
   apollo: ApolloServer<GatewayContext>;

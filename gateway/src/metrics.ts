@@ -10,7 +10,7 @@ import {
   type Metrics,
   type Principal,
 } from '@c2c/platform';
-import type { GatewayContext } from './gateway.ts';
+import type { GatewayContext } from './context.ts';
 import { triageBuckets, type BillingControlTotal, type ControlTotal } from './ops/reconcile.ts';
 import type { PersistedQueryManifest, SafelistMode } from './safelist.ts';
 import { SubgraphUnavailable, type SubgraphFetcher } from './subgraph-fetcher.ts';

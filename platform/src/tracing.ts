@@ -25,7 +25,6 @@ import {
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { LogEvent } from 'kysely';
-import type { CloudEvent } from './events.ts';
 
 /*
  * Tracing (docs/tracing.md): manual OpenTelemetry spans for a GraphQL request at the gateway, each
@@ -285,12 +284,25 @@ export interface EventSpanTarget {
 }
 
 /**
+ * What a consumer span reads of a CloudEvent (declared here, not imported, so that tracing stays
+ * below the event code that uses it: events → tracing, never back).
+ */
+export interface TracedEvent {
+  id: string;
+  type: string;
+  source: string;
+  subject: string;
+  correlationid: string;
+  traceparent?: string;
+}
+
+/**
  * A CONSUMER span around handling one event, child of the event's `traceparent` (so the request
  * that appended it and everything its consumers do form one trace); a span active at the call (an
  * operator's replay request) is linked. Without a `traceparent` the span starts a trace of its own.
  */
 export function traceEvent<T>(
-  event: CloudEvent,
+  event: TracedEvent,
   target: EventSpanTarget,
   work: (span: Span) => Promise<T>,
 ): Promise<T> {

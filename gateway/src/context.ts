@@ -1,0 +1,10 @@
+import type { Logger, Principal } from '@c2c/platform';
+
+/** What every request carries through the gateway's plugins and data sources. */
+export interface GatewayContext {
+  principal: Principal;
+  caller: string;
+  correlationId: string;
+  requestId: string;
+  log: Logger;
+}
