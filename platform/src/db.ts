@@ -55,17 +55,34 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
+const lostConnections = new WeakMap<pg.PoolClient, Error>();
+const watched = new WeakSet<pg.PoolClient>();
+
+/**
+ * Gives a client a permanent 'error' listener. The pool listens only while a client is idle: a
+ * connection the server terminates (57P01 — a failover, a killed backend) while the client is
+ * checked out would otherwise raise an 'error' event nobody handles, and the process would die.
+ * The statement in flight, if any, still fails with the error; release() then drops the client.
+ */
+function watch(client: pg.PoolClient): void {
+  if (watched.has(client)) return;
+  watched.add(client);
+  client.on('error', (error: Error) => lostConnections.set(client, error));
+}
+
 /** A pool whose clients run Kysely's statements as named (prepared) statements. */
 function preparing(pool: pg.Pool): PostgresPool {
   return {
     connect: async () => {
       const client = await pool.connect();
+      watch(client);
       return {
         query: ((text: unknown, values?: readonly unknown[]) =>
           typeof text === 'string'
             ? client.query({ name: statementName(text), text, values: values as unknown[] })
             : client.query(text as never)) as never,
-        release: () => client.release(),
+        // A client whose connection broke is destroyed by the pool, not reused.
+        release: () => client.release(lostConnections.get(client)),
       };
     },
     end: () => pool.end(),

@@ -11,6 +11,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { parse, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { protectResolvers, type Principal } from './authorization.ts';
+import { databaseUnavailable, isConnectionLost } from './connection-loss.ts';
 import { DomainError } from './errors.ts';
 import { graphqlTracingPlugin, traceRequest, type RequestTracing } from './tracing.ts';
 
@@ -65,6 +66,14 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       message: original.message,
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
+    };
+  }
+  if (isConnectionLost(original)) {
+    const lost = databaseUnavailable();
+    return {
+      message: lost.message,
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: lost.code, retryAfterSeconds: 1 },
     };
   }
   if (isUnexpected(formatted.extensions?.code, error)) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AnyDb } from './db.ts';
+import { retryOnConnectionLoss } from './connection-loss.ts';
 import { DomainError } from './errors.ts';
 import { faultPoint } from './faults.ts';
 
@@ -48,6 +49,19 @@ export interface IdempotentResult<T> {
 }
 
 /**
+ * `runIdempotentOnce`, again on a new connection when the database connection was lost: the lost
+ * transaction rolled back (or, lost during its commit, committed — then the retry replays it).
+ */
+export function runIdempotent<T>(
+  db: AnyDb,
+  schema: string,
+  request: IdempotentRequest,
+  work: (trx: AnyDb) => Promise<T>,
+): Promise<IdempotentResult<T>> {
+  return retryOnConnectionLoss(() => runIdempotentOnce(db, schema, request, work));
+}
+
+/**
  * Runs `work` once per (scope, key), in one transaction that starts by taking a transaction-level
  * advisory lock on the key: a concurrent duplicate finds it held and gets IDEMPOTENCY_KEY_IN_USE at
  * once, and when the holder dies (a crashed replica, a killed connection) PostgreSQL releases the
@@ -57,7 +71,7 @@ export interface IdempotentResult<T> {
  * transaction, so a failure keeps nothing. Lock and lookup are one statement, the result one upsert:
  * three statements besides the work, one commit.
  */
-export async function runIdempotent<T>(
+async function runIdempotentOnce<T>(
   db: AnyDb,
   schema: string,
   request: IdempotentRequest,

@@ -28,3 +28,4 @@ export * from './nats-transport.ts';
 export * from './transport-factory.ts';
 export * from './tracing.ts';
 export * from './metrics.ts';
+export * from './connection-loss.ts';
