@@ -10,6 +10,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { withAuditScope } from './audit.ts';
 import { protectResolvers, type Principal } from './authorization.ts';
 import { databaseUnavailable, isConnectionLost } from './connection-loss.ts';
 import { DomainError } from './errors.ts';
@@ -346,10 +347,12 @@ export function createGraphQLHttpServer<C extends BaseContext, A>(options: Graph
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method as string, headers, search: url.search, body },
-      context: () => options.context(req, admitted.value, requestId),
-    });
+    const response = await withAuditScope(() =>
+      options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method as string, headers, search: url.search, body },
+        context: () => options.context(req, admitted.value, requestId),
+      }),
+    );
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {

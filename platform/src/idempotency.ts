@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AnyDb } from './db.ts';
+import { pendingAudit } from './audit.ts';
 import { retryOnConnectionLoss } from './connection-loss.ts';
 import { DomainError } from './errors.ts';
 import { faultPoint } from './faults.ts';
@@ -50,15 +51,28 @@ export interface IdempotentResult<T> {
 
 /**
  * `runIdempotentOnce`, again on a new connection when the database connection was lost: the lost
- * transaction rolled back (or, lost during its commit, committed — then the retry replays it).
+ * transaction rolled back (or, lost during its commit, committed — then the retry replays it). The
+ * current request's audit row (audit.ts) is written in the same transaction as the work.
  */
-export function runIdempotent<T>(
+export async function runIdempotent<T>(
   db: AnyDb,
   schema: string,
   request: IdempotentRequest,
   work: (trx: AnyDb) => Promise<T>,
 ): Promise<IdempotentResult<T>> {
-  return retryOnConnectionLoss(() => runIdempotentOnce(db, schema, request, work));
+  // The request's audit row commits with the change or not at all (a replay changes nothing: the
+  // audit plugin records it after the answer).
+  const audit = pendingAudit(schema);
+  const audited = audit
+    ? async (trx: AnyDb) => {
+        const value = await work(trx);
+        await audit.append(trx, value);
+        return value;
+      }
+    : work;
+  const result = await retryOnConnectionLoss(() => runIdempotentOnce(db, schema, request, audited));
+  if (!result.replayed) audit?.committed();
+  return result;
 }
 
 /**
