@@ -105,3 +105,44 @@ describe('the audit row commits with the change (issue 20 c)', () => {
     expect(await auditRows(key)).toEqual(['ERROR', 'OK']);
   });
 });
+
+describe('Unicode that should not be stored (issue 20 d)', () => {
+  const createCustomer = (name: string) =>
+    http(url, {
+      body: {
+        query: operation('admin.CreateCustomer'),
+        variables: {
+          input: {
+            name,
+            email: 'ap@unicode.example',
+            country: 'DE',
+            businessUnit: 'EMEA-MM',
+            idempotencyKey: unique('uni'),
+          },
+        },
+      },
+      token: tokens.admin as string,
+    });
+
+  it.each([
+    ['a right-to-left override', 'Acme\u202Egnp.exe'],
+    ['a zero-width space', 'Ac\u200Bme'],
+    ['a lone surrogate', 'Acme \uD800'],
+  ])('refuses %s in a customer name', async (_, name) => {
+    const answer = await createCustomer(name);
+    expect(answer.json.data?.createCustomer?.userErrors).toEqual([
+      expect.objectContaining({ code: 'INVALID_TEXT', field: 'name' }),
+    ]);
+  });
+
+  it('refuses a lone surrogate in an amendment reason, and stores names NFC-normalised', async () => {
+    const refused = await amend(unique('surrogate'), 'moved \uD800 seats');
+    expect(refused.json.data?.amendSubscription?.userErrors?.[0]?.code).toBe('INVALID_TEXT');
+    const created = await createCustomer(`Cafe\u0301 ${unique('nfc')}`);
+    const id = created.json.data?.createCustomer?.customer?.id as string;
+    const { rows } = await sql<{ name: string }>`select name from customer.customer where id = ${id}`.execute(
+      s.database.db,
+    );
+    expect(rows[0]?.name.startsWith('Caf\u00E9 ')).toBe(true);
+  });
+});
