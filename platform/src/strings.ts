@@ -3,6 +3,11 @@ import { DomainError } from './errors.ts';
 /** An unpaired UTF-16 surrogate: not a character; PostgreSQL cannot store it. */
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** False for text PostgreSQL cannot store and no client sends by accident: NUL or an unpaired surrogate. */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+}
+
 /**
  * Characters that have no business in a name or a code: format characters (bidirectional
  * embeddings, overrides and isolates, zero-width spaces and joiners, the byte-order mark, soft
