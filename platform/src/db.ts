@@ -109,7 +109,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await sql`select 1`.execute(db);
     return { db, kind: 'postgres', onQuery: listeners.onQuery, close: () => db.destroy() };
   }
-  const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
+  const unlock = options.dataDir ? await lockDataDir(options.dataDir) : () => {};
   try {
     const pglite = new PGlite(options.dataDir ? `${options.dataDir}/pgdata` : undefined);
     await pglite.waitReady;
