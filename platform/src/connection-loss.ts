@@ -43,3 +43,52 @@ export async function retryOnConnectionLoss<T>(work: () => Promise<T>, attempts 
     }
   }
 }
+
+/**
+ * SQLSTATEs and system errors that mean the database cannot write now, not that the request is
+ * wrong: disk full (53100) and other insufficient resources (class 53), I/O errors (58030), a
+ * read-only server or file system (25006, EROFS), no space (ENOSPC). Retrying later can succeed.
+ */
+const STORAGE_STATES = /^(53[0-9A-Z]{3}|58030|25006)$/;
+const STORAGE_TEXT = /No space left on device|ENOSPC|EROFS|read-only file system|EDQUOT|Disk quota exceeded/i;
+
+/** True when `error` (or its cause) says the database's storage is full or not writable. */
+export function isStorageUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string' && (STORAGE_STATES.test(code) || STORAGE_TEXT.test(code))) return true;
+    if (typeof message === 'string' && STORAGE_TEXT.test(message)) return true;
+    current = cause;
+  }
+  return false;
+}
+
+/** The retriable answer for a write the database's storage refused (full, read-only). */
+export function storageUnavailable(): DomainError {
+  return new DomainError(
+    'SERVICE_UNAVAILABLE',
+    'the database cannot store data right now (disk full or read-only); retry later (with the same idempotency key for a mutation)',
+  );
+}
+
+/** How long a process stays not ready after its storage refused a write, unless a write succeeds. */
+export const STORAGE_PAUSE_MS = 15_000;
+let storageFailedAt = Number.NEGATIVE_INFINITY;
+
+/** Records a write the storage refused: /readyz answers not ready for a while (see storageReady). */
+export function noteStorageFailure(now = Date.now()): void {
+  storageFailedAt = now;
+}
+
+/** Records a committed write: the storage works again. */
+export function noteStorageWrite(): void {
+  storageFailedAt = Number.NEGATIVE_INFINITY;
+}
+
+/**
+ * False for STORAGE_PAUSE_MS after a refused write, unless a write committed since: a load balancer
+ * sends the traffic elsewhere meanwhile, and afterwards the process takes traffic again to find out.
+ */
+export function storageReady(now = Date.now()): boolean {
+  return now - storageFailedAt >= STORAGE_PAUSE_MS;
+}

@@ -24,7 +24,14 @@ import { join } from 'node:path';
  * processes taking over a dead holder's file at the same instant can both succeed).
  */
 export async function lockDataDir(dir: string): Promise<() => void> {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new Error(
+      `cannot create the data directory ${dir} (${(error as NodeJS.ErrnoException).code}): create it with write access for this process, or set DATA_DIR to another directory`,
+      { cause: error },
+    );
+  }
   if (process.platform !== 'linux') return lockWithPidFile(dir);
   const info = join(dir, 'c2c.lock');
   const name = `\0c2c-data-dir-${createHash('sha256').update(realpathSync(dir)).digest('hex').slice(0, 40)}`;

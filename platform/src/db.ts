@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type LogEvent, type PostgresPool } from 'kysely';
 import pg from 'pg';
@@ -93,6 +94,35 @@ export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolSize?: number; applicationName?: string }
   | { kind: 'pglite'; dataDir: string | null };
 
+/** PGlite in `dataDir/pgdata` (or memory); an unreadable or corrupt directory fails with a message that names it. */
+async function openPGlite(dataDir: string | null): Promise<PGlite> {
+  if (!dataDir) {
+    const pglite = new PGlite();
+    await pglite.waitReady;
+    return pglite;
+  }
+  const path = `${dataDir}/pgdata`;
+  try {
+    accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+    if (existsSync(path)) accessSync(path, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new Error(
+      `the data directory ${path} is not readable and writable by this process (${(error as NodeJS.ErrnoException).code}): fix its owner or permissions, or set DATA_DIR to a directory this process owns`,
+      { cause: error },
+    );
+  }
+  try {
+    const pglite = new PGlite(path);
+    await pglite.waitReady;
+    return pglite;
+  } catch (error) {
+    throw new Error(
+      `cannot open the database in ${path} (${error instanceof Error ? error.message : String(error)}): it may be corrupt or written by an incompatible version; restore the directory from a backup, or move it away to start with an empty database`,
+      { cause: error },
+    );
+  }
+}
+
 /** Opens PostgreSQL (a server through `pg`) or PGlite (embedded, in a data directory or memory). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.kind === 'postgres') {
@@ -111,8 +141,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const unlock = options.dataDir ? await lockDataDir(options.dataDir) : () => {};
   try {
-    const pglite = new PGlite(options.dataDir ? `${options.dataDir}/pgdata` : undefined);
-    await pglite.waitReady;
+    const pglite = await openPGlite(options.dataDir);
     const listeners = queryListeners();
     const db = new Kysely({ dialect: new PGliteDialect(pglite), log: listeners.log });
     return {

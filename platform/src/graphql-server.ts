@@ -12,7 +12,13 @@ import { BREAK, GraphQLError, parse, visit, type GraphQLFormattedError } from 'g
 import type { Logger } from 'pino';
 import { withAuditScope } from './audit.ts';
 import { protectResolvers, type Principal } from './authorization.ts';
-import { databaseUnavailable, isConnectionLost } from './connection-loss.ts';
+import {
+  databaseUnavailable,
+  isConnectionLost,
+  isStorageUnavailable,
+  noteStorageFailure,
+  storageUnavailable,
+} from './connection-loss.ts';
 import { DomainError } from './errors.ts';
 import { isStorableText } from './strings.ts';
 import { graphqlTracingPlugin, traceRequest, type RequestTracing } from './tracing.ts';
@@ -68,6 +74,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       message: original.message,
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
+    };
+  }
+  if (isStorageUnavailable(original)) {
+    noteStorageFailure();
+    const refused = storageUnavailable();
+    return {
+      message: refused.message,
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: refused.code, retryAfterSeconds: 15 },
     };
   }
   if (isConnectionLost(original)) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AnyDb } from './db.ts';
 import { pendingAudit } from './audit.ts';
-import { retryOnConnectionLoss } from './connection-loss.ts';
+import { noteStorageWrite, retryOnConnectionLoss } from './connection-loss.ts';
 import { DomainError } from './errors.ts';
 import { faultPoint } from './faults.ts';
 
@@ -71,7 +71,10 @@ export async function runIdempotent<T>(
       }
     : work;
   const result = await retryOnConnectionLoss(() => runIdempotentOnce(db, schema, request, audited));
-  if (!result.replayed) audit?.committed();
+  if (!result.replayed) {
+    audit?.committed();
+    noteStorageWrite();
+  }
   return result;
 }
 
