@@ -56,8 +56,8 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
-const lostConnections = new WeakMap<pg.PoolClient, Error>();
-const watched = new WeakSet<pg.PoolClient>();
+const lostConnections = new WeakMap<pg.PoolClient | pg.Client, Error>();
+const watched = new WeakSet<pg.PoolClient | pg.Client>();
 
 /**
  * Gives a client a permanent 'error' listener. The pool listens only while a client is idle: a
@@ -65,7 +65,7 @@ const watched = new WeakSet<pg.PoolClient>();
  * checked out would otherwise raise an 'error' event nobody handles, and the process would die.
  * The statement in flight, if any, still fails with the error; release() then drops the client.
  */
-function watch(client: pg.PoolClient): void {
+function watch(client: pg.PoolClient | pg.Client): void {
   if (watched.has(client)) return;
   watched.add(client);
   client.on('error', (error: Error) => lostConnections.set(client, error));
@@ -134,6 +134,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
     });
+    // Watched from the moment the pool hands a new client out, synchronously: the server's
+    // termination message can arrive in the same TCP read as the end of the handshake, before the
+    // code awaiting pool.connect() runs.
+    pool.on('connect', watch);
     const listeners = queryListeners();
     const db = new Kysely({ dialect: new PostgresDialect({ pool: preparing(pool) }), log: listeners.log });
     await sql`select 1`.execute(db);
