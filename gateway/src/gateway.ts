@@ -367,6 +367,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     apollo,
     log: gatewayLog,
     maxBodyBytes: config.maxBodyBytes,
+    refuseUnstorableText: true,
     corsOrigins: config.corsOrigins,
     // The edge: every request starts a trace; a client's traceparent is not trusted.
     tracing: { service: 'gateway', continueTrace: false },

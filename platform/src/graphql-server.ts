@@ -180,7 +180,6 @@ export function buildSubgraphServer<C extends RequestContext>(
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       requestIdPlugin<C>(),
-      storableTextPlugin<C>(),
       graphqlTracingPlugin<C>(),
       ...(options.plugins ?? []),
     ],
@@ -212,6 +211,11 @@ export interface GraphQLHttpOptions<C extends BaseContext, A> {
   ready?: () => Promise<boolean>;
   /** Methods /graphql accepts: the gateway takes GET (queries only) and POST; subgraphs only POST. */
   methods?: ('GET' | 'POST')[];
+  /**
+   * Refuse NUL and unpaired surrogates anywhere in a JSON body with a 400 (the gateway, the public
+   * edge). Subgraphs leave them to their domain validation, which answers with userErrors.
+   */
+  refuseUnstorableText?: boolean;
   /** Largest request body; larger ones get 413 without being read to the end. */
   maxBodyBytes?: number;
   /** Browser origins allowed to call cross-origin (CORS); none when empty. */
@@ -274,7 +278,11 @@ export const UNSTORABLE_TEXT_MESSAGE =
  * at most `maxValues` steps: too many variables (counted first, without walking), too deep, too many
  * values, or a string (value or key) that is not storable text. Returns why it is refused, or null.
  */
-export function refuseJsonInput(body: unknown, limits = INPUT_LIMITS): string | null {
+export function refuseJsonInput(
+  body: unknown,
+  limits = INPUT_LIMITS,
+  options: { text: boolean } = { text: true },
+): string | null {
   for (const request of Array.isArray(body) ? body : [body]) {
     const variables = (request as { variables?: unknown } | null)?.variables;
     if (variables && typeof variables === 'object') {
@@ -290,7 +298,7 @@ export function refuseJsonInput(body: unknown, limits = INPUT_LIMITS): string | 
     const [current, depth] = stack.pop() as [unknown, number];
     if (++values > limits.maxValues) return `request body has too many values: at most ${limits.maxValues}`;
     if (typeof current === 'string') {
-      if (!isStorableText(current)) return UNSTORABLE_TEXT_MESSAGE;
+      if (options.text && !isStorableText(current)) return UNSTORABLE_TEXT_MESSAGE;
       continue;
     }
     if (current === null || typeof current !== 'object') continue;
@@ -300,7 +308,7 @@ export function refuseJsonInput(body: unknown, limits = INPUT_LIMITS): string | 
       continue;
     }
     for (const key in current) {
-      if (!isStorableText(key)) return UNSTORABLE_TEXT_MESSAGE;
+      if (options.text && !isStorableText(key)) return UNSTORABLE_TEXT_MESSAGE;
       stack.push([(current as Record<string, unknown>)[key], depth + 1]);
     }
   }
@@ -450,7 +458,7 @@ export function createGraphQLHttpServer<C extends BaseContext, A>(options: Graph
         } catch {
           return refuse(res, { status: 400, code: 'BAD_REQUEST', message: 'request body is not valid JSON' });
         }
-        const refusal = refuseJsonInput(body);
+        const refusal = refuseJsonInput(body, INPUT_LIMITS, { text: options.refuseUnstorableText ?? false });
         if (refusal) return refuse(res, { status: 400, code: 'BAD_USER_INPUT', message: refusal });
       } else {
         body = raw;
