@@ -13,12 +13,15 @@ import {
   chainRoutes,
   correlationIdOf,
   CORRELATION_HEADER,
+  countJsonValues,
   createGraphQLHttpServer,
   devIssuer,
   graphqlTracingPlugin,
   requestIdPlugin,
   scalarResolvers,
+  storableTextPlugin,
   traceLogFields,
+  withoutSuggestions,
   type AccessPolicy,
   type Logger,
   type Principal,
@@ -172,6 +175,14 @@ export function authorizationPlugin(
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return;
+          const declared = new Set(operation.variableDefinitions?.map((d) => d.variable.name.value));
+          const undeclared = Object.keys(request.variables ?? {}).find((name) => !declared.has(name));
+          if (undeclared !== undefined) {
+            throw new GraphQLError(
+              `variable $${undeclared.slice(0, 64)} is not declared by the operation: send only its variables`,
+              { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } },
+            );
+          }
           const badValue = invalidVariables(schema, operation, request.variables ?? {}, scalarResolvers)[0];
           if (badValue) {
             throw new GraphQLError(badValue.message, {
@@ -215,7 +226,9 @@ export function authorizationPlugin(
               { extensions: { code: 'COST_LIMIT_EXCEEDED', http: { status: 400 } } },
             );
           }
-          const decision = limiter.take(contextValue.principal.sub, analysis.cost);
+          // The variables are work too (coercion, signing, forwarding): a cost point per 100 values.
+          const variablesCost = Math.ceil(countJsonValues(request.variables ?? {}) / 100);
+          const decision = limiter.take(contextValue.principal.sub, analysis.cost + variablesCost);
           if (!decision.ok) {
             log.warn(
               {
@@ -325,7 +338,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     csrfPrevention: true,
     validationRules: armor.validationRules,
     formatError: (formatted) => {
-      const clean = sanitizeGatewayError(formatted);
+      const clean = sanitizeGatewayError({ ...formatted, message: withoutSuggestions(formatted.message) });
       if (clean.message !== formatted.message) {
         gatewayLog.warn({ error: formatted.message, path: formatted.path }, 'subgraph request failed');
       }
@@ -337,6 +350,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       ApolloServerPluginLandingPageDisabled(),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       safelistPlugin(manifest, config.safelistMode, gatewayLog),
+      storableTextPlugin<GatewayContext>(),
       authorizationPlugin(policy, new CostRateLimiter(config.rateLimit), gatewayLog),
       requestIdPlugin<GatewayContext>(),
       graphqlTracingPlugin<GatewayContext>(),
@@ -349,6 +363,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     apollo,
     log: gatewayLog,
     maxBodyBytes: config.maxBodyBytes,
+    refuseUnstorableText: true,
     corsOrigins: config.corsOrigins,
     // The edge: every request starts a trace; a client's traceparent is not trusted.
     tracing: { service: 'gateway', continueTrace: false },

@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
+import { retryOnConnectionLoss } from './connection-loss.ts';
 import type { AnyDb } from './db.ts';
 import { DomainError } from './errors.ts';
 import type { RequestContext } from './graphql-server.ts';
@@ -7,7 +9,8 @@ import type { RequestContext } from './graphql-server.ts';
 /**
  * The audit log: every mutation a subgraph executes — who (principal and role), what (operation,
  * root fields, variables with secrets redacted), the outcome, the correlation and request ids and
- * the time — appended to `audit_log` in the owning subgraph's own schema.
+ * the time — appended to `audit_log` in the owning subgraph's own schema, in the transaction of the
+ * change it records.
  */
 
 const SECRET_KEY = /secret|password|passphrase|token|authorization|api[-_]?key|credential|iban|card/i;
@@ -55,40 +58,133 @@ export function auditOutcome(
   return codes.size ? { result: 'USER_ERROR', codes: [...codes] } : { result: 'OK', codes: [] };
 }
 
-/** Appends one row per executed mutation; a failure to append is logged, never hidden. */
+// NUL and unpaired UTF-16 surrogates: PostgreSQL text cannot hold the first, jsonb neither.
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Every string in `value` made storable in PostgreSQL text and jsonb: NUL and lone surrogates become U+FFFD. */
+export function storable(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(UNSTORABLE, '\uFFFD');
+  if (depth > 32) return '[TRUNCATED]';
+  if (Array.isArray(value)) return value.map((item) => storable(item, depth + 1));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [storable(key) as string, storable(inner, depth + 1)]),
+    );
+  }
+  return value;
+}
+
+/** The audit row of one mutation request, before its outcome is known. */
+interface AuditDraft {
+  schema: string;
+  row: {
+    principal: string;
+    role: string | null;
+    operation: string;
+    fields: string;
+    variables: string;
+    correlation_id: string;
+    request_id: string;
+  };
+  /** The row was committed with the mutation's own transaction. */
+  written: boolean;
+}
+
+/**
+ * One store per GraphQL request (graphql-server.ts runs Apollo inside it), so that the mutation's
+ * transaction (runIdempotent) finds the request's audit row without every resolver passing it on.
+ */
+const requestScope = new AsyncLocalStorage<{ audit?: AuditDraft }>();
+
+/** Runs a GraphQL request with its own audit scope. */
+export function withAuditScope<T>(work: () => Promise<T>): Promise<T> {
+  return requestScope.run({}, work);
+}
+
+/**
+ * Where the current request's mutation commits in `schema`: `append(trx, value)` writes the audit
+ * row in that transaction (so no change commits without it), `committed()` records that it did.
+ * Null outside a mutation request, or once the row is written.
+ */
+export function pendingAudit(
+  schema: string,
+): { append(trx: AnyDb, value: unknown): Promise<void>; committed(): void } | null {
+  const draft = requestScope.getStore()?.audit;
+  if (!draft || draft.schema !== schema || draft.written) return null;
+  return {
+    append: async (trx, value) => {
+      const userErrors = (value as { userErrors?: { code?: string }[] } | null)?.userErrors ?? [];
+      const codes = [...new Set(userErrors.map((e) => String(e.code ?? 'USER_ERROR')))];
+      await trx
+        .withSchema(schema)
+        .insertInto('audit_log')
+        .values({
+          ...draft.row,
+          result: codes.length ? 'USER_ERROR' : 'OK',
+          codes: JSON.stringify(codes),
+        })
+        .execute();
+    },
+    committed: () => (draft.written = true),
+  };
+}
+
+/**
+ * Audits every mutation a subgraph executes. A change commits together with its audit row (see
+ * pendingAudit, written by runIdempotent in the mutation's transaction); a mutation that changed
+ * nothing that way (refused, failed, replayed) gets its row here, after the answer, in a
+ * transaction of its own whose content cannot fail: every string is made storable first.
+ */
 export function auditPlugin(db: AnyDb, schema: string, log: Logger): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
+      let draft: AuditDraft | undefined;
       return {
-        async willSendResponse({ operation, request, response, contextValue }) {
-          if (operation?.operation !== 'mutation' || response.body.kind !== 'single') return;
+        async didResolveOperation({ operation, request, contextValue }) {
+          if (operation?.operation !== 'mutation') return;
           const fields = operation.selectionSet.selections
             .filter((s) => s.kind === 'Field')
             .map((s) => s.name.value)
             .filter((name) => name !== '__typename');
+          draft = {
+            schema,
+            written: false,
+            row: {
+              principal: storable(contextValue.principal.sub) as string,
+              role: storable(contextValue.principal.role) as string | null,
+              operation: storable(
+                clientOperationName(request.operationName ?? operation.name?.value) ?? fields.join(','),
+              ) as string,
+              fields: JSON.stringify(fields),
+              variables: JSON.stringify(storable(redactSecrets(request.variables ?? {}))),
+              correlation_id: contextValue.correlationId,
+              request_id: contextValue.requestId,
+            },
+          };
+          const scope = requestScope.getStore();
+          if (scope) scope.audit = draft;
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (!draft || response.body.kind !== 'single') return;
           const { result, codes } = auditOutcome(
             response.body.singleResult.data as Record<string, unknown> | null | undefined,
             response.body.singleResult.errors,
           );
+          // Written with the change; a later root field that failed still gets its own row.
+          if (draft.written && result !== 'ERROR') return;
+          const row = { ...draft.row, result, codes: JSON.stringify(storable(codes)) };
           try {
-            await db
-              .withSchema(schema)
-              .insertInto('audit_log')
-              .values({
-                principal: contextValue.principal.sub,
-                role: contextValue.principal.role,
-                operation:
-                  clientOperationName(request.operationName ?? operation.name?.value) ?? fields.join(','),
-                fields: JSON.stringify(fields),
-                variables: JSON.stringify(redactSecrets(request.variables ?? {})),
-                result,
-                codes: JSON.stringify(codes),
-                correlation_id: contextValue.correlationId,
-                request_id: contextValue.requestId,
-              })
-              .execute();
+            await retryOnConnectionLoss(() =>
+              db
+                .transaction()
+                .execute((trx) => trx.withSchema(schema).insertInto('audit_log').values(row).execute()),
+            );
           } catch (error) {
-            log.error({ err: error, requestId: contextValue.requestId, fields }, 'audit log append failed');
+            log.error(
+              { err: error, requestId: contextValue.requestId, operation: row.operation },
+              'audit log append failed',
+            );
           }
         },
       };

@@ -1,3 +1,4 @@
+import { retryOnConnectionLoss } from './connection-loss.ts';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnyDb } from './db.ts';
@@ -84,18 +85,21 @@ async function applyInTransaction(
     correlationId: event.correlationid,
     ...traceLogFields(),
   });
-  const applied = await db.transaction().execute(async (trx) => {
-    const fresh = await trx
-      .withSchema(schema)
-      .insertInto('inbox')
-      .values({ consumer, event_id: event.id, event_type: event.type })
-      .onConflict((oc) => oc.doNothing())
-      .returning('event_id')
-      .executeTakeFirst();
-    if (!fresh) return false;
-    if (handler) await handler(trx, event, eventLog);
-    return true;
-  });
+  // Safe to repeat on a new connection: the inbox row makes the second run a no-op if the first committed.
+  const applied = await retryOnConnectionLoss(() =>
+    db.transaction().execute(async (trx) => {
+      const fresh = await trx
+        .withSchema(schema)
+        .insertInto('inbox')
+        .values({ consumer, event_id: event.id, event_type: event.type })
+        .onConflict((oc) => oc.doNothing())
+        .returning('event_id')
+        .executeTakeFirst();
+      if (!fresh) return false;
+      if (handler) await handler(trx, event, eventLog);
+      return true;
+    }),
+  );
   if (applied) {
     eventLog.debug('event applied');
     options.afterCommit?.();

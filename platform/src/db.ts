@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type LogEvent, type PostgresPool } from 'kysely';
 import pg from 'pg';
@@ -55,17 +56,34 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
+const lostConnections = new WeakMap<pg.PoolClient | pg.Client, Error>();
+const watched = new WeakSet<pg.PoolClient | pg.Client>();
+
+/**
+ * Gives a client a permanent 'error' listener. The pool listens only while a client is idle: a
+ * connection the server terminates (57P01 — a failover, a killed backend) while the client is
+ * checked out would otherwise raise an 'error' event nobody handles, and the process would die.
+ * The statement in flight, if any, still fails with the error; release() then drops the client.
+ */
+function watch(client: pg.PoolClient | pg.Client): void {
+  if (watched.has(client)) return;
+  watched.add(client);
+  client.on('error', (error: Error) => lostConnections.set(client, error));
+}
+
 /** A pool whose clients run Kysely's statements as named (prepared) statements. */
 function preparing(pool: pg.Pool): PostgresPool {
   return {
     connect: async () => {
       const client = await pool.connect();
+      watch(client);
       return {
         query: ((text: unknown, values?: readonly unknown[]) =>
           typeof text === 'string'
             ? client.query({ name: statementName(text), text, values: values as unknown[] })
             : client.query(text as never)) as never,
-        release: () => client.release(),
+        // A client whose connection broke is destroyed by the pool, not reused.
+        release: () => client.release(lostConnections.get(client)),
       };
     },
     end: () => pool.end(),
@@ -75,6 +93,35 @@ function preparing(pool: pg.Pool): PostgresPool {
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolSize?: number; applicationName?: string }
   | { kind: 'pglite'; dataDir: string | null };
+
+/** PGlite in `dataDir/pgdata` (or memory); an unreadable or corrupt directory fails with a message that names it. */
+async function openPGlite(dataDir: string | null): Promise<PGlite> {
+  if (!dataDir) {
+    const pglite = new PGlite();
+    await pglite.waitReady;
+    return pglite;
+  }
+  const path = `${dataDir}/pgdata`;
+  try {
+    accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+    if (existsSync(path)) accessSync(path, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new Error(
+      `the data directory ${path} is not readable and writable by this process (${(error as NodeJS.ErrnoException).code}): fix its owner or permissions, or set DATA_DIR to a directory this process owns`,
+      { cause: error },
+    );
+  }
+  try {
+    const pglite = new PGlite(path);
+    await pglite.waitReady;
+    return pglite;
+  } catch (error) {
+    throw new Error(
+      `cannot open the database in ${path} (${error instanceof Error ? error.message : String(error)}): it may be corrupt or written by an incompatible version; restore the directory from a backup, or move it away to start with an empty database`,
+      { cause: error },
+    );
+  }
+}
 
 /** Opens PostgreSQL (a server through `pg`) or PGlite (embedded, in a data directory or memory). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -87,15 +134,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
     });
+    // Watched from the moment the pool hands a new client out, synchronously: the server's
+    // termination message can arrive in the same TCP read as the end of the handshake, before the
+    // code awaiting pool.connect() runs.
+    pool.on('connect', watch);
     const listeners = queryListeners();
     const db = new Kysely({ dialect: new PostgresDialect({ pool: preparing(pool) }), log: listeners.log });
     await sql`select 1`.execute(db);
     return { db, kind: 'postgres', onQuery: listeners.onQuery, close: () => db.destroy() };
   }
-  const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
+  const unlock = options.dataDir ? await lockDataDir(options.dataDir) : () => {};
   try {
-    const pglite = new PGlite(options.dataDir ? `${options.dataDir}/pgdata` : undefined);
-    await pglite.waitReady;
+    const pglite = await openPGlite(options.dataDir);
     const listeners = queryListeners();
     const db = new Kysely({ dialect: new PGliteDialect(pglite), log: listeners.log });
     return {

@@ -35,11 +35,35 @@ async function newKey(): Promise<StoredKey> {
 /** The development issuer's signing key, created on first use in the data directory. */
 export async function loadDevIssuerKey(dataDir: string): Promise<StoredKey> {
   const path = join(dataDir, 'dev-issuer.jwk.json');
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as StoredKey;
+  if (existsSync(path)) return readStoredKey(path);
   const stored = await newKey();
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(path, JSON.stringify(stored, null, 2), { mode: 0o600 });
   return stored;
+}
+
+/** The key file, or an error that names it and says what to do. */
+function readStoredKey(path: string): StoredKey {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `cannot read the development issuer's key file ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): give this process read access to it, or point DATA_DIR at a directory it owns`,
+      { cause: error },
+    );
+  }
+  try {
+    const stored = JSON.parse(text) as Partial<StoredKey>;
+    if (typeof stored.kid !== 'string' || !stored.privateJwk?.kty || !stored.publicJwk?.kty)
+      throw new Error('kid, privateJwk or publicJwk missing');
+    return stored as StoredKey;
+  } catch (error) {
+    throw new Error(
+      `the development issuer's key file ${path} is corrupt (${(error as Error).message}): delete it to have a new key created at the next start (tokens signed with the old key stop working), or restore it from a backup`,
+      { cause: error },
+    );
+  }
 }
 
 export interface MintOptions {

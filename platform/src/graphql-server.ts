@@ -8,10 +8,19 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { parse, type GraphQLFormattedError } from 'graphql';
+import { BREAK, GraphQLError, parse, visit, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { withAuditScope } from './audit.ts';
 import { protectResolvers, type Principal } from './authorization.ts';
+import {
+  databaseUnavailable,
+  isConnectionLost,
+  isStorageUnavailable,
+  noteStorageFailure,
+  storageUnavailable,
+} from './connection-loss.ts';
 import { DomainError } from './errors.ts';
+import { isStorableText } from './strings.ts';
 import { graphqlTracingPlugin, traceRequest, type RequestTracing } from './tracing.ts';
 
 /** The correlation id of a business transaction, carried from client to gateway to subgraphs and events. */
@@ -67,6 +76,23 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
     };
   }
+  if (isStorageUnavailable(original)) {
+    noteStorageFailure();
+    const refused = storageUnavailable();
+    return {
+      message: refused.message,
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: refused.code, retryAfterSeconds: 15 },
+    };
+  }
+  if (isConnectionLost(original)) {
+    const lost = databaseUnavailable();
+    return {
+      message: lost.message,
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: lost.code, retryAfterSeconds: 1 },
+    };
+  }
   if (isUnexpected(formatted.extensions?.code, error)) {
     return {
       message: 'Internal server error',
@@ -75,7 +101,16 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
   const { stacktrace: _ignored, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
-  return { ...formatted, extensions };
+  return { ...formatted, message: withoutSuggestions(formatted.message), extensions };
+}
+
+/**
+ * A message without graphql-js's hints ("Did you mean the enum value …?", "… field …?", "… type
+ * …?"): they describe the schema to whoever probes it. Apollo's hideSchemaDetailsFromClientErrors
+ * covers validation errors only, not a variable's coercion error naming enum values.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [\s\S]*?\?(?=\s|$)/g, '');
 }
 
 /**
@@ -176,6 +211,11 @@ export interface GraphQLHttpOptions<C extends BaseContext, A> {
   ready?: () => Promise<boolean>;
   /** Methods /graphql accepts: the gateway takes GET (queries only) and POST; subgraphs only POST. */
   methods?: ('GET' | 'POST')[];
+  /**
+   * Refuse NUL and unpaired surrogates anywhere in a JSON body with a 400 (the gateway, the public
+   * edge). Subgraphs leave them to their domain validation, which answers with userErrors.
+   */
+  refuseUnstorableText?: boolean;
   /** Largest request body; larger ones get 413 without being read to the end. */
   maxBodyBytes?: number;
   /** Browser origins allowed to call cross-origin (CORS); none when empty. */
@@ -220,7 +260,107 @@ export function jsonDepth(value: unknown, limit: number): number {
   return deepest;
 }
 
-const MAX_VARIABLES_DEPTH = 32;
+/** Bounds on a JSON request body, checked before anything else looks at its values. */
+export const INPUT_LIMITS = {
+  /** Nesting of the body (its variables included). */
+  maxDepth: 32,
+  /** Variables of one request: no registered operation declares more than a few. */
+  maxVariables: 64,
+  /** JSON values (objects, arrays, scalars) in one body; lists are capped at 250 items later, with their own message. */
+  maxValues: 20_000,
+} as const;
+
+export const UNSTORABLE_TEXT_MESSAGE =
+  'string values must be valid Unicode text without NUL characters (U+0000) or unpaired surrogates';
+
+/**
+ * Checks a parsed JSON body in one pass that stops at the first problem, so a hostile body costs
+ * at most `maxValues` steps: too many variables (counted first, without walking), too deep, too many
+ * values, or a string (value or key) that is not storable text. Returns why it is refused, or null.
+ */
+export function refuseJsonInput(
+  body: unknown,
+  limits = INPUT_LIMITS,
+  options: { text: boolean } = { text: true },
+): string | null {
+  for (const request of Array.isArray(body) ? body : [body]) {
+    const variables = (request as { variables?: unknown } | null)?.variables;
+    if (variables && typeof variables === 'object') {
+      let count = 0;
+      for (const _ in variables) {
+        if (++count > limits.maxVariables) return `too many variables: at most ${limits.maxVariables}`;
+      }
+    }
+  }
+  let values = 0;
+  const stack: [unknown, number][] = [[body, 1]];
+  while (stack.length) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (++values > limits.maxValues) return `request body has too many values: at most ${limits.maxValues}`;
+    if (typeof current === 'string') {
+      if (options.text && !isStorableText(current)) return UNSTORABLE_TEXT_MESSAGE;
+      continue;
+    }
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limits.maxDepth) return 'request body is nested too deeply';
+    if (Array.isArray(current)) {
+      for (const child of current) stack.push([child, depth + 1]);
+      continue;
+    }
+    for (const key in current) {
+      if (options.text && !isStorableText(key)) return UNSTORABLE_TEXT_MESSAGE;
+      stack.push([(current as Record<string, unknown>)[key], depth + 1]);
+    }
+  }
+  return null;
+}
+
+/** JSON values in `value` (1 for a scalar), counted up to `limit`. */
+export function countJsonValues(value: unknown, limit = INPUT_LIMITS.maxValues): number {
+  let values = 0;
+  const stack: unknown[] = [value];
+  while (stack.length && values <= limit) {
+    const current = stack.pop();
+    values += 1;
+    if (current !== null && typeof current === 'object')
+      for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push(child);
+  }
+  return values;
+}
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Refuses what must never reach SQL, in a request Apollo has parsed: string literals of the
+ * document and variable values (also those of a GET) that hold NUL or unpaired surrogates. A 400
+ * with a clear message instead of a database error deep inside a resolver.
+ */
+export function storableTextPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          let bad = refuseJsonInput({ variables: request.variables ?? {} }) !== null;
+          if (!bad) {
+            visit(document, {
+              StringValue(node) {
+                if (!isStorableText(node.value)) {
+                  bad = true;
+                  return BREAK;
+                }
+                return undefined;
+              },
+            });
+          }
+          if (bad)
+            throw new GraphQLError(UNSTORABLE_TEXT_MESSAGE, {
+              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+            });
+        },
+      };
+    },
+  };
+}
 
 /**
  * A plain node:http server: /graphql through Apollo (after CORS, body limit, CSRF and `admit`),
@@ -285,10 +425,10 @@ export function createGraphQLHttpServer<C extends BaseContext, A>(options: Graph
       res.setHeader('allow', methods.join(', '));
       return refuse(res, { status: 405, code: 'METHOD_NOT_ALLOWED', message: `use ${methods.join(' or ')}` });
     }
-    let raw = '';
+    let raw: string | null = '';
     if (req.method === 'POST') {
       const read = await readBody(req, maxBody);
-      if (read === null) {
+      if (read === TOO_LARGE) {
         res.setHeader('connection', 'close');
         return refuse(res, {
           status: 413,
@@ -297,6 +437,9 @@ export function createGraphQLHttpServer<C extends BaseContext, A>(options: Graph
         });
       }
       raw = read;
+    }
+    if (raw === null) {
+      return refuse(res, { status: 400, code: 'BAD_REQUEST', message: 'request body is not valid UTF-8' });
     }
     if (!csrfSafe(req) && (req.method === 'POST' || url.search.length > 1)) {
       return refuse(res, {
@@ -315,12 +458,8 @@ export function createGraphQLHttpServer<C extends BaseContext, A>(options: Graph
         } catch {
           return refuse(res, { status: 400, code: 'BAD_REQUEST', message: 'request body is not valid JSON' });
         }
-        if (jsonDepth(body, MAX_VARIABLES_DEPTH) > MAX_VARIABLES_DEPTH)
-          return refuse(res, {
-            status: 400,
-            code: 'BAD_REQUEST',
-            message: 'request body is nested too deeply',
-          });
+        const refusal = refuseJsonInput(body, INPUT_LIMITS, { text: options.refuseUnstorableText ?? false });
+        if (refusal) return refuse(res, { status: 400, code: 'BAD_USER_INPUT', message: refusal });
       } else {
         body = raw;
       }
@@ -337,10 +476,12 @@ export function createGraphQLHttpServer<C extends BaseContext, A>(options: Graph
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method as string, headers, search: url.search, body },
-      context: () => options.context(req, admitted.value, requestId),
-    });
+    const response = await withAuditScope(() =>
+      options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method as string, headers, search: url.search, body },
+        context: () => options.context(req, admitted.value, requestId),
+      }),
+    );
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
@@ -364,12 +505,26 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** Reads the body up to `max` bytes; beyond that it stops reading and resolves null. */
-function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+const TOO_LARGE = Symbol('too large');
+
+/** The bytes as text, or null when they are not valid UTF-8 (rather than silently replaced by U+FFFD). */
+function utf8(bytes: Buffer): string | null {
+  try {
+    return fatalUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads the body up to `max` bytes; beyond that it stops reading and resolves TOO_LARGE; null
+ * when it is not valid UTF-8.
+ */
+function readBody(req: IncomingMessage, max: number): Promise<string | null | typeof TOO_LARGE> {
   const declared = Number(headerValue(req.headers['content-length']) ?? NaN);
   if (Number.isFinite(declared) && declared > max) {
     req.resume();
-    return Promise.resolve(null);
+    return Promise.resolve(TOO_LARGE);
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -379,10 +534,10 @@ function readBody(req: IncomingMessage, max: number): Promise<string | null> {
       if (size > max) {
         req.removeAllListeners('data');
         req.resume();
-        resolve(null);
+        resolve(TOO_LARGE);
       } else chunks.push(chunk);
     });
-    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > max ? TOO_LARGE : utf8(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AnyDb } from './db.ts';
+import { pendingAudit } from './audit.ts';
+import { noteStorageWrite, retryOnConnectionLoss } from './connection-loss.ts';
 import { DomainError } from './errors.ts';
 import { faultPoint } from './faults.ts';
 
@@ -48,6 +50,35 @@ export interface IdempotentResult<T> {
 }
 
 /**
+ * `runIdempotentOnce`, again on a new connection when the database connection was lost: the lost
+ * transaction rolled back (or, lost during its commit, committed — then the retry replays it). The
+ * current request's audit row (audit.ts) is written in the same transaction as the work.
+ */
+export async function runIdempotent<T>(
+  db: AnyDb,
+  schema: string,
+  request: IdempotentRequest,
+  work: (trx: AnyDb) => Promise<T>,
+): Promise<IdempotentResult<T>> {
+  // The request's audit row commits with the change or not at all (a replay changes nothing: the
+  // audit plugin records it after the answer).
+  const audit = pendingAudit(schema);
+  const audited = audit
+    ? async (trx: AnyDb) => {
+        const value = await work(trx);
+        await audit.append(trx, value);
+        return value;
+      }
+    : work;
+  const result = await retryOnConnectionLoss(() => runIdempotentOnce(db, schema, request, audited));
+  if (!result.replayed) {
+    audit?.committed();
+    noteStorageWrite();
+  }
+  return result;
+}
+
+/**
  * Runs `work` once per (scope, key), in one transaction that starts by taking a transaction-level
  * advisory lock on the key: a concurrent duplicate finds it held and gets IDEMPOTENCY_KEY_IN_USE at
  * once, and when the holder dies (a crashed replica, a killed connection) PostgreSQL releases the
@@ -57,7 +88,7 @@ export interface IdempotentResult<T> {
  * transaction, so a failure keeps nothing. Lock and lookup are one statement, the result one upsert:
  * three statements besides the work, one commit.
  */
-export async function runIdempotent<T>(
+async function runIdempotentOnce<T>(
   db: AnyDb,
   schema: string,
   request: IdempotentRequest,

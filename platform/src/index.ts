@@ -30,3 +30,4 @@ export * from './tracing.ts';
 export * from './metrics.ts';
 export * from './event-catalog.ts';
 export * from './retention.ts';
+export * from './connection-loss.ts';

@@ -58,20 +58,47 @@ export function signRequest(
 
 export type VerifyFailure = 'UNSIGNED' | 'STALE' | 'REPLAYED' | 'FORGED';
 
-/** Remembers nonces for the skew window so a captured request cannot be sent again. */
+/**
+ * Remembers nonces for the skew window so a captured request cannot be sent again. Entries sit in
+ * arrival order (a Map keeps insertion order) and all live `ttlMs`, so the expired ones are always
+ * at the front: each claim drops them from there, never scanning the rest (O(1) amortised per
+ * request). At most `capacity` entries are held; beyond that the oldest is forgotten early, and
+ * every request signed no later than a forgotten one is refused from then on (its nonce can no
+ * longer be checked), which only ever touches requests far older than the ones in flight.
+ */
 export class NonceCache {
-  private readonly seen = new Map<string, number>();
-  constructor(private readonly ttlMs: number = 2 * MAX_CLOCK_SKEW_MS) {}
-  /** True when the nonce is new (and remembers it). */
-  claim(nonce: string, now: number = Date.now()): boolean {
-    if (this.seen.size > 10_000) this.sweep(now);
-    const expires = this.seen.get(nonce);
-    if (expires !== undefined && expires > now) return false;
-    this.seen.set(nonce, now + this.ttlMs);
-    return true;
+  private readonly seen = new Map<string, { expires: number; sentAt: number }>();
+  /** Requests signed at or before this instant are refused: a nonce of theirs may have been forgotten. */
+  private forgottenUpTo = -Infinity;
+  /** Entries looked at to expire or evict others (a measure of work, for tests). */
+  examined = 0;
+  constructor(
+    private readonly ttlMs: number = 2 * MAX_CLOCK_SKEW_MS,
+    readonly capacity: number = 100_000,
+  ) {}
+
+  get size(): number {
+    return this.seen.size;
   }
-  private sweep(now: number): void {
-    for (const [nonce, expires] of this.seen) if (expires <= now) this.seen.delete(nonce);
+
+  /** True when the nonce is new (and remembers it); `sentAt` is the request's signed timestamp. */
+  claim(nonce: string, now: number = Date.now(), sentAt: number = now): boolean {
+    for (const [held, entry] of this.seen) {
+      if (entry.expires > now) break;
+      this.examined += 1;
+      this.seen.delete(held);
+    }
+    if (sentAt <= this.forgottenUpTo) return false;
+    const known = this.seen.get(nonce);
+    if (known !== undefined) return false;
+    while (this.seen.size >= this.capacity) {
+      const oldest = this.seen.entries().next().value as [string, { sentAt: number }];
+      this.examined += 1;
+      this.seen.delete(oldest[0]);
+      this.forgottenUpTo = Math.max(this.forgottenUpTo, oldest[1].sentAt);
+    }
+    this.seen.set(nonce, { expires: now + this.ttlMs, sentAt });
+    return true;
   }
 }
 
@@ -104,7 +131,7 @@ export function verifyRequest(
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'FORGED' };
   // Only a correctly signed request may consume a nonce, so forgeries cannot burn real ones.
-  if (!nonces.claim(nonce, now)) return { ok: false, reason: 'REPLAYED' };
+  if (!nonces.claim(nonce, now, sentAt)) return { ok: false, reason: 'REPLAYED' };
   try {
     const parsed = JSON.parse(Buffer.from(identity, 'base64url').toString('utf8')) as Identity;
     if (typeof parsed.sub !== 'string' || !Array.isArray(parsed.scopes))

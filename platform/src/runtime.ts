@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
+import { sql } from 'kysely';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Logger } from 'pino';
+import { storageReady } from './connection-loss.ts';
 import { startConsumer, type DeadLetterEffect, type EventEffect } from './consumer.ts';
 import type { AnyDb } from './db.ts';
 import { auditLogResolver, auditPlugin } from './audit.ts';
@@ -212,6 +214,13 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     methods: ['POST'],
     tracing: { service: definition.name, subgraph: definition.name, continueTrace: true },
     routes: metrics.routes,
+    // Not ready while the storage refuses writes (disk full, read-only) or the database does not answer.
+    ready: async () =>
+      storageReady() &&
+      sql`select 1`.execute(db).then(
+        () => true,
+        () => false,
+      ),
     admit: async (req, body) => {
       const verdict = verifyRequest(
         options.secret,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -336,12 +336,22 @@ describe('dead letters and replay', () => {
 describe('the PGlite data directory', () => {
   it('is refused while another live process holds it, and taken over from a dead one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'c2c-lock-'));
-    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    const lockModule = join(import.meta.dirname, '../src/data-dir-lock.ts');
+    const holder = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      '-e',
+      `import(${JSON.stringify(lockModule)}).then((m) => m.lockDataDir(${JSON.stringify(dir)})).then(() => { console.log('locked'); setTimeout(() => {}, 30000); })`,
+    ]);
     try {
-      writeFileSync(join(dir, 'c2c.lock'), String(holder.pid));
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
+        holder.once('exit', () => reject(new Error('the lock holder exited')));
+      });
       await expect(openDatabase({ kind: 'pglite', dataDir: dir })).rejects.toThrow(/in use by process/);
     } finally {
-      holder.kill();
+      // SIGKILL: no cleanup, its c2c.lock stays behind naming a dead process.
+      holder.kill('SIGKILL');
     }
     await new Promise((resolve) => holder.once('exit', resolve));
     const database = await openDatabase({ kind: 'pglite', dataDir: dir });

@@ -15,11 +15,13 @@ import { checkInvariants } from '../faults/invariants.ts';
 import { sql } from 'kysely';
 import type { FaultPointName } from '@c2c/platform';
 
-// The scaled-out shape under faults (issue 7): built JavaScript in child processes — 2 gateways and
-// 2 replicas of each subgraph — on a real PostgreSQL (a role per subgraph) and a private NATS
-// JetStream server. A load of amendments runs while one replica of each subgraph is SIGKILLed and
-// restarted and NATS is restarted once; at the end every acknowledged amendment is COMPLETED and
-// posted exactly once, the invariants of the fault checklist hold, and `c2c reconcile` is clean.
+// The scaled-out shape under faults (issues 7 and 20): built JavaScript in child processes — 2
+// gateways and 2 replicas of each subgraph — on a real PostgreSQL (a role per subgraph) and a
+// private NATS JetStream server. A load of amendments runs while one replica of each subgraph is
+// SIGKILLed and restarted, NATS is restarted once, replicas are frozen (SIGSTOP) and resumed, and
+// every subgraph connection is killed on the server every 1.5 s; at the end every acknowledged
+// amendment is COMPLETED and posted exactly once, the invariants of the fault checklist hold,
+// `c2c reconcile` is clean, and every process is still up.
 
 const execFileAsync = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -203,26 +205,48 @@ describe.skipIf(!ready)(
       const acknowledged: string[] = [];
       let done = 0;
       const total = SUBSCRIPTIONS * AMENDMENTS_PER_SUBSCRIPTION;
+      // Every subgraph connection dropped by the server at once (a failover, an admin's kill).
+      const killConnections = () =>
+        sql`select pg_terminate_backend(pid) from pg_stat_activity where usename like 'c2c\_%'`.execute(
+          database.db,
+        );
+      /** A replica frozen (SIGSTOP: a stalled VM, a long GC pause) and resumed after `ms`. */
+      const freeze = async (name: string, replica: number, ms: number) => {
+        const child = cluster.replica(name, replica).child;
+        child?.kill('SIGSTOP');
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        child?.kill('SIGCONT');
+      };
+      let killings = 0;
       const chaos = (async () => {
         const at = async (share: number) =>
           waitFor(async () => done >= total * share, 120_000, `${share} of the load`);
-        await at(0.2);
-        await cluster.replica('subscription', 1).kill('SIGKILL');
-        await cluster.replica('subscription', 1).start();
-        await at(0.4);
-        await cluster.replica('finance', 2).kill('SIGKILL');
-        await stopNats();
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-        await startNats();
-        await cluster.replica('finance', 2).start();
-        await at(0.6);
-        await cluster.replica('customer', 1).kill('SIGKILL');
-        await cluster.replica('customer', 1).start();
-        await at(0.8);
-        // Every subgraph connection dropped by the server at once (a failover, an admin's kill).
-        await sql`select pg_terminate_backend(pid) from pg_stat_activity where usename like 'c2c\_%'`.execute(
-          database.db,
-        );
+        await at(0.15);
+        // Connections killed over and over while the load runs (issue 20): nothing may crash.
+        const killer = setInterval(() => {
+          killings += 1;
+          killConnections().catch(() => undefined);
+        }, 1500);
+        try {
+          await cluster.replica('subscription', 1).kill('SIGKILL');
+          await cluster.replica('subscription', 1).start();
+          await at(0.35);
+          await cluster.replica('finance', 2).kill('SIGKILL');
+          await stopNats();
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          await startNats();
+          await cluster.replica('finance', 2).start();
+          await at(0.5);
+          await Promise.all([freeze('subscription', 2, 5000), freeze('finance', 1, 5000)]);
+          await at(0.6);
+          await cluster.replica('customer', 1).kill('SIGKILL');
+          await cluster.replica('customer', 1).start();
+          await at(0.8);
+          await freeze('customer', 2, 3000);
+        } finally {
+          clearInterval(killer);
+        }
+        await killConnections();
       })();
       await Promise.all(
         subscriptions.map(async (subscription) => {
@@ -256,6 +280,7 @@ describe.skipIf(!ready)(
         }),
       );
       await chaos;
+      expect(killings).toBeGreaterThan(2);
       expect(acknowledged).toHaveLength(total);
       for (const id of acknowledged) {
         await waitFor(
@@ -266,6 +291,11 @@ describe.skipIf(!ready)(
       }
       acknowledgedAll.push(...acknowledged);
       await checkInvariants(database.db, { acknowledged });
+      // No process died of the killed connections or the freezes: all still up, none restarted by hand.
+      expect(
+        cluster.processes.filter((p) => !p.running()).map((p) => `${p.name}#${p.replica}`),
+        'processes down',
+      ).toEqual([]);
       const finance = await mintDevToken(dataDir, { role: 'finance', subject: 'cluster-reconcile' });
       const reconcile = await execFileAsync(
         process.execPath,

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
   appendToOutbox,
-  cleanText,
+  cleanName,
   DomainError,
   runIdempotent,
   type AnyDb,
@@ -53,12 +53,12 @@ export class CustomerService {
 
   async createCustomer(command: CreateCustomerCommand, who: Caller): Promise<{ customerId: string }> {
     const values = {
-      name: cleanText(command.name, 'name', 200),
+      name: cleanName(command.name, 'name', 200),
       email: validateEmail(command.email),
       country: validateCountry(command.country),
-      region: cleanText(command.region, 'region', 64, true),
-      business_unit: cleanText(command.businessUnit, 'businessUnit', 64),
-      segment: cleanText(command.segment, 'segment', 64, true),
+      region: cleanName(command.region, 'region', 64, true),
+      business_unit: cleanName(command.businessUnit, 'businessUnit', 64),
+      segment: cleanName(command.segment, 'segment', 64, true),
       parent_id: command.parentId ? parseCustomerId(command.parentId, 'parentId') : null,
     };
     const { value } = await runIdempotent(
@@ -79,14 +79,14 @@ export class CustomerService {
   async updateCustomer(command: UpdateCustomerCommand, who: Caller): Promise<{ customerId: string }> {
     const id = parseCustomerId(command.id, 'id');
     const changes: Parameters<typeof updateCustomerRow>[2] = {};
-    if (command.name != null) changes.name = cleanText(command.name, 'name', 200);
+    if (command.name != null) changes.name = cleanName(command.name, 'name', 200);
     if (command.email != null) changes.email = validateEmail(command.email);
     if (command.status != null) changes.status = validateStatus(command.status);
     if (command.country != null) changes.country = validateCountry(command.country);
-    if (command.region !== undefined) changes.region = cleanText(command.region, 'region', 64, true);
+    if (command.region !== undefined) changes.region = cleanName(command.region, 'region', 64, true);
     if (command.businessUnit != null)
-      changes.business_unit = cleanText(command.businessUnit, 'businessUnit', 64);
-    if (command.segment !== undefined) changes.segment = cleanText(command.segment, 'segment', 64, true);
+      changes.business_unit = cleanName(command.businessUnit, 'businessUnit', 64);
+    if (command.segment !== undefined) changes.segment = cleanName(command.segment, 'segment', 64, true);
     const expectedVersion = command.expectedVersion ?? null;
     if (expectedVersion !== null && (!Number.isInteger(expectedVersion) || expectedVersion < 1)) {
       throw new DomainError(

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
   appendToOutbox,
-  cleanText,
+  cleanName,
   currencyExponent,
   DomainError,
   formatMinor,
@@ -120,7 +120,7 @@ export class PaymentService {
       amountMinor,
       currency,
       receivedOn,
-      reference: cleanText(command.reference, 'reference', 200, true),
+      reference: cleanName(command.reference, 'reference', 200, true),
     };
   }
 

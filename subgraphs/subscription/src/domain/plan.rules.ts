@@ -1,4 +1,4 @@
-import { cleanText, currencyExponent, DomainError, parseDecimal } from '@c2c/platform';
+import { cleanName, currencyExponent, DomainError, parseDecimal } from '@c2c/platform';
 import type { BillingPeriod } from '../data/tables.ts';
 
 const PLAN_CODE = /^[A-Z0-9][A-Z0-9_-]{0,63}$/;
@@ -72,5 +72,5 @@ export function validateSeatBounds(
 }
 
 export function validatePlanName(value: string): string {
-  return cleanText(value, 'name', 200);
+  return cleanName(value, 'name', 200);
 }
