@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { retryOnConnectionLoss } from './connection-loss.ts';
 import type { AnyDb } from './db.ts';
 import { DomainError } from './errors.ts';
-import type { RequestContext } from './graphql-server.ts';
+import type { RequestContext } from './request-context.ts';
 
 /**
  * The audit log: every mutation a subgraph executes — who (principal and role), what (operation,

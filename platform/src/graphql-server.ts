@@ -11,7 +11,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { BREAK, GraphQLError, parse, visit, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { withAuditScope } from './audit.ts';
-import { protectResolvers, type Principal } from './authorization.ts';
+import { protectResolvers } from './authorization.ts';
 import {
   databaseUnavailable,
   isConnectionLost,
@@ -29,15 +29,9 @@ export const CORRELATION_HEADER = 'x-correlation-id';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** What every subgraph resolver can rely on in its context. */
-export interface RequestContext extends BaseContext {
-  /** Who is calling (the principal's subject); idempotency keys are scoped to it. */
-  caller: string;
-  /** The identity the gateway verified and signed; checked by the SDL's authorization directives. */
-  principal: Principal;
-  correlationId: string;
-  requestId: string;
-  log: Logger;
-}
+import type { RequestContext } from './request-context.ts';
+
+export type { RequestContext };
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
