@@ -1,7 +1,7 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
-// The import boundaries of STYLE.md are lint rules; this proves they fire on a crossing.
+// The import boundaries (docs/architecture.md) are lint rules; this proves they fire on a crossing.
 // Type-aware rules are switched off here: the snippets are not files the TypeScript project knows.
 const eslint = new ESLint({
   cwd: new URL('..', import.meta.url).pathname,

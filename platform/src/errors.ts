@@ -21,7 +21,7 @@ export function toUserError(error: DomainError): UserError {
   return { code: error.code, field: error.field, message: error.message };
 }
 
-/** Result-as-value for callers that must decide (STYLE.md rule 8). */
+/** Result-as-value for callers that must decide (expected failures as values, exceptions for the unexpected). */
 export type Result<T, E = DomainError> = { ok: true; value: T } | { ok: false; error: E };
 
 export function assertNever(value: never, what = 'value'): never {

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { AnyDb } from '@c2c/platform';
 import { waitFor } from '@c2c/platform/testing';
 
-// The invariants every fault test ends with (../shared/checklists/faults.md, I1–I4 and I6), read
+// The invariants every fault test ends with (docs/faults.md, I1–I4 and I6), read
 // straight from every subgraph's schema and the bus: a test may look behind the API, the system may not.
 
 const SCHEMAS = ['customer', 'subscription', 'finance'] as const;

@@ -17,7 +17,7 @@ import {
   type SecurityStack,
 } from './support.ts';
 
-// ../shared/checklists/security.md, one test (or more) per row, each sent over HTTP to the gateway
+// the security checklist (docs/security.md lists each row), one test (or more) per row, each sent over HTTP to the gateway
 // in its production configuration, or straight to a subgraph where the row says so.
 
 let s: SecurityStack;

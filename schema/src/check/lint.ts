@@ -17,7 +17,7 @@ import { formatLocation, taskResult, type Finding, type Severity, type TaskResul
 const PASCAL = /^[A-Z][A-Za-z0-9]*$/;
 const CAMEL = /^[a-z][A-Za-z0-9]*$/;
 const SCREAMING_SNAKE = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/;
-/** Money words: a Float here is the worst case of the no-Float rule (STYLE.md: money as exact decimals). */
+/** Money words: a Float here is the worst case of the no-Float rule (money is exact decimals). */
 const MONEY_LIKE = /amount|price|total|tax|balance|revenue|cost|fee|value|due|paid|credit|debit|money/i;
 
 function namedType(node: TypeNode): string {
@@ -63,7 +63,7 @@ export function recordTypes(subgraphs: ParsedSubgraph[]): Set<string> {
 
 /**
  * Linter check over each subgraph's SDL (so every finding has a subgraph and line):
- * descriptions on every type, field, argument, enum value and input field; names per STYLE.md
+ * descriptions on every type, field, argument, enum value and input field; names per the naming rules (types PascalCase, fields camelCase, enum values SCREAMING_SNAKE)
  * (types PascalCase, fields and arguments camelCase, enum values SCREAMING_SNAKE, inputs `XInput`,
  * mutations returning `XPayload` with `userErrors`); no `Float` (money is `Money`/`Decimal`);
  * lists of records are connections unless the rules file says why they are bounded; `@deprecated`

@@ -115,7 +115,7 @@ describe('lintCheck', () => {
     ]);
   });
 
-  it('fails names against STYLE.md', () => {
+  it('fails names against the naming rules', () => {
     expect(lint(CLEAN.replaceAll('PageInfo', 'page_info'))).toEqual(['FAIL NAMING_CONVENTION page_info']);
     expect(lint(swap('  name: String!\n  """Status."""', '  Name: String!\n  """Status."""'))).toEqual([
       'FAIL NAMING_CONVENTION Account.Name',
