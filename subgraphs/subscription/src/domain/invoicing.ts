@@ -20,6 +20,20 @@ import {
 import type { CreditedSeats } from './period-timeline.ts';
 import { prorationLines, type Proration } from './proration.ts';
 
+/** A drafted line as the columns of a stored invoice line (what InvoiceLine's resolvers read). */
+export function lineColumns(line: LineDraft) {
+  return {
+    description: line.description,
+    quantity: line.quantity,
+    unit_price_minor: line.unitPriceMinor,
+    amount_minor: line.amountMinor,
+    tax_rate_ppm: line.taxRatePpm,
+    tax_minor: line.taxMinor,
+    period_start: line.periodStart,
+    period_end: line.periodEnd,
+  };
+}
+
 export interface IssuedDocument {
   invoice: InvoiceRow;
   lines: InvoiceLineRow[];
@@ -165,14 +179,7 @@ async function insertDocument(
       id: uuidv7(),
       invoice_id: invoiceId,
       line_no: index + 1,
-      description: line.description,
-      quantity: line.quantity,
-      unit_price_minor: line.unitPriceMinor,
-      amount_minor: line.amountMinor,
-      tax_rate_ppm: line.taxRatePpm,
-      tax_minor: line.taxMinor,
-      period_start: line.periodStart,
-      period_end: line.periodEnd,
+      ...lineColumns(line),
     })),
   );
 }

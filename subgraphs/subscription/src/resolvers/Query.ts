@@ -2,6 +2,7 @@ import { DomainError, money, toUserError } from '@c2c/platform';
 import { findAllPlans } from '../data/plan.repository.ts';
 import type { PreviewAmendmentCommand } from '../domain/amendment.service.ts';
 import type { SubscriptionContext } from '../context.ts';
+import { lineColumns } from '../domain/invoicing.ts';
 
 export const Query = {
   plans: async (_: unknown, __: unknown, ctx: SubscriptionContext) => {
@@ -25,17 +26,7 @@ export const Query = {
       return {
         documentKind: draft?.kind ?? 'NONE',
         // Shaped as stored invoice lines, so that InvoiceLine's resolvers render them.
-        lines: (draft?.lines ?? []).map((line) => ({
-          description: line.description,
-          quantity: line.quantity,
-          unit_price_minor: line.unitPriceMinor,
-          amount_minor: line.amountMinor,
-          tax_rate_ppm: line.taxRatePpm,
-          tax_minor: line.taxMinor,
-          period_start: line.periodStart,
-          period_end: line.periodEnd,
-          currency,
-        })),
+        lines: (draft?.lines ?? []).map((line) => ({ ...lineColumns(line), currency })),
         subtotal: money(totals.subtotalMinor, currency),
         tax: money(totals.taxMinor, currency),
         total: money(totals.totalMinor, currency),
