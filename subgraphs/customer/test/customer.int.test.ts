@@ -220,8 +220,10 @@ describe('customer subgraph', () => {
     );
     stop();
     expect((result.data as any)._entities.map((e: any) => e.id)).toEqual(ids);
+    // Only reads of the customer table count: the relay and consumers of the same schema (its outbox,
+    // inbox) may run at any moment in the background.
     expect(
-      statements.filter((s) => /from "customer"\."customer"|from "customer"/.test(s) && /select/i.test(s)),
+      statements.filter((s) => /from "customer"\."customer"\s/.test(s) && /select/i.test(s)),
     ).toHaveLength(1);
   });
 });
