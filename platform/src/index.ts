@@ -28,6 +28,8 @@ export * from './nats-transport.ts';
 export * from './transport-factory.ts';
 export * from './tracing.ts';
 export * from './metrics.ts';
+export * from './http-routes.ts';
+export * from './event-metrics.ts';
 export * from './event-catalog.ts';
 export * from './retention.ts';
 export * from './connection-loss.ts';

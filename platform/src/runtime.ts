@@ -18,7 +18,8 @@ import {
 import { NonceCache, verifyRequest } from './request-signing.ts';
 import { deadLetterResolvers } from './dead-letters.ts';
 import { consumerSourcesFrom, type EventCatalogView } from './event-catalog.ts';
-import { createMetrics, registerEventMetrics, type Metrics, type MetricsSink } from './metrics.ts';
+import { registerEventMetrics } from './event-metrics.ts';
+import { createMetrics, type Metrics, type MetricsSink } from './metrics.ts';
 import { migrate } from './migrations.ts';
 import { OutboxRelay, outboxTopic } from './relay.ts';
 import { startRetentionJob, type RetentionJob, type RetentionPolicy } from './retention.ts';
