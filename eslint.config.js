@@ -10,7 +10,29 @@ const SUBGRAPHS = Object.keys(
   YAML.parse(readFileSync(fileURLToPath(import.meta.resolve('./rover.yaml')), 'utf8')).subgraphs,
 );
 
-/** Import boundaries (STYLE.md): subgraphs never import each other; gateway and platform import no subgraph. */
+/**
+ * The platform's layers and what each may import (downwards only): core ← observability ← db ←
+ * events; auth on core; graphql on core, auth, observability and db; subgraph (the runtime) on all
+ * of them; testing on everything.
+ */
+const PLATFORM_LAYERS = {
+  core: [],
+  auth: ['core'],
+  observability: ['core'],
+  db: ['core', 'observability'],
+  events: ['core', 'observability', 'db'],
+  graphql: ['core', 'auth', 'observability', 'db'],
+  subgraph: ['core', 'auth', 'observability', 'db', 'events', 'graphql'],
+  testing: ['core', 'auth', 'observability', 'db', 'events', 'graphql', 'subgraph'],
+};
+const PLATFORM_OUTSIDE = [
+  ...SUBGRAPHS.map((s) => `@c2c/${s}`),
+  '@c2c/gateway',
+  '**/subgraphs/**',
+  '**/gateway/**',
+];
+
+/** Import boundaries: subgraphs never import each other; gateway and platform import no subgraph. */
 const boundary = (files, forbidden, message) => ({
   files,
   rules: {
@@ -57,9 +79,21 @@ export default tseslint.config(
     [...SUBGRAPHS.map((s) => `@c2c/${s}`), '**/subgraphs/**'],
     'the gateway imports no subgraph: it knows them only through the supergraph',
   ),
+  ...Object.entries(PLATFORM_LAYERS).map(([layer, allowed]) =>
+    boundary(
+      [`platform/src/${layer}/**/*.ts`],
+      [
+        ...PLATFORM_OUTSIDE,
+        ...Object.keys(PLATFORM_LAYERS)
+          .filter((other) => other !== layer && !allowed.includes(other))
+          .flatMap((other) => [`../${other}/*`, `@c2c/platform/${other}`, `@c2c/platform/${other}/*`]),
+      ],
+      `platform/${layer} may import only ${allowed.length ? allowed.map((a) => `platform/${a}`).join(', ') : 'Node.js and npm packages'}: layers import downwards (docs/architecture.md), and the platform imports no domain or gateway code`,
+    ),
+  ),
   boundary(
-    ['platform/**/*.ts'],
-    [...SUBGRAPHS.map((s) => `@c2c/${s}`), '@c2c/gateway', '**/subgraphs/**', '**/gateway/**'],
+    ['platform/test/**/*.ts', 'platform/src/*.ts'],
+    PLATFORM_OUTSIDE,
     'platform/ is the shared library and imports no domain or gateway code',
   ),
 );

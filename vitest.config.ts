@@ -9,6 +9,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
+          // Pure tests share no state, so one module graph per worker: each library is imported once
+          // per worker, not once per file.
+          isolate: false,
           exclude: ['**/node_modules/**', '**/*.int.test.ts', '**/*.e2e.test.ts', '**/*.tool.test.ts'],
         },
       },

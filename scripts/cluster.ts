@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { booleanFlag, mintDevToken, parseConfig, port, todayUtc, z } from '@c2c/platform';
+import { mintDevToken } from '@c2c/platform/auth';
+import { booleanFlag, parseConfig, port, todayUtc, z } from '@c2c/platform/core';
 import { startCluster } from './lib/cluster.ts';
 import { seedDemoBook } from './lib/seed.ts';
 import { subgraphsOf } from '@c2c/schema/subgraphs';

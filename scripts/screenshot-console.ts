@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { chromium } from 'playwright-core';
-import { silentLogger, todayUtc } from '@c2c/platform';
+import { silentLogger, todayUtc } from '@c2c/platform/core';
 import { operation } from './lib/operations.ts';
 import { seedDemoBook } from './lib/seed.ts';
 import { startStack } from './stack.ts';

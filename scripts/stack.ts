@@ -5,24 +5,17 @@ import { join } from 'node:path';
 import { buildGateway, type GatewayConfig } from '@c2c/gateway';
 import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
 import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
+import { DEV_AUDIENCE, DEV_ISSUER, devIssuer, type MintOptions } from '@c2c/platform/auth';
+import { Signals, type Logger } from '@c2c/platform/core';
+import { openDatabase, type Database } from '@c2c/platform/db';
+import { DatabaseTransport, type RetryPolicy } from '@c2c/platform/events';
+import { closeServer, listen } from '@c2c/platform/graphql';
 import {
-  closeServer,
-  DatabaseTransport,
-  DEV_AUDIENCE,
-  DEV_ISSUER,
-  devIssuer,
-  listen,
-  openDatabase,
-  Signals,
   startSubgraph,
   type Clock,
-  type Database,
   type RetentionPolicy,
-  type Logger,
-  type MintOptions,
-  type RetryPolicy,
   type RunningSubgraph,
-} from '@c2c/platform';
+} from '@c2c/platform/subgraph';
 import { loadSubgraphBuilds } from './lib/subgraph-builds.ts';
 
 const ROOT = join(import.meta.dirname, '..');

@@ -4,17 +4,16 @@ import { SingleBar, Presets } from 'cli-progress';
 import {
   armFaultPoint,
   booleanFlag,
-  DEFAULT_RETRY,
   createLogger,
   FAULT_POINTS,
   parseConfig,
-  policyFromEnv,
   port,
-  RetentionEnv,
-  setupTracing,
   todayUtc,
   z,
-} from '@c2c/platform';
+} from '@c2c/platform/core';
+import { DEFAULT_RETRY } from '@c2c/platform/events';
+import { setupTracing } from '@c2c/platform/observability';
+import { policyFromEnv, RetentionEnv } from '@c2c/platform/subgraph';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { bookIsEmpty, seedDemoBook } from './lib/seed.ts';
 import { startStack } from './stack.ts';

@@ -51,11 +51,45 @@ describe('import boundaries', () => {
       ),
     ).toContain('no-restricted-imports');
   });
+  it('stop a platform layer importing a layer above it', async () => {
+    expect(
+      await ruleIds(
+        'platform/src/core/x.ts',
+        "import { openDatabase } from '../db/db.ts';\nexport const x = openDatabase;\n",
+      ),
+    ).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'platform/src/observability/x.ts',
+        "import { appendToOutbox } from '../events/events.ts';\nexport const x = appendToOutbox;\n",
+      ),
+    ).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'platform/src/db/x.ts',
+        "import { startSubgraph } from '@c2c/platform/subgraph';\nexport const x = startSubgraph;\n",
+      ),
+    ).toContain('no-restricted-imports');
+  });
+  it('allow a platform layer to import the layers below it', async () => {
+    expect(
+      await ruleIds(
+        'platform/src/events/x.ts',
+        "import { openDatabase } from '../db/db.ts';\nexport const x = openDatabase;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'platform/src/db/x.ts',
+        "import { traceEvent } from '../observability/tracing.ts';\nexport const x = traceEvent;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+  });
   it('allow a subgraph to import the platform', async () => {
     expect(
       await ruleIds(
         'subgraphs/customer/src/x.ts',
-        "import { money } from '@c2c/platform';\nexport const x = money;\n",
+        "import { money } from '@c2c/platform/core';\nexport const x = money;\n",
       ),
     ).not.toContain('no-restricted-imports');
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEV_AUDIENCE, DEV_ISSUER, port, z } from '@c2c/platform';
+import { DEV_AUDIENCE, DEV_ISSUER } from '@c2c/platform/auth';
+import { port, z } from '@c2c/platform/core';
 import { envPrefixOf, supergraphSubgraphs } from '@c2c/schema/subgraphs';
 import type { AuthConfig } from './auth.ts';
 import type { RateLimitConfig } from './rate-limit.ts';

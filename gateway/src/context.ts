@@ -1,4 +1,5 @@
-import type { Logger, Principal } from '@c2c/platform';
+import type { Principal } from '@c2c/platform/auth';
+import type { Logger } from '@c2c/platform/core';
 
 /** What every request carries through the gateway's plugins and data sources. */
 export interface GatewayContext {

@@ -8,24 +8,19 @@ import fetch from 'node-fetch';
 import { createRequire } from 'node:module';
 import type * as GraphQLModule from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
+import { accessPolicyFromSdl, devIssuer, type AccessPolicy, type Principal } from '@c2c/platform/auth';
+import { chainRoutes, type Logger } from '@c2c/platform/core';
 import {
-  accessPolicyFromSdl,
-  chainRoutes,
   correlationIdOf,
   CORRELATION_HEADER,
   countJsonValues,
   createGraphQLHttpServer,
-  devIssuer,
-  graphqlTracingPlugin,
   requestIdPlugin,
   scalarResolvers,
   storableTextPlugin,
-  traceLogFields,
   withoutSuggestions,
-  type AccessPolicy,
-  type Logger,
-  type Principal,
-} from '@c2c/platform';
+} from '@c2c/platform/graphql';
+import { graphqlTracingPlugin, traceLogFields } from '@c2c/platform/observability';
 import type { Server } from 'node:http';
 import { createAuthenticator, type AuthConfig } from './auth.ts';
 import type { GatewayConfig } from './config.ts';

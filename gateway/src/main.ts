@@ -1,4 +1,6 @@
-import { closeServer, createLogger, listen, setupTracing } from '@c2c/platform';
+import { createLogger } from '@c2c/platform/core';
+import { closeServer, listen } from '@c2c/platform/graphql';
+import { setupTracing } from '@c2c/platform/observability';
 import { gatewayConfigFromEnv } from './config.ts';
 import { buildGateway } from './gateway.ts';
 

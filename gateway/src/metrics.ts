@@ -2,14 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { GatewayConfig as ApolloGatewayConfig } from '@apollo/gateway';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import {
-  createMetrics,
-  LATENCY_BUCKETS,
-  parseDecimal,
-  type Logger,
-  type Metrics,
-  type Principal,
-} from '@c2c/platform';
+import { type Principal } from '@c2c/platform/auth';
+import { parseDecimal, type Logger } from '@c2c/platform/core';
+import { createMetrics, LATENCY_BUCKETS, type Metrics } from '@c2c/platform/observability';
 import type { GatewayContext } from './context.ts';
 import { triageBuckets, type BillingControlTotal, type ControlTotal } from './ops/reconcile.ts';
 import type { PersistedQueryManifest, SafelistMode } from './safelist.ts';

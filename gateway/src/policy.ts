@@ -17,7 +17,7 @@ import {
   type AccessPolicy,
   type Principal,
   type Requirement,
-} from '@c2c/platform';
+} from '@c2c/platform/auth';
 
 // The API schema is built by @apollo/gateway with graphql's CommonJS build; type predicates must come
 // from that same instance (an ESM import would fail its instanceof checks).

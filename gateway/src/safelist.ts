@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, Kind, parse, stripIgnoredCharacters, type OperationDefinitionNode } from 'graphql';
-import type { Logger } from '@c2c/platform';
+import type { Logger } from '@c2c/platform/core';
 
 /** One operation of an Apollo persisted query manifest. */
 export interface ManifestOperation {

@@ -11,7 +11,9 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import fetch, { Response } from 'node-fetch';
-import { signRequest, traceHeaders, traceSubgraphFetch, type Logger, type Principal } from '@c2c/platform';
+import { signRequest, type Principal } from '@c2c/platform/auth';
+import { type Logger } from '@c2c/platform/core';
+import { traceHeaders, traceSubgraphFetch } from '@c2c/platform/observability';
 
 /**
  * The gateway's HTTP client for one subgraph: signs every request with the subgraph's secret,

@@ -5,7 +5,7 @@ import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federa
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type * as GraphQLModule from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { accessPolicyFromSdl, ROLE_SCOPES } from '@c2c/platform';
+import { accessPolicyFromSdl, ROLE_SCOPES } from '@c2c/platform/auth';
 import { ARMOR_LIMITS, MAX_OPERATION_COST } from '../src/gateway.ts';
 import { analyzeOperation } from '../src/policy.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '@c2c/platform';
+import { silentLogger } from '@c2c/platform/core';
 import { buildManifest, operationId, safelistPlugin, type SafelistMode } from '../src/safelist.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -1,6 +1,7 @@
 import { Agent, createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen, silentLogger } from '@c2c/platform';
+import { silentLogger } from '@c2c/platform/core';
+import { listen } from '@c2c/platform/graphql';
 import { createSubgraphFetcher, PRINCIPAL_HANDOFF } from '../src/subgraph-fetcher.ts';
 
 // The gateway's subgraph client against a real HTTP server that answers slowly and counts.

@@ -7,15 +7,15 @@ import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isConnectionLost } from '../src/connection-loss.ts';
-import { applyOnce } from '../src/consumer.ts';
-import type { Database } from '../src/db.ts';
-import type { CloudEvent } from '../src/events.ts';
-import { formatError } from '../src/graphql-server.ts';
-import { runIdempotent } from '../src/idempotency.ts';
-import { silentLogger } from '../src/logger.ts';
-import { migrate } from '../src/migrations.ts';
-import { openTestDatabase } from '../src/testing.ts';
+import { isConnectionLost } from '../src/core/connection-loss.ts';
+import { applyOnce } from '../src/events/consumer.ts';
+import type { Database } from '../src/db/db.ts';
+import type { CloudEvent } from '../src/events/events.ts';
+import { formatError } from '../src/graphql/graphql-server.ts';
+import { runIdempotent } from '../src/graphql/idempotency.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import { migrate } from '../src/db/migrations.ts';
+import { openTestDatabase } from '../src/testing/harness.ts';
 
 // Issue 20 (a): PostgreSQL connections killed under a running process (`pg_terminate_backend`,
 // what a failover, a proxy restart or an administrator does). Needs a PostgreSQL server

@@ -1,4 +1,4 @@
-import { lockDataDir } from '../src/data-dir-lock.ts';
+import { lockDataDir } from '../src/db/data-dir-lock.ts';
 
 // One racer of data-dir-lock.int.test.ts: for each round, waits (busy, for precision) until the
 // round's start, tries to lock the round's directory, holds what it got until the round ends, and

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lockDataDir } from '../src/data-dir-lock.ts';
+import { lockDataDir } from '../src/db/data-dir-lock.ts';
 
 // Issue 20 (h): two processes starting together on a data directory whose lock names a dead
 // process (what every SIGKILL leaves) must not both get it.

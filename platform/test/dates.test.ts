@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addMonthsClamped, daysBetween, isValidIsoDate, periodAt } from '../src/dates.ts';
+import { addMonthsClamped, daysBetween, isValidIsoDate, periodAt } from '../src/core/dates.ts';
 
 describe('billing periods anchored on the start date (DOMAIN.md)', () => {
   it('clamps to month ends, always from the anchor: Jan 31 → Feb 29 → Mar 31 → Apr 30', () => {

@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startConsumer } from '../src/consumer.ts';
-import { DatabaseTransport } from '../src/database-transport.ts';
-import type { Database } from '../src/db.ts';
-import { appendToOutbox } from '../src/events.ts';
-import { armedFaultPoint, armFaultPoint, faultPoint, type FaultPointName } from '../src/faults.ts';
-import { silentLogger } from '../src/logger.ts';
-import { migrate } from '../src/migrations.ts';
-import { OutboxRelay } from '../src/relay.ts';
-import { Signals } from '../src/signals.ts';
-import { openTestDatabase, waitFor } from '../src/testing.ts';
+import { startConsumer } from '../src/events/consumer.ts';
+import { DatabaseTransport } from '../src/events/database-transport.ts';
+import type { Database } from '../src/db/db.ts';
+import { appendToOutbox } from '../src/events/events.ts';
+import { armedFaultPoint, armFaultPoint, faultPoint, type FaultPointName } from '../src/core/faults.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import { migrate } from '../src/db/migrations.ts';
+import { OutboxRelay } from '../src/events/relay.ts';
+import { Signals } from '../src/core/signals.ts';
+import { openTestDatabase, waitFor } from '../src/testing/harness.ts';
 
 // Where the named fault points sit (docs/faults.md). A real run SIGKILLs the process there
 // (test/faults/crash.e2e.test.ts); here the armed action throws instead, which stops the code at

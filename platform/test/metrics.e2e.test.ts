@@ -1,13 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import {
-  boundedOperationLabels,
-  cachedRead,
-  chainRoutes,
-  createMetrics,
-  silentLogger,
-} from '../src/index.ts';
+import { chainRoutes, silentLogger } from '../src/core/index.ts';
+import { boundedOperationLabels, cachedRead, createMetrics } from '../src/observability/index.ts';
 import { parsePrometheusText, valueOf } from '../../test/observability/prometheus-text.ts';
 
 describe('createMetrics', () => {

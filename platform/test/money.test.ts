@@ -6,7 +6,7 @@ import {
   formatRate,
   mulDivHalfUp,
   parseDecimal,
-} from '../src/money.ts';
+} from '../src/core/money.ts';
 
 describe('Decimal ↔ minor units (DOMAIN.md: Money)', () => {
   it.each([

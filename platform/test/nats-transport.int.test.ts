@@ -9,15 +9,15 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConsumer } from '../src/consumer.ts';
-import type { Database } from '../src/db.ts';
-import type { CloudEvent } from '../src/events.ts';
-import { armFaultPoint } from '../src/faults.ts';
-import { silentLogger } from '../src/logger.ts';
-import { migrate } from '../src/migrations.ts';
-import { natsDurableName, NatsTransport, type NatsTransportOptions } from '../src/nats-transport.ts';
-import { openTestDatabase, waitFor } from '../src/testing.ts';
-import type { Subscription } from '../src/transport.ts';
+import { startConsumer } from '../src/events/consumer.ts';
+import type { Database } from '../src/db/db.ts';
+import type { CloudEvent } from '../src/events/events.ts';
+import { armFaultPoint } from '../src/core/faults.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import { migrate } from '../src/db/migrations.ts';
+import { natsDurableName, NatsTransport, type NatsTransportOptions } from '../src/events/nats-transport.ts';
+import { openTestDatabase, waitFor } from '../src/testing/harness.ts';
+import type { Subscription } from '../src/events/transport.ts';
 
 // Against a real NATS server with JetStream (NATS_URL). Every test uses its own stream prefix, so
 // files and tests never see each other's streams; afterAll deletes them.

@@ -4,18 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../src/db.ts';
-import { DatabaseTransport } from '../src/database-transport.ts';
-import { requestHash, runIdempotent } from '../src/idempotency.ts';
+import { openDatabase, type Database } from '../src/db/db.ts';
+import { DatabaseTransport } from '../src/events/database-transport.ts';
+import { requestHash, runIdempotent } from '../src/graphql/idempotency.ts';
 import { sql } from 'kysely';
-import { startConsumer } from '../src/consumer.ts';
-import { deadLetterResolvers, listDeadLetters, replayDeadLetters } from '../src/dead-letters.ts';
-import type { AnyDb } from '../src/db.ts';
-import { migrate } from '../src/migrations.ts';
-import { silentLogger } from '../src/logger.ts';
-import { Signals } from '../src/signals.ts';
-import type { CloudEvent } from '../src/events.ts';
-import { openTestDatabase, waitFor } from '../src/testing.ts';
+import { startConsumer } from '../src/events/consumer.ts';
+import { deadLetterResolvers, listDeadLetters, replayDeadLetters } from '../src/events/dead-letters.ts';
+import type { AnyDb } from '../src/db/db.ts';
+import { migrate } from '../src/db/migrations.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import { Signals } from '../src/core/signals.ts';
+import type { CloudEvent } from '../src/events/events.ts';
+import { openTestDatabase, waitFor } from '../src/testing/harness.ts';
 
 function anEvent(overrides: Partial<CloudEvent> = {}): CloudEvent {
   return {
@@ -336,7 +336,7 @@ describe('dead letters and replay', () => {
 describe('the PGlite data directory', () => {
   it('is refused while another live process holds it, and taken over from a dead one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'c2c-lock-'));
-    const lockModule = join(import.meta.dirname, '../src/data-dir-lock.ts');
+    const lockModule = join(import.meta.dirname, '../src/db/data-dir-lock.ts');
     const holder = spawn(process.execPath, [
       '--import',
       'tsx',

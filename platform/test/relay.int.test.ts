@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseTransport } from '../src/database-transport.ts';
-import type { Database } from '../src/db.ts';
-import { appendToOutbox, type CloudEvent } from '../src/events.ts';
-import { silentLogger } from '../src/logger.ts';
-import { migrate } from '../src/migrations.ts';
-import { OutboxRelay } from '../src/relay.ts';
-import { Signals } from '../src/signals.ts';
-import { openTestDatabase } from '../src/testing.ts';
-import type { EventTransport, Subscription } from '../src/transport.ts';
+import { DatabaseTransport } from '../src/events/database-transport.ts';
+import type { Database } from '../src/db/db.ts';
+import { appendToOutbox, type CloudEvent } from '../src/events/events.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import { migrate } from '../src/db/migrations.ts';
+import { OutboxRelay } from '../src/events/relay.ts';
+import { Signals } from '../src/core/signals.ts';
+import { openTestDatabase } from '../src/testing/harness.ts';
+import type { EventTransport, Subscription } from '../src/events/transport.ts';
 
 // Several relays on one outbox (replicas of one subgraph). Runs on PGlite, and on PostgreSQL when
 // DATABASE_URL is set, where the relays' transactions run on separate pooled connections.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NonceCache, SIGNATURE_HEADERS, signRequest, verifyRequest } from '../src/request-signing.ts';
+import { NonceCache, SIGNATURE_HEADERS, signRequest, verifyRequest } from '../src/auth/request-signing.ts';
 
 const secret = 'test-secret-with-enough-entropy-0123456789';
 const identity = { sub: 'dev-support', role: 'support', scopes: ['c2c:read', 'c2c:amend'] };

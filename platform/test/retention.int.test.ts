@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseTransport } from '../src/database-transport.ts';
-import type { Database } from '../src/db.ts';
-import type { CloudEvent } from '../src/events.ts';
-import { silentLogger } from '../src/logger.ts';
-import { migrate } from '../src/migrations.ts';
+import { DatabaseTransport } from '../src/events/database-transport.ts';
+import type { Database } from '../src/db/db.ts';
+import type { CloudEvent } from '../src/events/events.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import { migrate } from '../src/db/migrations.ts';
 import {
   DEFAULT_RETENTION,
   pruneBus,
@@ -16,9 +16,9 @@ import {
   RetentionEnv,
   retentionProblems,
   startRetentionJob,
-} from '../src/retention.ts';
-import { Signals } from '../src/signals.ts';
-import { openTestDatabase } from '../src/testing.ts';
+} from '../src/subgraph/retention.ts';
+import { Signals } from '../src/core/signals.ts';
+import { openTestDatabase } from '../src/testing/harness.ts';
 
 const NOW = new Date('2026-06-30T12:00:00Z');
 const ago = (hours: number) => new Date(NOW.getTime() - hours * 3_600_000).toISOString();

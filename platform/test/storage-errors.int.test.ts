@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { noteStorageWrite, storageReady, STORAGE_PAUSE_MS } from '../src/connection-loss.ts';
-import { openDatabase } from '../src/db.ts';
-import { loadDevIssuerKey } from '../src/dev-issuer.ts';
-import { formatError } from '../src/graphql-server.ts';
+import { noteStorageWrite, storageReady, STORAGE_PAUSE_MS } from '../src/core/connection-loss.ts';
+import { openDatabase } from '../src/db/db.ts';
+import { loadDevIssuerKey } from '../src/auth/dev-issuer.ts';
+import { formatError } from '../src/graphql/graphql-server.ts';
 
 // Issue 20 (i): a full or read-only disk answers a retriable code and makes the process not ready
 // until a write succeeds again; unreadable or corrupt files at start are named, with what to do.

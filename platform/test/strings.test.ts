@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../src/errors.ts';
-import { cleanName, cleanText } from '../src/strings.ts';
+import { DomainError } from '../src/core/errors.ts';
+import { cleanName, cleanText } from '../src/core/strings.ts';
 
 // Issue 20 (d): Unicode that should not be stored is refused; free text is NFC-normalised.
 

@@ -7,18 +7,23 @@ import { connect } from '@nats-io/transport-node';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConsumer } from '../src/consumer.ts';
-import { DatabaseTransport } from '../src/database-transport.ts';
-import type { AnyDb, Database } from '../src/db.ts';
-import { appendToOutbox, readUnpublished, type CloudEvent } from '../src/events.ts';
-import { silentLogger } from '../src/logger.ts';
-import { migrate } from '../src/migrations.ts';
-import { NatsTransport } from '../src/nats-transport.ts';
-import { OutboxRelay } from '../src/relay.ts';
-import { Signals } from '../src/signals.ts';
-import { openTestDatabase, waitFor } from '../src/testing.ts';
-import { setupTracing, TRACE_ATTRIBUTES, tracingEnabled, type Tracing } from '../src/tracing.ts';
-import type { EventTransport } from '../src/transport.ts';
+import { startConsumer } from '../src/events/consumer.ts';
+import { DatabaseTransport } from '../src/events/database-transport.ts';
+import type { AnyDb, Database } from '../src/db/db.ts';
+import { appendToOutbox, readUnpublished, type CloudEvent } from '../src/events/events.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import { migrate } from '../src/db/migrations.ts';
+import { NatsTransport } from '../src/events/nats-transport.ts';
+import { OutboxRelay } from '../src/events/relay.ts';
+import { Signals } from '../src/core/signals.ts';
+import { openTestDatabase, waitFor } from '../src/testing/harness.ts';
+import {
+  setupTracing,
+  TRACE_ATTRIBUTES,
+  tracingEnabled,
+  type Tracing,
+} from '../src/observability/tracing.ts';
+import type { EventTransport } from '../src/events/transport.ts';
 
 // The trace context of an event (docs/tracing.md): appended with the span that committed it, kept in
 // the outbox, carried by both transports in the CloudEvents `traceparent` extension, and continued by

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { signRequest } from '@c2c/platform';
+import { signRequest } from '@c2c/platform/auth';
 import { runChild } from './child-runtime.ts';
 import {
   BASELINE_IDENTITY,

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import DataLoader from 'dataloader';
 import { buildSchema, execute, parse, validate, type DocumentNode } from 'graphql';
 import { sql } from 'kysely';
-import { encodeCursor, money, openDatabase, todayUtc, type AnyDb } from '@c2c/platform';
+import { encodeCursor, money, todayUtc } from '@c2c/platform/core';
+import { openDatabase, type AnyDb } from '@c2c/platform/db';
 import { runChild, storeFromEnv } from './child-runtime.ts';
 
 // The floor: one process answering portal.CustomerToCash and portal.Customers from the same

@@ -1,4 +1,4 @@
-import { signRequest } from '@c2c/platform';
+import { signRequest } from '@c2c/platform/auth';
 import { BASELINE_IDENTITY, secretsFromEnv, SUBGRAPH_NAMES, type SubgraphName } from './security.ts';
 
 // (c) Hive Gateway's configuration file for the bench (`hive-gateway -c <this> supergraph …`):

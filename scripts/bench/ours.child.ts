@@ -1,5 +1,6 @@
 import { buildGateway, gatewayConfigFromEnv } from '@c2c/gateway';
-import { closeServer, createLogger, listen } from '@c2c/platform';
+import { createLogger } from '@c2c/platform/core';
+import { closeServer, listen } from '@c2c/platform/graphql';
 import { runChild } from './child-runtime.ts';
 
 // (a) Our gateway as production runs it: its configuration read from the environment with

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { silentLogger, todayUtc } from '@c2c/platform';
+import { silentLogger, todayUtc } from '@c2c/platform/core';
 import { seedDemoBook, type SeedSummary } from '../lib/seed.ts';
 import { startStack } from '../stack.ts';
 import type { StoreSpec } from './child-runtime.ts';

@@ -1,13 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { sql } from 'kysely';
-import {
-  createLogger,
-  DatabaseTransport,
-  openDatabase,
-  Signals,
-  startSubgraph,
-  type RunningSubgraph,
-} from '@c2c/platform';
+import { createLogger, Signals } from '@c2c/platform/core';
+import { openDatabase } from '@c2c/platform/db';
+import { DatabaseTransport } from '@c2c/platform/events';
+import { startSubgraph, type RunningSubgraph } from '@c2c/platform/subgraph';
 import { loadSubgraphBuilds } from '../lib/subgraph-builds.ts';
 import { runChild, storeFromEnv } from './child-runtime.ts';
 import { secretsFromEnv } from './security.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { mintDevToken, type Role } from '@c2c/platform';
+import { mintDevToken, type Role } from '@c2c/platform/auth';
 import { BENCH_DIR } from './processes.ts';
 
 /** The development issuer's key directory of the bench (its key lives in `.bench/issuer/`). */

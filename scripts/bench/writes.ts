@@ -373,7 +373,8 @@ export async function runClusterWrites(options: {
   const { randomBytes } = await import('node:crypto');
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
-  const { mintDevToken, todayUtc } = await import('@c2c/platform');
+  const { mintDevToken } = await import('@c2c/platform/auth');
+  const { todayUtc } = await import('@c2c/platform/core');
   const { startCluster } = await import('../lib/cluster.ts');
   const { seedDemoBook } = await import('../lib/seed.ts');
   const { connect } = await import('@nats-io/transport-node');

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
-import { formatMinor, parseDecimal } from '@c2c/platform';
+import { formatMinor, parseDecimal } from '@c2c/platform/core';
 import {
   bucketKey,
   compareContractValues,

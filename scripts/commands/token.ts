@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mintDevToken, ROLES, type Role } from '@c2c/platform';
+import { mintDevToken, ROLES, type Role } from '@c2c/platform/auth';
 import type { Command } from '../lib/command.ts';
 
 const USAGE = `Usage: npm run token -- --role <${ROLES.join('|')}> [--scopes "a b"] [--subject ID] [--ttl SECONDS]

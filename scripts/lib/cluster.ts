@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
-import { loadDevIssuerKey } from '@c2c/platform';
+import { loadDevIssuerKey } from '@c2c/platform/auth';
 import { subgraphVariables } from '@c2c/gateway';
 import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
 import { buildAll, entryPointsFor } from '../build.ts';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mintDevToken, type Role } from '@c2c/platform';
+import { mintDevToken, type Role } from '@c2c/platform/auth';
 /** Options every command that talks to a running gateway accepts. */
 export const GATEWAY_OPTIONS = {
   url: { type: 'string' },

@@ -1,4 +1,5 @@
-import { addDays, addMonthsClamped, daysBetween, formatMinor, parseDecimal, type AnyDb } from '@c2c/platform';
+import { addDays, addMonthsClamped, daysBetween, formatMinor, parseDecimal } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
 import { operation } from './operations.ts';
 
 /** Deterministic pseudo-random numbers (mulberry32), so every demo book is the same. */

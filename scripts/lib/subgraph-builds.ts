@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { StartSubgraphOptions } from '@c2c/platform';
+import type { StartSubgraphOptions } from '@c2c/platform/subgraph';
 import { subgraphsOf, type SubgraphInfo } from '@c2c/schema/subgraphs';
 
 export type SubgraphBuild = StartSubgraphOptions['build'];

@@ -7,13 +7,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mintDevToken, openDatabase, todayUtc, type Database } from '@c2c/platform';
+import { mintDevToken } from '@c2c/platform/auth';
+import { todayUtc } from '@c2c/platform/core';
+import { openDatabase, type Database } from '@c2c/platform/db';
 import { graphql, unique, useToken, waitFor } from '@c2c/platform/testing';
 import { freePort, startCluster, type Cluster } from '../../scripts/lib/cluster.ts';
 import { operation } from '../../scripts/lib/operations.ts';
 import { checkInvariants } from '../faults/invariants.ts';
 import { sql } from 'kysely';
-import type { FaultPointName } from '@c2c/platform';
+import type { FaultPointName } from '@c2c/platform/core';
 
 // The scaled-out shape under faults (issues 7 and 20): built JavaScript in child processes — 2
 // gateways and 2 replicas of each subgraph — on a real PostgreSQL (a role per subgraph) and a

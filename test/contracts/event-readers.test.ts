@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { buildCustomerSubgraph } from '@c2c/customer';
 import { buildFinanceSubgraph } from '@c2c/finance';
-import { consumerSourcesFrom, type ReadingEffect, type SubgraphDeps } from '@c2c/platform';
+import { consumerSourcesFrom, type ReadingEffect } from '@c2c/platform/events';
+import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
 import { minimalInstance, readEventContracts } from '@c2c/schema/events/contracts';
 import { buildSubscriptionSubgraph } from '@c2c/subscription';

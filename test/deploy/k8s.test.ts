@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { gatewayVariables } from '../../gateway/src/config.ts';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
-import { SubgraphEnv } from '@c2c/platform';
+import { SubgraphEnv } from '@c2c/platform/subgraph';
 import { ENTRY_POINTS } from '../../scripts/build.ts';
 
 // The Kubernetes manifests are checked offline (no cluster here): they parse, every workload has

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { mintDevToken, openDatabase, type Database, type FaultPointName } from '@c2c/platform';
+import { mintDevToken } from '@c2c/platform/auth';
+import { type FaultPointName } from '@c2c/platform/core';
+import { openDatabase, type Database } from '@c2c/platform/db';
 import { useToken } from '@c2c/platform/testing';
 
 // The embedded stack as a real child process (`npm start`'s entry, scripts/start.ts), so a fault

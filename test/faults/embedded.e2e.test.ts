@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyOnce, outboxRowToEvent, type CloudEvent } from '@c2c/platform';
+import { applyOnce, outboxRowToEvent, type CloudEvent } from '@c2c/platform/events';
 import { graphql, waitFor } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
 import type { Stack } from '../../scripts/stack.ts';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { expect } from 'vitest';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { waitFor } from '@c2c/platform/testing';
 
 // The invariants every fault test ends with (docs/faults.md, I1–I4 and I6), read

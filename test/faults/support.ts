@@ -1,7 +1,9 @@
 import { expect } from 'vitest';
 import { buildCustomerSubgraph } from '@c2c/customer';
 import { buildFinanceSubgraph } from '@c2c/finance';
-import { silentLogger, type AnyDb, type ConsumerOptions } from '@c2c/platform';
+import { silentLogger } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
+import { type ConsumerOptions } from '@c2c/platform/events';
 import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
 import type { Stack } from '../../scripts/stack.ts';

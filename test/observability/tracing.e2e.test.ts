@@ -2,7 +2,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupTracing, TRACE_ATTRIBUTES as A, type Tracing } from '@c2c/platform';
+import { setupTracing, TRACE_ATTRIBUTES as A, type Tracing } from '@c2c/platform/observability';
 import { fixedClock, waitFor } from '@c2c/platform/testing';
 import type { Stack } from '../../scripts/stack.ts';
 import { startTestStack } from '../support/stack.ts';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFinanceSubgraph } from '@c2c/finance';
-import { addDays, daysBetween, divideHalfUp, toDayNumber, type IsoDate } from '@c2c/platform';
+import { addDays, daysBetween, divideHalfUp, toDayNumber, type IsoDate } from '@c2c/platform/core';
 import {
   fixedClock,
   graphql,

@@ -14,7 +14,7 @@ import {
 } from 'graphql';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ROLE_SCOPES } from '@c2c/platform';
+import type { ROLE_SCOPES } from '@c2c/platform/auth';
 import { unique } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
 import { aSyncedSubscription } from '../faults/support.ts';

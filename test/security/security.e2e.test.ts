@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { importJWK, SignJWT, UnsecuredJWT, type JWK } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_AUDIENCE, DEV_ISSUER, loadDevIssuerKey, ROLE_SCOPES, signRequest } from '@c2c/platform';
+import { DEV_AUDIENCE, DEV_ISSUER, loadDevIssuerKey, ROLE_SCOPES, signRequest } from '@c2c/platform/auth';
 import { graphql, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '../../scripts/lib/operations.ts';
 import { aSyncedSubscription } from '../faults/support.ts';

@@ -2,14 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DEV_AUDIENCE,
-  DEV_ISSUER,
-  listen,
-  loadDevIssuerKey,
-  silentLogger,
-  type Database,
-} from '@c2c/platform';
+import { DEV_AUDIENCE, DEV_ISSUER, loadDevIssuerKey } from '@c2c/platform/auth';
+import { silentLogger } from '@c2c/platform/core';
+import { type Database } from '@c2c/platform/db';
+import { listen } from '@c2c/platform/graphql';
 import { fixedClock, openTestDatabase, useToken } from '@c2c/platform/testing';
 import { startStack, type Stack } from '../../scripts/stack.ts';
 

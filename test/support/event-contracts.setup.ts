@@ -1,7 +1,7 @@
 // Vitest setup (int and e2e projects): every event a producer appends to an outbox in any test is
 // validated against its contract in schema/events/; a violation fails the append and the test.
 import { join } from 'node:path';
-import { checkAppendedEvents } from '@c2c/platform';
+import { checkAppendedEvents } from '@c2c/platform/events';
 import { createEventValidator, readEventContracts } from '@c2c/schema/events/contracts';
 
 const contracts = readEventContracts(join(import.meta.dirname, '..', '..', 'schema', 'events'));

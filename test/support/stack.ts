@@ -1,4 +1,4 @@
-import { silentLogger } from '@c2c/platform';
+import { silentLogger } from '@c2c/platform/core';
 import { openTestDatabase, useToken } from '@c2c/platform/testing';
 import { startStack, type Stack, type StackOptions } from '../../scripts/stack.ts';
 

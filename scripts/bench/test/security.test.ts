@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NonceCache, signRequest, verifyRequest } from '@c2c/platform';
+import { NonceCache, signRequest, verifyRequest } from '@c2c/platform/auth';
 import { describe, expect, it } from 'vitest';
 import {
   BASELINE_IDENTITY,

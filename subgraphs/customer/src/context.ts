@@ -1,4 +1,5 @@
-import type { AnyDb, RequestContext } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
+import type { RequestContext } from '@c2c/platform/graphql';
 import type { CustomerRow } from './data/customer.repository.ts';
 import type { CustomerLoaders } from './data/loaders.ts';
 import { isCustomerId } from './domain/customer.rules.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudEvent } from '@c2c/platform';
+import type { CloudEvent } from '@c2c/platform/events';
 import { graphql, startTestSubgraphs, unique, waitFor, type TestSubgraphs } from '@c2c/platform/testing';
 import { buildCustomerSubgraph } from '../src/index.ts';
 

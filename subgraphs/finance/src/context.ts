@@ -1,4 +1,5 @@
-import type { AnyDb, RequestContext } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
+import type { RequestContext } from '@c2c/platform/graphql';
 import type { FinanceLoaders } from './data/loaders.ts';
 import type { ReceivableRow } from './data/receivable.repository.ts';
 import type { MonthCloseService } from './domain/month-close.service.ts';

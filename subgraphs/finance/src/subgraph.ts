@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scalarResolversFor, type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform';
+import { scalarResolversFor } from '@c2c/platform/graphql';
+import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
 import { billingConsumer, onBillingDeadLetter } from './consumers/billing-events.ts';
 import { customerMasterConsumer } from './consumers/customer-events.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CloudEvent } from '@c2c/platform';
+import type { CloudEvent } from '@c2c/platform/events';
 import { unique } from '@c2c/platform/testing';
 
 export interface LineData {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { propertySettings } from '@c2c/platform/testing';
+import { propertySettings } from '@c2c/platform/testing/property';
 import type { ReceivableRow } from '../src/data/receivable.repository.ts';
 import { planAllocations } from '../src/domain/credit-allocation.ts';
 

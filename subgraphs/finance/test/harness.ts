@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { AnyDb, CloudEvent } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
+import type { CloudEvent } from '@c2c/platform/events';
 import { fixedClock, graphql, startTestSubgraphs, waitFor, type TestSubgraphs } from '@c2c/platform/testing';
 import { buildFinanceSubgraph } from '../src/index.ts';
 import { anEvent } from './builders.ts';

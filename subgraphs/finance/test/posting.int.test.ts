@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyOnce, silentLogger } from '@c2c/platform';
+import { silentLogger } from '@c2c/platform/core';
+import { applyOnce } from '@c2c/platform/events';
 import { waitFor } from '@c2c/platform/testing';
 import { buildFinanceSubgraph } from '../src/index.ts';
 import { aCreditNote, aLine, anEvent, anInvoice } from './builders.ts';

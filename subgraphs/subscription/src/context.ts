@@ -1,4 +1,5 @@
-import type { AnyDb, RequestContext } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
+import type { RequestContext } from '@c2c/platform/graphql';
 import type { AmendmentRow } from './data/amendment.repository.ts';
 import type { InvoiceRow } from './data/invoice.repository.ts';
 import type { SubscriptionLoaders } from './data/loaders.ts';

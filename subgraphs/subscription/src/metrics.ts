@@ -1,4 +1,5 @@
-import type { AnyDb, MetricsSink } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
+import type { MetricsSink } from '@c2c/platform/observability';
 import { OPEN_AMENDMENT_STATUSES, openAmendmentsByStatus } from './data/metrics.repository.ts';
 import { syncBacklog } from './data/reconciliation.repository.ts';
 import type { BillingRunService } from './domain/billing-run.service.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError, formatMinor } from '@c2c/platform';
+import { DomainError, formatMinor } from '@c2c/platform/core';
 import {
   firstInvoiceDates,
   invoiceTotals,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { periodAt } from '@c2c/platform';
+import { periodAt } from '@c2c/platform/core';
 import { renewalSchedule } from '../src/domain/subscription.rules.ts';
 
 describe('billing periods (DOMAIN.md: anchored, clamped, from the anchor)', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDays, applyRate, daysBetween, type IsoDate } from '@c2c/platform';
-import { propertySettings } from '@c2c/platform/testing';
+import { addDays, applyRate, daysBetween, type IsoDate } from '@c2c/platform/core';
+import { propertySettings } from '@c2c/platform/testing/property';
 import type { PeriodSeatLine } from '../src/data/invoice.repository.ts';
 import { creditedSeats } from '../src/domain/period-timeline.ts';
 import { prorate, prorationLines } from '../src/domain/proration.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError, formatMinor, periodAt } from '@c2c/platform';
+import { DomainError, formatMinor, periodAt } from '@c2c/platform/core';
 import { workflowStatus, type StepState } from '../src/domain/amendment.rules.ts';
 import { placeEffectiveDate, prorate, prorationLine } from '../src/domain/proration.ts';
 

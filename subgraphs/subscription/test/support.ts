@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CloudEvent } from '@c2c/platform';
+import type { CloudEvent } from '@c2c/platform/events';
 import { unique, waitFor, type TestSubgraphs } from '@c2c/platform/testing';
 
 const OPERATIONS = join(import.meta.dirname, '..', '..', '..', 'schema', 'operations');

@@ -1,4 +1,5 @@
-import { appendToOutbox, z, type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform';
+import { z } from '@c2c/platform/core';
+import { appendToOutbox, type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events';
 import { findContractValue, refreshContractValue, upsertContractLine } from '../data/contract.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { contractSyncedEvent, contractSyncFailedEvent } from '../events/contract-events.ts';

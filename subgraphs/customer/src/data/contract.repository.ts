@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type CustomerRow } from './customer.repository.ts';
 
 export interface ContractLine {

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { findChildrenByParentIds, findCustomersByIds, type CustomerRow } from './customer.repository.ts';
 
 /** Per-request loaders: one SQL query per entity type per request, whatever the list size. */

@@ -1,5 +1,6 @@
 import { CountryCodeResolver } from 'graphql-scalars';
-import { DomainError, isEmailAddress } from '@c2c/platform';
+import { DomainError } from '@c2c/platform/core';
+import { isEmailAddress } from '@c2c/platform/graphql';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const CUSTOMER_STATUSES = ['ACTIVE', 'SUSPENDED', 'CLOSED'] as const;

@@ -1,12 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
-import {
-  appendToOutbox,
-  cleanName,
-  DomainError,
-  runIdempotent,
-  type AnyDb,
-  type SubgraphDeps,
-} from '@c2c/platform';
+import { cleanName, DomainError } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
+import { appendToOutbox } from '@c2c/platform/events';
+import { runIdempotent } from '@c2c/platform/graphql';
+import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import {
   findCustomerForUpdate,
   findCustomersByIds,

@@ -1,4 +1,4 @@
-import type { NewEvent } from '@c2c/platform';
+import type { NewEvent } from '@c2c/platform/events';
 
 /** Data of `contract.synced`: the CRM applied a `subscription.*` event to the contract value. */
 export interface ContractSyncedData {

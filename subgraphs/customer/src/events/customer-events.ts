@@ -1,4 +1,4 @@
-import type { NewEvent } from '@c2c/platform';
+import type { NewEvent } from '@c2c/platform/events';
 import type { CustomerRow } from '../data/customer.repository.ts';
 
 /** Data of `customer.created` / `customer.updated`: the full account, so replicas need no other source. */

@@ -1,4 +1,4 @@
-import { money } from '@c2c/platform';
+import { money } from '@c2c/platform/core';
 import type { CustomerRow } from '../data/customer.repository.ts';
 
 /** A customer row with a contract value: the query leaves the others out, and a value always has its currency. */

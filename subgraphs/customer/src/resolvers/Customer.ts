@@ -1,4 +1,4 @@
-import { money } from '@c2c/platform';
+import { money } from '@c2c/platform/core';
 import type { CustomerRow } from '../data/customer.repository.ts';
 import type { CustomerContext } from '../context.ts';
 

@@ -1,4 +1,4 @@
-import { DomainError, toUserError } from '@c2c/platform';
+import { DomainError, toUserError } from '@c2c/platform/core';
 import type { CreateCustomerCommand, UpdateCustomerCommand } from '../domain/customer.service.ts';
 import type { CustomerContext } from '../context.ts';
 

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform';
+import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform/core';
 import { findCustomerPage } from '../data/customer.repository.ts';
 import type { CustomerContext } from '../context.ts';
 

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform';
+import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform/core';
 import type { CustomerContext } from '../context.ts';
 import { countContractValues, findContractValuePage } from '../data/contract.repository.ts';
 import { isCustomerId } from '../domain/customer.rules.ts';

@@ -1,11 +1,5 @@
-import {
-  appendToOutbox,
-  isValidIsoDate,
-  z,
-  type DeadLetterEffect,
-  type EventEffect,
-  reading,
-} from '@c2c/platform';
+import { isValidIsoDate, z } from '@c2c/platform/core';
+import { appendToOutbox, type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events';
 import { upsertContract } from '../data/replica.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { postingFailedEvent } from '../events/finance-events.ts';

@@ -1,4 +1,5 @@
-import { z, type EventEffect, reading } from '@c2c/platform';
+import { z } from '@c2c/platform/core';
+import { type EventEffect, reading } from '@c2c/platform/events';
 import { upsertCustomerMaster } from '../data/replica.repository.ts';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 

@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type JournalEntryTable, type JournalLineTable, type LedgerAccount } from './tables.ts';
 
 export type JournalEntryRow = Selectable<JournalEntryTable>;

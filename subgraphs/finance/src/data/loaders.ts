@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
-import { todayUtc, type AnyDb, type Clock } from '@c2c/platform';
+import { todayUtc } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
+import { type Clock } from '@c2c/platform/subgraph';
 import { findLinesByEntryIds, type JournalLineRow } from './ledger.repository.ts';
 import { findPaymentsByIds, findPaymentsByInvoiceIds, type PaymentRow } from './payment.repository.ts';
 import {

@@ -1,5 +1,5 @@
 import type { Insertable, Selectable } from 'kysely';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type PaymentTable } from './tables.ts';
 
 export type PaymentRow = Selectable<PaymentTable>;

@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type ReceivableTable } from './tables.ts';
 
 export type ReceivableRow = Selectable<ReceivableTable>;

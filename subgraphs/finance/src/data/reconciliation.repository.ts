@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
-import type { AnyDb, IsoDate } from '@c2c/platform';
+import type { IsoDate } from '@c2c/platform/core';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type DocumentKind, type ReceivableTable } from './tables.ts';
 
 // Reconciliation reads over the receivables: a receivable row is written in the same transaction

@@ -1,4 +1,4 @@
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type ContractTable, type CustomerMasterTable } from './tables.ts';
 
 export type CustomerMasterValues = Omit<CustomerMasterTable, 'updated_at'>;

@@ -1,5 +1,5 @@
 import { sql, type Insertable } from 'kysely';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type RevenueScheduleTable } from './tables.ts';
 
 export async function insertRevenueRows(

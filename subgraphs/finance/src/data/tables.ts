@@ -1,5 +1,5 @@
 import type { Generated, Kysely } from 'kysely';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 
 export interface CustomerMasterTable {
   id: string;

@@ -1,4 +1,4 @@
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import {
   allocateCredit,
   findOpenDocumentsForUpdate,

@@ -1,4 +1,4 @@
-import { DomainError } from '@c2c/platform';
+import { DomainError } from '@c2c/platform/core';
 import type { EntrySide, LedgerAccount } from '../data/tables.ts';
 
 export interface JournalLineDraft {

@@ -1,5 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
-import { addDays, DomainError, parseMonth, runIdempotent, todayUtc, type SubgraphDeps } from '@c2c/platform';
+import { addDays, DomainError, parseMonth, todayUtc } from '@c2c/platform/core';
+import { runIdempotent } from '@c2c/platform/graphql';
+import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { insertJournalEntry } from '../data/ledger.repository.ts';
 import { markRecognizedThrough, type RecognizedTotal } from '../data/revenue.repository.ts';
 import { SCHEMA } from '../data/tables.ts';

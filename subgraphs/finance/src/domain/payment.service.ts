@@ -1,16 +1,16 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
-  appendToOutbox,
   cleanName,
   currencyExponent,
   DomainError,
   formatMinor,
   parseDecimal,
   parseIsoDate,
-  runIdempotent,
   todayUtc,
-  type SubgraphDeps,
-} from '@c2c/platform';
+} from '@c2c/platform/core';
+import { appendToOutbox } from '@c2c/platform/events';
+import { runIdempotent } from '@c2c/platform/graphql';
+import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { insertJournalEntry } from '../data/ledger.repository.ts';
 import { insertPayment, type PaymentRow } from '../data/payment.repository.ts';
 import {

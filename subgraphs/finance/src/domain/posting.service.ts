@@ -1,14 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
-import {
-  appendToOutbox,
-  currencyExponent,
-  DomainError,
-  type AnyDb,
-  type Causality,
-  type IsoDate,
-  type Logger,
-  type SubgraphDeps,
-} from '@c2c/platform';
+import { currencyExponent, DomainError, type IsoDate, type Logger } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
+import { appendToOutbox, type Causality } from '@c2c/platform/events';
+import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { insertJournalEntry } from '../data/ledger.repository.ts';
 import { insertReceivable, markPosted } from '../data/receivable.repository.ts';
 import { insertRevenueRows } from '../data/revenue.repository.ts';

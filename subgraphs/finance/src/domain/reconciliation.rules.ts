@@ -1,4 +1,4 @@
-import { DomainError, parseMonth, type IsoDate } from '@c2c/platform';
+import { DomainError, parseMonth, type IsoDate } from '@c2c/platform/core';
 import type { Bucket, IssueRange } from '../data/reconciliation.repository.ts';
 import type { DocumentKind } from '../data/tables.ts';
 

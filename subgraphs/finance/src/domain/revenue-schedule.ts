@@ -1,4 +1,4 @@
-import { daysBetween, monthOf, mulDivHalfUp, startOfNextMonth, type IsoDate } from '@c2c/platform';
+import { daysBetween, monthOf, mulDivHalfUp, startOfNextMonth, type IsoDate } from '@c2c/platform/core';
 
 export interface RevenueMonthShare {
   /** "YYYY-MM". */

@@ -1,4 +1,4 @@
-import type { NewEvent } from '@c2c/platform';
+import type { NewEvent } from '@c2c/platform/events';
 
 /** Data of `invoice.posted`: billing marks the document posted (docs/events.md). */
 export interface InvoicePostedData {

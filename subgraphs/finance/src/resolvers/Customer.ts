@@ -1,4 +1,4 @@
-import { money } from '@c2c/platform';
+import { money } from '@c2c/platform/core';
 import type { FinanceContext } from '../context.ts';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 

@@ -1,4 +1,4 @@
-import { DomainError, money, toUserError } from '@c2c/platform';
+import { DomainError, money, toUserError } from '@c2c/platform/core';
 import type { CloseRevenueMonthCommand } from '../domain/month-close.service.ts';
 import type { RecordPaymentCommand } from '../domain/payment.service.ts';
 import type { FinanceContext } from '../context.ts';

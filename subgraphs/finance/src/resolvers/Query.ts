@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, money, pageSize } from '@c2c/platform';
+import { decodeCursor, encodeCursor, money, pageSize } from '@c2c/platform/core';
 import { accountBalances, findJournalPage } from '../data/ledger.repository.ts';
 import type { FinanceContext } from '../context.ts';
 import { isUuid } from '../domain/ids.ts';

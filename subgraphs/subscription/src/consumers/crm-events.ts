@@ -1,4 +1,5 @@
-import { z, type EventEffect, reading } from '@c2c/platform';
+import { z } from '@c2c/platform/core';
+import { type EventEffect, reading } from '@c2c/platform/events';
 import { recordStepOutcome } from '../domain/amendment-workflow.ts';
 import { isUuid } from '../domain/subscription.rules.ts';
 

@@ -1,4 +1,5 @@
-import { z, type EventEffect, reading } from '@c2c/platform';
+import { z } from '@c2c/platform/core';
+import { type EventEffect, reading } from '@c2c/platform/events';
 import { upsertBillTo } from '../data/bill-to.repository.ts';
 
 /** What billing reads from `customer.*` events (a tolerant reader: other fields are ignored). */

@@ -1,4 +1,5 @@
-import { z, type EventEffect, reading } from '@c2c/platform';
+import { z } from '@c2c/platform/core';
+import { type EventEffect, reading } from '@c2c/platform/events';
 import { markPaid, markPosted, markPostingFailed } from '../data/invoice.repository.ts';
 import { recordStepOutcome } from '../domain/amendment-workflow.ts';
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import type { AmendmentRow } from './amendment.repository.ts';
 import { SCHEMA, scoped, type AmendmentStatus } from './tables.ts';
 

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import {
   findAmendmentsByIds,
   findAmendmentsBySubscriptionIds,

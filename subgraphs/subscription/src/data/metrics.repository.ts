@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type AmendmentStatus } from './tables.ts';
 
 /** The statuses an amendment waits in; COMPLETED is final and not counted (it only grows). */

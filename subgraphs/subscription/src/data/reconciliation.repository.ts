@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
-import type { AnyDb, IsoDate } from '@c2c/platform';
+import type { IsoDate } from '@c2c/platform/core';
+import type { AnyDb } from '@c2c/platform/db';
 import type { AmendmentStepRow } from './amendment.repository.ts';
 import { scoped, type InvoiceKind, type InvoiceTable, type PostingStatus } from './tables.ts';
 

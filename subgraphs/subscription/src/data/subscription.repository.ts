@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
-import type { AnyDb, Period } from '@c2c/platform';
+import type { Period } from '@c2c/platform/core';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type SubscriptionTable } from './tables.ts';
 
 export type SubscriptionRow = Selectable<SubscriptionTable>;

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { AnyDb } from '@c2c/platform';
+import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type TaxRateTable } from './tables.ts';
 
 export type TaxRateRow = Selectable<TaxRateTable>;

@@ -1,4 +1,5 @@
-import { DomainError, type AnyDb } from '@c2c/platform';
+import { DomainError } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
 import {
   amendmentActivity,
   countAmendments,

@@ -1,4 +1,5 @@
-import type { AnyDb, Logger } from '@c2c/platform';
+import type { Logger } from '@c2c/platform/core';
+import type { AnyDb } from '@c2c/platform/db';
 import {
   findAmendmentForUpdate,
   findStepsByAmendmentIds,

@@ -1,4 +1,4 @@
-import { cleanText, DomainError } from '@c2c/platform';
+import { cleanText, DomainError } from '@c2c/platform/core';
 import type { AmendmentStatus, StepStatus, WorkflowSystem } from '../data/tables.ts';
 
 export const REASON_MAX = 500;

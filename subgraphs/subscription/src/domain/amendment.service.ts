@@ -1,16 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
-import {
-  appendToOutbox,
-  DomainError,
-  parseIsoDate,
-  runIdempotent,
-  todayUtc,
-  type AnyDb,
-  type IsoDate,
-  type NewEvent,
-  type Period,
-  type SubgraphDeps,
-} from '@c2c/platform';
+import { DomainError, parseIsoDate, todayUtc, type IsoDate, type Period } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
+import { appendToOutbox, type NewEvent } from '@c2c/platform/events';
+import { runIdempotent } from '@c2c/platform/graphql';
+import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { findLastChangeInPeriod, insertAmendment, type AmendmentRow } from '../data/amendment.repository.ts';
 import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';

@@ -1,18 +1,10 @@
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import {
-  addDays,
-  appendToOutbox,
-  DomainError,
-  parseIsoDate,
-  runIdempotent,
-  toDayNumber,
-  todayUtc,
-  type AnyDb,
-  type IsoDate,
-  type NewEvent,
-  type SubgraphDeps,
-} from '@c2c/platform';
+import { addDays, DomainError, parseIsoDate, toDayNumber, todayUtc, type IsoDate } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
+import { appendToOutbox, type NewEvent } from '@c2c/platform/events';
+import { runIdempotent } from '@c2c/platform/graphql';
+import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { insertAmendments, type NewAmendment, type NewAmendmentStep } from '../data/amendment.repository.ts';
 import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes } from '../data/plan.repository.ts';

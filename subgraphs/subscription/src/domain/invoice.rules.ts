@@ -6,7 +6,7 @@ import {
   toDayNumber,
   type IsoDate,
   type Period,
-} from '@c2c/platform';
+} from '@c2c/platform/core';
 
 export const PAYMENT_TERM_DAYS = 30;
 

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { AnyDb, IsoDate, Period } from '@c2c/platform';
+import type { IsoDate, Period } from '@c2c/platform/core';
+import type { AnyDb } from '@c2c/platform/db';
 import type { BillToRow } from '../data/bill-to.repository.ts';
 import {
   insertInvoice,

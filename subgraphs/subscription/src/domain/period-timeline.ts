@@ -1,4 +1,4 @@
-import { DomainError, toDayNumber, type IsoDate } from '@c2c/platform';
+import { DomainError, toDayNumber, type IsoDate } from '@c2c/platform/core';
 import type { PeriodSeatLine } from '../data/invoice.repository.ts';
 import type { TaxRateChoice } from './invoice.rules.ts';
 

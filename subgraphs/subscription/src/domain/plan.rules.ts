@@ -1,4 +1,4 @@
-import { cleanName, currencyExponent, DomainError, parseDecimal } from '@c2c/platform';
+import { cleanName, currencyExponent, DomainError, parseDecimal } from '@c2c/platform/core';
 import type { BillingPeriod } from '../data/tables.ts';
 
 const PLAN_CODE = /^[A-Z0-9][A-Z0-9_-]{0,63}$/;

@@ -1,4 +1,6 @@
-import { DomainError, runIdempotent, type SubgraphDeps } from '@c2c/platform';
+import { DomainError } from '@c2c/platform/core';
+import { runIdempotent } from '@c2c/platform/graphql';
+import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { insertPlan } from '../data/plan.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import type { Caller } from './caller.ts';

@@ -8,7 +8,7 @@ import {
   formatRate,
   type IsoDate,
   type Period,
-} from '@c2c/platform';
+} from '@c2c/platform/core';
 import type { LineDraft } from './invoice.rules.ts';
 
 /** Where an effective date falls relative to the current period (DOMAIN.md: seat amendments). */

@@ -1,4 +1,5 @@
-import { DomainError, parseMonth, type AnyDb, type IsoDate } from '@c2c/platform';
+import { DomainError, parseMonth, type IsoDate } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
 import {
   billingControlTotals,
   countBucketDocuments,

@@ -1,4 +1,4 @@
-import { DomainError, periodAt, toDayNumber, type IsoDate, type Period } from '@c2c/platform';
+import { DomainError, periodAt, toDayNumber, type IsoDate, type Period } from '@c2c/platform/core';
 import type { BillingPeriod } from '../data/tables.ts';
 import { SEAT_LIMIT } from './plan.rules.ts';
 

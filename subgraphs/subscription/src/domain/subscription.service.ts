@@ -1,14 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
-import {
-  appendToOutbox,
-  DomainError,
-  parseIsoDate,
-  periodAt,
-  runIdempotent,
-  todayUtc,
-  type AnyDb,
-  type SubgraphDeps,
-} from '@c2c/platform';
+import { DomainError, parseIsoDate, periodAt, todayUtc } from '@c2c/platform/core';
+import { type AnyDb } from '@c2c/platform/db';
+import { appendToOutbox } from '@c2c/platform/events';
+import { runIdempotent } from '@c2c/platform/graphql';
+import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { findBillToForUpdate, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
 import {

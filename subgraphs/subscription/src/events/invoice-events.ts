@@ -1,4 +1,4 @@
-import type { NewEvent } from '@c2c/platform';
+import type { NewEvent } from '@c2c/platform/events';
 import type { InvoiceLineRow, InvoiceRow } from '../data/invoice.repository.ts';
 
 export interface InvoiceLineEventData {

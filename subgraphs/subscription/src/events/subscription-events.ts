@@ -1,4 +1,4 @@
-import type { NewEvent } from '@c2c/platform';
+import type { NewEvent } from '@c2c/platform/events';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
 
 export type SubscriptionEventType =

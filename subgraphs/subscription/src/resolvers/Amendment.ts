@@ -1,4 +1,4 @@
-import { money } from '@c2c/platform';
+import { money } from '@c2c/platform/core';
 import type { AmendmentRow } from '../data/amendment.repository.ts';
 import type { InvoiceRow } from '../data/invoice.repository.ts';
 import type { SubscriptionContext } from '../context.ts';

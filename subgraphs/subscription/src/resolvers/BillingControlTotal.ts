@@ -1,4 +1,4 @@
-import { money } from '@c2c/platform';
+import { money } from '@c2c/platform/core';
 import type { BillingControlTotalRow } from '../data/reconciliation.repository.ts';
 
 export const BillingControlTotal = {

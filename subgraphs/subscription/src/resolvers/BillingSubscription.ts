@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform';
+import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform/core';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
 import type { SubscriptionContext } from '../context.ts';
 

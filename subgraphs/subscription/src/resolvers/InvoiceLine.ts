@@ -1,4 +1,4 @@
-import { formatRate, money } from '@c2c/platform';
+import { formatRate, money } from '@c2c/platform/core';
 import type { InvoiceLineRow } from '../data/invoice.repository.ts';
 
 type PricedLine = InvoiceLineRow & { currency: string };

@@ -1,4 +1,4 @@
-import { DomainError, money, toUserError } from '@c2c/platform';
+import { DomainError, money, toUserError } from '@c2c/platform/core';
 import type {
   AmendmentResult,
   AmendSubscriptionCommand,

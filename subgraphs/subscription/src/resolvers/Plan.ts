@@ -1,4 +1,4 @@
-import { money } from '@c2c/platform';
+import { money } from '@c2c/platform/core';
 import type { PlanRow } from '../data/plan.repository.ts';
 import type { SubscriptionContext } from '../context.ts';
 

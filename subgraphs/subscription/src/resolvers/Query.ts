@@ -1,4 +1,4 @@
-import { DomainError, money, toUserError } from '@c2c/platform';
+import { DomainError, money, toUserError } from '@c2c/platform/core';
 import { findAllPlans } from '../data/plan.repository.ts';
 import type { PreviewAmendmentCommand } from '../domain/amendment.service.ts';
 import type { SubscriptionContext } from '../context.ts';

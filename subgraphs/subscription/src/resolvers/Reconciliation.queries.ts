@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform';
+import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform/core';
 import type { SubscriptionContext } from '../context.ts';
 import type { InvoiceKind } from '../data/tables.ts';
 import { bucket, issueRange, minutes } from '../domain/reconciliation.service.ts';

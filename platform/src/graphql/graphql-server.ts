@@ -11,17 +11,17 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { BREAK, GraphQLError, parse, visit, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { withAuditScope } from './audit.ts';
-import { protectResolvers } from './authorization.ts';
+import { protectResolvers } from '../auth/authorization.ts';
 import {
   databaseUnavailable,
   isConnectionLost,
   isStorageUnavailable,
   noteStorageFailure,
   storageUnavailable,
-} from './connection-loss.ts';
-import { DomainError } from './errors.ts';
-import { isStorableText } from './strings.ts';
-import { graphqlTracingPlugin, traceRequest, type RequestTracing } from './tracing.ts';
+} from '../core/connection-loss.ts';
+import { DomainError } from '../core/errors.ts';
+import { isStorableText } from '../core/strings.ts';
+import { graphqlTracingPlugin, traceRequest, type RequestTracing } from '../observability/tracing.ts';
 
 /** The correlation id of a business transaction, carried from client to gateway to subgraphs and events. */
 export const CORRELATION_HEADER = 'x-correlation-id';

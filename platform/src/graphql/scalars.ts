@@ -1,6 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { CountryCodeResolver, CurrencyResolver, DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
-import { isValidIsoDate } from './dates.ts';
+import { isValidIsoDate } from '../core/dates.ts';
 
 const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 

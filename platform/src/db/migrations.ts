@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { AnyDb } from './db.ts';
 
-const PLATFORM_MIGRATIONS = join(import.meta.dirname, '..', 'migrations');
+const PLATFORM_MIGRATIONS = join(import.meta.dirname, '..', '..', 'migrations');
 const SCHEMA_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 export interface MigrationReport {

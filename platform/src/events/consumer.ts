@@ -1,10 +1,10 @@
-import { retryOnConnectionLoss } from './connection-loss.ts';
+import { retryOnConnectionLoss } from '../core/connection-loss.ts';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { AnyDb } from './db.ts';
+import type { AnyDb } from '../db/db.ts';
 import type { CloudEvent } from './events.ts';
-import { faultPoint } from './faults.ts';
-import { traceEvent, traceLogFields, TRACE_ATTRIBUTES } from './tracing.ts';
+import { faultPoint } from '../core/faults.ts';
+import { traceEvent, traceLogFields, TRACE_ATTRIBUTES } from '../observability/tracing.ts';
 import type { EventTransport, Subscription } from './transport.ts';
 
 /** Applies one event inside the consumer's transaction (inbox row already written). */

@@ -1,5 +1,5 @@
 import { Kind, parse, type DocumentNode, type ConstDirectiveNode, type ConstValueNode } from 'graphql';
-import { DomainError } from './errors.ts';
+import { DomainError } from '../core/errors.ts';
 
 /**
  * Authorization declared in the SDL with Federation's `@authenticated` and `@requiresScopes`, read

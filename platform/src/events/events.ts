@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { AnyDb } from './db.ts';
-import { currentTraceparent } from './tracing.ts';
+import type { AnyDb } from '../db/db.ts';
+import { currentTraceparent } from '../observability/tracing.ts';
 
 /** CloudEvents 1.0 JSON envelope with our extensions (ARCHITECTURE.md: events). */
 export interface CloudEvent<T = unknown> {

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { applyOnce, type EventEffect } from './consumer.ts';
-import type { AnyDb } from './db.ts';
+import type { AnyDb } from '../db/db.ts';
 import type { CloudEvent } from './events.ts';
-import { DomainError } from './errors.ts';
+import { DomainError } from '../core/errors.ts';
 
 /** A dead letter as operators see it. */
 export interface DeadLetter {

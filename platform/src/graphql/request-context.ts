@@ -1,6 +1,6 @@
 import type { BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
-import type { Principal } from './authorization.ts';
+import type { Principal } from '../auth/authorization.ts';
 
 /** What every subgraph request carries: the verified caller, correlation and request ids, a logger. */
 export interface RequestContext extends BaseContext {

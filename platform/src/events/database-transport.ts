@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { AnyDb } from './db.ts';
+import type { AnyDb } from '../db/db.ts';
 import type { CloudEvent } from './events.ts';
-import type { Signals } from './signals.ts';
+import type { Signals } from '../core/signals.ts';
 import {
   backoffDelay,
   DEFAULT_RETRY,

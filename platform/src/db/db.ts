@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, sql, type LogEvent, type PostgresPool } from '
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
-import { recordQuerySpan } from './tracing.ts';
+import { recordQuerySpan } from '../observability/tracing.ts';
 
 // bigint (int8) columns hold minor units and counts below 2^53: read them as numbers.
 pg.types.setTypeParser(20, (value) => Number(value));

@@ -1,12 +1,12 @@
-import { parseConfig, port, z } from './config.ts';
-import { armFaultPoint, FAULT_POINTS } from './faults.ts';
-import { openDatabase } from './db.ts';
-import { createLogger } from './logger.ts';
+import { parseConfig, port, z } from '../core/config.ts';
+import { armFaultPoint, FAULT_POINTS } from '../core/faults.ts';
+import { openDatabase } from '../db/db.ts';
+import { createLogger } from '../core/logger.ts';
 import { policyFromEnv, RetentionEnv } from './retention.ts';
 import { startSubgraph, type StartSubgraphOptions } from './runtime.ts';
-import { setupTracing } from './tracing.ts';
-import { Signals } from './signals.ts';
-import { createTransport } from './transport-factory.ts';
+import { setupTracing } from '../observability/tracing.ts';
+import { Signals } from '../core/signals.ts';
+import { createTransport } from '../events/transport-factory.ts';
 
 /** A subgraph process's environment (also read by the deployment manifests' test). */
 export const SubgraphEnv = z.object({

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import type { AnyDb } from './db.ts';
+import type { AnyDb } from '../db/db.ts';
 import { pendingAudit } from './audit.ts';
-import { noteStorageWrite, retryOnConnectionLoss } from './connection-loss.ts';
-import { DomainError } from './errors.ts';
-import { faultPoint } from './faults.ts';
+import { noteStorageWrite, retryOnConnectionLoss } from '../core/connection-loss.ts';
+import { DomainError } from '../core/errors.ts';
+import { faultPoint } from '../core/faults.ts';
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
 

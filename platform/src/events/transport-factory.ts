@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { DatabaseTransport } from './database-transport.ts';
-import type { AnyDb } from './db.ts';
+import type { AnyDb } from '../db/db.ts';
 import { NatsTransport } from './nats-transport.ts';
-import type { Signals } from './signals.ts';
+import type { Signals } from '../core/signals.ts';
 import type { EventTransport, RetryPolicy } from './transport.ts';
 
 export interface CreateTransportOptions {

@@ -2,11 +2,11 @@ import type { Server } from 'node:http';
 import { sql } from 'kysely';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Logger } from 'pino';
-import { storageReady } from './connection-loss.ts';
-import { startConsumer, type DeadLetterEffect, type EventEffect } from './consumer.ts';
-import type { AnyDb } from './db.ts';
-import { auditLogResolver, auditPlugin } from './audit.ts';
-import type { Principal } from './authorization.ts';
+import { storageReady } from '../core/connection-loss.ts';
+import { startConsumer, type DeadLetterEffect, type EventEffect } from '../events/consumer.ts';
+import type { AnyDb } from '../db/db.ts';
+import { auditLogResolver, auditPlugin } from '../graphql/audit.ts';
+import type { Principal } from '../auth/authorization.ts';
 import {
   buildSubgraphServer,
   closeServer,
@@ -14,18 +14,18 @@ import {
   createGraphQLHttpServer,
   listen,
   type RequestContext,
-} from './graphql-server.ts';
-import { NonceCache, verifyRequest } from './request-signing.ts';
-import { deadLetterResolvers } from './dead-letters.ts';
-import { consumerSourcesFrom, type EventCatalogView } from './event-catalog.ts';
-import { registerEventMetrics } from './event-metrics.ts';
-import { createMetrics, type Metrics, type MetricsSink } from './metrics.ts';
-import { migrate } from './migrations.ts';
-import { OutboxRelay, outboxTopic } from './relay.ts';
+} from '../graphql/graphql-server.ts';
+import { NonceCache, verifyRequest } from '../auth/request-signing.ts';
+import { deadLetterResolvers } from '../events/dead-letters.ts';
+import { consumerSourcesFrom, type EventCatalogView } from '../events/event-catalog.ts';
+import { registerEventMetrics } from '../events/event-metrics.ts';
+import { createMetrics, type Metrics, type MetricsSink } from '../observability/metrics.ts';
+import { migrate } from '../db/migrations.ts';
+import { OutboxRelay, outboxTopic } from '../events/relay.ts';
 import { startRetentionJob, type RetentionJob, type RetentionPolicy } from './retention.ts';
-import { traceLogFields } from './tracing.ts';
-import type { Signals } from './signals.ts';
-import type { EventTransport, Subscription } from './transport.ts';
+import { traceLogFields } from '../observability/tracing.ts';
+import type { Signals } from '../core/signals.ts';
+import type { EventTransport, Subscription } from '../events/transport.ts';
 
 /** A clock, injected so tests can pin "today". */
 export interface Clock {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import { z } from './config.ts';
-import type { AnyDb } from './db.ts';
+import { z } from '../core/config.ts';
+import type { AnyDb } from '../db/db.ts';
 
 /**
  * How long the platform's bookkeeping rows are kept. Business data (customers, invoices, journal

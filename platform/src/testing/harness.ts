@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { DatabaseTransport } from './database-transport.ts';
-import { openDatabase, type Database } from './db.ts';
-import { silentLogger } from './logger.ts';
-import type { Principal } from './authorization.ts';
-import { ROLE_SCOPES } from './dev-issuer.ts';
-import { signRequest } from './request-signing.ts';
-import { startSubgraph, type Clock, type RunningSubgraph, type StartSubgraphOptions } from './runtime.ts';
-import { Signals } from './signals.ts';
-import type { RetryPolicy } from './transport.ts';
+import { DatabaseTransport } from '../events/database-transport.ts';
+import { openDatabase, type Database } from '../db/db.ts';
+import { silentLogger } from '../core/logger.ts';
+import type { Principal } from '../auth/authorization.ts';
+import { ROLE_SCOPES } from '../auth/dev-issuer.ts';
+import { signRequest } from '../auth/request-signing.ts';
+import {
+  startSubgraph,
+  type Clock,
+  type RunningSubgraph,
+  type StartSubgraphOptions,
+} from '../subgraph/runtime.ts';
+import { Signals } from '../core/signals.ts';
+import type { RetryPolicy } from '../events/transport.ts';
 
 /**
  * A fresh, empty database for one test file: PGlite in memory, or — when DATABASE_URL is set — a
@@ -204,27 +209,4 @@ let counter = 0;
 export function unique(prefix = 't'): string {
   counter += 1;
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
-}
-
-/**
- * Settings for property-based tests: a fixed seed by default, so CI runs are repeatable;
- * `FC_SEED=<n>` replays a run, `FC_SEED=random` draws a new seed (logged, to replay a failure),
- * `FC_RUNS=<n>` runs longer than `defaultRuns`.
- */
-export function propertySettings(defaultRuns: number, defaultSeed = 1414): { seed: number; numRuns: number } {
-  const requested = process.env.FC_SEED;
-  const seed =
-    requested === 'random'
-      ? Math.floor(Math.random() * 2 ** 31)
-      : requested
-        ? Number.parseInt(requested, 10)
-        : defaultSeed;
-  const numRuns = process.env.FC_RUNS ? Number.parseInt(process.env.FC_RUNS, 10) : defaultRuns;
-  if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(numRuns) || numRuns < 1) {
-    throw new Error(`FC_SEED must be a whole number or "random", FC_RUNS a positive whole number`);
-  }
-  if (requested === 'random' || process.env.FC_RUNS) {
-    console.info(`property tests: FC_SEED=${seed} FC_RUNS=${numRuns}`);
-  }
-  return { seed, numRuns };
 }

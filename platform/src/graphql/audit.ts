@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
-import { retryOnConnectionLoss } from './connection-loss.ts';
-import type { AnyDb } from './db.ts';
-import { DomainError } from './errors.ts';
+import { retryOnConnectionLoss } from '../core/connection-loss.ts';
+import type { AnyDb } from '../db/db.ts';
+import { DomainError } from '../core/errors.ts';
 import type { RequestContext } from './request-context.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { AnyDb } from './db.ts';
-import type { MetricsSink } from './metrics.ts';
+import type { AnyDb } from '../db/db.ts';
+import type { MetricsSink } from '../observability/metrics.ts';
 import type { EventTransport } from './transport.ts';
 
 /**

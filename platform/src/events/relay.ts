@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { AnyDb } from './db.ts';
+import type { AnyDb } from '../db/db.ts';
 import { markPublished, readUnpublished } from './events.ts';
-import { faultPoint } from './faults.ts';
-import type { Signals } from './signals.ts';
+import { faultPoint } from '../core/faults.ts';
+import type { Signals } from '../core/signals.ts';
 import type { EventTransport } from './transport.ts';
 
 export interface RelayOptions {

@@ -1,0 +1,3 @@
+export * from './authorization.ts';
+export * from './dev-issuer.ts';
+export * from './request-signing.ts';

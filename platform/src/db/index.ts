@@ -1,0 +1,4 @@
+export * from './db.ts';
+export * from './pglite-dialect.ts';
+export * from './data-dir-lock.ts';
+export * from './migrations.ts';

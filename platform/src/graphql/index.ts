@@ -1,0 +1,5 @@
+export * from './graphql-server.ts';
+export * from './scalars.ts';
+export * from './request-context.ts';
+export * from './audit.ts';
+export * from './idempotency.ts';

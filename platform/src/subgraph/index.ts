@@ -1,0 +1,3 @@
+export * from './runtime.ts';
+export * from './main-helper.ts';
+export * from './retention.ts';
