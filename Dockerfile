@@ -28,7 +28,7 @@ COPY --from=build /app/subgraphs/subscription/schema.graphql subgraphs/subscript
 COPY --from=build /app/subgraphs/finance/migrations subgraphs/finance/migrations
 COPY --from=build /app/subgraphs/finance/schema.graphql subgraphs/finance/schema.graphql
 COPY --from=build /app/schema schema
-COPY --from=build /app/gateway/src/ops-console gateway/src/ops-console
+COPY --from=build /app/ops/src/console ops/src/console
 USER node
 EXPOSE 4000
 CMD ["node", "dist/gateway.js"]

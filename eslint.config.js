@@ -76,8 +76,20 @@ export default tseslint.config(
   ),
   boundary(
     ['gateway/**/*.ts'],
-    [...SUBGRAPHS.map((s) => `@c2c/${s}`), '**/subgraphs/**'],
-    'the gateway imports no subgraph: it knows them only through the supergraph',
+    [
+      ...SUBGRAPHS.map((s) => `@c2c/${s}`),
+      '**/subgraphs/**',
+      '@c2c/ops',
+      '@c2c/ops/*',
+      '**/ops/src/**',
+      '**/apps/**',
+    ],
+    'the gateway imports no subgraph (it knows them only through the supergraph), and no ops or app code: composition roots add those',
+  ),
+  boundary(
+    ['ops/**/*.ts'],
+    [...SUBGRAPHS.map((s) => `@c2c/${s}`), '**/subgraphs/**', '**/apps/**'],
+    'ops reads the systems only through the gateway: it imports no subgraph and no composition root',
   ),
   ...Object.entries(PLATFORM_LAYERS).map(([layer, allowed]) =>
     boundary(

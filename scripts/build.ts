@@ -17,7 +17,7 @@ repository tree next to dist/ (a container image copies those directories with i
 /** The gateway, one entry per subgraph (its `src/main.ts`), and the operator CLI. */
 export function entryPointsFor(subgraphs: readonly SubgraphInfo[]): Record<string, string> {
   return {
-    gateway: 'gateway/src/main.ts',
+    gateway: 'apps/gateway/main.ts',
     ...Object.fromEntries(subgraphs.map((s) => [s.name, join(s.dir, 'src', 'main.ts')])),
     /** The operator CLI (`db setup`, `reconcile`, `dead-letters`, `replay`, …) for jobs and shells. */
     c2c: 'scripts/c2c.ts',

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildGateway, type GatewayConfig } from '@c2c/gateway';
+import { buildGateway, gatewayConfigFromEnv, subgraphVariables, type GatewayConfig } from '@c2c/gateway';
+import { opsExtension } from '@c2c/ops';
 import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
 import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
-import { DEV_AUDIENCE, DEV_ISSUER, devIssuer, type MintOptions } from '@c2c/platform/auth';
+import { devIssuer, type MintOptions } from '@c2c/platform/auth';
 import { Signals, type Logger } from '@c2c/platform/core';
 import { openDatabase, type Database } from '@c2c/platform/db';
 import { DatabaseTransport, type RetryPolicy } from '@c2c/platform/events';
@@ -123,36 +124,36 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   try {
     for (const { name } of list) subgraphs.push(await start(name));
-    const gateway = await buildGateway(
-      {
-        port: options.ports.gateway,
-        host,
-        supergraphPath: options.roverConfig
-          ? composedSupergraph(options.roverConfig)
-          : join(ROOT, 'schema', 'supergraph.graphql'),
-        subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
-        subgraphSecrets: secrets,
-        subgraphTimeoutMs: 10_000,
-        subgraphMutationTimeoutMs: 120_000,
-        production: false,
-        safelistMode: 'audit',
-        operationsDir: join(ROOT, 'schema', 'operations'),
-        logLevel: 'info',
-        auth: {
-          issuer: DEV_ISSUER,
-          audience: DEV_AUDIENCE,
-          jwks: issuer.jwks,
-          algorithms: ['ES256'],
-          clockToleranceSeconds: 30,
-        },
-        dataDir: options.dataDir ?? '',
-        corsOrigins: [],
-        maxBodyBytes: 1_000_000,
-        rateLimit: { costPerMinute: 600_000, burst: 100_000 },
-        ...options.gateway,
-      },
-      log,
-    );
+    // The gateway's own defaults (gatewayConfigFromEnv), with what differs in one process: the
+    // subgraphs' ports and fresh secrets, the dev issuer's keys, and room for the demo seed.
+    const defaults = gatewayConfigFromEnv({
+      SUPERGRAPH_PATH: options.roverConfig
+        ? composedSupergraph(options.roverConfig)
+        : join(ROOT, 'schema', 'supergraph.graphql'),
+      LOG_LEVEL: 'info',
+      ...Object.fromEntries(list.map(({ name }) => [subgraphVariables(name).secret, secrets[name]])),
+    });
+    const gatewayConfig: GatewayConfig = {
+      ...defaults,
+      port: options.ports.gateway,
+      host,
+      subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
+      subgraphMutationTimeoutMs: 120_000,
+      auth: { ...defaults.auth, jwks: issuer.jwks },
+      dataDir: options.dataDir ?? '',
+      rateLimit: { costPerMinute: 600_000, burst: 100_000 },
+      ...options.gateway,
+    };
+    const gateway = await buildGateway(gatewayConfig, log, [
+      opsExtension({
+        operationsDir: gatewayConfig.operationsDir,
+        safelistMode: gatewayConfig.safelistMode,
+        ...(gatewayConfig.reconcileIntervalSeconds !== undefined
+          ? { reconcileIntervalSeconds: gatewayConfig.reconcileIntervalSeconds }
+          : {}),
+        log,
+      }),
+    ]);
     const { url } = await listen(gateway.server, options.ports.gateway, host);
     return {
       gatewayUrl: url,

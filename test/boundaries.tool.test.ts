@@ -51,6 +51,20 @@ describe('import boundaries', () => {
       ),
     ).toContain('no-restricted-imports');
   });
+  it('stop the gateway importing ops and ops importing a subgraph', async () => {
+    expect(
+      await ruleIds(
+        'gateway/src/x.ts',
+        "import { opsExtension } from '@c2c/ops';\nexport const x = opsExtension;\n",
+      ),
+    ).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'ops/src/x.ts',
+        "import { buildFinanceSubgraph } from '@c2c/finance';\nexport const x = buildFinanceSubgraph;\n",
+      ),
+    ).toContain('no-restricted-imports');
+  });
   it('stop a platform layer importing a layer above it', async () => {
     expect(
       await ruleIds(

@@ -24,14 +24,9 @@ import { graphqlTracingPlugin, traceLogFields } from '@c2c/platform/observabilit
 import type { Server } from 'node:http';
 import { createAuthenticator, type AuthConfig } from './auth.ts';
 import type { GatewayConfig } from './config.ts';
-import {
-  createGatewayMetrics,
-  reconciliationMetrics,
-  type GatewayMetrics,
-  type ReconciliationMetrics,
-} from './metrics.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import type { GatewayContext } from './context.ts';
-import { opsConsoleRoute } from './ops-console/serve.ts';
+import type { GatewayExtension } from './extension.ts';
 import { analyzeOperation, invalidVariables } from './policy.ts';
 import { CostRateLimiter } from './rate-limit.ts';
 import { buildManifest, safelistPlugin } from './safelist.ts';
@@ -69,8 +64,6 @@ export interface BuiltGateway {
   agent: Agent;
   /** The gateway's registry, served on GET /metrics. */
   metrics: GatewayMetrics;
-  /** The timer behind `c2c_reconciliation_*` (`runOnce` for an immediate run). */
-  reconciliation: ReconciliationMetrics;
 }
 
 /** The business system behind each subgraph, named in errors so support knows which part failed. */
@@ -249,7 +242,11 @@ export function authorizationPlugin(
 }
 
 /** Builds the gateway (no listening): Apollo Gateway over the static supergraph, hardened. */
-export async function buildGateway(config: GatewayConfig, log: Logger): Promise<BuiltGateway> {
+export async function buildGateway(
+  config: GatewayConfig,
+  log: Logger,
+  extensions: GatewayExtension[] = [],
+): Promise<BuiltGateway> {
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const policy = accessPolicyFromSdl(supergraphSdl);
   const subgraphUrls = { ...supergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
@@ -276,13 +273,6 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     manifest,
     fetchers,
     ...(config.metricsToken ? { token: config.metricsToken } : {}),
-  });
-  const reconciliation = reconciliationMetrics({
-    metrics,
-    intervalSeconds: config.reconcileIntervalSeconds ?? 0,
-    manifest,
-    safelistMode: config.safelistMode,
-    log: gatewayLog,
   });
 
   const gateway = new ApolloGateway({
@@ -341,7 +331,6 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     },
     plugins: [
       metrics.plugin<GatewayContext>(),
-      reconciliation.plugin,
       ApolloServerPluginLandingPageDisabled(),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       safelistPlugin(manifest, config.safelistMode, gatewayLog),
@@ -349,10 +338,20 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       authorizationPlugin(policy, new CostRateLimiter(config.rateLimit), gatewayLog),
       requestIdPlugin<GatewayContext>(),
       graphqlTracingPlugin<GatewayContext>(),
+      ...extensions.flatMap((extension) => extension.plugins ?? []),
+      {
+        async serverWillStart() {
+          return {
+            async serverWillStop() {
+              for (const extension of extensions) await extension.stopping?.();
+            },
+          };
+        },
+      },
     ],
   });
   await apollo.start();
-  reconciliation.start(apollo);
+  for (const extension of extensions) extension.started?.({ apollo, metrics });
 
   const server = createGraphQLHttpServer<GatewayContext, Principal>({
     apollo,
@@ -362,8 +361,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
     corsOrigins: config.corsOrigins,
     // The edge: every request starts a trace; a client's traceparent is not trusted.
     tracing: { service: 'gateway', continueTrace: false },
-    // The ops console: static page and assets; its data comes from /graphql like any client's.
-    routes: chainRoutes(metrics.routes, opsConsoleRoute({ operationsDir: config.operationsDir })),
+    // /metrics, then the extensions' routes (the ops console's pages, mounted by the composition root).
+    routes: chainRoutes(metrics.routes, ...extensions.flatMap((extension) => extension.routes ?? [])),
     inspect: ({ query }) =>
       tooManyTokens(query, ARMOR_LIMITS.maxTokens)
         ? {
@@ -408,5 +407,5 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       return answers.every(Boolean);
     },
   });
-  return { apollo, server, subgraphUrls, fetchers, agent, metrics, reconciliation };
+  return { apollo, server, subgraphUrls, fetchers, agent, metrics };
 }

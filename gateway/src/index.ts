@@ -6,3 +6,6 @@ export {
   subgraphVariables,
   type GatewayConfig,
 } from './config.ts';
+export type { GatewayContext } from './context.ts';
+export type { GatewayExtension } from './extension.ts';
+export { buildManifest, type PersistedQueryManifest, type SafelistMode } from './safelist.ts';

@@ -16,7 +16,7 @@ import {
   type ControlTotal,
   type DocumentDifference,
   type DocumentRecord,
-} from '@c2c/gateway/ops/reconcile';
+} from '@c2c/ops/reconcile';
 import type { Command } from '../lib/command.ts';
 import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl, resolveToken } from '../lib/gateway-client.ts';
 import { operation } from '../lib/operations.ts';

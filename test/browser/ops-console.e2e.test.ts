@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../scripts/stack.ts';
 import { amend, aSyncedSubscription, startFaultStack, untilStatus } from '../faults/support.ts';
 
-// The ops console (gateway/src/ops-console) in a real browser: Debian's Chromium driven by
+// The ops console (ops/src/console) in a real browser: Debian's Chromium driven by
 // playwright-core, against the in-process stack. CI installs Chromium; elsewhere these tests are
 // skipped with the reason in their name and on stderr.
 

@@ -47,7 +47,7 @@ export function bucket(args: {
 /**
  * Billing's own facts for reconciliation: control totals, a bucket's documents, contract values,
  * stuck amendments and the sync backlog. The comparison with the ERP and the CRM happens in the
- * client (gateway/src/ops/reconcile.ts), never here: billing does not read their data.
+ * client (ops/src/reconcile.ts), never here: billing does not read their data.
  */
 export class ReconciliationService {
   constructor(private readonly db: AnyDb) {}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { buildManifest } from '../safelist.ts';
+import { buildManifest } from '@c2c/gateway';
 
 /**
  * The ops console's registered operations (schema/operations/ops.*.graphql, by operation name).

@@ -1,8 +1,8 @@
 import { createLogger } from '@c2c/platform/core';
 import { closeServer, listen } from '@c2c/platform/graphql';
 import { setupTracing } from '@c2c/platform/observability';
-import { gatewayConfigFromEnv } from './config.ts';
-import { buildGateway } from './gateway.ts';
+import { buildGateway, gatewayConfigFromEnv } from '@c2c/gateway';
+import { opsExtension } from '@c2c/ops';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(`Usage: node gateway main
@@ -27,7 +27,16 @@ try {
 }
 const log = createLogger({ name: 'gateway', level: config.logLevel });
 const tracing = setupTracing({ serviceName: 'gateway', env: process.env });
-const gateway = await buildGateway(config, log);
+const gateway = await buildGateway(config, log, [
+  opsExtension({
+    operationsDir: config.operationsDir,
+    safelistMode: config.safelistMode,
+    ...(config.reconcileIntervalSeconds !== undefined
+      ? { reconcileIntervalSeconds: config.reconcileIntervalSeconds }
+      : {}),
+    log,
+  }),
+]);
 const { url } = await listen(gateway.server, config.port, config.host);
 log.info({ url, subgraphs: gateway.subgraphUrls }, 'gateway listening');
 

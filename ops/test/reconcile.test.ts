@@ -8,7 +8,7 @@ import {
   settledDifferences,
   triageBuckets,
   type ControlTotal,
-} from '../src/ops/reconcile.ts';
+} from '../src/reconcile.ts';
 
 const bucket = (overrides: Partial<ControlTotal>): ControlTotal => ({
   currency: 'USD',
