@@ -12,8 +12,18 @@ export default defineConfig({
           // Pure tests share no state, so one module graph per worker: each library is imported once
           // per worker, not once per file.
           isolate: false,
-          exclude: ['**/node_modules/**', '**/*.int.test.ts', '**/*.e2e.test.ts', '**/*.tool.test.ts'],
+          exclude: [
+            '**/node_modules/**',
+            'bench/**',
+            '**/*.int.test.ts',
+            '**/*.e2e.test.ts',
+            '**/*.tool.test.ts',
+          ],
         },
+      },
+      {
+        // The benchmark's own tests: its argument parsing, report and security harness.
+        test: { name: 'bench', include: ['bench/**/*.test.ts'], exclude: ['**/node_modules/**'] },
       },
       {
         // Real tools run as a user runs them: ESLint on snippets, the CLI in child processes.

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { composeSupergraph, readRoverConfig } from '../schema/src/compose.ts';
-import { readEventContracts, renderEventTables, withEventTables } from '../schema/src/events/contracts.ts';
+import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
+import { readEventContracts, renderEventTables, withEventTables } from '@c2c/schema/events/contracts';
 
 const { values } = parseArgs({
   options: {

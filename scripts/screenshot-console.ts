@@ -5,9 +5,9 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { chromium } from 'playwright-core';
 import { silentLogger, todayUtc } from '@c2c/platform/core';
-import { operation } from './lib/operations.ts';
-import { seedDemoBook } from './lib/seed.ts';
-import { startStack } from './stack.ts';
+import { operation } from '@c2c/schema/operations';
+import { seedDemoBook } from '@c2c/apps/seed';
+import { startStack } from '@c2c/apps/stack';
 
 const USAGE = `Usage: npx tsx scripts/screenshot-console.ts [--out FILE] [--customers N]
 

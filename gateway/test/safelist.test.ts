@@ -83,7 +83,7 @@ describe('safelist modes', () => {
 
 describe('schema/persisted-query-manifest.json', () => {
   it('is what `npm run c2c -- safelist` compiles from schema/operations (regenerate it when this fails)', async () => {
-    const { manifestText, MANIFEST_PATH } = await import('../../scripts/commands/safelist.ts');
+    const { manifestText, MANIFEST_PATH } = await import('../../cli/commands/safelist.ts');
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(MANIFEST_PATH, 'utf8')).toBe(manifestText());
   });

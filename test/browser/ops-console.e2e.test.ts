@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Stack } from '../../scripts/stack.ts';
+import type { Stack } from '@c2c/apps/stack';
 import { amend, aSyncedSubscription, startFaultStack, untilStatus } from '../faults/support.ts';
 
 // The ops console (ops/src/console) in a real browser: Debian's Chromium driven by

@@ -11,8 +11,8 @@ import { mintDevToken } from '@c2c/platform/auth';
 import { todayUtc } from '@c2c/platform/core';
 import { openDatabase, type Database } from '@c2c/platform/db';
 import { graphql, unique, useToken, waitFor } from '@c2c/platform/testing';
-import { freePort, startCluster, type Cluster } from '../../scripts/lib/cluster.ts';
-import { operation } from '../../scripts/lib/operations.ts';
+import { freePort, startCluster, type Cluster } from '@c2c/apps/cluster';
+import { operation } from '@c2c/schema/operations';
 import { checkInvariants } from '../faults/invariants.ts';
 import { sql } from 'kysely';
 import type { FaultPointName } from '@c2c/platform/core';
@@ -301,7 +301,7 @@ describe.skipIf(!ready)(
       const finance = await mintDevToken(dataDir, { role: 'finance', subject: 'cluster-reconcile' });
       const reconcile = await execFileAsync(
         process.execPath,
-        ['--import', 'tsx', 'scripts/c2c.ts', 'reconcile', '--url', url, '--token', finance],
+        ['--import', 'tsx', 'cli/c2c.ts', 'reconcile', '--url', url, '--token', finance],
         { cwd: ROOT },
       ).catch((error: { code?: number; stdout?: string; stderr?: string }) => error);
       const out = reconcile as { stdout?: string; stderr?: string; code?: number };

@@ -2,10 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { gatewayVariables } from '../../gateway/src/config.ts';
+import { gatewayVariables } from '@c2c/gateway';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { SubgraphEnv } from '@c2c/platform/subgraph';
-import { ENTRY_POINTS } from '../../scripts/build.ts';
+import { ENTRY_POINTS } from '@c2c/apps/build';
 
 // The Kubernetes manifests are checked offline (no cluster here): they parse, every workload has
 // probes, requests, a Service and a PodDisruptionBudget that select it, and every setting they pass

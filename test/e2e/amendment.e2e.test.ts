@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
-import { operation } from '../../scripts/lib/operations.ts';
-import type { Stack } from '../../scripts/stack.ts';
+import { operation } from '@c2c/schema/operations';
+import type { Stack } from '@c2c/apps/stack';
 import { startTestStack } from '../support/stack.ts';
 
 // Amendments as managed business transactions, through the gateway: billing prorates and invoices,
@@ -275,7 +275,7 @@ describe('amendments through the gateway', () => {
         [
           '--import',
           'tsx',
-          'scripts/c2c.ts',
+          'cli/c2c.ts',
           'replay',
           '--system',
           'CRM',

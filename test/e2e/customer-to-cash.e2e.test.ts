@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
-import { operation } from '../../scripts/lib/operations.ts';
-import type { Stack } from '../../scripts/stack.ts';
+import { operation } from '@c2c/schema/operations';
+import type { Stack } from '@c2c/apps/stack';
 import { startTestStack } from '../support/stack.ts';
 
 // The whole stack over real HTTP: gateway → three subgraphs, one database, the embedded event backbone.

@@ -7,8 +7,8 @@ import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
 import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterPlan } from '../../scripts/lib/cluster.ts';
-import type { Stack } from '../../scripts/stack.ts';
+import { clusterPlan } from '@c2c/apps/cluster';
+import type { Stack } from '@c2c/apps/stack';
 import { startTestStack } from '../support/stack.ts';
 
 // rover.yaml is the one list of subgraphs: a throw-away fourth subgraph added to a copy of it is

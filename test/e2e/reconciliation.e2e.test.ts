@@ -6,9 +6,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { fixedClock, waitFor } from '@c2c/platform/testing';
-import type { ReconciliationReport } from '../../scripts/commands/reconcile.ts';
-import { seedDemoBook } from '../../scripts/lib/seed.ts';
-import type { Stack } from '../../scripts/stack.ts';
+import type { ReconciliationReport } from '../../cli/commands/reconcile.ts';
+import { seedDemoBook } from '@c2c/apps/seed';
+import type { Stack } from '@c2c/apps/stack';
 import { startTestStack } from '../support/stack.ts';
 
 // Reconciliation as an operator runs it: `npm run c2c -- reconcile` against the gateway of a seeded
@@ -29,7 +29,7 @@ async function reconcile(...args: string[]): Promise<{ code: number; stdout: str
       [
         '--import',
         'tsx',
-        'scripts/c2c.ts',
+        'cli/c2c.ts',
         'reconcile',
         '--url',
         stack.gatewayUrl,

@@ -7,13 +7,13 @@ import { type FaultPointName } from '@c2c/platform/core';
 import { openDatabase, type Database } from '@c2c/platform/db';
 import { useToken } from '@c2c/platform/testing';
 
-// The embedded stack as a real child process (`npm start`'s entry, scripts/start.ts), so a fault
+// The embedded stack as a real child process (`npm start`'s entry, apps/stack/start.ts), so a fault
 // point can SIGKILL it and a new process can start on the same data directory or database.
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /** A free TCP port, chosen by the OS; reused by every restart of one child stack. */
-export { freePort } from '../../scripts/lib/ports.ts';
+export { freePort } from '@c2c/apps/ports';
 
 export interface ChildExit {
   code: number | null;
@@ -77,7 +77,7 @@ export interface ChildOptions {
   faultPoint?: FaultPointName;
 }
 
-/** Starts `node --import tsx scripts/start.ts` and waits for its ready banner. */
+/** Starts `node --import tsx apps/stack/start.ts` and waits for its ready banner. */
 export async function startChildStack(options: ChildOptions): Promise<ChildStack> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -93,7 +93,7 @@ export async function startChildStack(options: ChildOptions): Promise<ChildStack
   if (options.store.kind === 'pglite') delete env.DATABASE_URL;
   if (options.faultPoint) env.C2C_FAULT_POINT = options.faultPoint;
   else delete env.C2C_FAULT_POINT;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/stack/start.ts'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

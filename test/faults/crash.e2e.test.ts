@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultPointName } from '@c2c/platform/core';
 import type { AnyDb } from '@c2c/platform/db';
 import { graphql, unique } from '@c2c/platform/testing';
-import { operation } from '../../scripts/lib/operations.ts';
+import { operation } from '@c2c/schema/operations';
 import { childStore, freePort, startChildStack, type ChildStack, type ChildStore } from './child-stack.ts';
 import { backlog, checkInvariants } from './invariants.ts';
 import { amend, aSyncedSubscription, untilStatus } from './support.ts';
 
-// F6, F7, F8: the one-process stack (scripts/start.ts) runs as a child process with a fault point
+// F6, F7, F8: the one-process stack (apps/stack/start.ts) runs as a child process with a fault point
 // armed (C2C_FAULT_POINT, docs/faults.md). An amendment through its gateway drives it to the point,
 // where it SIGKILLs itself. The test reads the store to prove the crash happened exactly there,
 // restarts the stack on the same data directory (or PostgreSQL database) without the fault, and

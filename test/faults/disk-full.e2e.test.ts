@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unique } from '@c2c/platform/testing';
-import { operation } from '../../scripts/lib/operations.ts';
+import { operation } from '@c2c/schema/operations';
 import { http, startSecurityStack, type SecurityStack } from '../security/support.ts';
 import { aSyncedSubscription } from './support.ts';
 

@@ -6,8 +6,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyOnce, outboxRowToEvent, type CloudEvent } from '@c2c/platform/events';
 import { graphql, waitFor } from '@c2c/platform/testing';
-import { operation } from '../../scripts/lib/operations.ts';
-import type { Stack } from '../../scripts/stack.ts';
+import { operation } from '@c2c/schema/operations';
+import type { Stack } from '@c2c/apps/stack';
 import { checkInvariants, waitForQuiescence } from './invariants.ts';
 import {
   amend,

@@ -5,8 +5,8 @@ import { silentLogger } from '@c2c/platform/core';
 import { type AnyDb } from '@c2c/platform/db';
 import { type ConsumerOptions } from '@c2c/platform/events';
 import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
-import { operation } from '../../scripts/lib/operations.ts';
-import type { Stack } from '../../scripts/stack.ts';
+import { operation } from '@c2c/schema/operations';
+import type { Stack } from '@c2c/apps/stack';
 import { startTestStack } from '../support/stack.ts';
 
 // Shared setup of the in-process (embedded shape) fault tests: one stack per test file on a fresh

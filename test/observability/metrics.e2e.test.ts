@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 
 import { fixedClock, waitFor } from '@c2c/platform/testing';
-import { type Stack, type SubgraphName } from '../../scripts/stack.ts';
+import { type Stack, type SubgraphName } from '@c2c/apps/stack';
 import { startTestStack } from '../support/stack.ts';
 import {
   aSyncedSubscription,

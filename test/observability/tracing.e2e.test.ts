@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupTracing, TRACE_ATTRIBUTES as A, type Tracing } from '@c2c/platform/observability';
 import { fixedClock, waitFor } from '@c2c/platform/testing';
-import type { Stack } from '../../scripts/stack.ts';
+import type { Stack } from '@c2c/apps/stack';
 import { startTestStack } from '../support/stack.ts';
 import { aSyncedSubscription, amend, RETRY, TODAY, untilStatus } from '../faults/support.ts';
 

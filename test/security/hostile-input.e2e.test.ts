@@ -16,7 +16,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ROLE_SCOPES } from '@c2c/platform/auth';
 import { unique } from '@c2c/platform/testing';
-import { operation } from '../../scripts/lib/operations.ts';
+import { operation } from '@c2c/schema/operations';
 import { aSyncedSubscription } from '../faults/support.ts';
 import { http, startSecurityStack, type SecurityStack } from './support.ts';
 

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_AUDIENCE, DEV_ISSUER, loadDevIssuerKey, ROLE_SCOPES, signRequest } from '@c2c/platform/auth';
 import { graphql, unique, waitFor } from '@c2c/platform/testing';
-import { operation } from '../../scripts/lib/operations.ts';
+import { operation } from '@c2c/schema/operations';
 import { aSyncedSubscription } from '../faults/support.ts';
 import {
   ALLOWED_ORIGIN,

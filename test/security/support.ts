@@ -7,7 +7,7 @@ import { silentLogger } from '@c2c/platform/core';
 import { type Database } from '@c2c/platform/db';
 import { listen } from '@c2c/platform/graphql';
 import { fixedClock, openTestDatabase, useToken } from '@c2c/platform/testing';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import { startStack, type Stack } from '@c2c/apps/stack';
 
 // The stack of the security tests: the gateway in its production configuration (NODE_ENV=production
 // behaviour: introspection off, mutations only from the safelist, a CORS allowlist, tight timeouts)

@@ -1,6 +1,6 @@
 import { silentLogger } from '@c2c/platform/core';
 import { openTestDatabase, useToken } from '@c2c/platform/testing';
-import { startStack, type Stack, type StackOptions } from '../../scripts/stack.ts';
+import { startStack, type Stack, type StackOptions } from '@c2c/apps/stack';
 
 /** What a test may set; the rest is the test shape: a fresh database, free ports, no logs. */
 export type TestStackOptions = Partial<

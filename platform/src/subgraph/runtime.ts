@@ -105,7 +105,7 @@ export interface StartSubgraphOptions {
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
   /**
-   * The retention job for this subgraph's bookkeeping rows (platform/src/retention.ts); `bus` also
+   * The retention job for this subgraph's bookkeeping rows (platform/src/subgraph/retention.ts); `bus` also
    * prunes the in-database bus. Without it nothing is pruned.
    */
   retention?: { policy: RetentionPolicy; intervalMs: number; bus: boolean };

@@ -9,7 +9,7 @@ import { ROOT, currentBaseline, realSdl, removeField, tempDir } from './fixtures
 /** The CLI as `npm run c2c -- schema check` runs it (node + tsx, without npm's own start-up). */
 function c2c(...args: string[]) {
   const started = Date.now();
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/c2c.ts', 'schema', 'check', ...args], {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/c2c.ts', 'schema', 'check', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
   });

@@ -10,7 +10,7 @@ export interface ChildService {
 /**
  * With BENCH_CPU_PROFILE_DIR set, the child records a V8 CPU profile from start to stop and writes
  * `<dir>/<script>-<pid>.cpuprofile` (`--cpu-prof` cannot go through NODE_OPTIONS); summarise it
- * with `npx tsx scripts/bench/profile-summary.ts <file>`.
+ * with `npx tsx bench/profile-summary.ts <file>`.
  */
 async function startProfiler(): Promise<(() => Promise<void>) | null> {
   const dir = process.env.BENCH_CPU_PROFILE_DIR;

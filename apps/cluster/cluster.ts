@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mintDevToken } from '@c2c/platform/auth';
 import { booleanFlag, parseConfig, port, todayUtc, z } from '@c2c/platform/core';
-import { startCluster } from './lib/cluster.ts';
-import { seedDemoBook } from './lib/seed.ts';
+import { startCluster } from './plan.ts';
+import { seedDemoBook } from '../stack/seed.ts';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 
 const HELP = `Usage: npm run start:cluster

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 // Summarises a V8 .cpuprofile by self time: the functions (and the packages) a process spent its
-// CPU in. Usage: npx tsx scripts/bench/profile-summary.ts <file.cpuprofile> [rows]
+// CPU in. Usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [rows]
 
 interface ProfileNode {
   id: number;
@@ -15,7 +15,7 @@ interface Profile {
 
 const [file, rowsArg] = process.argv.slice(2);
 if (!file || file === '--help') {
-  console.log('Usage: npx tsx scripts/bench/profile-summary.ts <file.cpuprofile> [rows]');
+  console.log('Usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [rows]');
   process.exit(file ? 0 : 2);
 }
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;

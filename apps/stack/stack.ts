@@ -17,9 +17,9 @@ import {
   type RetentionPolicy,
   type RunningSubgraph,
 } from '@c2c/platform/subgraph';
-import { loadSubgraphBuilds } from './lib/subgraph-builds.ts';
+import { loadSubgraphBuilds } from './subgraph-builds.ts';
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 
 export interface StackOptions {
   /** Embedded store directory; null for an in-memory PGlite. Ignored when databaseUrl is set. */

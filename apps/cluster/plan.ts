@@ -6,8 +6,8 @@ import { loadDevIssuerKey } from '@c2c/platform/auth';
 import { subgraphVariables } from '@c2c/gateway';
 import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
 import { buildAll, entryPointsFor } from '../build.ts';
-import { freePort } from './ports.ts';
-import { setupSubgraphRoles, type SubgraphSchema } from './db-roles.ts';
+import { freePort } from '../lib/ports.ts';
+import { setupSubgraphRoles, type SubgraphSchema } from '@c2c/cli/db-roles';
 
 export { freePort };
 

@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { operation } from '../lib/operations.ts';
+import { operation } from '@c2c/schema/operations';
 import type { StoreSpec } from './child-runtime.ts';
 import { BENCH_DIR, cpuPerUnit, cpuSnapshot, spawnChild, tsxCommand } from './processes.ts';
 import { percentile, round } from './report.ts';
 import { ourGatewayEnv, secretsEnv } from './security.ts';
-import { gatewayClient } from '../lib/gateway-client.ts';
+import { gatewayClient } from '@c2c/cli/gateway-client';
 import { benchToken } from './token.ts';
 
 export interface WritesReport {
@@ -375,8 +375,8 @@ export async function runClusterWrites(options: {
   const { tmpdir } = await import('node:os');
   const { mintDevToken } = await import('@c2c/platform/auth');
   const { todayUtc } = await import('@c2c/platform/core');
-  const { startCluster } = await import('../lib/cluster.ts');
-  const { seedDemoBook } = await import('../lib/seed.ts');
+  const { startCluster } = await import('@c2c/apps/cluster');
+  const { seedDemoBook } = await import('@c2c/apps/seed');
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
   const suffix = randomBytes(4).toString('hex');

@@ -19,7 +19,7 @@ import {
 } from '@c2c/ops/reconcile';
 import type { Command } from '../lib/command.ts';
 import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl, resolveToken } from '../lib/gateway-client.ts';
-import { operation } from '../lib/operations.ts';
+import { operation } from '@c2c/schema/operations';
 
 const USAGE = `Usage: npm run c2c -- reconcile [--from YYYY-MM] [--to YYYY-MM] [--grace-minutes N] [--json] [--url URL] [--token JWT]
 

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon, { type Options as AutocannonOptions } from 'autocannon';
-import { operation } from '../lib/operations.ts';
+import { operation } from '@c2c/schema/operations';
 import type { StoreSpec } from './child-runtime.ts';
 import {
   BENCH_DIR,

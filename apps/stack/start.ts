@@ -15,7 +15,7 @@ import { DEFAULT_RETRY } from '@c2c/platform/events';
 import { setupTracing } from '@c2c/platform/observability';
 import { policyFromEnv, RetentionEnv } from '@c2c/platform/subgraph';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
-import { bookIsEmpty, seedDemoBook } from './lib/seed.ts';
+import { bookIsEmpty, seedDemoBook } from './seed.ts';
 import { startStack } from './stack.ts';
 
 const HELP = `Usage: npm start

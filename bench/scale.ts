@@ -77,7 +77,7 @@ async function reconcileProcess(
     [
       '--import',
       'tsx',
-      join(ROOT, 'scripts', 'c2c.ts'),
+      join(ROOT, 'cli', 'c2c.ts'),
       'reconcile',
       '--json',
       '--url',
@@ -193,7 +193,7 @@ export async function runSoak(
 ): Promise<SoakReport> {
   log(`scale: gateway soak for ${minutes} min…`);
   const { default: autocannon } = await import('autocannon');
-  const { operation } = await import('../lib/operations.ts');
+  const { operation } = await import('@c2c/schema/operations');
   const { subgraphs, gateway } = await stackOn(store);
   try {
     const { rows } = await subgraphs.request<{ rows: { id: string }[] }>({

@@ -4,7 +4,7 @@ import { createLogger, Signals } from '@c2c/platform/core';
 import { openDatabase } from '@c2c/platform/db';
 import { DatabaseTransport } from '@c2c/platform/events';
 import { startSubgraph, type RunningSubgraph } from '@c2c/platform/subgraph';
-import { loadSubgraphBuilds } from '../lib/subgraph-builds.ts';
+import { loadSubgraphBuilds } from '@c2c/apps/subgraph-builds';
 import { runChild, storeFromEnv } from './child-runtime.ts';
 import { secretsFromEnv } from './security.ts';
 

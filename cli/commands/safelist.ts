@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildManifest } from '../../gateway/src/safelist.ts';
+import { buildManifest } from '@c2c/gateway';
 import type { Command } from '../lib/command.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -20,7 +20,7 @@ export function entryPointsFor(subgraphs: readonly SubgraphInfo[]): Record<strin
     gateway: 'apps/gateway/main.ts',
     ...Object.fromEntries(subgraphs.map((s) => [s.name, join(s.dir, 'src', 'main.ts')])),
     /** The operator CLI (`db setup`, `reconcile`, `dead-letters`, `replay`, …) for jobs and shells. */
-    c2c: 'scripts/c2c.ts',
+    c2c: 'cli/c2c.ts',
   };
 }
 

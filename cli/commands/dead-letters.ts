@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../lib/command.ts';
 import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl, resolveToken } from '../lib/gateway-client.ts';
-import { operation } from '../lib/operations.ts';
+import { operation } from '@c2c/schema/operations';
 
 const SYSTEMS = { CRM: 'Crm', BILLING: 'Billing', ERP: 'Erp' } as const;
 type System = keyof typeof SYSTEMS;

@@ -1,6 +1,6 @@
 import { addDays, addMonthsClamped, daysBetween, formatMinor, parseDecimal } from '@c2c/platform/core';
 import { type AnyDb } from '@c2c/platform/db';
-import { operation } from './operations.ts';
+import { operation } from '@c2c/schema/operations';
 
 /** Deterministic pseudo-random numbers (mulberry32), so every demo book is the same. */
 function random(seed: number) {

@@ -3,8 +3,8 @@ import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } fro
 import { join } from 'node:path';
 import pg from 'pg';
 import { silentLogger, todayUtc } from '@c2c/platform/core';
-import { seedDemoBook, type SeedSummary } from '../lib/seed.ts';
-import { startStack } from '../stack.ts';
+import { seedDemoBook, type SeedSummary } from '@c2c/apps/seed';
+import { startStack } from '@c2c/apps/stack';
 import type { StoreSpec } from './child-runtime.ts';
 import { BENCH_DIR, ROOT } from './processes.ts';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
@@ -23,7 +23,7 @@ export function seedKey(customers: number): string {
       hash.update(readFileSync(join(dir, file)));
     }
   }
-  hash.update(readFileSync(join(ROOT, 'scripts', 'lib', 'seed.ts')));
+  hash.update(readFileSync(join(ROOT, 'apps', 'stack', 'seed.ts')));
   hash.update(`customers=${customers}`);
   return hash.digest('hex').slice(0, 12);
 }

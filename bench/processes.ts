@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { round } from './report.ts';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = join(import.meta.dirname, '..');
 /** Everything the bench writes: seeded stores, run copies, the issuer key. Git-ignored. */
 export const BENCH_DIR = join(ROOT, '.bench');
 
@@ -238,4 +238,4 @@ export function memoryMiB(pid: number): { rss: number; peak: number } {
   return { rss, peak };
 }
 
-export { freePort } from '../lib/ports.ts';
+export { freePort } from '@c2c/apps/ports';
