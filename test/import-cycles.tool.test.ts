@@ -4,7 +4,17 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
 /** Every workspace and the composition roots: no module may import itself back, type imports included. */
-const SOURCES = ['platform/src', 'gateway/src', 'ops/src', 'apps', 'cli', 'bench', 'subgraphs', 'schema/src', 'scripts'];
+const SOURCES = [
+  'platform/src',
+  'gateway/src',
+  'ops/src',
+  'apps',
+  'cli',
+  'bench',
+  'subgraphs',
+  'schema/src',
+  'scripts',
+];
 
 async function cycles(paths: string[]): Promise<string[][]> {
   const graph = await madge(

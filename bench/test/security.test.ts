@@ -47,10 +47,7 @@ describe('bench subgraph secrets', () => {
 
 describe('withoutSecurityPurpose', () => {
   it("drops only the requiresScopes link's SECURITY purpose from the supergraph", () => {
-    const sdl = readFileSync(
-      join(import.meta.dirname, '..', '..', 'schema', 'supergraph.graphql'),
-      'utf8',
-    );
+    const sdl = readFileSync(join(import.meta.dirname, '..', '..', 'schema', 'supergraph.graphql'), 'utf8');
     expect(sdl).toContain('requiresScopes/v0.1", for: SECURITY)');
     const edited = withoutSecurityPurpose(sdl);
     expect(edited).not.toContain('for: SECURITY');

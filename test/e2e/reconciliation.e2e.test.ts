@@ -26,17 +26,7 @@ async function reconcile(...args: string[]): Promise<{ code: number; stdout: str
   try {
     const { stdout, stderr } = await execFileAsync(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'cli/c2c.ts',
-        'reconcile',
-        '--url',
-        stack.gatewayUrl,
-        '--token',
-        token,
-        ...args,
-      ],
+      ['--import', 'tsx', 'cli/c2c.ts', 'reconcile', '--url', stack.gatewayUrl, '--token', token, ...args],
       { cwd: ROOT },
     );
     return { code: 0, stdout, stderr };
