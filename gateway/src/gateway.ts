@@ -2,21 +2,15 @@ import { Agent } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import fetch from 'node-fetch';
-import { createRequire } from 'node:module';
-import type * as GraphQLModule from 'graphql';
-import type { GraphQLFormattedError } from 'graphql';
-import { accessPolicyFromSdl, devIssuer, type AccessPolicy, type Principal } from '@c2c/platform/auth';
+import { accessPolicyFromSdl, devIssuer, type Principal } from '@c2c/platform/auth';
 import { chainRoutes, type Logger } from '@c2c/platform/core';
 import {
   correlationIdOf,
-  CORRELATION_HEADER,
-  countJsonValues,
   createGraphQLHttpServer,
   requestIdPlugin,
-  scalarResolvers,
   storableTextPlugin,
   withoutSuggestions,
 } from '@c2c/platform/graphql';
@@ -27,32 +21,14 @@ import type { GatewayConfig } from './config.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import type { GatewayContext } from './context.ts';
 import type { GatewayExtension } from './extension.ts';
-import { analyzeOperation, invalidVariables } from './policy.ts';
+import { SignedDataSource } from './data-source.ts';
+import { sanitizeGatewayError } from './errors.ts';
+import { ARMOR_LIMITS, tooManyTokens } from './limits.ts';
+import { authorizationPlugin } from './plugins/authorization.ts';
 import { CostRateLimiter } from './rate-limit.ts';
 import { buildManifest, safelistPlugin } from './safelist.ts';
-import { createSubgraphFetcher, PRINCIPAL_HANDOFF, type SubgraphFetcher } from './subgraph-fetcher.ts';
-import { systemLabels } from '@c2c/schema/subgraphs';
-
-// Errors thrown to Apollo must be its own graphql instance's GraphQLError (the CommonJS build), or
-// Apollo re-wraps them and drops their `path`.
-const { GraphQLError, Lexer, Source } = createRequire(import.meta.url)('graphql') as typeof GraphQLModule;
-
-/**
- * graphql-armor's token limit runs inside Apollo's parsing hook, where a rejection becomes a 500;
- * the same limit is applied here, before Apollo, so an oversized document is a 400.
- */
-export function tooManyTokens(query: unknown, max: number): boolean {
-  if (typeof query !== 'string') return false;
-  const lexer = new Lexer(new Source(query));
-  try {
-    for (let count = 0; lexer.advance().kind !== '<EOF>';) if (++count > max) return true;
-  } catch {
-    // A syntax error: Apollo's parser reports it.
-  }
-  return false;
-}
-
-export type { GatewayContext } from './context.ts';
+import { createSubgraphFetcher, type SubgraphFetcher } from './subgraph-fetcher.ts';
+import { supergraphRoutingUrls, withoutSecurityPurpose } from './supergraph.ts';
 
 export interface BuiltGateway {
   apollo: ApolloServer<GatewayContext>;
@@ -64,181 +40,6 @@ export interface BuiltGateway {
   agent: Agent;
   /** The gateway's registry, served on GET /metrics. */
   metrics: GatewayMetrics;
-}
-
-/** The business system behind each subgraph, named in errors so support knows which part failed. */
-export const SYSTEM_OF: Record<string, string> = systemLabels();
-
-/** Limits of graphql-armor, chosen for the registered operations (docs/security.md says why). */
-export const ARMOR_LIMITS = {
-  maxDepth: 6,
-  maxAliases: 15,
-  maxDirectives: 50,
-  maxTokens: 1000,
-  maxCost: 5000,
-} as const;
-/** Largest estimated cost (page sizes multiplied in) of one operation. */
-export const MAX_OPERATION_COST = 50_000;
-
-const URL_IN_TEXT = /\b(?:https?:\/\/|\d{1,3}(?:\.\d{1,3}){3}:\d+)\S*/;
-/** Extension keys a client may see; everything else (response bodies, URLs, stack traces) is dropped. */
-const PUBLIC_EXTENSIONS = new Set([
-  'code',
-  'serviceName',
-  'system',
-  'field',
-  'requestId',
-  'requires',
-  'retryAfterSeconds',
-]);
-const TRANSPORT_FAILURE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|socket hang up|subgraph \w+ (failed|circuit)|^\d{3}: /i;
-
-/**
- * Keeps subgraph failures explainable without leaking internals: no URLs, addresses, response
- * bodies or stack traces reach the client; the subgraph's name, its system and a stable code do.
- */
-export function sanitizeGatewayError(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const given = (formatted.extensions ?? {}) as Record<string, unknown>;
-  const extensions: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(given)) if (PUBLIC_EXTENSIONS.has(key)) extensions[key] = value;
-  const named = /subgraph (\w+) (?:failed|circuit)/.exec(formatted.message)?.[1];
-  const serviceName = typeof given.serviceName === 'string' ? given.serviceName : (named ?? null);
-  if (serviceName) extensions.serviceName = serviceName;
-  if (serviceName && SYSTEM_OF[serviceName]) extensions.system = SYSTEM_OF[serviceName];
-  let message = formatted.message;
-  const status = (given.response as { status?: unknown } | undefined)?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    // A subgraph refused what the gateway sent: a bad value the gateway did not catch, not an outage.
-    return {
-      ...formatted,
-      message: 'a system refused the request as invalid',
-      extensions: { ...extensions, code: status === 401 || status === 403 ? 'FORBIDDEN' : 'BAD_USER_INPUT' },
-    };
-  }
-  const fromSubgraphHttp = given.response !== undefined;
-  if (URL_IN_TEXT.test(message) || TRANSPORT_FAILURE.test(message) || fromSubgraphHttp) {
-    const system = serviceName ? SYSTEM_OF[serviceName] : undefined;
-    message = serviceName
-      ? `the ${system ?? serviceName} system (subgraph ${serviceName}) is unavailable`
-      : 'a subgraph is unavailable';
-    extensions.code = 'SUBGRAPH_UNAVAILABLE';
-  }
-  return { ...formatted, message, extensions };
-}
-
-/** Reads the subgraph names and routing URLs composed into a supergraph. */
-export function supergraphRoutingUrls(supergraphSdl: string): Record<string, string> {
-  const urls: Record<string, string> = {};
-  for (const match of supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)) {
-    urls[match[1] as string] = match[2] as string;
-  }
-  return urls;
-}
-
-/**
- * `@apollo/gateway` refuses supergraphs that link features `for: SECURITY` it does not implement
- * (`@authenticated`, `@requiresScopes`): it cannot enforce them. This gateway does, before planning
- * (see authorizationPlugin), so it hands Apollo's planner the supergraph with that purpose removed.
- */
-export function withoutSecurityPurpose(supergraphSdl: string): string {
-  return supergraphSdl.replace(
-    /(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:authenticated|requiresScopes)\/v[0-9.]+"), for: SECURITY\)/g,
-    '$1)',
-  );
-}
-
-/**
- * Before any query plan or subgraph fetch: authorization from the supergraph's directives (an
- * unauthorized field is never fetched: the whole operation is refused with FORBIDDEN and the
- * field's path), page and list sizes, an operation cost ceiling, and the principal's cost budget.
- */
-export function authorizationPlugin(
-  policy: AccessPolicy,
-  limiter: CostRateLimiter,
-  log: Logger,
-): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request, contextValue }) {
-          if (!operation) return;
-          const declared = new Set(operation.variableDefinitions?.map((d) => d.variable.name.value));
-          const undeclared = Object.keys(request.variables ?? {}).find((name) => !declared.has(name));
-          if (undeclared !== undefined) {
-            throw new GraphQLError(
-              `variable $${undeclared.slice(0, 64)} is not declared by the operation: send only its variables`,
-              { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } },
-            );
-          }
-          const badValue = invalidVariables(schema, operation, request.variables ?? {}, scalarResolvers)[0];
-          if (badValue) {
-            throw new GraphQLError(badValue.message, {
-              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-            });
-          }
-          const analysis = analyzeOperation(
-            schema,
-            policy,
-            document,
-            operation,
-            request.variables ?? {},
-            contextValue.principal,
-          );
-          const first = analysis.forbidden[0];
-          if (first) {
-            contextValue.log.warn(
-              {
-                principal: contextValue.principal.sub,
-                role: contextValue.principal.role,
-                operationName: request.operationName,
-                forbidden: analysis.forbidden.map((f) => f.coordinate),
-              },
-              'operation refused: not authorized',
-            );
-            throw new GraphQLError(first.message, {
-              path: first.path,
-              extensions: { code: 'FORBIDDEN', requires: first.requires, http: { status: 403 } },
-            });
-          }
-          const invalid = analysis.invalid[0];
-          if (invalid) {
-            throw new GraphQLError(invalid.message, {
-              ...(invalid.path.length ? { path: invalid.path } : {}),
-              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-            });
-          }
-          if (analysis.cost > MAX_OPERATION_COST) {
-            throw new GraphQLError(
-              `the operation's estimated cost ${analysis.cost} exceeds ${MAX_OPERATION_COST}: ask for smaller pages`,
-              { extensions: { code: 'COST_LIMIT_EXCEEDED', http: { status: 400 } } },
-            );
-          }
-          // The variables are work too (coercion, signing, forwarding): a cost point per 100 values.
-          const variablesCost = Math.ceil(countJsonValues(request.variables ?? {}) / 100);
-          const decision = limiter.take(contextValue.principal.sub, analysis.cost + variablesCost);
-          if (!decision.ok) {
-            log.warn(
-              {
-                principal: contextValue.principal.sub,
-                cost: analysis.cost,
-                retryAfter: decision.retryAfterSeconds,
-              },
-              'rate limited',
-            );
-            const headers = new Map([['retry-after', String(decision.retryAfterSeconds)]]);
-            throw new GraphQLError('rate limit exceeded: too much query cost in too little time', {
-              extensions: {
-                code: 'RATE_LIMITED',
-                retryAfterSeconds: decision.retryAfterSeconds,
-                http: { status: 429, headers },
-              },
-            });
-          }
-        },
-      };
-    },
-  };
 }
 
 /** Builds the gateway (no listening): Apollo Gateway over the static supergraph, hardened. */
@@ -285,19 +86,12 @@ export async function buildGateway(
       warn: (m) => gatewayLog.warn(m),
       error: (m) => gatewayLog.error(m),
     },
-    buildService: ({ name, url }) =>
-      new RemoteGraphQLDataSource<GatewayContext>({
-        url: subgraphUrls[name] ?? url,
-        fetcher: (fetchers[name] && metrics.instrumentFetch(name, fetchers[name].fetch)) as never,
-        // Nothing from the client's request is forwarded: identity travels only signed.
-        willSendRequest: ({ request, context }) => {
-          request.http?.headers.set(CORRELATION_HEADER, context.correlationId);
-          request.http?.headers.set(
-            PRINCIPAL_HANDOFF,
-            Buffer.from(JSON.stringify(context.principal), 'utf8').toString('base64url'),
-          );
-        },
-      }),
+    buildService: ({ name, url }) => {
+      const fetcher = fetchers[name];
+      const target = subgraphUrls[name] ?? url;
+      if (!fetcher || !target) throw new Error(`internal: no client or URL for subgraph ${name}`);
+      return new SignedDataSource(target, metrics.instrumentFetch(name, fetcher.send));
+    },
   });
 
   const jwks = config.auth.jwks ?? (config.auth.jwksUrl ? undefined : (await devIssuer(config.dataDir)).jwks);

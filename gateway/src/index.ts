@@ -1,4 +1,6 @@
-export { buildGateway, sanitizeGatewayError, supergraphRoutingUrls, type BuiltGateway } from './gateway.ts';
+export { buildGateway, type BuiltGateway } from './gateway.ts';
+export { sanitizeGatewayError, SYSTEM_OF } from './errors.ts';
+export { supergraphRoutingUrls, withoutSecurityPurpose } from './supergraph.ts';
 export {
   gatewayConfigFromEnv,
   gatewayVariables,

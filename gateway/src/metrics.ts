@@ -82,7 +82,7 @@ export interface GatewayMetrics extends Metrics {
   /** The query plan store to give Apollo Gateway (`queryPlannerConfig.cache`). */
   queryPlanCache: PlanCache;
   /** Wraps a subgraph's fetch to record its latency and outcome (retries and breaker included). */
-  instrumentFetch(subgraph: string, fetch: SubgraphFetcher['fetch']): SubgraphFetcher['fetch'];
+  instrumentFetch(subgraph: string, send: SubgraphFetcher['send']): SubgraphFetcher['send'];
 }
 
 export interface GatewayMetricsOptions {
@@ -153,10 +153,10 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
   return {
     ...metrics,
     queryPlanCache: cache,
-    instrumentFetch: (subgraph, fetch) => async (url, init) => {
+    instrumentFetch: (subgraph, send) => async (request) => {
       const started = process.hrtime.bigint();
       try {
-        const response = await fetch(url, init);
+        const response = await send(request);
         fetches.inc({ subgraph, outcome: fetchOutcome(response) });
         return response;
       } catch (error) {

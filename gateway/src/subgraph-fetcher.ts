@@ -22,11 +22,17 @@ import { traceHeaders, traceSubgraphFetch } from '@c2c/platform/observability';
  * failures so a dead subgraph costs nothing until it is probed again.
  */
 
-/** Internal header through which the data source hands the request's principal to the fetcher. */
-export const PRINCIPAL_HANDOFF = 'x-c2c-principal-handoff';
-
-/** The gateway sends subgraphs `{"query":"mutation …`: writes get the longer timeout and no retries. */
-const MUTATION_BODY = /^\{"query":"\s*mutation\b/;
+/** One request to a subgraph, as the data source hands it over: what to sign and how to send it. */
+export interface SubgraphRequest {
+  url: string;
+  /** The serialised GraphQL request; signed as is. */
+  body: string;
+  headers: Record<string, string>;
+  /** Whose request it is: signed into the request, and part of the sharing key. */
+  principal: Principal;
+  /** Part of a client's mutation: the longer timeout, no retries, never shared. */
+  mutation: boolean;
+}
 const RETRIABLE_STATUS = new Set([502, 503, 504]);
 
 /** A subgraph answer read once and handed to every request that shared it. */
@@ -76,10 +82,7 @@ class RetriableStatus extends Error {
 export interface SubgraphFetcher {
   /** Queries answered from an identical request already in flight (no subgraph request of their own). */
   deduplicated(): number;
-  fetch: (
-    url: string,
-    init: { method?: string; headers?: Record<string, string>; body?: string },
-  ) => Promise<Response>;
+  send: (request: SubgraphRequest) => Promise<Response>;
   breaker: CircuitBreakerPolicy;
   state(): 'closed' | 'open' | 'half-open' | 'isolated';
 }
@@ -145,15 +148,8 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
           return 'isolated';
       }
     },
-    fetch: (url, init) =>
+    send: ({ url, body, headers, principal, mutation }) =>
       traceSubgraphFetch(options.name, async () => {
-        const body = init.body ?? '';
-        const { [PRINCIPAL_HANDOFF]: handoff, ...headers } = init.headers ?? {};
-        const principal = JSON.parse(
-          Buffer.from(handoff ?? '', 'base64url').toString('utf8') || 'null',
-        ) as Principal | null;
-        if (!principal) throw new Error('internal: a subgraph request without a principal');
-        const mutation = MUTATION_BODY.test(body);
         const timeoutMs = mutation ? options.mutationTimeoutMs : options.queryTimeoutMs;
         const send = async (): Promise<Response> => {
           try {
@@ -169,7 +165,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
         };
         if (mutation || options.dedupe === false) return send();
         // The principal is part of the key: an answer is only shared within one identity.
-        const key = `${url}\n${handoff}\n${body}`;
+        const key = `${url}\n${JSON.stringify(principal)}\n${body}`;
         let shared = inflight.get(key);
         if (!shared) {
           shared = send().then(async (response) => ({

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gatewayConfigFromEnv } from '../src/config.ts';
-import { sanitizeGatewayError, supergraphRoutingUrls } from '../src/gateway.ts';
+import { sanitizeGatewayError } from '../src/errors.ts';
+import { supergraphRoutingUrls } from '../src/supergraph.ts';
 
 describe('gateway error hygiene', () => {
   it('replaces a connection failure that names an internal URL by the subgraph and a stable code', () => {

@@ -6,7 +6,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type * as GraphQLModule from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { accessPolicyFromSdl, ROLE_SCOPES } from '@c2c/platform/auth';
-import { ARMOR_LIMITS, MAX_OPERATION_COST } from '../src/gateway.ts';
+import { ARMOR_LIMITS, MAX_OPERATION_COST } from '../src/limits.ts';
 import { analyzeOperation } from '../src/policy.ts';
 
 // The limits must stop attacks without stopping our clients: every registered operation passes

@@ -2,7 +2,7 @@ import { Agent, createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@c2c/platform/core';
 import { listen } from '@c2c/platform/graphql';
-import { createSubgraphFetcher, PRINCIPAL_HANDOFF } from '../src/subgraph-fetcher.ts';
+import { createSubgraphFetcher } from '../src/subgraph-fetcher.ts';
 
 // The gateway's subgraph client against a real HTTP server that answers slowly and counts.
 let requests = 0;
@@ -27,14 +27,14 @@ const fetcher = createSubgraphFetcher({
   mutationTimeoutMs: 2000,
   log: silentLogger(),
 });
-const as = (sub: string) =>
-  Buffer.from(JSON.stringify({ sub, role: 'portal', scopes: ['c2c:read'] })).toString('base64url');
-const call = (body: string, sub = 'alice') =>
+const call = (body: string, sub = 'alice', mutation = false) =>
   fetcher
-    .fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [PRINCIPAL_HANDOFF]: as(sub) },
+    .send({
+      url,
       body,
+      headers: { 'content-type': 'application/json' },
+      principal: { sub, role: 'portal', scopes: ['c2c:read'] },
+      mutation,
     })
     .then(async (r) => (await r.json()) as { data: { n: number } });
 
@@ -72,7 +72,7 @@ describe('subgraph fetcher: in-flight deduplication', () => {
   it('never shares mutations', async () => {
     requests = 0;
     const mutation = JSON.stringify({ query: 'mutation { amendSubscription { id } }' });
-    await Promise.all([call(mutation), call(mutation)]);
+    await Promise.all([call(mutation, 'alice', true), call(mutation, 'alice', true)]);
     expect(requests).toBe(2);
   });
 });
