@@ -16,6 +16,7 @@ import {
   countJsonValues,
   createGraphQLHttpServer,
   devIssuer,
+  DEV_TOKEN_HINT,
   graphqlTracingPlugin,
   requestIdPlugin,
   scalarResolvers,
@@ -27,7 +28,7 @@ import {
   type Principal,
 } from '@c2c/platform';
 import type { Server } from 'node:http';
-import { createAuthenticator, type AuthConfig } from './auth.ts';
+import { createAuthenticator, wwwAuthenticate, type AuthConfig } from './auth.ts';
 import type { GatewayConfig } from './config.ts';
 import {
   createGatewayMetrics,
@@ -60,6 +61,16 @@ export function tooManyTokens(query: unknown, max: number): boolean {
     // A syntax error: Apollo's parser reports it.
   }
   return false;
+}
+
+/**
+ * The answer to a query over graphql-armor's cost limit: that it is too expensive, its cost, the
+ * limit, and how to ask for less. Reads the numbers from armor's own message.
+ */
+export function tooExpensive(armorMessage: string): string {
+  const numbers = /limit of (\d+) exceeded, found (\d+)/.exec(armorMessage);
+  const measured = numbers ? `: its estimated cost is ${numbers[2]} and the limit is ${numbers[1]}` : '';
+  return `the query is too expensive${measured}. Ask for less: a smaller first (page size, e.g. first: 20), fewer nested lists, or fewer fields`;
 }
 
 export type { GatewayContext } from './context.ts';
@@ -208,9 +219,20 @@ export function authorizationPlugin(
               },
               'operation refused: not authorized',
             );
+            const scope = first.requires.split(' or ')[0]?.split(' and ').join(' ');
+            const headers = new Map([
+              [
+                'www-authenticate',
+                wwwAuthenticate({
+                  kind: 'insufficient_scope',
+                  message: first.message,
+                  ...(scope && scope !== 'authentication' ? { scope } : {}),
+                }),
+              ],
+            ]);
             throw new GraphQLError(first.message, {
               path: first.path,
-              extensions: { code: 'FORBIDDEN', requires: first.requires, http: { status: 403 } },
+              extensions: { code: 'FORBIDDEN', requires: first.requires, http: { status: 403, headers } },
             });
           }
           const invalid = analysis.invalid[0];
@@ -222,7 +244,7 @@ export function authorizationPlugin(
           }
           if (analysis.cost > MAX_OPERATION_COST) {
             throw new GraphQLError(
-              `the operation's estimated cost ${analysis.cost} exceeds ${MAX_OPERATION_COST}: ask for smaller pages`,
+              `the query is too expensive: its estimated cost is ${analysis.cost} and the limit is ${MAX_OPERATION_COST} (page sizes multiplied out). Ask for less: a smaller first (page size), or fewer nested lists`,
               { extensions: { code: 'COST_LIMIT_EXCEEDED', http: { status: 400 } } },
             );
           }
@@ -315,15 +337,25 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
       }),
   });
 
-  const jwks = config.auth.jwks ?? (config.auth.jwksUrl ? undefined : (await devIssuer(config.dataDir)).jwks);
-  const authenticate = createAuthenticator({ ...config.auth, ...(jwks ? { jwks } : {}) } as AuthConfig);
+  const onDevIssuer = !config.auth.jwks && !config.auth.jwksUrl;
+  const jwks = config.auth.jwks ?? (onDevIssuer ? (await devIssuer(config.dataDir)).jwks : undefined);
+  const authenticate = createAuthenticator({
+    ...(onDevIssuer ? { tokenHint: DEV_TOKEN_HINT } : {}),
+    ...config.auth,
+    ...(jwks ? { jwks } : {}),
+  } as AuthConfig);
   const armor = new ApolloArmor({
     maxDepth: { n: ARMOR_LIMITS.maxDepth, flattenFragments: true },
     maxAliases: { n: ARMOR_LIMITS.maxAliases },
     maxDirectives: { n: ARMOR_LIMITS.maxDirectives },
     // Applied before Apollo instead (tooManyTokens), where a refusal can be a 400.
     maxTokens: { enabled: false },
-    costLimit: { maxCost: ARMOR_LIMITS.maxCost },
+    // Reported in our words (armor's own says "Syntax Error: Query Cost limit …").
+    costLimit: {
+      maxCost: ARMOR_LIMITS.maxCost,
+      propagateOnRejection: false,
+      onReject: [(context, error) => context?.reportError(new GraphQLError(tooExpensive(error.message)))],
+    },
     blockFieldSuggestion: { enabled: true },
   }).protect();
 
@@ -385,8 +417,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger): Promise<
         ok: false,
         status: 401,
         code: 'UNAUTHENTICATED',
-        message: 'a valid bearer token is required',
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        message: result.message,
+        headers: { 'www-authenticate': wwwAuthenticate(result) },
       };
     },
     context: async (req, principal, requestId) => {
