@@ -1,4 +1,4 @@
-import type { Command } from './lib/command.ts';
+import { GATEWAY_HELP, UsageError, type Command } from './lib/command.ts';
 
 /** Registered subcommands, loaded lazily so one command's dependencies do not slow the others. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {};
@@ -53,7 +53,11 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
   .join('\n')}
 
-Run \`npm run c2c -- <command> --help\` for a command's options.`;
+Run \`npm run c2c -- <command> --help\` for a command's options.
+
+${GATEWAY_HELP}
+
+Exit codes: 0 done, 1 failed (or differences found), 2 usage error.`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -68,7 +72,13 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const command = await entry.load();
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -4,21 +4,30 @@ import { parseArgs } from 'node:util';
 import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
 import { readEventContracts, renderEventTables, withEventTables } from '@c2c/schema/events/contracts';
 
-const { values } = parseArgs({
-  options: {
-    config: { type: 'string', default: 'rover.yaml' },
-    output: { type: 'string', default: 'schema/supergraph.graphql' },
-    'use-env': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
-if (values.help) {
-  console.log(`Usage: npm run compose -- [--config rover.yaml] [--output schema/supergraph.graphql] [--use-env]
+const USAGE = `Usage: npm run compose -- [--config rover.yaml] [--output schema/supergraph.graphql] [--use-env]
 
 Composes the subgraphs listed in the Rover config into a supergraph schema with @apollo/composition.
 Routing URLs use their \${env.NAME:-default} defaults unless --use-env is given, so the committed
 file does not depend on your shell. Also regenerates the event catalog tables of docs/events.md
-from schema/events/ (catalog.json and one JSON Schema per event type).`);
+from schema/events/ (catalog.json and one JSON Schema per event type).`;
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      config: { type: 'string', default: 'rover.yaml' },
+      output: { type: 'string', default: 'schema/supergraph.graphql' },
+      'use-env': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  // A usage error: say which and how to call, without a stack trace.
+  console.error(`${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
   process.exit(0);
 }
 const config = readRoverConfig(resolve(values.config), values['use-env'] ? process.env : {});

@@ -6,7 +6,7 @@ import { buildGateway, gatewayConfigFromEnv, subgraphVariables, type GatewayConf
 import { opsExtension } from '@c2c/ops';
 import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
 import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
-import { devIssuer, type MintOptions } from '@c2c/platform/auth';
+import { DEV_TOKEN_HINT, devIssuer, type MintOptions } from '@c2c/platform/auth';
 import { Signals, type Logger } from '@c2c/platform/core';
 import { openDatabase, type Database } from '@c2c/platform/db';
 import { DatabaseTransport, type RetryPolicy } from '@c2c/platform/events';
@@ -139,7 +139,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       host,
       subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
       subgraphMutationTimeoutMs: 120_000,
-      auth: { ...defaults.auth, jwks: issuer.jwks },
+      auth: { ...defaults.auth, jwks: issuer.jwks, tokenHint: DEV_TOKEN_HINT },
       dataDir: options.dataDir ?? '',
       rateLimit: { costPerMinute: 600_000, burst: 100_000 },
       ...options.gateway,

@@ -57,7 +57,12 @@ async function run(argv: string[]): Promise<number> {
     }),
   );
   try {
-    const { urls } = await setupSubgraphRoles({ adminUrl, passwords, connectionLimit: limit });
+    const { urls } = await setupSubgraphRoles({
+      adminUrl,
+      passwords,
+      connectionLimit: limit,
+      setting: values['database-url'] ? '--database-url' : 'DATABASE_URL',
+    });
     if (values.json) console.log(JSON.stringify(urls));
     else
       for (const [schema, url] of Object.entries(urls))

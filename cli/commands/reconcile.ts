@@ -17,7 +17,7 @@ import {
   type DocumentDifference,
   type DocumentRecord,
 } from '@c2c/ops/reconcile';
-import type { Command } from '../lib/command.ts';
+import { GATEWAY_HELP, type Command } from '../lib/command.ts';
 import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl, resolveToken } from '../lib/gateway-client.ts';
 import { operation } from '@c2c/schema/operations';
 
@@ -37,7 +37,9 @@ are reported as stuck.
 
 --from/--to  months of issue to compare, both included (default: all)
 --json       print the report as JSON
-Exit codes: 0 no differences, 1 differences found, 2 usage error.`;
+Exit codes: 0 no differences, 1 differences found, 2 usage error.
+
+${GATEWAY_HELP}`;
 
 type Money = { amount: string; currency: string };
 const minor = (m: Money) => parseDecimal(m.amount, m.currency, null);

@@ -1,8 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildManifest } from '@c2c/gateway';
-import type { Command } from '../lib/command.ts';
+import { parseOptions, type Command } from '../lib/command.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const MANIFEST_PATH = join(ROOT, 'schema', 'persisted-query-manifest.json');
@@ -23,13 +22,16 @@ export const command: Command = {
   summary: 'compile schema/operations into the persisted query manifest',
   usage: USAGE,
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        check: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
+    const { values } = parseOptions(
+      {
+        args: argv,
+        options: {
+          check: { type: 'boolean', default: false },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
       },
-    });
+      USAGE,
+    );
     if (values.help) {
       console.log(USAGE);
       return 0;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { describePostgresConnectError } from '@c2c/platform/db';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 
 /** The subgraphs of rover.yaml, each with its own schema and its own PostgreSQL role. */
@@ -9,6 +10,8 @@ export type SubgraphSchema = string;
 export const roleOf = (schema: SubgraphSchema) => `c2c_${schema}`;
 
 export interface RoleSetupOptions {
+  /** Where adminUrl came from, named when it cannot connect (default DATABASE_URL). */
+  setting?: string;
   /** A superuser (or CREATEROLE + database owner) connection to the target database. */
   adminUrl: string;
   /** Password per role; generated when absent. */
@@ -34,7 +37,11 @@ const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
  */
 export async function setupSubgraphRoles(options: RoleSetupOptions): Promise<RoleSetup> {
   const admin = new pg.Client({ connectionString: options.adminUrl });
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(describePostgresConnectError(options.adminUrl, error, options.setting), { cause: error });
+  }
   const urls = {} as Record<SubgraphSchema, string>;
   const passwords = {} as Record<SubgraphSchema, string>;
   try {

@@ -25,9 +25,27 @@ export interface AuthConfig {
   algorithms: string[];
   /** Allowed clock skew in seconds; at most 60. */
   clockToleranceSeconds: number;
+  /**
+   * Where a caller gets a token, appended to the answers for a missing token and a foreign key
+   * (the gateway on the development issuer names `npm run token`).
+   */
+  tokenHint?: string;
 }
 
-export type AuthFailure = { ok: false; code: 'UNAUTHENTICATED'; reason: string };
+/**
+ * Why a request was not admitted. `missing`: no bearer token was sent at all (no header, another
+ * scheme such as Basic, or the token without the word Bearer), so RFC 6750 wants no error code in
+ * `www-authenticate`; `invalid`: a bearer token was sent and refused (`error="invalid_token"`).
+ */
+export type AuthFailure = {
+  ok: false;
+  code: 'UNAUTHENTICATED';
+  kind: 'missing' | 'invalid';
+  /** For the client: what was wrong and what to do; never the token or key material. */
+  message: string;
+  /** For the logs: the verifier's own words. */
+  reason: string;
+};
 export type AuthResult = { ok: true; principal: Principal } | AuthFailure;
 
 /**
@@ -56,11 +74,10 @@ export function createAuthenticator(
         })();
 
   return async (authorization) => {
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization ?? '');
-    if (!match)
-      return fail(authorization ? 'the Authorization header is not "Bearer <JWT>"' : 'no bearer token');
+    const header = parseAuthorization(authorization);
+    if (!header.ok) return fail(header.kind, withHint(header.message, config.tokenHint), header.reason);
     try {
-      const { payload } = await jwtVerify(match[1] as string, keys, {
+      const { payload } = await jwtVerify(header.token, keys, {
         issuer: config.issuer,
         audience: config.audience,
         algorithms: config.algorithms,
@@ -72,16 +89,121 @@ export function createAuthenticator(
       const role = typeof payload.role === 'string' ? payload.role : null;
       return { ok: true, principal: { sub: payload.sub as string, role, scopes } };
     } catch (error) {
-      return fail(describe(error));
+      return fail('invalid', explain(error, config), describe(error));
     }
   };
 }
 
-function fail(reason: string): AuthFailure {
-  return { ok: false, code: 'UNAUTHENTICATED', reason };
+type ParsedHeader =
+  { ok: true; token: string } | { ok: false; kind: AuthFailure['kind']; message: string; reason: string };
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header (the scheme is case-insensitive, RFC 7235),
+ * or what is wrong with the header, in words a caller can act on. Never echoes the header.
+ */
+export function parseAuthorization(authorization: string | undefined): ParsedHeader {
+  const value = (authorization ?? '').trim();
+  if (value === '')
+    return {
+      ok: false,
+      kind: 'missing',
+      message: 'no bearer token: send the header Authorization: Bearer <token>',
+      reason: 'no bearer token',
+    };
+  const [scheme = '', ...rest] = value.split(/\s+/);
+  if (scheme.toLowerCase() !== 'bearer') {
+    // Name the scheme only when there is one (a word before credentials): a lone word may be a token.
+    const named = rest.length > 0 && /^[A-Za-z][A-Za-z0-9-]{0,19}$/.test(scheme);
+    return {
+      ok: false,
+      kind: 'missing',
+      message: named
+        ? `the Authorization header uses the ${scheme} scheme; this API takes only Authorization: Bearer <token>`
+        : 'the Authorization header is not Bearer <token> (is the word Bearer missing before the token?): send Authorization: Bearer <token>',
+      reason: named ? `${scheme} scheme` : 'no scheme',
+    };
+  }
+  const token = rest.join(' ');
+  if (token === '')
+    return {
+      ok: false,
+      kind: 'missing',
+      message:
+        'the Authorization header says Bearer but carries no token: send Authorization: Bearer <token>',
+      reason: 'empty bearer token',
+    };
+  if (rest.length > 1 || !JWT_SHAPE.test(token))
+    return {
+      ok: false,
+      kind: 'invalid',
+      message:
+        'the bearer token is not a JWT (a JWT is three base64url parts separated by dots, header.payload.signature): send the token exactly as your issuer gave it',
+      reason: 'not a JWT',
+    };
+  return { ok: true, token };
 }
 
-/** A short reason for logs; clients only ever see UNAUTHENTICATED. */
+function fail(kind: AuthFailure['kind'], message: string, reason: string): AuthFailure {
+  return { ok: false, code: 'UNAUTHENTICATED', kind, message, reason };
+}
+
+function withHint(message: string, hint: string | undefined): string {
+  return hint ? `${message} (${hint})` : message;
+}
+
+/** Only printable ASCII without quotes or backslashes: safe in a header's quoted-string. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?');
+}
+
+/**
+ * What a caller can act on, for each way a token fails verification. Names the claim, the expected
+ * issuer or audience (configuration, not secrets) and the expiry time; never the token or a key.
+ */
+function explain(error: unknown, config: AuthConfig): string {
+  if (error instanceof errors.JWTExpired) {
+    const exp = typeof error.payload.exp === 'number' ? new Date(error.payload.exp * 1000) : null;
+    const when = exp && !Number.isNaN(exp.getTime()) ? ` at ${exp.toISOString()}` : '';
+    return `the bearer token expired${when}: get a new token from your issuer`;
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'aud':
+        return `the bearer token is for another audience: this API accepts tokens whose aud is ${printable(config.audience)}`;
+      case 'iss':
+        return `the bearer token comes from another issuer: this API accepts tokens whose iss is ${printable(config.issuer)}`;
+      case 'nbf':
+        return 'the bearer token is not valid yet (its nbf is in the future): check the clocks of the issuer and the client';
+      case 'typ':
+        return 'the bearer token is not an access JWT: its header must say typ JWT';
+      case 'sub':
+      case 'exp':
+        return `the bearer token has no ${error.claim} claim, which this API requires`;
+      default:
+        return `the bearer token's ${printable(error.claim).slice(0, 40)} claim is invalid`;
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return `the bearer token is signed with an algorithm this API does not accept (accepted: ${config.algorithms.join(', ')})`;
+  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey)
+    return withHint(
+      "the bearer token's signature does not match any signing key of this API's issuer: it was signed by another issuer or with another key",
+      config.tokenHint,
+    );
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
+    return "the issuer's signing keys could not be fetched to verify the bearer token: try again shortly";
+  if (
+    error instanceof errors.JWTInvalid ||
+    error instanceof errors.JWSInvalid ||
+    error instanceof errors.JOSENotSupported
+  )
+    return 'the bearer token is not a well-formed JWT (its header or payload is not valid JSON, or names no usable algorithm): send the token exactly as your issuer gave it';
+  return 'the bearer token could not be verified';
+}
+
+/** A short reason for logs. */
 function describe(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'token expired';
   if (error instanceof errors.JWTClaimValidationFailed)
@@ -91,4 +213,25 @@ function describe(error: unknown): string {
   if (error instanceof errors.JWKSNoMatchingKey) return 'no matching key';
   if (error instanceof errors.JWKSTimeout) return 'key set fetch timed out';
   return error instanceof Error ? error.message : 'invalid token';
+}
+
+/** The realm named in `www-authenticate`. */
+export const AUTH_REALM = 'c2c';
+
+/**
+ * The `www-authenticate` value of a refusal (RFC 6750 §3): no error code when no bearer token was
+ * sent; `invalid_token` with a description when one was refused; `insufficient_scope` (403) with
+ * the scopes that would do.
+ */
+export function wwwAuthenticate(refusal: {
+  kind: AuthFailure['kind'] | 'insufficient_scope';
+  message?: string;
+  scope?: string;
+}): string {
+  const realm = `Bearer realm="${AUTH_REALM}"`;
+  if (refusal.kind === 'missing') return realm;
+  const error = refusal.kind === 'invalid' ? 'invalid_token' : 'insufficient_scope';
+  const description = refusal.message ? `, error_description="${printable(refusal.message)}"` : '';
+  const scope = refusal.scope ? `, scope="${printable(refusal.scope)}"` : '';
+  return `${realm}, error="${error}"${description}${scope}`;
 }

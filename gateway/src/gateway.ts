@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import fetch from 'node-fetch';
-import { accessPolicyFromSdl, devIssuer, type Principal } from '@c2c/platform/auth';
+import { accessPolicyFromSdl, DEV_TOKEN_HINT, devIssuer, type Principal } from '@c2c/platform/auth';
 import { chainRoutes, type Logger } from '@c2c/platform/core';
 import {
   correlationIdOf,
@@ -16,14 +16,14 @@ import {
 } from '@c2c/platform/graphql';
 import { graphqlTracingPlugin, traceLogFields } from '@c2c/platform/observability';
 import type { Server } from 'node:http';
-import { createAuthenticator, type AuthConfig } from './auth.ts';
+import { createAuthenticator, wwwAuthenticate, type AuthConfig } from './auth.ts';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import type { GatewayContext } from './context.ts';
 import type { GatewayExtension } from './extension.ts';
 import { SignedDataSource } from './data-source.ts';
 import { sanitizeGatewayError } from './errors.ts';
-import { ARMOR_LIMITS, tooManyTokens } from './limits.ts';
+import { ARMOR_LIMITS, costLimitError, tooManyTokens } from './limits.ts';
 import { authorizationPlugin } from './plugins/authorization.ts';
 import { CostRateLimiter } from './rate-limit.ts';
 import { buildManifest, safelistPlugin } from './safelist.ts';
@@ -94,15 +94,25 @@ export async function buildGateway(
     },
   });
 
-  const jwks = config.auth.jwks ?? (config.auth.jwksUrl ? undefined : (await devIssuer(config.dataDir)).jwks);
-  const authenticate = createAuthenticator({ ...config.auth, ...(jwks ? { jwks } : {}) } as AuthConfig);
+  const onDevIssuer = !config.auth.jwks && !config.auth.jwksUrl;
+  const jwks = config.auth.jwks ?? (onDevIssuer ? (await devIssuer(config.dataDir)).jwks : undefined);
+  const authenticate = createAuthenticator({
+    ...(onDevIssuer ? { tokenHint: DEV_TOKEN_HINT } : {}),
+    ...config.auth,
+    ...(jwks ? { jwks } : {}),
+  } as AuthConfig);
   const armor = new ApolloArmor({
     maxDepth: { n: ARMOR_LIMITS.maxDepth, flattenFragments: true },
     maxAliases: { n: ARMOR_LIMITS.maxAliases },
     maxDirectives: { n: ARMOR_LIMITS.maxDirectives },
     // Applied before Apollo instead (tooManyTokens), where a refusal can be a 400.
     maxTokens: { enabled: false },
-    costLimit: { maxCost: ARMOR_LIMITS.maxCost },
+    // Reported in our words (armor's own says "Syntax Error: Query Cost limit …").
+    costLimit: {
+      maxCost: ARMOR_LIMITS.maxCost,
+      propagateOnRejection: false,
+      onReject: [(context, error) => context?.reportError(costLimitError(error.message))],
+    },
     blockFieldSuggestion: { enabled: true },
   }).protect();
 
@@ -173,8 +183,8 @@ export async function buildGateway(
         ok: false,
         status: 401,
         code: 'UNAUTHENTICATED',
-        message: 'a valid bearer token is required',
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        message: result.message,
+        headers: { 'www-authenticate': wwwAuthenticate(result) },
       };
     },
     context: async (req, principal, requestId) => {

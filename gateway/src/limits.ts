@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type * as GraphQLModule from 'graphql';
 
 // Apollo's own graphql instance (the CommonJS build), as the rest of the gateway uses.
-const { Lexer, Source } = createRequire(import.meta.url)('graphql') as typeof GraphQLModule;
+const { GraphQLError, Lexer, Source } = createRequire(import.meta.url)('graphql') as typeof GraphQLModule;
 
 /** Limits of graphql-armor, chosen for the registered operations (docs/security.md says why). */
 export const ARMOR_LIMITS = {
@@ -28,4 +28,19 @@ export function tooManyTokens(query: unknown, max: number): boolean {
     // A syntax error: Apollo's parser reports it.
   }
   return false;
+}
+
+/**
+ * The answer to a query over graphql-armor's cost limit: that it is too expensive, its cost, the
+ * limit, and how to ask for less. Reads the numbers from armor's own message.
+ */
+export function tooExpensive(armorMessage: string): string {
+  const numbers = /limit of (\d+) exceeded, found (\d+)/.exec(armorMessage);
+  const measured = numbers ? `: its estimated cost is ${numbers[2]} and the limit is ${numbers[1]}` : '';
+  return `the query is too expensive${measured}. Ask for less: a smaller first (page size, e.g. first: 20), fewer nested lists, or fewer fields`;
+}
+
+/** graphql-armor's cost refusal in our words (armor's own says "Syntax Error: Query Cost limit …"). */
+export function costLimitError(armorMessage: string): GraphQLModule.GraphQLError {
+  return new GraphQLError(tooExpensive(armorMessage));
 }

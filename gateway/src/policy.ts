@@ -85,6 +85,16 @@ function longestList(value: unknown, depth = 0): number {
   return longest;
 }
 
+/** Why the principal lacks a scope: its role, or a token that carries no role or scope at all. */
+function lacking(principal: Principal | null): string {
+  if (!principal) return '';
+  if (principal.role)
+    return `, which the role ${principal.role} does not have: use a token of a role that has it`;
+  if (principal.scopes.length === 0)
+    return ': the bearer token carries no role and no scopes (no role or scope claim); ask your issuer for a token with a role';
+  return ", which the bearer token's scopes do not include";
+}
+
 /**
  * Walks an operation over the API schema before anything is planned or fetched: which fields the
  * principal may not see (from the supergraph's `@authenticated`/`@requiresScopes`), page sizes and
@@ -119,7 +129,7 @@ export function analyzeOperation(
       coordinate,
       requires,
       path,
-      message: `${coordinate} requires ${requires}${principal?.role ? `, which the role ${principal.role} does not have` : ''}`,
+      message: `${coordinate} requires ${requires}${lacking(principal)}`,
     });
   };
 
@@ -222,6 +232,13 @@ export function invalidVariables(
   variables: Variables,
   scalars: Record<string, ScalarParser>,
 ): Violation[] {
+  // What GraphQL itself says of a value of the wrong type (a string for an Int!, a missing
+  // required variable), before any bound below is checked against a value that is not even a number.
+  const coerced = graphql.getVariableValues(schema, operation.variableDefinitions ?? [], variables, {
+    maxErrors: 1,
+  });
+  const typeError = 'errors' in coerced ? coerced.errors?.[0] : undefined;
+  if (typeError) return [{ code: 'BAD_USER_INPUT', message: typeError.message, path: [] }];
   const violations: Violation[] = [];
   const visit = (
     type: GraphQLModule.GraphQLInputType,

@@ -6,8 +6,8 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type * as GraphQLModule from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { accessPolicyFromSdl, ROLE_SCOPES } from '@c2c/platform/auth';
-import { ARMOR_LIMITS, MAX_OPERATION_COST } from '../src/limits.ts';
-import { analyzeOperation } from '../src/policy.ts';
+import { ARMOR_LIMITS, MAX_OPERATION_COST, tooExpensive } from '../src/limits.ts';
+import { analyzeOperation, invalidVariables } from '../src/policy.ts';
 
 // The limits must stop attacks without stopping our clients: every registered operation passes
 // graphql-armor's rules and the gateway's own analysis with room to spare, for the role it is for.
@@ -21,7 +21,7 @@ const policy = accessPolicyFromSdl(sdl);
 const dir = join(ROOT, 'schema', 'operations');
 const operations = readdirSync(dir).filter((f) => f.endsWith('.graphql'));
 
-/** The role each client's operations are sent with (shared/contract/README.md). */
+/** The role each client's operations are sent with (the prefix of the operation file names). */
 const ROLE_OF: Record<string, keyof typeof ROLE_SCOPES> = {
   portal: 'portal',
   support: 'support',
@@ -84,5 +84,53 @@ describe('limits against the registered operations', () => {
       expect(analysis.forbidden[0]?.code).toBe('FORBIDDEN');
       expect(analysis.forbidden[0]?.path.length).toBe(1);
     }
+  });
+});
+
+describe('messages of the limits (issue 15: the first hour)', () => {
+  const page = graphql.parse('query Page($n: Int!) { customers(first: $n) { nodes { id } } }');
+  const operation = page.definitions[0] as GraphQLModule.OperationDefinitionNode;
+
+  it('reports a string for an Int! variable as GraphQL does (a type error), not as a page-size range', () => {
+    const [violation, ...rest] = invalidVariables(api, operation, { n: 'abc' }, {});
+    expect(rest).toEqual([]);
+    expect(violation?.message).toBe(
+      'Variable "$n" got invalid value "abc"; Int cannot represent non-integer value: "abc"',
+    );
+    expect(invalidVariables(api, operation, {}, {})[0]?.message).toMatch(
+      /of required type "Int!" was not provided/,
+    );
+    expect(invalidVariables(api, operation, { n: 5 }, {})).toEqual([]);
+  });
+
+  it("says a query over armor's cost limit is too expensive, with its cost, the limit and a smaller first", () => {
+    const armor = new ApolloArmor({ costLimit: { maxCost: ARMOR_LIMITS.maxCost } }).protect();
+    const document = graphql.parse('{ customers(first: 100000) { nodes { id } } }');
+    const [error] = graphql.validate(api, document, armor.validationRules);
+    expect(error?.message).toMatch(/^Syntax Error: Query Cost limit of 5000 exceeded, found \d+\.$/);
+    const found = /found (\d+)/.exec(error?.message ?? '')?.[1];
+    const message = tooExpensive(error?.message ?? '');
+    expect(message).toBe(
+      `the query is too expensive: its estimated cost is ${found} and the limit is 5000. Ask for less: a smaller first (page size, e.g. first: 20), fewer nested lists, or fewer fields`,
+    );
+    expect(tooExpensive('something else')).toMatch(/^the query is too expensive\. Ask for less/);
+  });
+
+  it('tells a token without a role or scopes that it carries none, and a role which scope it lacks', () => {
+    const document = graphql.parse('{ erpDeadLetters { id } }');
+    const op = document.definitions[0] as GraphQLModule.OperationDefinitionNode;
+    const none = analyzeOperation(api, policy, document, op, {}, { sub: 'x', role: null, scopes: [] });
+    expect(none.forbidden[0]?.message).toMatch(
+      /^Query\.erpDeadLetters requires c2c:finance: the bearer token carries no role and no scopes/,
+    );
+    const portal = analyzeOperation(
+      api,
+      policy,
+      document,
+      op,
+      {},
+      { sub: 'x', role: 'portal', scopes: ['c2c:read'] },
+    );
+    expect(portal.forbidden[0]?.message).toMatch(/requires c2c:finance, which the role portal does not have/);
   });
 });

@@ -4,6 +4,7 @@ import type * as GraphQLModule from 'graphql';
 import type { AccessPolicy } from '@c2c/platform/auth';
 import type { Logger } from '@c2c/platform/core';
 import { countJsonValues, scalarResolvers } from '@c2c/platform/graphql';
+import { wwwAuthenticate } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { MAX_OPERATION_COST } from '../limits.ts';
 import { analyzeOperation, invalidVariables } from '../policy.ts';
@@ -61,9 +62,20 @@ export function authorizationPlugin(
               },
               'operation refused: not authorized',
             );
+            const scope = first.requires.split(' or ')[0]?.split(' and ').join(' ');
+            const headers = new Map([
+              [
+                'www-authenticate',
+                wwwAuthenticate({
+                  kind: 'insufficient_scope',
+                  message: first.message,
+                  ...(scope && scope !== 'authentication' ? { scope } : {}),
+                }),
+              ],
+            ]);
             throw new GraphQLError(first.message, {
               path: first.path,
-              extensions: { code: 'FORBIDDEN', requires: first.requires, http: { status: 403 } },
+              extensions: { code: 'FORBIDDEN', requires: first.requires, http: { status: 403, headers } },
             });
           }
           const invalid = analysis.invalid[0];
@@ -75,7 +87,7 @@ export function authorizationPlugin(
           }
           if (analysis.cost > MAX_OPERATION_COST) {
             throw new GraphQLError(
-              `the operation's estimated cost ${analysis.cost} exceeds ${MAX_OPERATION_COST}: ask for smaller pages`,
+              `the query is too expensive: its estimated cost is ${analysis.cost} and the limit is ${MAX_OPERATION_COST} (page sizes multiplied out). Ask for less: a smaller first (page size), or fewer nested lists`,
               { extensions: { code: 'COST_LIMIT_EXCEEDED', http: { status: 400 } } },
             );
           }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 
-/** Roles of the client contract and the scopes each grants (shared/contract/README.md). */
+/** Roles of the client contract and the scopes each grants (each operation in schema/operations/ is sent with one). */
 export const ROLE_SCOPES = {
   portal: ['c2c:read'],
   support: ['c2c:read', 'c2c:amend'],
@@ -15,6 +15,11 @@ export const ROLES = Object.keys(ROLE_SCOPES) as Role[];
 export const DEV_ISSUER = 'urn:c2c:dev-issuer';
 export const DEV_AUDIENCE = 'c2c-supergraph';
 const ALGORITHM = 'ES256';
+/** Where a development token comes from, for the gateway's 401 answers when it runs on this issuer. */
+export const DEV_TOKEN_HINT =
+  'a development token comes from npm run --silent token -- --role portal, run in the repository folder with the DATA_DIR of the running stack';
+/** The development issuer's key file in a data directory. */
+export const DEV_ISSUER_KEY_FILE = 'dev-issuer.jwk.json';
 
 interface StoredKey {
   kid: string;
@@ -34,12 +39,24 @@ async function newKey(): Promise<StoredKey> {
 
 /** The development issuer's signing key, created on first use in the data directory. */
 export async function loadDevIssuerKey(dataDir: string): Promise<StoredKey> {
-  const path = join(dataDir, 'dev-issuer.jwk.json');
-  if (existsSync(path)) return readStoredKey(path);
+  return (await openDevIssuerKey(dataDir)).key;
+}
+
+/** The key of a data directory, its file, and whether this call had to create it. */
+export interface DevIssuerKeyFile {
+  key: StoredKey;
+  path: string;
+  created: boolean;
+}
+
+/** Like loadDevIssuerKey, and says which file it used and whether it created it (`npm run token`). */
+export async function openDevIssuerKey(dataDir: string): Promise<DevIssuerKeyFile> {
+  const path = join(dataDir, DEV_ISSUER_KEY_FILE);
+  if (existsSync(path)) return { key: readStoredKey(path), path, created: false };
   const stored = await newKey();
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(path, JSON.stringify(stored, null, 2), { mode: 0o600 });
-  return stored;
+  return { key: stored, path, created: true };
 }
 
 /** The key file, or an error that names it and says what to do. */
@@ -88,6 +105,15 @@ export async function devIssuer(dataDir: string | null): Promise<DevIssuer> {
 /** Signs a development JWT for a role (scopes default to the role's). */
 export async function mintDevToken(dataDir: string, options: MintOptions): Promise<string> {
   return mintWithKey(await loadDevIssuerKey(dataDir), options);
+}
+
+/** mintDevToken, also saying which key file signed and whether it was created just now. */
+export async function mintDevTokenFrom(
+  dataDir: string,
+  options: MintOptions,
+): Promise<{ token: string; keyPath: string; created: boolean }> {
+  const { key, path, created } = await openDevIssuerKey(dataDir);
+  return { token: await mintWithKey(key, options), keyPath: path, created };
 }
 
 async function mintWithKey(key: StoredKey, options: MintOptions): Promise<string> {
