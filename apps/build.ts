@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
-import { subgraphsOf, type SubgraphInfo } from '@c2c/schema/subgraphs';
+import { ENTRY_POINTS } from './entry-points.ts';
+
+export { ENTRY_POINTS, entryPointsFor } from './entry-points.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -13,19 +15,6 @@ Compiles the production entry points to plain JavaScript for \`node\` (no TypeSc
 Each bundles our workspace code (@c2c/*) and imports npm packages from node_modules. At run time
 they read their data files — migrations, SDL, the supergraph, the registered operations — from the
 repository tree next to dist/ (a container image copies those directories with it).`;
-
-/** The gateway, one entry per subgraph (its `src/main.ts`), and the operator CLI. */
-export function entryPointsFor(subgraphs: readonly SubgraphInfo[]): Record<string, string> {
-  return {
-    gateway: 'apps/gateway/main.ts',
-    ...Object.fromEntries(subgraphs.map((s) => [s.name, join(s.dir, 'src', 'main.ts')])),
-    /** The operator CLI (`db setup`, `reconcile`, `dead-letters`, `replay`, …) for jobs and shells. */
-    c2c: 'cli/c2c.ts',
-  };
-}
-
-/** The entry points of rover.yaml's subgraphs. */
-export const ENTRY_POINTS = entryPointsFor(subgraphsOf());
 
 /** npm packages stay imports; only our workspaces are bundled. */
 const externalPackages: Plugin = {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { loadDevIssuerKey } from '@c2c/platform/auth';
 import { subgraphVariables } from '@c2c/gateway';
 import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
-import { buildAll, entryPointsFor } from '../build.ts';
+import { buildAll } from '../build.ts';
+import { entryPointsFor } from '../entry-points.ts';
 import { freePort } from '../lib/ports.ts';
 import { setupSubgraphRoles, type SubgraphSchema } from '@c2c/cli/db-roles';
 

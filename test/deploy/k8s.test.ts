@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { gatewayVariables } from '@c2c/gateway';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { SubgraphEnv } from '@c2c/platform/subgraph';
-import { ENTRY_POINTS } from '@c2c/apps/build';
+import { ENTRY_POINTS } from '@c2c/apps/entry-points';
 
 // The Kubernetes manifests are checked offline (no cluster here): they parse, every workload has
 // probes, requests, a Service and a PodDisruptionBudget that select it, and every setting they pass

@@ -9,3 +9,4 @@ export * from './signals.ts';
 export * from './faults.ts';
 export * from './connection-loss.ts';
 export * from './http-routes.ts';
+export * from './ids.ts';

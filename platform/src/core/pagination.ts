@@ -36,3 +36,33 @@ export function decodeCursor<T>(
   }
   throw new DomainError('INVALID_CURSOR', 'the cursor is not one this API returned', field);
 }
+
+/** A page of a connection as the contract shapes it: nodes, `pageInfo` and `totalCount`. */
+export interface Connection<T> {
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  /** A number, or a function the field resolver calls only when a client asks for the count. */
+  totalCount: number | (() => Promise<number>);
+}
+
+/**
+ * The page of `rows` read with `limit: first + 1` (the extra row only says there is a next page),
+ * its end cursor made from the last node's keyset position.
+ */
+export function connectionOf<T>(
+  rows: readonly T[],
+  first: number,
+  positionOf: (row: T) => unknown,
+  totalCount: number | (() => Promise<number>),
+): Connection<T> {
+  const nodes = rows.slice(0, first);
+  const last = nodes.at(-1);
+  return {
+    nodes,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      endCursor: last === undefined ? null : encodeCursor(positionOf(last)),
+    },
+    totalCount,
+  };
+}
