@@ -1,12 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { platformNames, withPlatformSdl } from '@c2c/platform/subgraph/sdl';
 import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { readEventContracts, renderEventTables, withEventTables } from '@c2c/schema/events/contracts';
 
 const USAGE = `Usage: npm run compose -- [--config rover.yaml] [--output schema/supergraph.graphql] [--use-env]
 
-Composes the subgraphs listed in the Rover config into a supergraph schema with @apollo/composition.
+Writes each subgraph's platform-owned SDL (dead letters, replay, audit log; declared once in
+platform/src/subgraph/platform-sdl.ts) into its schema.graphql, then composes the subgraphs listed
+in the Rover config into a supergraph schema with @apollo/composition.
 Routing URLs use their \${env.NAME:-default} defaults unless --use-env is given, so the committed
 file does not depend on your shell. Also regenerates the event catalog tables of docs/events.md
 from schema/events/ (catalog.json and one JSON Schema per event type).`;
@@ -29,6 +33,16 @@ try {
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
+}
+// The platform-owned SDL (dead letters, replay, audit) of each subgraph first: composition reads it.
+for (const subgraph of subgraphsOf(resolve(values.config))) {
+  if (!subgraph.system) continue;
+  const sdl = readFileSync(subgraph.schemaFile, 'utf8');
+  const updated = withPlatformSdl(sdl, platformNames(subgraph.name, subgraph.system));
+  if (updated !== sdl) {
+    writeFileSync(subgraph.schemaFile, updated);
+    console.log(`updated the platform-owned SDL of ${subgraph.name}`);
+  }
 }
 const config = readRoverConfig(resolve(values.config), values['use-env'] ? process.env : {});
 const result = composeSupergraph(config);
