@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql, type LogEvent, type PostgresPool } from 'kysely';
+import { Kysely, type Transaction, PostgresDialect, sql, type LogEvent, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
@@ -15,6 +15,13 @@ pg.types.setTypeParser(1082, (value) => value);
 /** Any Kysely instance; subgraphs narrow it with their own table types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyDb = Kysely<any>;
+/**
+ * A database handle that is inside a transaction. Work that must commit with something else — an
+ * outbox row with its state change, a consumer's effect with its inbox row — takes this type, so
+ * passing the root pool is a compile error (Kysely's `Transaction.isTransaction` is `true`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTransaction = Transaction<any>;
 
 export interface Database {
   db: AnyDb;

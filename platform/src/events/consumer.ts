@@ -1,14 +1,14 @@
 import { retryOnConnectionLoss } from '../core/connection-loss.ts';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { AnyDb } from '../db/db.ts';
+import type { AnyDb, AnyTransaction } from '../db/db.ts';
 import type { CloudEvent } from './events.ts';
 import { faultPoint } from '../core/faults.ts';
 import { traceEvent, traceLogFields, TRACE_ATTRIBUTES } from '../observability/tracing.ts';
 import type { EventTransport, Subscription } from './transport.ts';
 
 /** Applies one event inside the consumer's transaction (inbox row already written). */
-export type EventEffect = (trx: AnyDb, event: CloudEvent, log: Logger) => Promise<void>;
+export type EventEffect = (trx: AnyTransaction, event: CloudEvent, log: Logger) => Promise<void>;
 
 /** A tolerant reader of an event's `data`: parses what the consumer uses and ignores the rest. */
 export interface EventReader<T> {
@@ -26,7 +26,7 @@ export type ReadingEffect<T = unknown> = EventEffect & { reader: EventReader<T> 
  */
 export function reading<T>(
   reader: EventReader<T>,
-  apply: (trx: AnyDb, data: T, event: CloudEvent, log: Logger) => Promise<void>,
+  apply: (trx: AnyTransaction, data: T, event: CloudEvent, log: Logger) => Promise<void>,
 ): ReadingEffect<T> {
   const effect: EventEffect = (trx, event, log) => apply(trx, reader.parse(event.data), event, log);
   return Object.assign(effect, { reader });
@@ -52,7 +52,7 @@ export interface ConsumerOptions {
 
 /** A subgraph's reaction to one of its consumers giving up on an event. */
 export type DeadLetterEffect = (
-  trx: AnyDb,
+  trx: AnyTransaction,
   event: CloudEvent,
   failure: { consumer: string; error: string; attempts: number },
   log: Logger,

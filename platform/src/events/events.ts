@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { AnyDb } from '../db/db.ts';
+import type { AnyDb, AnyTransaction } from '../db/db.ts';
 import { currentTraceparent } from '../observability/tracing.ts';
 
 /** CloudEvents 1.0 JSON envelope with our extensions (ARCHITECTURE.md: events). */
@@ -49,7 +49,7 @@ export function checkAppendedEvents(check: AppendedEventCheck | undefined): void
 
 /** Appends events to `schema.outbox` inside the caller's transaction; nothing is published before commit. */
 export async function appendToOutbox(
-  trx: AnyDb,
+  trx: AnyTransaction,
   schema: string,
   source: string,
   events: NewEvent[],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import type { AnyDb } from '../db/db.ts';
+import type { AnyDb, AnyTransaction } from '../db/db.ts';
 import { pendingAudit } from './audit.ts';
 import { noteStorageWrite, retryOnConnectionLoss } from '../core/connection-loss.ts';
 import { DomainError } from '../core/errors.ts';
@@ -58,13 +58,13 @@ export async function runIdempotent<T>(
   db: AnyDb,
   schema: string,
   request: IdempotentRequest,
-  work: (trx: AnyDb) => Promise<T>,
+  work: (trx: AnyTransaction) => Promise<T>,
 ): Promise<IdempotentResult<T>> {
   // The request's audit row commits with the change or not at all (a replay changes nothing: the
   // audit plugin records it after the answer).
   const audit = pendingAudit(schema);
   const audited = audit
-    ? async (trx: AnyDb) => {
+    ? async (trx: AnyTransaction) => {
         const value = await work(trx);
         await audit.append(trx, value);
         return value;
@@ -92,7 +92,7 @@ async function runIdempotentOnce<T>(
   db: AnyDb,
   schema: string,
   request: IdempotentRequest,
-  work: (trx: AnyDb) => Promise<T>,
+  work: (trx: AnyTransaction) => Promise<T>,
 ): Promise<IdempotentResult<T>> {
   const key = validateIdempotencyKey(request.key);
   const hash = requestHash(request.operation, request.input);

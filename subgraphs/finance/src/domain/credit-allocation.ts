@@ -1,4 +1,4 @@
-import type { AnyDb } from '@c2c/platform/db';
+import type { AnyTransaction } from '@c2c/platform/db';
 import {
   allocateCredit,
   findOpenDocumentsForUpdate,
@@ -45,7 +45,7 @@ export function planAllocations(documents: readonly ReceivableRow[]): Allocation
  * journal entry; the balance is unchanged, the amounts due and overdue follow.
  */
 export async function allocateCredits(
-  trx: AnyDb,
+  trx: AnyTransaction,
   subscriptionId: string,
   currency: string,
 ): Promise<Allocation[]> {

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { currencyExponent, DomainError, type IsoDate, type Logger } from '@c2c/platform/core';
-import { type AnyDb } from '@c2c/platform/db';
+import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox, type Causality } from '@c2c/platform/events';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { insertJournalEntry } from '../data/ledger.repository.ts';
@@ -72,7 +72,7 @@ export class PostingService {
   constructor(private readonly deps: Pick<SubgraphDeps, 'clock'>) {}
 
   /** Runs inside the consumer's transaction; a document already received is left alone. */
-  async post(trx: AnyDb, doc: BillingDocument, causality: Causality, log: Logger): Promise<void> {
+  async post(trx: AnyTransaction, doc: BillingDocument, causality: Causality, log: Logger): Promise<void> {
     assertPostable(doc);
     const journalLines = billingDocumentLines(doc);
     const schedule = scheduleRows(doc);

@@ -1,5 +1,5 @@
 import type { Logger } from '@c2c/platform/core';
-import type { AnyDb } from '@c2c/platform/db';
+import type { AnyTransaction } from '@c2c/platform/db';
 import {
   findAmendmentForUpdate,
   findStepsByAmendmentIds,
@@ -23,7 +23,7 @@ export type StepOutcome =
  * letter, and the one that succeeded. Returns undefined when no amendment matches.
  */
 export async function recordStepOutcome(
-  trx: AnyDb,
+  trx: AnyTransaction,
   where: { id: string } | { invoiceId: string },
   system: WorkflowSystem,
   outcome: StepOutcome,

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { DomainError, parseIsoDate, todayUtc, type IsoDate, type Period } from '@c2c/platform/core';
-import { type AnyDb } from '@c2c/platform/db';
+import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox, type NewEvent } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
@@ -313,7 +313,7 @@ export class AmendmentService {
 
   /** The proration invoice (more seats) or credit note (fewer); none when it rounds to zero. */
   private async issueDocument(
-    trx: AnyDb,
+    trx: AnyTransaction,
     before: SubscriptionRow,
     after: SubscriptionRow,
     plan: PlanRow,
@@ -333,7 +333,7 @@ export class AmendmentService {
    * without writing anything: the amendment issues it, the preview returns it.
    */
   private async draftDocument(
-    trx: AnyDb,
+    trx: AnyTransaction,
     before: SubscriptionRow,
     plan: PlanRow,
     billTo: BillToRow,

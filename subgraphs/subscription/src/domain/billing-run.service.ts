@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { addDays, DomainError, parseIsoDate, toDayNumber, todayUtc, type IsoDate } from '@c2c/platform/core';
-import { type AnyDb } from '@c2c/platform/db';
+import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox, type NewEvent } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
@@ -188,7 +188,7 @@ function renewalFailure(subscriptionId: string, error: unknown): RenewalFailure 
 }
 
 async function loadReferenceData(
-  trx: AnyDb,
+  trx: AnyTransaction,
   due: readonly SubscriptionRow[],
   who: Caller,
 ): Promise<RunReferenceData> {
@@ -251,7 +251,7 @@ function recordAmendment(
  * ends the subscription there instead of renewing it, recorded as a CANCELLATION amendment.
  */
 async function renewOne(
-  trx: AnyDb,
+  trx: AnyTransaction,
   subscription: SubscriptionRow,
   asOf: string,
   reference: RunReferenceData,

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { IsoDate, Period } from '@c2c/platform/core';
-import type { AnyDb } from '@c2c/platform/db';
+import type { AnyTransaction } from '@c2c/platform/db';
 import type { BillToRow } from '../data/bill-to.repository.ts';
 import {
   insertInvoice,
@@ -52,7 +52,10 @@ export interface PeriodInvoiceRequest {
 }
 
 /** Issues the in-advance invoice of one full period, inside the caller's transaction. */
-export async function issuePeriodInvoice(trx: AnyDb, request: PeriodInvoiceRequest): Promise<IssuedDocument> {
+export async function issuePeriodInvoice(
+  trx: AnyTransaction,
+  request: PeriodInvoiceRequest,
+): Promise<IssuedDocument> {
   const { subscription, billTo, period } = request;
   const rate = pickTaxRate(request.rates, billTo.country, billTo.region, request.issuedOn);
   const line = seatLine({
@@ -126,7 +129,7 @@ export function draftProrationDocument(request: ProrationDocumentRequest): Prora
 
 /** Issues a drafted proration document inside the caller's transaction. */
 export async function issueProrationDocument(
-  trx: AnyDb,
+  trx: AnyTransaction,
   subscription: SubscriptionRow,
   billTo: BillToRow,
   draft: ProrationDraft,
@@ -142,7 +145,7 @@ export async function issueProrationDocument(
 }
 
 async function insertDocument(
-  trx: AnyDb,
+  trx: AnyTransaction,
   kind: 'INVOICE' | 'CREDIT_NOTE',
   request: {
     subscription: SubscriptionRow;

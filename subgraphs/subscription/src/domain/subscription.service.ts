@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { DomainError, parseIsoDate, periodAt, todayUtc } from '@c2c/platform/core';
-import { type AnyDb } from '@c2c/platform/db';
+import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
@@ -99,7 +99,7 @@ export class SubscriptionService {
     return value;
   }
 
-  private async requireActiveBillTo(trx: AnyDb, customerId: string): Promise<BillToRow> {
+  private async requireActiveBillTo(trx: AnyTransaction, customerId: string): Promise<BillToRow> {
     const billTo = await findBillToForUpdate(trx, customerId);
     if (!billTo) throw unknownCustomer(customerId);
     if (billTo.status !== 'ACTIVE') {
@@ -112,14 +112,18 @@ export class SubscriptionService {
     return billTo;
   }
 
-  private async requirePlan(trx: AnyDb, code: string): Promise<PlanRow> {
+  private async requirePlan(trx: AnyTransaction, code: string): Promise<PlanRow> {
     const [plan] = await findPlansByCodes(trx, [code]);
     if (!plan) throw planNotFound(code);
     return plan;
   }
 
   /** One currency per customer: receivables and the contract value are kept in a single currency. */
-  private async requireSameCurrency(trx: AnyDb, customerId: string, currency: string): Promise<void> {
+  private async requireSameCurrency(
+    trx: AnyTransaction,
+    customerId: string,
+    currency: string,
+  ): Promise<void> {
     const other = (await findCustomerCurrencies(trx, customerId)).find((existing) => existing !== currency);
     if (other) {
       throw new DomainError(
