@@ -24,6 +24,7 @@ import type { GatewayExtension } from './extension.ts';
 import { SignedDataSource } from './data-source.ts';
 import { sanitizeGatewayError } from './errors.ts';
 import { ARMOR_LIMITS, costLimitError, tooManyTokens } from './limits.ts';
+import { pageLimitsFromSdl } from './page-limits.ts';
 import { authorizationPlugin } from './plugins/authorization.ts';
 import { CostRateLimiter } from './rate-limit.ts';
 import { buildManifest, safelistPlugin } from './safelist.ts';
@@ -139,7 +140,12 @@ export async function buildGateway(
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       safelistPlugin(manifest, config.safelistMode, gatewayLog),
       storableTextPlugin<GatewayContext>(),
-      authorizationPlugin(policy, new CostRateLimiter(config.rateLimit), gatewayLog),
+      authorizationPlugin(
+        policy,
+        pageLimitsFromSdl(supergraphSdl),
+        new CostRateLimiter(config.rateLimit),
+        gatewayLog,
+      ),
       requestIdPlugin<GatewayContext>(),
       graphqlTracingPlugin<GatewayContext>(),
       ...extensions.flatMap((extension) => extension.plugins ?? []),

@@ -11,6 +11,7 @@ import type {
   ValueNode,
 } from 'graphql';
 import { Kind } from 'graphql';
+import type { PageLimits } from './page-limits.ts';
 import {
   allows,
   describeRequirement,
@@ -23,14 +24,8 @@ import {
 // from that same instance (an ESM import would fail its instanceof checks).
 const graphql = createRequire(import.meta.url)('graphql') as typeof GraphQLModule;
 
-/** Page sizes: 1–100 everywhere (the contract), except the reconciliation feeds' bulk pages. */
-export const MAX_PAGE_SIZE = 100;
-export const BULK_PAGE_FIELDS: Record<string, number> = {
-  'Query.crmContractValues': 1000,
-  'Query.billingContractValues': 1000,
-  'Query.billingDocuments': 1000,
-  'Query.erpDocuments': 1000,
-};
+/** The page limit of a paged field that declares none in the SDL (the contract's 1–100). */
+export const DEFAULT_MAX_PAGE_SIZE = 100;
 /** Largest list a client may send as an argument or variable (Shopify's convention). */
 export const MAX_INPUT_LIST = 250;
 
@@ -107,6 +102,7 @@ export function analyzeOperation(
   operation: OperationDefinitionNode,
   variables: Variables,
   principal: Principal | null,
+  pageLimits: PageLimits,
 ): OperationAnalysis {
   const analysis: OperationAnalysis = { forbidden: [], invalid: [], cost: 0 };
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -173,8 +169,10 @@ export function analyzeOperation(
       for (const argument of selection.arguments ?? []) {
         const value = valueOf(argument.value, variables);
         const name = argument.name.value;
-        if ((name === 'first' || name === 'last') && value !== null && value !== undefined) {
-          const max = BULK_PAGE_FIELDS[coordinate] ?? MAX_PAGE_SIZE;
+        const limit = pageLimits.get(coordinate);
+        const slicing = limit ? limit.slicingArguments.includes(name) : name === 'first' || name === 'last';
+        if (slicing && value !== null && value !== undefined) {
+          const max = limit?.max ?? DEFAULT_MAX_PAGE_SIZE;
           if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
             analysis.invalid.push({
               code: 'BAD_USER_INPUT',

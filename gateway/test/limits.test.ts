@@ -7,6 +7,7 @@ import type * as GraphQLModule from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { accessPolicyFromSdl, ROLE_SCOPES } from '@c2c/platform/auth';
 import { ARMOR_LIMITS, MAX_OPERATION_COST, tooExpensive } from '../src/limits.ts';
+import { pageLimitsFromSdl } from '../src/page-limits.ts';
 import { analyzeOperation, invalidVariables } from '../src/policy.ts';
 
 // The limits must stop attacks without stopping our clients: every registered operation passes
@@ -18,6 +19,7 @@ const api = Supergraph.build(sdl, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRA
   .apiSchema()
   .toGraphQLJSSchema();
 const policy = accessPolicyFromSdl(sdl);
+const pageLimits = pageLimitsFromSdl(sdl);
 const dir = join(ROOT, 'schema', 'operations');
 const operations = readdirSync(dir).filter((f) => f.endsWith('.graphql'));
 
@@ -59,6 +61,7 @@ describe('limits against the registered operations', () => {
         role,
         scopes: [...ROLE_SCOPES[role]],
       },
+      pageLimits,
     );
     expect(analysis.forbidden.map((f) => f.message)).toEqual([]);
     expect(analysis.invalid).toEqual([]);
@@ -80,6 +83,7 @@ describe('limits against the registered operations', () => {
           role: 'portal',
           scopes: [...ROLE_SCOPES.portal],
         },
+        pageLimits,
       );
       expect(analysis.forbidden[0]?.code).toBe('FORBIDDEN');
       expect(analysis.forbidden[0]?.path.length).toBe(1);
@@ -119,7 +123,15 @@ describe('messages of the limits (issue 15: the first hour)', () => {
   it('tells a token without a role or scopes that it carries none, and a role which scope it lacks', () => {
     const document = graphql.parse('{ erpDeadLetters { id } }');
     const op = document.definitions[0] as GraphQLModule.OperationDefinitionNode;
-    const none = analyzeOperation(api, policy, document, op, {}, { sub: 'x', role: null, scopes: [] });
+    const none = analyzeOperation(
+      api,
+      policy,
+      document,
+      op,
+      {},
+      { sub: 'x', role: null, scopes: [] },
+      pageLimits,
+    );
     expect(none.forbidden[0]?.message).toMatch(
       /^Query\.erpDeadLetters requires c2c:finance: the bearer token carries no role and no scopes/,
     );
@@ -130,7 +142,32 @@ describe('messages of the limits (issue 15: the first hour)', () => {
       op,
       {},
       { sub: 'x', role: 'portal', scopes: ['c2c:read'] },
+      pageLimits,
     );
     expect(portal.forbidden[0]?.message).toMatch(/requires c2c:finance, which the role portal does not have/);
+  });
+});
+
+describe('page limits declared in the SDL (@listSize)', () => {
+  it("reads each paged field's largest page from the supergraph", () => {
+    expect(pageLimits.get('Query.customers')).toEqual({ slicingArguments: ['first'], max: 100 });
+    expect(pageLimits.get('Query.billingDocuments')).toEqual({ slicingArguments: ['first'], max: 1000 });
+    expect(pageLimits.get('Query.crmDeadLetters')).toEqual({ slicingArguments: ['first'], max: 100 });
+  });
+
+  it('refuses a page above the declared limit and accepts one at it', () => {
+    const ask = (field: string, first: number) => {
+      const document = graphql.parse(`{ ${field}(first: ${first}) { totalCount } }`);
+      const operation = document.definitions[0] as GraphQLModule.OperationDefinitionNode;
+      const finance = { sub: 'f', role: 'finance', scopes: [...ROLE_SCOPES.finance] };
+      return analyzeOperation(api, policy, document, operation, {}, finance, pageLimits).invalid;
+    };
+    expect(ask('billingDocuments', 1000)).toEqual([]);
+    expect(ask('billingDocuments', 1001)[0]?.message).toBe(
+      'Query.billingDocuments(first:) must be between 1 and 1000, got 1001',
+    );
+    expect(ask('customers', 101)[0]?.message).toBe(
+      'Query.customers(first:) must be between 1 and 100, got 101',
+    );
   });
 });

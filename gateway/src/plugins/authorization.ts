@@ -7,6 +7,7 @@ import { countJsonValues, scalarResolvers } from '@c2c/platform/graphql';
 import { wwwAuthenticate } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { MAX_OPERATION_COST } from '../limits.ts';
+import type { PageLimits } from '../page-limits.ts';
 import { analyzeOperation, invalidVariables } from '../policy.ts';
 import type { CostRateLimiter } from '../rate-limit.ts';
 
@@ -21,6 +22,7 @@ const { GraphQLError } = createRequire(import.meta.url)('graphql') as typeof Gra
  */
 export function authorizationPlugin(
   policy: AccessPolicy,
+  pageLimits: PageLimits,
   limiter: CostRateLimiter,
   log: Logger,
 ): ApolloServerPlugin<GatewayContext> {
@@ -50,6 +52,7 @@ export function authorizationPlugin(
             operation,
             request.variables ?? {},
             contextValue.principal,
+            pageLimits,
           );
           const first = analysis.forbidden[0];
           if (first) {

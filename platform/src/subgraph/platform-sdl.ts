@@ -4,6 +4,7 @@
  * between the markers below by `npm run compose`; a test fails when a subgraph's copy is stale.
  * The names derive from the subgraph's system label (schema/ownership.yaml `systems`): CRM →
  * `crmDeadLetters`, `CrmDeadLetter`, `replayCrmDeadLetters`, `crmAuditLog`, `CrmAuditEntry` …
+ * The subgraph imports `@listSize` (the cost spec) for its own paged fields and for these.
  */
 
 export const PLATFORM_SDL_BEGIN =
@@ -64,7 +65,9 @@ extend type Query {
     How many, 1–100.
     """
     first: Int = 50
-  ): [${p.Type}DeadLetter!]! @requiresScopes(scopes: [["c2c:finance"]])
+  ): [${p.Type}DeadLetter!]!
+    @requiresScopes(scopes: [["c2c:finance"]])
+    @listSize(slicingArguments: ["first"], assumedSize: 100)
   """
   The ${p.title} audit log: every mutation this system executed, newest first — who, what (variables with secrets redacted), the outcome and the correlation id. \`first\` is 1–100.
   """
@@ -81,7 +84,9 @@ extend type Query {
     Only this principal's entries (the token's subject).
     """
     principal: String
-  ): [${p.Type}AuditEntry!]! @requiresScopes(scopes: [["c2c:finance"]])
+  ): [${p.Type}AuditEntry!]!
+    @requiresScopes(scopes: [["c2c:finance"]])
+    @listSize(slicingArguments: ["first"], assumedSize: 100)
 }
 
 extend type Mutation {

@@ -67,7 +67,9 @@ export function recordTypes(subgraphs: ParsedSubgraph[]): Set<string> {
  * (types PascalCase, fields and arguments camelCase, enum values SCREAMING_SNAKE, inputs `XInput`,
  * mutations returning `XPayload` with `userErrors`); no `Float` (money is `Money`/`Decimal`);
  * lists of records are connections unless the rules file says why they are bounded; `@deprecated`
- * has a reason; every root field declares `@requiresScopes` or `@authenticated`; and, from the diff, removals of fields or values that the baseline had not deprecated.
+ * has a reason; every root field declares `@requiresScopes` or `@authenticated`; every field taking
+ * `first` declares its page limit with `@listSize`; and, from the diff, removals of fields or values
+ * that the baseline had not deprecated.
  */
 export function lintCheck(
   subgraphs: ParsedSubgraph[],
@@ -179,6 +181,17 @@ export function lintCheck(
             deprecation(coordinate, field);
             for (const arg of field.arguments ?? []) argument(coordinate, arg);
 
+            if (
+              field.arguments?.some((a) => a.name.value === 'first') &&
+              !field.directives?.some((d) => d.name.value === 'listSize')
+            )
+              report(
+                'FAIL',
+                'PAGE_LIMIT_MISSING',
+                coordinate,
+                'takes `first` but declares no page limit: add @listSize(slicingArguments: ["first"], assumedSize: <largest page>) (the gateway refuses larger pages from it)',
+                field,
+              );
             const itemType = namedType(field.type);
             if (isList(field.type) && records.has(itemType) && !typeName.endsWith('Connection')) {
               if (rules.lint.boundedLists[coordinate] !== undefined) usedAllowances.add(coordinate);

@@ -12,7 +12,7 @@ lint:
 `);
 
 /** A clean subgraph in house style; tests break one rule at a time. */
-const CLEAN = `${FED}
+const CLEAN = `${FED}extend schema @link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@listSize"])
 """A page of information."""
 type PageInfo @shareable {
   """Whether more follows."""
@@ -70,7 +70,9 @@ type Query {
   accounts(
     """Page size."""
     first: Int
-  ): AccountConnection! @requiresScopes(scopes: [["read"]])
+  ): AccountConnection!
+    @requiresScopes(scopes: [["read"]])
+    @listSize(slicingArguments: ["first"], sizedFields: ["nodes"], assumedSize: 100)
 }
 """Writes."""
 type Mutation {
@@ -124,6 +126,14 @@ describe('lintCheck', () => {
     expect(lint(CLEAN.replaceAll('RenameAccountInput', 'RenameAccountArgs'))).toEqual([
       'FAIL NAMING_CONVENTION RenameAccountArgs',
     ]);
+  });
+
+  it('fails a paged field that declares no page limit', () => {
+    expect(
+      lint(
+        swap('\n    @listSize(slicingArguments: ["first"], sizedFields: ["nodes"], assumedSize: 100)', ''),
+      ),
+    ).toEqual(['FAIL PAGE_LIMIT_MISSING Query.accounts']);
   });
 
   it('fails mutations that do not return an XPayload with userErrors', () => {
