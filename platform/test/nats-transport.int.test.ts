@@ -1,3 +1,4 @@
+import { seededRandom } from '../src/testing/property.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { migrate } from '../src/db/migrations.ts';
 import { natsDurableName, NatsTransport, type NatsTransportOptions } from '../src/events/nats-transport.ts';
 import { openTestDatabase, waitFor } from '../src/testing/harness.ts';
 import type { Subscription } from '../src/events/transport.ts';
+
+const random = seededRandom('nats-transport');
 
 // Against a real NATS server with JetStream (NATS_URL). Every test uses its own stream prefix, so
 // files and tests never see each other's streams; afterAll deletes them.
@@ -240,7 +243,7 @@ const n = (event: CloudEvent) => (event.data as { n: number }).n;
             consumer: 'test.order',
             types: ['thing.happened'],
             handler: async (event) => {
-              await sleep(Math.random() * 4);
+              await sleep(random() * 4);
               if (n(event) % 4 === 1 && !failedOnce.has(event.id)) {
                 failedOnce.add(event.id);
                 throw new Error('once');

@@ -1,3 +1,4 @@
+import { seededRandom } from '../src/testing/property.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { Signals } from '../src/core/signals.ts';
 import { openTestDatabase } from '../src/testing/harness.ts';
 import type { EventTransport, Subscription } from '../src/events/transport.ts';
 
+const random = seededRandom('relay');
+
 // Several relays on one outbox (replicas of one subgraph). Runs on PGlite, and on PostgreSQL when
 // DATABASE_URL is set, where the relays' transactions run on separate pooled connections.
 
@@ -27,7 +30,7 @@ class RecordingTransport implements EventTransport {
   async declare(): Promise<void> {}
   async publish(events: CloudEvent[]): Promise<void> {
     for (const event of events) {
-      await sleep(Math.random() < 0.1 ? 2 : 0);
+      await sleep(random() < 0.1 ? 2 : 0);
       this.log.push({ relay: this.relay, event });
     }
   }
@@ -58,7 +61,7 @@ describe(`relays on one outbox (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
           trx,
           schema,
           schema,
-          SUBJECTS.filter(() => Math.random() < 0.6).map((subject) => ({
+          SUBJECTS.filter(() => random() < 0.6).map((subject) => ({
             type: 'thing.changed',
             subject,
             data: { batch: b },
