@@ -49,6 +49,7 @@ export function aSyncedSubscription(
     name: 'Fault Co',
     email: 'ap@fault.example',
     country,
+    planPrefix: 'FAULT',
   });
 }
 

@@ -15,11 +15,48 @@ export interface SyncedSubscription {
   unitPriceMinor: number;
 }
 
-export interface SyncedSubscriptionOptions {
+export interface CustomerOptions {
   /** The customer's name before the unique suffix, and its e-mail address. */
   name?: string;
   email?: string;
   country?: string;
+  /** The plan code's prefix before the unique suffix. */
+  planPrefix?: string;
+}
+
+/** A new EMEA-MM customer and a new 9.95 USD/seat/month plan with a unique code. */
+export async function aCustomerWithAPlan(
+  send: Send,
+  options: CustomerOptions = {},
+): Promise<{ customerId: string; planCode: string }> {
+  const created = await send('admin.CreateCustomer', {
+    input: {
+      name: unique(options.name ?? 'Contoso'),
+      email: options.email ?? 'ap@contoso.example',
+      country: options.country ?? 'DE',
+      businessUnit: 'EMEA-MM',
+      idempotencyKey: unique('cust'),
+    },
+  });
+  const customerId = created.createCustomer.customer.id as string;
+  const planCode = unique(options.planPrefix ?? 'SEATS')
+    .toUpperCase()
+    .replace(/[^A-Z0-9-]/g, '-')
+    .slice(0, 60);
+  const plan = await send('admin.CreatePlan', {
+    input: {
+      code: planCode,
+      name: 'Team',
+      billingPeriod: 'MONTH',
+      unitPrice: { amount: '9.95', currency: 'USD' },
+      idempotencyKey: unique('plan'),
+    },
+  });
+  expect(plan.createPlan.userErrors).toEqual([]);
+  return { customerId, planCode };
+}
+
+export interface SyncedSubscriptionOptions extends CustomerOptions {
   /** How long each wait (billing learning of the customer; the CRM and the ERP syncing) may take. */
   timeoutMs?: number;
 }
@@ -34,30 +71,7 @@ export async function aSyncedSubscription(
   options: SyncedSubscriptionOptions = {},
 ): Promise<SyncedSubscription> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const created = await send('admin.CreateCustomer', {
-    input: {
-      name: unique(options.name ?? 'Contoso'),
-      email: options.email ?? 'ap@contoso.example',
-      country: options.country ?? 'DE',
-      businessUnit: 'EMEA-MM',
-      idempotencyKey: unique('cust'),
-    },
-  });
-  const customerId = created.createCustomer.customer.id as string;
-  const code = unique('SEATS')
-    .toUpperCase()
-    .replace(/[^A-Z0-9-]/g, '-')
-    .slice(0, 60);
-  const plan = await send('admin.CreatePlan', {
-    input: {
-      code,
-      name: 'Team',
-      billingPeriod: 'MONTH',
-      unitPrice: { amount: '9.95', currency: 'USD' },
-      idempotencyKey: unique('plan'),
-    },
-  });
-  expect(plan.createPlan.userErrors).toEqual([]);
+  const { customerId, planCode: code } = await aCustomerWithAPlan(send, options);
   const subscription = await waitFor(
     async () => {
       const data = await send('admin.CreateSubscription', {
