@@ -32,7 +32,7 @@ const PLATFORM_OUTSIDE = [
   '**/gateway/**',
 ];
 
-/** Import boundaries: subgraphs never import each other; gateway and platform import no subgraph. */
+/** Import boundaries: gateway, ops and platform import no subgraph; platform layers import downwards. */
 const boundary = (files, forbidden, message) => ({
   files,
   rules: {
@@ -59,10 +59,9 @@ export default tseslint.config(
     files: ['**/test/**/*.ts', '**/*.test.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
-  ...SUBGRAPHS.map((name) =>
-    boundary(
-      [`subgraphs/${name}/**/*.ts`],
-      [
+  ...SUBGRAPHS.flatMap((name) => {
+    const crossing = {
+      group: [
         ...SUBGRAPHS.filter((other) => other !== name).flatMap((other) => [
           `@c2c/${other}`,
           `**/${other}/src/**`,
@@ -71,9 +70,28 @@ export default tseslint.config(
         '@c2c/gateway',
         '**/gateway/src/**',
       ],
-      `subgraph ${name} may import only @c2c/platform and its own code: cross-domain reads go through the supergraph, reactions through events`,
-    ),
-  ),
+      message: `subgraph ${name} may import only @c2c/platform and its own code: cross-domain reads go through the supergraph, reactions through events`,
+    };
+    // Resolvers and consumers reach data through domain services (and the request's loaders):
+    // a repository value is off limits, its row types are not. A later entry for the same files
+    // replaces the rule's options, so this one repeats the crossing patterns.
+    const throughServices = {
+      group: ['**/data/**'],
+      allowTypeImports: true,
+      message:
+        'resolvers and consumers call domain services, never a repository (docs/architecture.md): type-only imports of row types are fine',
+    };
+    return [
+      {
+        files: [`subgraphs/${name}/**/*.ts`],
+        rules: { 'no-restricted-imports': ['error', { patterns: [crossing] }] },
+      },
+      {
+        files: [`subgraphs/${name}/src/resolvers/**/*.ts`, `subgraphs/${name}/src/consumers/**/*.ts`],
+        rules: { 'no-restricted-imports': ['error', { patterns: [crossing, throughServices] }] },
+      },
+    ];
+  }),
   boundary(
     ['gateway/**/*.ts'],
     [

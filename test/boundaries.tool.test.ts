@@ -1,5 +1,7 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import type { RequestContext } from '@c2c/platform/graphql';
+import type { SubgraphDefinition } from '@c2c/platform/subgraph';
 
 // The import boundaries (docs/architecture.md) are lint rules; this proves they fire on a crossing.
 // Type-aware rules are switched off here: the snippets are not files the TypeScript project knows.
@@ -16,6 +18,10 @@ const eslint = new ESLint({
     },
   ],
 });
+
+// The request context has no database handle, as a type: `npm run typecheck` fails should this compile.
+// @ts-expect-error a context with `db` is not a subgraph's request context
+type _ContextWithDb = SubgraphDefinition<RequestContext & { db: unknown }>;
 
 async function ruleIds(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
@@ -104,6 +110,48 @@ describe('import boundaries', () => {
       await ruleIds(
         'subgraphs/customer/src/x.ts',
         "import { money } from '@c2c/platform/core';\nexport const x = money;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+  });
+  it('stop a resolver or consumer importing a repository, but not its row types', async () => {
+    expect(
+      await ruleIds(
+        'subgraphs/customer/src/resolvers/x.ts',
+        "import { findCustomerPage } from '../data/customer.repository.ts';\nexport const x = findCustomerPage;\n",
+      ),
+    ).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'subgraphs/subscription/src/consumers/x.ts',
+        "import { markPaid } from '../data/invoice.repository.ts';\nexport const x = markPaid;\n",
+      ),
+    ).toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'subgraphs/finance/src/resolvers/x.ts',
+        "import type { PaymentRow } from '../data/payment.repository.ts';\nexport type X = PaymentRow;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'subgraphs/finance/src/consumers/x.ts',
+        "import { type ContractValues } from '../data/replica.repository.ts';\nexport type X = ContractValues;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+  });
+  it('keep the subgraph boundary on resolvers and consumers too', async () => {
+    expect(
+      await ruleIds(
+        'subgraphs/finance/src/resolvers/x.ts',
+        "import { x } from '../../../customer/src/subgraph.ts';\nexport const y = x;\n",
+      ),
+    ).toContain('no-restricted-imports');
+  });
+  it('allow a domain service to import a repository', async () => {
+    expect(
+      await ruleIds(
+        'subgraphs/customer/src/domain/x.ts',
+        "import { findCustomerPage } from '../data/customer.repository.ts';\nexport const x = findCustomerPage;\n",
       ),
     ).not.toContain('no-restricted-imports');
   });

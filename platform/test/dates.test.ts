@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addMonthsClamped, daysBetween, isValidIsoDate, periodAt } from '../src/core/dates.ts';
+import { DomainError } from '../src/core/errors.ts';
+import { addMonthsClamped, dateRange, daysBetween, isValidIsoDate, periodAt } from '../src/core/dates.ts';
 
 describe('billing periods anchored on the start date (DOMAIN.md)', () => {
   it('clamps to month ends, always from the anchor: Jan 31 → Feb 29 → Mar 31 → Apr 30', () => {
@@ -26,4 +27,13 @@ describe('billing periods anchored on the start date (DOMAIN.md)', () => {
     'rejects %j as a date',
     (value) => expect(isValidIsoDate(value)).toBe(false),
   );
+});
+
+describe('date ranges', () => {
+  it('keeps open ends as null and refuses an empty or reversed range on `from`', () => {
+    expect(dateRange(undefined, '2025-02-01')).toEqual({ from: null, to: '2025-02-01' });
+    expect(dateRange('2025-01-01', null)).toEqual({ from: '2025-01-01', to: null });
+    expect(() => dateRange('2025-02-01', '2025-02-01')).toThrow(DomainError);
+    expect(() => dateRange('2025-03-01', '2025-02-01')).toThrow(/from \(2025-03-01\) must be before to/);
+  });
 });

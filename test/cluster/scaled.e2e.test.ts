@@ -14,6 +14,7 @@ import { graphql, unique, useToken, waitFor } from '@c2c/platform/testing';
 import { freePort, startCluster, type Cluster } from '@c2c/apps/cluster';
 import { operation } from '@c2c/schema/operations';
 import { checkInvariants } from '../faults/invariants.ts';
+import { aCustomerWithAPlan } from '../support/scenarios.ts';
 import { sql } from 'kysely';
 import type { FaultPointName } from '@c2c/platform/core';
 
@@ -96,30 +97,11 @@ const customers = new Map<string, string>();
 const customerOf = async (subscriptionId: string) => customers.get(subscriptionId) as string;
 
 async function aSubscription(): Promise<{ subscriptionId: string; seats: number }> {
-  const created = await send('admin.CreateCustomer', {
-    input: {
-      name: unique('Scale Co'),
-      email: 'ap@scale.example',
-      country: 'DE',
-      businessUnit: 'EMEA-MM',
-      idempotencyKey: unique('cust'),
-    },
+  const { customerId, planCode: code } = await aCustomerWithAPlan(send, {
+    name: 'Scale Co',
+    email: 'ap@scale.example',
+    planPrefix: 'SCALE',
   });
-  const customerId = created.createCustomer.customer.id as string;
-  const code = unique('SCALE')
-    .toUpperCase()
-    .replace(/[^A-Z0-9-]/g, '-')
-    .slice(0, 60);
-  const plan = await send('admin.CreatePlan', {
-    input: {
-      code,
-      name: 'Team',
-      billingPeriod: 'MONTH',
-      unitPrice: { amount: '9.95', currency: 'USD' },
-      idempotencyKey: unique('plan'),
-    },
-  });
-  expect(plan.createPlan.userErrors).toEqual([]);
   const key = unique('sub');
   const subscription = await waitFor(
     async () => {

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '@c2c/schema/operations';
 import type { Stack } from '@c2c/apps/stack';
+import { aSyncedSubscription as syncedSubscription } from '../support/scenarios.ts';
 import { startTestStack } from '../support/stack.ts';
 
 // Amendments as managed business transactions, through the gateway: billing prorates and invoices,
@@ -32,55 +33,7 @@ async function send<T = any>(
 }
 
 /** A customer with a 9.95 USD/seat/month subscription on [2026-03-01, 2026-04-01), synced to the CRM and ERP. */
-async function aSyncedSubscription(seats: number) {
-  const created = await send('admin.CreateCustomer', {
-    input: {
-      name: unique('Contoso'),
-      email: 'ap@contoso.example',
-      country: 'DE',
-      businessUnit: 'EMEA-MM',
-      idempotencyKey: unique('cust'),
-    },
-  });
-  const customerId = created.createCustomer.customer.id as string;
-  const code = unique('SEATS')
-    .toUpperCase()
-    .replace(/[^A-Z0-9-]/g, '-')
-    .slice(0, 60);
-  const plan = await send('admin.CreatePlan', {
-    input: {
-      code,
-      name: 'Team',
-      billingPeriod: 'MONTH',
-      unitPrice: { amount: '9.95', currency: 'USD' },
-      idempotencyKey: unique('plan'),
-    },
-  });
-  expect(plan.createPlan.userErrors).toEqual([]);
-  const subscription = await waitFor(
-    async () => {
-      const data = await send('admin.CreateSubscription', {
-        input: { customerId, planCode: code, seats, startDate: '2026-03-01', idempotencyKey: unique('sub') },
-      });
-      const payload = data.createSubscription;
-      if (payload.userErrors[0]?.code === 'UNKNOWN_CUSTOMER') return undefined;
-      expect(payload.userErrors).toEqual([]);
-      return payload.subscription;
-    },
-    15_000,
-    'the bill-to replica',
-  );
-  // The CRM has the contract value of the new subscription and the ERP posted its first invoice.
-  await waitFor(
-    async () => {
-      const view = (await send('portal.CustomerToCash', { customerId })).customer;
-      return view.contractValue && view.subscriptions[0].invoices.nodes[0].posting?.status === 'POSTED';
-    },
-    15_000,
-    'the subscription to reach the CRM and the ERP',
-  );
-  return { customerId, subscriptionId: subscription.id as string };
-}
+const aSyncedSubscription = (seats: number) => syncedSubscription(send, seats, { timeoutMs: 15_000 });
 
 const amendmentStatus = async (id: string) => (await send('support.AmendmentStatus', { id })).amendment;
 const untilStatus = (id: string, status: string) =>

@@ -7,6 +7,7 @@ import { type ConsumerOptions } from '@c2c/platform/events';
 import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '@c2c/schema/operations';
 import type { Stack } from '@c2c/apps/stack';
+import { aSyncedSubscription as syncedSubscription, type SyncedSubscription } from '../support/scenarios.ts';
 import { startTestStack } from '../support/stack.ts';
 
 // Shared setup of the in-process (embedded shape) fault tests: one stack per test file on a fresh
@@ -36,65 +37,20 @@ export async function send<T = any>(
   return result.data as T;
 }
 
-export interface SyncedSubscription {
-  customerId: string;
-  subscriptionId: string;
-  /** The plan's unit price in minor units (USD, a month). */
-  unitPriceMinor: number;
-}
+export type { SyncedSubscription } from '../support/scenarios.ts';
 
 /** A customer with a 9.95 USD/seat/month subscription from 2026-03-01, known to the CRM and posted by the ERP. */
-export async function aSyncedSubscription(
+export function aSyncedSubscription(
   gatewayUrl: string,
   seats: number,
   country = 'DE',
 ): Promise<SyncedSubscription> {
-  const created = await send(gatewayUrl, 'admin.CreateCustomer', {
-    input: {
-      name: unique('Fault Co'),
-      email: 'ap@fault.example',
-      country,
-      businessUnit: 'EMEA-MM',
-      idempotencyKey: unique('cust'),
-    },
+  return syncedSubscription((name, variables) => send(gatewayUrl, name, variables), seats, {
+    name: 'Fault Co',
+    email: 'ap@fault.example',
+    country,
+    planPrefix: 'FAULT',
   });
-  const customerId = created.createCustomer.customer.id as string;
-  const code = unique('FAULT')
-    .toUpperCase()
-    .replace(/[^A-Z0-9-]/g, '-')
-    .slice(0, 60);
-  const plan = await send(gatewayUrl, 'admin.CreatePlan', {
-    input: {
-      code,
-      name: 'Team',
-      billingPeriod: 'MONTH',
-      unitPrice: { amount: '9.95', currency: 'USD' },
-      idempotencyKey: unique('plan'),
-    },
-  });
-  expect(plan.createPlan.userErrors).toEqual([]);
-  const subscription = await waitFor(
-    async () => {
-      const data = await send(gatewayUrl, 'admin.CreateSubscription', {
-        input: { customerId, planCode: code, seats, startDate: '2026-03-01', idempotencyKey: unique('sub') },
-      });
-      const payload = data.createSubscription;
-      if (payload.userErrors[0]?.code === 'UNKNOWN_CUSTOMER') return undefined;
-      expect(payload.userErrors).toEqual([]);
-      return payload.subscription;
-    },
-    20_000,
-    'the bill-to replica',
-  );
-  await waitFor(
-    async () => {
-      const view = (await send(gatewayUrl, 'portal.CustomerToCash', { customerId })).customer;
-      return view.contractValue && view.subscriptions[0].invoices.nodes[0].posting?.status === 'POSTED';
-    },
-    20_000,
-    'the subscription to reach the CRM and the ERP',
-  );
-  return { customerId, subscriptionId: subscription.id as string, unitPriceMinor: 995 };
 }
 
 /** Issues `support.AmendSubscription` and returns the payload; user errors fail the test. */

@@ -103,3 +103,16 @@ export function startOfNextMonth(date: IsoDate): IsoDate {
 export function todayUtc(now: Date = new Date()): IsoDate {
   return now.toISOString().slice(0, 10);
 }
+
+/** An optional half-open date range [from, to): either end may be open (null). */
+export interface DateRange {
+  from: IsoDate | null;
+  to: IsoDate | null;
+}
+
+/** A date range from optional arguments; throws INVALID_RANGE (on `from`) unless from < to. */
+export function dateRange(from: IsoDate | null | undefined, to: IsoDate | null | undefined): DateRange {
+  if (from && to && from >= to)
+    throw new DomainError('INVALID_RANGE', `from (${from}) must be before to (${to})`, 'from');
+  return { from: from ?? null, to: to ?? null };
+}

@@ -42,14 +42,17 @@ export interface SubgraphDeps {
   afterCommit: () => void;
 }
 
-/** A built subgraph: its contract, resolvers, per-request context and event consumers. */
-export interface SubgraphDefinition<C extends RequestContext = RequestContext> {
+/**
+ * A built subgraph: its contract, resolvers, per-request context and event consumers. The context
+ * has no `db` (a compile error): resolvers reach data only through domain services and loaders.
+ */
+export interface SubgraphDefinition<C extends RequestContext & { db?: never } = RequestContext> {
   /** Subgraph name; also its database schema and the CloudEvents `source`. */
   name: string;
   migrationsDir: string;
   typeDefs: string;
   resolvers: GraphQLResolverMap<unknown>;
-  createContext(base: RequestContext): C;
+  createContext(base: RequestContext): C & { db?: never };
   /** Durable consumer name → event type → effect. */
   consumers: Record<string, Record<string, EventEffect>>;
   /**

@@ -7,6 +7,7 @@ import { contractValueConsumer, onContractValueDeadLetter } from './consumers/su
 import type { CustomerContext } from './context.ts';
 import { createCustomerLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
+import { ContractValueService } from './domain/contract-value.service.ts';
 import { isCustomerId } from './domain/customer.rules.ts';
 import { CustomerService } from './domain/customer.service.ts';
 import { CrmContractValue } from './resolvers/CrmContractValue.ts';
@@ -21,7 +22,8 @@ export const customerTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8
 /** Builds the CRM subgraph from injected dependencies; no ports, no environment. */
 export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<CustomerContext> {
   const service = new CustomerService(deps);
-  const consumers = { 'customer.contract-value': contractValueConsumer };
+  const contracts = new ContractValueService(deps.db);
+  const consumers = { 'customer.contract-value': contractValueConsumer(contracts) };
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
@@ -37,9 +39,9 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
       const loaders = createCustomerLoaders(deps.db);
       return {
         ...base,
-        db: deps.db,
         loaders,
         service,
+        contracts,
         loadCustomer: (id) =>
           isCustomerId(id) ? loaders.customerById.load(id.toLowerCase()) : Promise.resolve(null),
       };
@@ -48,6 +50,6 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
     eventCatalog: EVENT_CATALOG,
     deadLetterFields: { query: 'crmDeadLetters', mutation: 'replayCrmDeadLetters' },
     auditLogField: 'crmAuditLog',
-    onDeadLetter: onContractValueDeadLetter,
+    onDeadLetter: onContractValueDeadLetter(contracts),
   };
 }

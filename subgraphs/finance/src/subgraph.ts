@@ -9,9 +9,12 @@ import type { FinanceContext } from './context.ts';
 import { createFinanceLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
 import { isUuid, normalizeId } from './domain/ids.ts';
+import { LedgerQueries } from './domain/ledger.queries.ts';
 import { MonthCloseService } from './domain/month-close.service.ts';
 import { PaymentService } from './domain/payment.service.ts';
 import { PostingService } from './domain/posting.service.ts';
+import { ReconciliationService } from './domain/reconciliation.service.ts';
+import { ReplicaService } from './domain/replica.service.ts';
 import { BillingSubscription } from './resolvers/BillingSubscription.ts';
 import { Customer } from './resolvers/Customer.ts';
 import { ErpControlTotal } from './resolvers/ErpControlTotal.ts';
@@ -31,9 +34,12 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
   const payments = new PaymentService(deps);
   const monthClose = new MonthCloseService(deps);
   const posting = new PostingService(deps);
+  const replicas = new ReplicaService();
+  const ledger = new LedgerQueries(deps.db);
+  const reconciliation = new ReconciliationService(deps.db);
   const consumers = {
-    'finance.billing': billingConsumer(posting),
-    'finance.customer-master': customerMasterConsumer,
+    'finance.billing': billingConsumer(posting, replicas),
+    'finance.customer-master': customerMasterConsumer(replicas),
   };
   return {
     name: SCHEMA,
@@ -56,10 +62,11 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
       const loaders = createFinanceLoaders(deps.db, deps.clock);
       return {
         ...base,
-        db: deps.db,
         loaders,
         payments,
         monthClose,
+        ledger,
+        reconciliation,
         loadReceivable: (id) =>
           isUuid(id) ? loaders.receivableById.load(normalizeId(id)) : Promise.resolve(null),
       };
@@ -68,6 +75,6 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
     eventCatalog: EVENT_CATALOG,
     deadLetterFields: { query: 'erpDeadLetters', mutation: 'replayErpDeadLetters' },
     auditLogField: 'erpAuditLog',
-    onDeadLetter: onBillingDeadLetter,
+    onDeadLetter: onBillingDeadLetter(posting),
   };
 }

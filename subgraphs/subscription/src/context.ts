@@ -1,4 +1,3 @@
-import type { AnyDb } from '@c2c/platform/db';
 import type { RequestContext } from '@c2c/platform/graphql';
 import type { AmendmentRow } from './data/amendment.repository.ts';
 import type { InvoiceRow } from './data/invoice.repository.ts';
@@ -12,8 +11,8 @@ import type { PlanService } from './domain/plan.service.ts';
 import type { ReconciliationService } from './domain/reconciliation.service.ts';
 import type { SubscriptionService } from './domain/subscription.service.ts';
 
+/** What a resolver reaches: services and the request's loaders, never the database itself. */
 export interface SubscriptionContext extends RequestContext {
-  db: AnyDb;
   loaders: SubscriptionLoaders;
   plans: PlanService;
   subscriptions: SubscriptionService;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isUuid } from '@c2c/platform/core';
 import { scalarResolversFor } from '@c2c/platform/graphql';
 import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
@@ -12,10 +13,11 @@ import { SCHEMA } from './data/tables.ts';
 import { AmendmentMonitor } from './domain/amendment-monitor.service.ts';
 import { AmendmentService } from './domain/amendment.service.ts';
 import { BillingRunService } from './domain/billing-run.service.ts';
+import { BillToService } from './domain/bill-to.service.ts';
+import { ErpAcknowledgementService } from './domain/erp-acknowledgement.service.ts';
 import { isPlanCode } from './domain/plan.rules.ts';
 import { PlanService } from './domain/plan.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
-import { isUuid } from './domain/subscription.rules.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
 import { registerBillingMetrics } from './metrics.ts';
 import { Amendment } from './resolvers/Amendment.ts';
@@ -46,8 +48,8 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const reconciliation = new ReconciliationService(deps.db);
   const monitor = new AmendmentMonitor(deps.db);
   const consumers = {
-    'subscription.bill-to': billToConsumer,
-    'subscription.erp-ack': erpAckConsumer,
+    'subscription.bill-to': billToConsumer(new BillToService()),
+    'subscription.erp-ack': erpAckConsumer(new ErpAcknowledgementService()),
     'subscription.crm-ack': crmAckConsumer,
   };
   return {
@@ -74,7 +76,6 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       const loaders = createSubscriptionLoaders(deps.db);
       return {
         ...base,
-        db: deps.db,
         loaders,
         plans,
         subscriptions,

@@ -1,21 +1,20 @@
 import { CountryCodeResolver } from 'graphql-scalars';
-import { DomainError } from '@c2c/platform/core';
+import { DomainError, isUuid } from '@c2c/platform/core';
 import { isEmailAddress } from '@c2c/platform/graphql';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const CUSTOMER_STATUSES = ['ACTIVE', 'SUSPENDED', 'CLOSED'] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
 
 /** A customer id is a UUID; anything else cannot name a customer. */
 export function parseCustomerId(value: string, field: string): string {
-  if (typeof value !== 'string' || !UUID.test(value)) {
+  if (!isUuid(value)) {
     throw new DomainError('CUSTOMER_NOT_FOUND', `no customer ${JSON.stringify(value)}`, field);
   }
   return value.toLowerCase();
 }
 
 export function isCustomerId(value: string): boolean {
-  return UUID.test(value);
+  return isUuid(value);
 }
 
 export function validateEmail(value: string): string {

@@ -6,9 +6,11 @@ import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import {
   findCustomerForUpdate,
+  findCustomerPage,
   findCustomersByIds,
   insertCustomer,
   updateCustomerRow,
+  type CustomerPageQuery,
   type CustomerRow,
 } from '../data/customer.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
@@ -118,6 +120,11 @@ export class CustomerService {
     );
     this.deps.afterCommit();
     return value;
+  }
+
+  /** One page of customers ordered by (name, id), and the total count of the filter. */
+  customerPage(query: CustomerPageQuery): Promise<{ rows: CustomerRow[]; totalCount: number }> {
+    return findCustomerPage(this.deps.db, query);
   }
 
   private async requireCustomer(db: AnyDb, id: string, field: string): Promise<CustomerRow> {

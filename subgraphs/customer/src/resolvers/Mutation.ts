@@ -1,25 +1,17 @@
-import { DomainError, toUserError } from '@c2c/platform/core';
+import { mutationPayload } from '@c2c/platform/graphql';
 import type { CreateCustomerCommand, UpdateCustomerCommand } from '../domain/customer.service.ts';
 import type { CustomerContext } from '../context.ts';
 
-/** Runs a use case and maps its domain errors, once, to `userErrors`. */
-async function payload<T>(work: () => Promise<T>, onSuccess: (value: T) => Promise<Record<string, unknown>>) {
-  try {
-    return { ...(await onSuccess(await work())), userErrors: [] };
-  } catch (error) {
-    if (error instanceof DomainError) return { customer: null, userErrors: [toUserError(error)] };
-    throw error;
-  }
-}
-
 export const Mutation = {
   createCustomer: (_: unknown, args: { input: CreateCustomerCommand }, ctx: CustomerContext) =>
-    payload(
+    mutationPayload(
+      { customer: null },
       () => ctx.service.createCustomer(args.input, ctx),
       async ({ customerId }) => ({ customer: await ctx.loadCustomer(customerId) }),
     ),
   updateCustomer: (_: unknown, args: { input: UpdateCustomerCommand }, ctx: CustomerContext) =>
-    payload(
+    mutationPayload(
+      { customer: null },
       () => ctx.service.updateCustomer(args.input, ctx),
       async ({ customerId }) => ({ customer: await ctx.loadCustomer(customerId) }),
     ),

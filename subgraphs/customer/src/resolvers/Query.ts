@@ -1,5 +1,4 @@
-import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform/core';
-import { findCustomerPage } from '../data/customer.repository.ts';
+import { connectionOf, decodeCursor, pageSize } from '@c2c/platform/core';
 import type { CustomerContext } from '../context.ts';
 
 const isPosition = (value: unknown): value is { name: string; id: string } =>
@@ -17,21 +16,13 @@ export const Query = {
   ) => {
     const first = pageSize(args.first, 50);
     const after = decodeCursor(args.after, isPosition);
-    const { rows, totalCount } = await findCustomerPage(ctx.db, {
+    const { rows, totalCount } = await ctx.service.customerPage({
       businessUnit: args.businessUnit ?? null,
       after,
       limit: first + 1,
     });
-    const nodes = rows.slice(0, first);
-    for (const row of nodes) ctx.loaders.customerById.prime(row.id, row);
-    const last = nodes.at(-1);
-    return {
-      totalCount,
-      nodes,
-      pageInfo: {
-        hasNextPage: rows.length > first,
-        endCursor: last ? encodeCursor({ name: last.name, id: last.id }) : null,
-      },
-    };
+    const page = connectionOf(rows, first, (row) => ({ name: row.name, id: row.id }), totalCount);
+    for (const row of page.nodes) ctx.loaders.customerById.prime(row.id, row);
+    return page;
   },
 };

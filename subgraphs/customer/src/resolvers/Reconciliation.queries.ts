@@ -1,6 +1,5 @@
-import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform/core';
+import { connectionOf, decodeCursor, pageSize } from '@c2c/platform/core';
 import type { CustomerContext } from '../context.ts';
-import { countContractValues, findContractValuePage } from '../data/contract.repository.ts';
 import { isCustomerId } from '../domain/customer.rules.ts';
 
 /** Reconciliation pages may be larger than the usual 100: a client pages the whole book. */
@@ -20,14 +19,14 @@ export const ReconciliationQueries = {
   ) => {
     const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
     const after = decodeCursor(args.after, isPosition);
-    const rows = await findContractValuePage(ctx.db, after?.id ?? null, first + 1);
-    const nodes = rows.slice(0, first);
-    for (const row of nodes) ctx.loaders.customerById.prime(row.id, row);
-    const last = nodes.at(-1);
-    return {
-      totalCount: () => countContractValues(ctx.db),
-      nodes,
-      pageInfo: { hasNextPage: rows.length > first, endCursor: last ? encodeCursor({ id: last.id }) : null },
-    };
+    const rows = await ctx.contracts.page(after?.id ?? null, first + 1);
+    const page = connectionOf(
+      rows,
+      first,
+      (row) => ({ id: row.id }),
+      () => ctx.contracts.count(),
+    );
+    for (const row of page.nodes) ctx.loaders.customerById.prime(row.id, row);
+    return page;
   },
 };

@@ -1,10 +1,8 @@
 import { isValidIsoDate, z } from '@c2c/platform/core';
-import { appendToOutbox, type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events';
-import { upsertContract } from '../data/replica.repository.ts';
-import { SCHEMA } from '../data/tables.ts';
-import { postingFailedEvent } from '../events/finance-events.ts';
+import { type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 import type { BillingDocument, PostingService } from '../domain/posting.service.ts';
+import type { ReplicaService } from '../domain/replica.service.ts';
 
 const id = z.string().refine(isUuid, 'expected a UUID').transform(normalizeId);
 const isoDate = z.string().refine(isValidIsoDate, 'expected a date YYYY-MM-DD');
@@ -56,27 +54,33 @@ function documentEffect(kind: BillingDocument['kind'], posting: PostingService):
   });
 }
 
-const applySubscription = reading(SubscriptionData, async (trx, data, event, log) => {
-  const written = await upsertContract(trx, {
-    subscription_id: data.id,
-    customer_id: data.customerId,
-    plan_code: data.planCode,
-    billing_period: data.billingPeriod,
-    status: data.status,
-    seats: data.seats,
-    unit_price_minor: data.unitPriceMinor,
-    currency: data.currency,
-    start_date: data.startDate,
-    period_start: data.currentPeriod?.start ?? null,
-    period_end: data.currentPeriod?.end ?? null,
-    version: data.version,
+function subscriptionEffect(replicas: ReplicaService): EventEffect {
+  return reading(SubscriptionData, async (trx, data, event, log) => {
+    const written = await replicas.applyContract(trx, {
+      subscription_id: data.id,
+      customer_id: data.customerId,
+      plan_code: data.planCode,
+      billing_period: data.billingPeriod,
+      status: data.status,
+      seats: data.seats,
+      unit_price_minor: data.unitPriceMinor,
+      currency: data.currency,
+      start_date: data.startDate,
+      period_start: data.currentPeriod?.start ?? null,
+      period_end: data.currentPeriod?.end ?? null,
+      version: data.version,
+    });
+    if (!written)
+      log.debug({ subscriptionId: data.id, version: data.version }, 'stale subscription event ignored');
   });
-  if (!written)
-    log.debug({ subscriptionId: data.id, version: data.version }, 'stale subscription event ignored');
-});
+}
 
 /** Consumer `finance.billing`: posts billing documents and keeps the contract record. */
-export function billingConsumer(posting: PostingService): Record<string, EventEffect> {
+export function billingConsumer(
+  posting: PostingService,
+  replicas: ReplicaService,
+): Record<string, EventEffect> {
+  const applySubscription = subscriptionEffect(replicas);
   return {
     'invoice.issued': documentEffect('INVOICE', posting),
     'creditnote.issued': documentEffect('CREDIT_NOTE', posting),
@@ -95,28 +99,21 @@ const FailedDocument = z.object({ id: z.string().min(1), amendmentId: z.string()
  * announce `posting.failed` in the same transaction, so billing can show the document (and the
  * amendment that issued it) as failed. Contract records (`subscription.*`) concern no document.
  */
-export const onBillingDeadLetter: DeadLetterEffect = async (trx, event, failure, log) => {
-  if (failure.consumer !== 'finance.billing') return;
-  if (event.type !== 'invoice.issued' && event.type !== 'creditnote.issued') return;
-  const parsed = FailedDocument.safeParse(event.data);
-  const invoiceId = parsed.success ? parsed.data.id : event.subject;
-  const amendmentId = parsed.success ? parsed.data.amendmentId : null;
-  await appendToOutbox(
-    trx,
-    SCHEMA,
-    SCHEMA,
-    [
-      postingFailedEvent({
-        invoiceId,
-        ...(amendmentId ? { amendmentId } : {}),
-        error: failure.error,
-        attempts: failure.attempts,
-      }),
-    ],
-    { correlationId: event.correlationid, causationId: event.id },
-  );
-  log.warn(
-    { invoiceId, amendmentId, correlationId: event.correlationid, attempts: failure.attempts },
-    'billing document not posted',
-  );
-};
+export function onBillingDeadLetter(posting: PostingService): DeadLetterEffect {
+  return async (trx, event, failure, log) => {
+    if (failure.consumer !== 'finance.billing') return;
+    if (event.type !== 'invoice.issued' && event.type !== 'creditnote.issued') return;
+    const parsed = FailedDocument.safeParse(event.data);
+    const invoiceId = parsed.success ? parsed.data.id : event.subject;
+    const amendmentId = parsed.success ? parsed.data.amendmentId : null;
+    await posting.announceFailed(
+      trx,
+      { invoiceId, amendmentId: amendmentId ?? null, error: failure.error, attempts: failure.attempts },
+      { correlationId: event.correlationid, causationId: event.id },
+    );
+    log.warn(
+      { invoiceId, amendmentId, correlationId: event.correlationid, attempts: failure.attempts },
+      'billing document not posted',
+    );
+  };
+}

@@ -1,16 +1,11 @@
 import { sql, type Selectable } from 'kysely';
-import type { IsoDate } from '@c2c/platform/core';
+import type { DateRange, IsoDate } from '@c2c/platform/core';
 import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type DocumentKind, type ReceivableTable } from './tables.ts';
 
 // Reconciliation reads over the receivables: a receivable row is written in the same transaction
 // as the document's journal entry, so every row is a document the ERP posted. Each aggregate is
 // one SQL statement over migrations/0002_reconciliation.sql's index.
-
-export interface IssueRange {
-  from: IsoDate | null;
-  to: IsoDate | null;
-}
 
 export interface ErpControlTotalRow {
   currency: string;
@@ -24,7 +19,7 @@ export interface ErpControlTotalRow {
 const issueMonth = sql<string>`to_char(issued_on, 'YYYY-MM')`;
 
 /** Count and sum of posted totals per (currency, business unit, month of issue, kind). */
-export async function erpControlTotals(db: AnyDb, range: IssueRange): Promise<ErpControlTotalRow[]> {
+export async function erpControlTotals(db: AnyDb, range: DateRange): Promise<ErpControlTotalRow[]> {
   let query = scoped(db)
     .selectFrom('receivable')
     .select([

@@ -7,7 +7,7 @@ import { insertJournalEntry } from '../data/ledger.repository.ts';
 import { insertReceivable, markPosted } from '../data/receivable.repository.ts';
 import { insertRevenueRows } from '../data/revenue.repository.ts';
 import { SCHEMA, type DocumentKind } from '../data/tables.ts';
-import { invoicePostedEvent } from '../events/finance-events.ts';
+import { invoicePostedEvent, postingFailedEvent } from '../events/finance-events.ts';
 import { allocateCredits } from './credit-allocation.ts';
 import { billingDocumentLines } from './journal.ts';
 import { revenueSchedule } from './revenue-schedule.ts';
@@ -128,5 +128,31 @@ export class PostingService {
       causality,
     );
     log.info({ invoiceId: doc.id, journalEntryId }, 'billing document posted');
+  }
+
+  /**
+   * Announces `posting.failed` in the dead-letter transaction: the ERP gave up on a billing
+   * document, so billing can show it (and the amendment that issued it) as failed.
+   */
+  async announceFailed(
+    trx: AnyTransaction,
+    failure: { invoiceId: string; amendmentId: string | null; error: string; attempts: number },
+    causality: Causality,
+  ): Promise<void> {
+    const { invoiceId, amendmentId } = failure;
+    await appendToOutbox(
+      trx,
+      SCHEMA,
+      SCHEMA,
+      [
+        postingFailedEvent({
+          invoiceId,
+          ...(amendmentId ? { amendmentId } : {}),
+          error: failure.error,
+          attempts: failure.attempts,
+        }),
+      ],
+      causality,
+    );
   }
 }

@@ -1,25 +1,13 @@
-import { DomainError, money, toUserError } from '@c2c/platform/core';
+import { money } from '@c2c/platform/core';
+import { mutationPayload } from '@c2c/platform/graphql';
 import type { CloseRevenueMonthCommand } from '../domain/month-close.service.ts';
 import type { RecordPaymentCommand } from '../domain/payment.service.ts';
 import type { FinanceContext } from '../context.ts';
 
-/** Runs a use case and maps its domain errors, once, to `userErrors`. */
-async function payload<T>(
-  work: () => Promise<T>,
-  onSuccess: (value: T) => Promise<Record<string, unknown>>,
-  failed: Record<string, unknown> = { payment: null },
-) {
-  try {
-    return { ...(await onSuccess(await work())), userErrors: [] };
-  } catch (error) {
-    if (error instanceof DomainError) return { ...failed, userErrors: [toUserError(error)] };
-    throw error;
-  }
-}
-
 export const Mutation = {
   recordPayment: (_: unknown, args: { input: RecordPaymentCommand }, ctx: FinanceContext) =>
-    payload(
+    mutationPayload(
+      { payment: null },
       () => ctx.payments.recordPayment(args.input, ctx),
       async (recorded) => ({
         payment: recorded.payment
@@ -28,13 +16,13 @@ export const Mutation = {
       }),
     ),
   closeRevenueMonth: (_: unknown, args: { input: CloseRevenueMonthCommand }, ctx: FinanceContext) =>
-    payload(
+    mutationPayload(
+      { month: null, recognized: [], journalEntryIds: [] },
       () => ctx.monthClose.closeRevenueMonth(args.input, ctx),
       async (closed) => ({
         month: closed.month,
         recognized: closed.recognized.map((r) => money(r.amountMinor, r.currency)),
         journalEntryIds: closed.journalEntryIds,
       }),
-      { month: null, recognized: [], journalEntryIds: [] },
     ),
 };

@@ -1,5 +1,4 @@
-import { decodeCursor, encodeCursor, money, pageSize } from '@c2c/platform/core';
-import { accountBalances, findJournalPage } from '../data/ledger.repository.ts';
+import { connectionOf, decodeCursor, money, pageSize } from '@c2c/platform/core';
 import type { FinanceContext } from '../context.ts';
 import { isUuid } from '../domain/ids.ts';
 
@@ -14,20 +13,11 @@ export const Query = {
   ) => {
     const first = pageSize(args.first, 50);
     const after = decodeCursor(args.after, isPosition);
-    const { rows, totalCount } = await findJournalPage(ctx.db, {
-      afterId: after?.id ?? null,
-      limit: first + 1,
-    });
-    const nodes = rows.slice(0, first);
-    const last = nodes.at(-1);
-    return {
-      totalCount,
-      nodes,
-      pageInfo: { hasNextPage: rows.length > first, endCursor: last ? encodeCursor({ id: last.id }) : null },
-    };
+    const { rows, totalCount } = await ctx.ledger.journalPage(after?.id ?? null, first + 1);
+    return connectionOf(rows, first, (row) => ({ id: row.id }), totalCount);
   },
   trialBalance: async (_: unknown, __: unknown, ctx: FinanceContext) =>
-    (await accountBalances(ctx.db)).map((row) => ({
+    (await ctx.ledger.trialBalance()).map((row) => ({
       account: row.account,
       balance: money(row.balanceMinor, row.currency),
     })),

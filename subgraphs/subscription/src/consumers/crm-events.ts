@@ -1,7 +1,6 @@
-import { z } from '@c2c/platform/core';
+import { isUuid, z } from '@c2c/platform/core';
 import { type EventEffect, reading } from '@c2c/platform/events';
 import { recordStepOutcome } from '../domain/amendment-workflow.ts';
-import { isUuid } from '../domain/subscription.rules.ts';
 
 const Id = z.string().refine(isUuid, 'expected a UUID');
 

@@ -1,10 +1,10 @@
-import { z } from '@c2c/platform/core';
+import { UUID_PATTERN, z } from '@c2c/platform/core';
 import { type EventEffect, reading } from '@c2c/platform/events';
-import { upsertBillTo } from '../data/bill-to.repository.ts';
+import type { BillToService } from '../domain/bill-to.service.ts';
 
 /** What billing reads from `customer.*` events (a tolerant reader: other fields are ignored). */
 const CustomerData = z.object({
-  id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i),
+  id: z.string().regex(UUID_PATTERN),
   name: z.string(),
   email: z.string(),
   status: z.string(),
@@ -14,22 +14,23 @@ const CustomerData = z.object({
   version: z.number().int().positive(),
 });
 
-const applyCustomer = reading(CustomerData, async (trx, data, event, log) => {
-  const written = await upsertBillTo(trx, {
-    id: data.id.toLowerCase(),
-    name: data.name,
-    email: data.email,
-    status: data.status,
-    business_unit: data.businessUnit,
-    country: data.country.toUpperCase(),
-    region: data.region ?? null,
-    version: data.version,
-  });
-  if (!written) log.debug({ customerId: data.id, version: data.version }, 'stale customer event ignored');
-});
-
 /** Consumer `subscription.bill-to`: the bill-to replica of CRM customers. */
-export const billToConsumer: Record<string, EventEffect> = {
-  'customer.created': applyCustomer,
-  'customer.updated': applyCustomer,
-};
+export function billToConsumer(billTo: BillToService): Record<string, EventEffect> {
+  const applyCustomer = reading(CustomerData, async (trx, data, event, log) => {
+    const written = await billTo.applyCustomer(trx, {
+      id: data.id.toLowerCase(),
+      name: data.name,
+      email: data.email,
+      status: data.status,
+      business_unit: data.businessUnit,
+      country: data.country.toUpperCase(),
+      region: data.region ?? null,
+      version: data.version,
+    });
+    if (!written) log.debug({ customerId: data.id, version: data.version }, 'stale customer event ignored');
+  });
+  return {
+    'customer.created': applyCustomer,
+    'customer.updated': applyCustomer,
+  };
+}

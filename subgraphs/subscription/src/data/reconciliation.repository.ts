@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { IsoDate } from '@c2c/platform/core';
+import type { DateRange, IsoDate } from '@c2c/platform/core';
 import type { AnyDb } from '@c2c/platform/db';
 import type { AmendmentStepRow } from './amendment.repository.ts';
 import { scoped, type InvoiceKind, type InvoiceTable, type PostingStatus } from './tables.ts';
@@ -7,11 +7,6 @@ import { scoped, type InvoiceKind, type InvoiceTable, type PostingStatus } from 
 // Reconciliation reads. Every aggregate is one SQL statement over the indexes of
 // migrations/0003_reconciliation.sql. Ages are measured against the database's now(), the clock
 // that stamped created_at, so they are right whatever clock the subgraph was given.
-
-export interface IssueRange {
-  from: IsoDate | null;
-  to: IsoDate | null;
-}
 
 export interface BillingControlTotalRow {
   currency: string;
@@ -33,7 +28,7 @@ const issueMonth = sql<string>`to_char(issued_on, 'YYYY-MM')`;
 /** Count and sum of totals per (currency, business unit, month of issue, kind), in flight apart. */
 export async function billingControlTotals(
   db: AnyDb,
-  range: IssueRange,
+  range: DateRange,
   inFlightMinutes: number,
 ): Promise<BillingControlTotalRow[]> {
   const flight = inFlight(inFlightMinutes);

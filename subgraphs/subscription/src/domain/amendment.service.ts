@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { DomainError, parseIsoDate, todayUtc, type IsoDate, type Period } from '@c2c/platform/core';
+import { DomainError, isUuid, parseIsoDate, todayUtc, type IsoDate, type Period } from '@c2c/platform/core';
 import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox, type NewEvent } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
@@ -36,7 +36,7 @@ import {
 } from './invoicing.ts';
 import { placeEffectiveDate, prorate, prorationLineDescription } from './proration.ts';
 import { creditedSeats, requireOnOrAfterLastChange } from './period-timeline.ts';
-import { isUuid, validateSeats } from './subscription.rules.ts';
+import { validateSeats } from './subscription.rules.ts';
 
 export interface AmendSubscriptionCommand {
   subscriptionId: string;

@@ -1,7 +1,7 @@
 import { DomainError } from '@c2c/platform/core';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import { insertPlan } from '../data/plan.repository.ts';
+import { findAllPlans, insertPlan, type PlanRow } from '../data/plan.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import type { Caller } from './caller.ts';
 import {
@@ -25,6 +25,11 @@ export interface CreatePlanCommand {
 /** Catalog use cases. A plan is reference data: no events, nobody else keeps a copy. */
 export class PlanService {
   constructor(private readonly deps: SubgraphDeps) {}
+
+  /** The whole catalog, by code. */
+  allPlans(): Promise<PlanRow[]> {
+    return findAllPlans(this.deps.db);
+  }
 
   async createPlan(command: CreatePlanCommand, who: Caller): Promise<{ planCode: string }> {
     const price = parseUnitPrice(command.unitPrice.amount, command.unitPrice.currency);

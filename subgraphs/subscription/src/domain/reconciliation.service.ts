@@ -1,4 +1,4 @@
-import { DomainError, parseMonth, type IsoDate } from '@c2c/platform/core';
+import { DomainError, parseMonth, type DateRange } from '@c2c/platform/core';
 import { type AnyDb } from '@c2c/platform/db';
 import {
   billingControlTotals,
@@ -10,7 +10,6 @@ import {
   findStuckAmendments,
   syncBacklog,
   type Bucket,
-  type IssueRange,
 } from '../data/reconciliation.repository.ts';
 import type { InvoiceKind } from '../data/tables.ts';
 
@@ -26,12 +25,6 @@ export function minutes(value: number | null | undefined, fallback: number, fiel
       field,
     );
   return n;
-}
-
-export function issueRange(from: IsoDate | null | undefined, to: IsoDate | null | undefined): IssueRange {
-  if (from && to && from >= to)
-    throw new DomainError('INVALID_RANGE', `from (${from}) must be before to (${to})`, 'from');
-  return { from: from ?? null, to: to ?? null };
 }
 
 export function bucket(args: {
@@ -52,7 +45,7 @@ export function bucket(args: {
 export class ReconciliationService {
   constructor(private readonly db: AnyDb) {}
 
-  controlTotals(range: IssueRange, inFlightMinutes: number) {
+  controlTotals(range: DateRange, inFlightMinutes: number) {
     return billingControlTotals(this.db, range, inFlightMinutes);
   }
 

@@ -1,13 +1,6 @@
-import { DomainError, periodAt, toDayNumber, type IsoDate, type Period } from '@c2c/platform/core';
+import { DomainError, isUuid, periodAt, toDayNumber, type IsoDate, type Period } from '@c2c/platform/core';
 import type { BillingPeriod } from '../data/tables.ts';
 import { SEAT_LIMIT } from './plan.rules.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids are UUIDs; anything else names nothing (and must not reach a uuid column). */
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
 
 export function parseCustomerId(value: string): string {
   if (!isUuid(value)) throw unknownCustomer(value);

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform/core';
+import { connectionOf, decodeCursor, pageSize } from '@c2c/platform/core';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
 import type { SubscriptionContext } from '../context.ts';
 
@@ -29,16 +29,8 @@ export const BillingSubscription = {
     const first = pageSize(args.first, 20);
     const after = decodeCursor(args.after, isPosition);
     const page = await ctx.loaders.invoicePage(first + 1, after?.seq ?? null).load(row.id);
-    const nodes = page.rows.slice(0, first);
-    for (const node of nodes) ctx.loaders.invoiceById.prime(node.id, node);
-    const last = nodes.at(-1);
-    return {
-      totalCount: page.totalCount,
-      nodes,
-      pageInfo: {
-        hasNextPage: page.rows.length > first,
-        endCursor: last ? encodeCursor({ seq: last.seq }) : null,
-      },
-    };
+    const invoices = connectionOf(page.rows, first, (node) => ({ seq: node.seq }), page.totalCount);
+    for (const node of invoices.nodes) ctx.loaders.invoiceById.prime(node.id, node);
+    return invoices;
   },
 };

@@ -1,4 +1,4 @@
-import { isUuid } from '../domain/subscription.rules.ts';
+import { isUuid } from '@c2c/platform/core';
 import type { SubscriptionContext } from '../context.ts';
 
 /** Billing contributes only `subscriptions` to the CRM's Customer; the reference is all it needs. */

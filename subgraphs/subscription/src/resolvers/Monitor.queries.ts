@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform/core';
+import { connectionOf, decodeCursor, pageSize } from '@c2c/platform/core';
 import type { SubscriptionContext } from '../context.ts';
 import type { AmendmentStatus } from '../data/tables.ts';
 import { activityMinutes } from '../domain/amendment-monitor.service.ts';
@@ -17,17 +17,14 @@ export const MonitorQueries = {
     const first = pageSize(args.first, 20);
     const after = decodeCursor(args.after, isSeqPosition);
     const rows = await ctx.monitor.newestFirst(status, after?.seq ?? null, first + 1);
-    const nodes = rows.slice(0, first);
-    for (const row of nodes) ctx.loaders.amendmentById.prime(row.id, row);
-    const last = nodes.at(-1);
-    return {
-      totalCount: () => ctx.monitor.count(status),
-      nodes,
-      pageInfo: {
-        hasNextPage: rows.length > first,
-        endCursor: last ? encodeCursor({ seq: last.seq }) : null,
-      },
-    };
+    const page = connectionOf(
+      rows,
+      first,
+      (row) => ({ seq: row.seq }),
+      () => ctx.monitor.count(status),
+    );
+    for (const row of page.nodes) ctx.loaders.amendmentById.prime(row.id, row);
+    return page;
   },
   openAmendmentCounts: (_: unknown, __: unknown, ctx: SubscriptionContext) => ctx.monitor.openCounts(),
   amendmentActivity: (_: unknown, args: { minutes?: number | null }, ctx: SubscriptionContext) =>

@@ -1,4 +1,5 @@
-import { DomainError, money, toUserError } from '@c2c/platform/core';
+import { money } from '@c2c/platform/core';
+import { mutationPayload } from '@c2c/platform/graphql';
 import type {
   AmendmentResult,
   AmendSubscriptionCommand,
@@ -8,20 +9,6 @@ import type { RenewSubscriptionsCommand } from '../domain/billing-run.service.ts
 import type { CreatePlanCommand } from '../domain/plan.service.ts';
 import type { CreateSubscriptionCommand } from '../domain/subscription.service.ts';
 import type { SubscriptionContext } from '../context.ts';
-
-/** Runs a use case and maps its domain errors, once, to `userErrors` next to the payload's empty fields. */
-async function payload<T>(
-  empty: Record<string, unknown>,
-  work: () => Promise<T>,
-  onSuccess: (value: T) => Promise<Record<string, unknown>>,
-) {
-  try {
-    return { ...(await onSuccess(await work())), userErrors: [] };
-  } catch (error) {
-    if (error instanceof DomainError) return { ...empty, userErrors: [toUserError(error)] };
-    throw error;
-  }
-}
 
 /**
  * An amendment's payload: the amendment, its document and the subscription as the request left
@@ -41,13 +28,13 @@ async function amendmentPayload(result: AmendmentResult, ctx: SubscriptionContex
 
 export const Mutation = {
   createPlan: (_: unknown, args: { input: CreatePlanCommand }, ctx: SubscriptionContext) =>
-    payload(
+    mutationPayload(
       { plan: null },
       () => ctx.plans.createPlan(args.input, ctx),
       async ({ planCode }) => ({ plan: await ctx.loadPlan(planCode) }),
     ),
   createSubscription: (_: unknown, args: { input: CreateSubscriptionCommand }, ctx: SubscriptionContext) =>
-    payload(
+    mutationPayload(
       { subscription: null },
       () => ctx.subscriptions.createSubscription(args.input, ctx),
       async (created) => ({
@@ -56,7 +43,7 @@ export const Mutation = {
     ),
   // renewedCount and invoicedTotal are non-null in the contract: a refused run reports 0 and [].
   renewSubscriptions: (_: unknown, args: RenewSubscriptionsCommand, ctx: SubscriptionContext) =>
-    payload(
+    mutationPayload(
       { renewedCount: 0, invoicedTotal: [], failures: [] },
       () => ctx.billingRun.renewSubscriptions(args, ctx),
       async (summary) => ({
@@ -66,13 +53,13 @@ export const Mutation = {
       }),
     ),
   amendSubscription: (_: unknown, args: { input: AmendSubscriptionCommand }, ctx: SubscriptionContext) =>
-    payload(
+    mutationPayload(
       { amendment: null, subscription: null },
       () => ctx.amendments.amendSubscription(args.input, ctx),
       (result) => amendmentPayload(result, ctx),
     ),
   cancelSubscription: (_: unknown, args: { input: CancelSubscriptionCommand }, ctx: SubscriptionContext) =>
-    payload(
+    mutationPayload(
       { amendment: null, subscription: null },
       () => ctx.amendments.cancelSubscription(args.input, ctx),
       (result) => amendmentPayload(result, ctx),

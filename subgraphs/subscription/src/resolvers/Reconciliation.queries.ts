@@ -1,7 +1,7 @@
-import { decodeCursor, encodeCursor, pageSize } from '@c2c/platform/core';
+import { connectionOf, dateRange, decodeCursor, pageSize } from '@c2c/platform/core';
 import type { SubscriptionContext } from '../context.ts';
 import type { InvoiceKind } from '../data/tables.ts';
-import { bucket, issueRange, minutes } from '../domain/reconciliation.service.ts';
+import { bucket, minutes } from '../domain/reconciliation.service.ts';
 
 /** Reconciliation pages may be larger than the usual 100: a client pages whole buckets and books. */
 const RECONCILIATION_PAGE = 1000;
@@ -15,17 +15,6 @@ const isValuePosition = (value: unknown): value is { customerId: string; currenc
 const isSeqPosition = (value: unknown): value is { seq: number } =>
   isObject(value) && Number.isInteger(value.seq);
 
-/** A page from `limit + 1` rows: the extra row only says that another page follows. */
-function page<R>(rows: R[], first: number, cursor: (row: R) => unknown, totalCount: () => Promise<number>) {
-  const nodes = rows.slice(0, first);
-  const last = nodes.at(-1);
-  return {
-    totalCount,
-    nodes,
-    pageInfo: { hasNextPage: rows.length > first, endCursor: last ? encodeCursor(cursor(last)) : null },
-  };
-}
-
 /** Query fields of reconciliation; billing reports its own facts only. */
 export const ReconciliationQueries = {
   billingControlTotals: (
@@ -34,7 +23,7 @@ export const ReconciliationQueries = {
     ctx: SubscriptionContext,
   ) =>
     ctx.reconciliation.controlTotals(
-      issueRange(args.from, args.to),
+      dateRange(args.from, args.to),
       minutes(args.inFlightMinutes, 5, 'inFlightMinutes'),
     ),
   billingDocuments: async (
@@ -55,7 +44,7 @@ export const ReconciliationQueries = {
     const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
     const after = decodeCursor(args.after, isDocumentPosition);
     const rows = await ctx.reconciliation.documents(b, grace, after, first + 1);
-    return page(
+    return connectionOf(
       rows,
       first,
       (row) => ({ issuedOn: row.issued_on, id: row.id }),
@@ -70,7 +59,7 @@ export const ReconciliationQueries = {
     const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
     const after = decodeCursor(args.after, isValuePosition);
     const rows = await ctx.reconciliation.contractValues(after, first + 1);
-    return page(
+    return connectionOf(
       rows,
       first,
       (row) => ({ customerId: row.customerId, currency: row.currency }),
@@ -86,7 +75,7 @@ export const ReconciliationQueries = {
     const first = pageSize(args.first, 50);
     const after = decodeCursor(args.after, isSeqPosition);
     const rows = await ctx.reconciliation.stuckAmendments(olderThan, after?.seq ?? null, first + 1);
-    return page(
+    return connectionOf(
       rows,
       first,
       (row) => ({ seq: row.seq }),

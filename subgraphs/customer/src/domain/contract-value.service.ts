@@ -1,0 +1,98 @@
+import type { Logger } from '@c2c/platform/core';
+import type { AnyDb, AnyTransaction } from '@c2c/platform/db';
+import { appendToOutbox, type Causality } from '@c2c/platform/events';
+import {
+  countContractValues,
+  findContractValue,
+  findContractValuePage,
+  refreshContractValue,
+  upsertContractLine,
+  type ContractLine,
+} from '../data/contract.repository.ts';
+import { SCHEMA } from '../data/tables.ts';
+import { contractSyncedEvent, contractSyncFailedEvent } from '../events/contract-events.ts';
+
+/** Annual contract value: seats × unit price × periods per year. */
+export function annualValueMinor(
+  seats: number,
+  unitPriceMinor: number,
+  billingPeriod: 'MONTH' | 'YEAR',
+): number {
+  return seats * unitPriceMinor * (billingPeriod === 'MONTH' ? 12 : 1);
+}
+
+/**
+ * The CRM's contract value (ARR) kept from billing's subscriptions: applied in the consumer's
+ * transaction, announced back to billing, and read for reconciliation.
+ */
+export class ContractValueService {
+  constructor(private readonly db: AnyDb) {}
+
+  /**
+   * Applies a subscription's contract line (a stale version is ignored: the newer one already
+   * covers it) and announces the customer's contract value either way, in the same transaction.
+   */
+  async applySubscription(
+    trx: AnyTransaction,
+    line: ContractLine & { amendmentId?: string | null },
+    causality: Causality,
+    log: Logger,
+  ): Promise<void> {
+    const { amendmentId, ...contractLine } = line;
+    const written = await upsertContractLine(trx, contractLine);
+    if (written) await refreshContractValue(trx, line.customerId);
+    else
+      log.debug(
+        { subscriptionId: line.subscriptionId, version: line.sourceVersion },
+        'stale subscription event ignored',
+      );
+    const value = await findContractValue(trx, line.customerId);
+    await appendToOutbox(
+      trx,
+      SCHEMA,
+      SCHEMA,
+      [
+        contractSyncedEvent({
+          subscriptionId: line.subscriptionId,
+          customerId: line.customerId,
+          subscriptionVersion: line.sourceVersion,
+          ...(amendmentId ? { amendmentId } : {}),
+          ...value,
+        }),
+      ],
+      causality,
+    );
+  }
+
+  /** Announces that the CRM gave up on a subscription's event, so billing can show the step failed. */
+  async announceSyncFailed(
+    trx: AnyTransaction,
+    failure: { subscriptionId: string; amendmentId: string | null; error: string; attempts: number },
+    causality: Causality,
+  ): Promise<void> {
+    const { amendmentId, ...rest } = failure;
+    await appendToOutbox(
+      trx,
+      SCHEMA,
+      SCHEMA,
+      [
+        contractSyncFailedEvent({
+          subscriptionId: rest.subscriptionId,
+          ...(amendmentId ? { amendmentId } : {}),
+          error: rest.error,
+          attempts: rest.attempts,
+        }),
+      ],
+      causality,
+    );
+  }
+
+  /** Reconciliation: customers with a contract value, by id, after the keyset position. */
+  page(afterId: string | null, limit: number) {
+    return findContractValuePage(this.db, afterId, limit);
+  }
+
+  count() {
+    return countContractValues(this.db);
+  }
+}
