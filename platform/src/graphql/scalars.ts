@@ -1,3 +1,4 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { CountryCodeResolver, CurrencyResolver, DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { isValidIsoDate } from '../core/dates.ts';
@@ -100,4 +101,12 @@ export const scalarResolvers = {
 export function scalarResolversFor(typeDefs: string): Partial<typeof scalarResolvers> {
   const declared = new Set([...typeDefs.matchAll(/^\s*scalar\s+(\w+)/gm)].map((m) => m[1]));
   return Object.fromEntries(Object.entries(scalarResolvers).filter(([name]) => declared.has(name)));
+}
+
+/**
+ * A subgraph's resolver map, checked against its generated `Resolvers` type (npm run codegen:
+ * arguments, parents and results per field) and handed to the runtime, which takes any map.
+ */
+export function resolverMap<R extends object>(resolvers: R): GraphQLResolverMap<unknown> {
+  return resolvers as unknown as GraphQLResolverMap<unknown>;
 }

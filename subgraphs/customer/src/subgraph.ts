@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scalarResolversFor } from '@c2c/platform/graphql';
+import { resolverMap, scalarResolversFor } from '@c2c/platform/graphql';
 import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
 import { contractValueConsumer, onContractValueDeadLetter } from './consumers/subscription-events.ts';
@@ -10,6 +10,7 @@ import { SCHEMA } from './data/tables.ts';
 import { ContractValueService } from './domain/contract-value.service.ts';
 import { isCustomerId } from './domain/customer.rules.ts';
 import { CustomerService } from './domain/customer.service.ts';
+import type { Resolvers } from './generated/resolvers.ts';
 import { CrmContractValue } from './resolvers/CrmContractValue.ts';
 import { Customer } from './resolvers/Customer.ts';
 import { Mutation } from './resolvers/Mutation.ts';
@@ -28,13 +29,13 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
     typeDefs: customerTypeDefs,
-    resolvers: {
+    resolvers: resolverMap<Resolvers>({
       ...scalarResolversFor(customerTypeDefs),
       Query: { ...Query, ...ReconciliationQueries },
       Mutation,
       Customer,
       CrmContractValue,
-    } as never,
+    }),
     createContext: (base) => {
       const loaders = createCustomerLoaders(deps.db);
       return {

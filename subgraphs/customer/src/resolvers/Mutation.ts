@@ -1,15 +1,14 @@
 import { mutationPayload } from '@c2c/platform/graphql';
-import type { CreateCustomerCommand, UpdateCustomerCommand } from '../domain/customer.service.ts';
-import type { CustomerContext } from '../context.ts';
+import type { MutationResolvers } from '../generated/resolvers.ts';
 
-export const Mutation = {
-  createCustomer: (_: unknown, args: { input: CreateCustomerCommand }, ctx: CustomerContext) =>
+export const Mutation: MutationResolvers = {
+  createCustomer: (_, args, ctx) =>
     mutationPayload(
       { customer: null },
       () => ctx.service.createCustomer(args.input, ctx),
       async ({ customerId }) => ({ customer: await ctx.loadCustomer(customerId) }),
     ),
-  updateCustomer: (_: unknown, args: { input: UpdateCustomerCommand }, ctx: CustomerContext) =>
+  updateCustomer: (_, args, ctx) =>
     mutationPayload(
       { customer: null },
       () => ctx.service.updateCustomer(args.input, ctx),

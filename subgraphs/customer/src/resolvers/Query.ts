@@ -1,5 +1,5 @@
 import { connectionOf, decodeCursor, pageSize } from '@c2c/platform/core';
-import type { CustomerContext } from '../context.ts';
+import type { QueryResolvers } from '../generated/resolvers.ts';
 
 const isPosition = (value: unknown): value is { name: string; id: string } =>
   typeof value === 'object' &&
@@ -7,13 +7,9 @@ const isPosition = (value: unknown): value is { name: string; id: string } =>
   typeof (value as { name?: unknown }).name === 'string' &&
   typeof (value as { id?: unknown }).id === 'string';
 
-export const Query = {
-  customer: (_: unknown, args: { id: string }, ctx: CustomerContext) => ctx.loadCustomer(args.id),
-  customers: async (
-    _: unknown,
-    args: { businessUnit?: string | null; first?: number | null; after?: string | null },
-    ctx: CustomerContext,
-  ) => {
+export const Query: QueryResolvers = {
+  customer: (_, args, ctx) => ctx.loadCustomer(args.id),
+  customers: async (_, args, ctx) => {
     const first = pageSize(args.first, 50);
     const after = decodeCursor(args.after, isPosition);
     const { rows, totalCount } = await ctx.service.customerPage({

@@ -1,6 +1,6 @@
 import { connectionOf, decodeCursor, pageSize } from '@c2c/platform/core';
-import type { CustomerContext } from '../context.ts';
 import { isCustomerId } from '../domain/customer.rules.ts';
+import type { QueryResolvers } from '../generated/resolvers.ts';
 
 /** Reconciliation pages may be larger than the usual 100: a client pages the whole book. */
 const RECONCILIATION_PAGE = 1000;
@@ -11,12 +11,8 @@ const isPosition = (value: unknown): value is { id: string } => {
 };
 
 /** Query fields of reconciliation; the CRM reports its own contract values only. */
-export const ReconciliationQueries = {
-  crmContractValues: async (
-    _: unknown,
-    args: { first?: number | null; after?: string | null },
-    ctx: CustomerContext,
-  ) => {
+export const ReconciliationQueries: QueryResolvers = {
+  crmContractValues: async (_, args, ctx) => {
     const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
     const after = decodeCursor(args.after, isPosition);
     const rows = await ctx.contracts.page(after?.id ?? null, first + 1);

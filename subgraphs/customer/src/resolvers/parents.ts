@@ -1,0 +1,10 @@
+import type { Connection } from '@c2c/platform/core';
+import type { CustomerRow } from '../data/customer.repository.ts';
+
+/*
+ * What the resolvers hand GraphQL for each type, where it is not the type itself: named in
+ * codegen.yaml as mappers, so the generated resolver types (src/generated) check parents and results.
+ */
+
+/** A page of customers (a CustomerConnection, CrmContractValueConnection): rows, totalCount lazy. */
+export type CustomerPage = Connection<CustomerRow>;
