@@ -5,11 +5,11 @@ import { DomainError, toUserError, type UserError } from '../core/errors.ts';
  * `userErrors`; a DomainError becomes one `userErrors` entry next to the payload's `empty` fields
  * (the contract's nulls, zeros and empty lists). Any other error is the server's and is thrown.
  */
-export async function mutationPayload<T, P extends Record<string, unknown>>(
-  empty: { [K in keyof P]?: P[K] | null },
+export async function mutationPayload<T, P extends object, E extends object>(
+  empty: E,
   work: () => Promise<T>,
   onSuccess: (value: T) => Promise<P> | P,
-): Promise<(P & { userErrors: UserError[] }) | (typeof empty & { userErrors: UserError[] })> {
+): Promise<(P | E) & { userErrors: UserError[] }> {
   let value: T;
   try {
     value = await work();

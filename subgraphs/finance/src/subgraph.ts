@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scalarResolversFor } from '@c2c/platform/graphql';
+import { resolverMap, scalarResolversFor } from '@c2c/platform/graphql';
 import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
 import { billingConsumer, onBillingDeadLetter } from './consumers/billing-events.ts';
@@ -25,6 +25,7 @@ import { Mutation } from './resolvers/Mutation.ts';
 import { Payment } from './resolvers/Payment.ts';
 import { Query } from './resolvers/Query.ts';
 import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
+import type { Resolvers } from './generated/resolvers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 export const financeTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
@@ -45,7 +46,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
     typeDefs: financeTypeDefs,
-    resolvers: {
+    resolvers: resolverMap<Resolvers>({
       ...scalarResolversFor(financeTypeDefs),
       Query: { ...Query, ...ReconciliationQueries },
       Mutation,
@@ -57,7 +58,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
       JournalLine,
       ErpControlTotal,
       ErpDocument,
-    } as never,
+    }),
     createContext: (base) => {
       const loaders = createFinanceLoaders(deps.db, deps.clock);
       return {

@@ -1,10 +1,10 @@
 import { money } from '@c2c/platform/core';
-import type { FinanceContext } from '../context.ts';
 import { isUuid, normalizeId } from '../domain/ids.ts';
+import type { BillingSubscriptionResolvers } from '../generated/resolvers.ts';
 
-export const BillingSubscription = {
-  __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-  revenueSchedule: async (ref: { id: string }, _: unknown, ctx: FinanceContext) => {
+export const BillingSubscription: BillingSubscriptionResolvers = {
+  __resolveReference: (ref) => ({ id: ref.id }),
+  revenueSchedule: async (ref, _, ctx) => {
     if (!isUuid(ref.id)) return [];
     const months = await ctx.loaders.revenueBySubscriptionId.load(normalizeId(ref.id));
     return months.map((m) => ({

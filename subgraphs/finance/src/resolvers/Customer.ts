@@ -1,10 +1,10 @@
 import { money } from '@c2c/platform/core';
-import type { FinanceContext } from '../context.ts';
 import { isUuid, normalizeId } from '../domain/ids.ts';
+import type { CustomerResolvers } from '../generated/resolvers.ts';
 
-export const Customer = {
-  __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-  receivable: async (ref: { id: string }, _: unknown, ctx: FinanceContext) => {
+export const Customer: CustomerResolvers = {
+  __resolveReference: (ref) => ({ id: ref.id }),
+  receivable: async (ref, _, ctx) => {
     if (!isUuid(ref.id)) return null;
     const totals = await ctx.loaders.receivableByCustomerId.load(normalizeId(ref.id));
     if (!totals) return null;

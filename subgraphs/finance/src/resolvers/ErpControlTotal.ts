@@ -1,6 +1,6 @@
 import { money } from '@c2c/platform/core';
-import type { ErpControlTotalRow } from '../data/reconciliation.repository.ts';
+import type { ErpControlTotalResolvers } from '../generated/resolvers.ts';
 
-export const ErpControlTotal = {
-  total: (row: ErpControlTotalRow) => money(row.totalMinor, row.currency),
+export const ErpControlTotal: ErpControlTotalResolvers = {
+  total: (row) => money(row.totalMinor, row.currency),
 };

@@ -1,9 +1,9 @@
 import { money } from '@c2c/platform/core';
-import type { ErpDocumentRow } from '../data/reconciliation.repository.ts';
+import type { ErpDocumentResolvers } from '../generated/resolvers.ts';
 
-export const ErpDocument = {
-  id: (row: ErpDocumentRow) => row.invoice_id,
-  issuedOn: (row: ErpDocumentRow) => row.issued_on,
-  total: (row: ErpDocumentRow) => money(row.total_minor, row.currency),
-  postedAt: (row: ErpDocumentRow) => row.posted_at,
+export const ErpDocument: ErpDocumentResolvers = {
+  id: (row) => row.invoice_id,
+  issuedOn: (row) => row.issued_on,
+  total: (row) => money(row.total_minor, row.currency),
+  postedAt: (row) => row.posted_at,
 };

@@ -1,22 +1,17 @@
 import { money } from '@c2c/platform/core';
-import type { ReceivableRow } from '../data/receivable.repository.ts';
 import type { FinanceContext } from '../context.ts';
-
-/** An invoice reference, with its receivable once loaded (null: the ERP has not received it yet). */
-export interface InvoiceRef {
-  id: string;
-  receivable?: ReceivableRow | null;
-}
+import type { InvoiceRef } from './parents.ts';
+import type { InvoiceResolvers } from '../generated/resolvers.ts';
 
 const receivableOf = (ref: InvoiceRef, ctx: FinanceContext) =>
   ref.receivable !== undefined ? Promise.resolve(ref.receivable) : ctx.loadReceivable(ref.id);
 
-export const Invoice = {
-  __resolveReference: async (ref: { id: string }, ctx: FinanceContext): Promise<InvoiceRef> => ({
+export const Invoice: InvoiceResolvers = {
+  __resolveReference: async (ref, ctx) => ({
     id: ref.id,
     receivable: await ctx.loadReceivable(ref.id),
   }),
-  posting: async (ref: InvoiceRef, _: unknown, ctx: FinanceContext) => {
+  posting: async (ref, _, ctx) => {
     const row = await receivableOf(ref, ctx);
     if (!row) return { status: 'PENDING', journalEntryId: null, postedAt: null, error: null };
     return {
@@ -26,11 +21,11 @@ export const Invoice = {
       error: row.posting_error,
     };
   },
-  amountDue: async (ref: InvoiceRef, _: unknown, ctx: FinanceContext) => {
+  amountDue: async (ref, _, ctx) => {
     const row = await receivableOf(ref, ctx);
     return row ? money(row.amount_due_minor, row.currency) : null;
   },
-  payments: async (ref: InvoiceRef, _: unknown, ctx: FinanceContext) => {
+  payments: async (ref, _, ctx) => {
     const row = await receivableOf(ref, ctx);
     return row ? ctx.loaders.paymentsByInvoiceId.load(row.invoice_id) : [];
   },

@@ -1,13 +1,12 @@
 import { money } from '@c2c/platform/core';
-import type { JournalEntryRow, JournalLineRow } from '../data/ledger.repository.ts';
-import type { FinanceContext } from '../context.ts';
+import type { JournalEntryResolvers, JournalLineResolvers } from '../generated/resolvers.ts';
 
-export const JournalEntry = {
-  entryDate: (row: JournalEntryRow) => row.entry_date,
-  lines: (row: JournalEntryRow, _: unknown, ctx: FinanceContext) => ctx.loaders.linesByEntryId.load(row.id),
-  createdAt: (row: JournalEntryRow) => row.created_at,
+export const JournalEntry: JournalEntryResolvers = {
+  entryDate: (row) => row.entry_date,
+  lines: (row, _, ctx) => ctx.loaders.linesByEntryId.load(row.id),
+  createdAt: (row) => row.created_at,
 };
 
-export const JournalLine = {
-  amount: (row: JournalLineRow) => money(row.amount_minor, row.currency),
+export const JournalLine: JournalLineResolvers = {
+  amount: (row) => money(row.amount_minor, row.currency),
 };

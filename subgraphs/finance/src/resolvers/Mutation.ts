@@ -1,11 +1,9 @@
 import { money } from '@c2c/platform/core';
 import { mutationPayload } from '@c2c/platform/graphql';
-import type { CloseRevenueMonthCommand } from '../domain/month-close.service.ts';
-import type { RecordPaymentCommand } from '../domain/payment.service.ts';
-import type { FinanceContext } from '../context.ts';
+import type { MutationResolvers } from '../generated/resolvers.ts';
 
-export const Mutation = {
-  recordPayment: (_: unknown, args: { input: RecordPaymentCommand }, ctx: FinanceContext) =>
+export const Mutation: MutationResolvers = {
+  recordPayment: (_, args, ctx) =>
     mutationPayload(
       { payment: null },
       () => ctx.payments.recordPayment(args.input, ctx),
@@ -15,7 +13,7 @@ export const Mutation = {
           : await ctx.loaders.paymentById.load(recorded.paymentId),
       }),
     ),
-  closeRevenueMonth: (_: unknown, args: { input: CloseRevenueMonthCommand }, ctx: FinanceContext) =>
+  closeRevenueMonth: (_, args, ctx) =>
     mutationPayload(
       { month: null, recognized: [], journalEntryIds: [] },
       () => ctx.monthClose.closeRevenueMonth(args.input, ctx),
