@@ -36,3 +36,13 @@ export function groupBy<K, R>(rows: readonly R[], keyOf: (row: R) => K): Map<K, 
   }
   return groups;
 }
+
+/**
+ * The row a non-null field points at: a reference that finds nothing is a broken invariant of the
+ * system's own data (not a client error), reported as such instead of as a null for a non-null field.
+ */
+export async function present<T>(row: Promise<T | null> | T | null, what: string): Promise<T> {
+  const value = await row;
+  if (value === null || value === undefined) throw new Error(`internal: ${what} is missing`);
+  return value;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isUuid } from '@c2c/platform/core';
-import { scalarResolversFor } from '@c2c/platform/graphql';
+import { resolverMap, scalarResolversFor } from '@c2c/platform/graphql';
 import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
 import { billToConsumer } from './consumers/customer-events.ts';
@@ -35,6 +35,7 @@ import { Plan } from './resolvers/Plan.ts';
 import { Query } from './resolvers/Query.ts';
 import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
 import { StuckAmendment } from './resolvers/StuckAmendment.ts';
+import type { Resolvers } from './generated/resolvers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 export const subscriptionTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
@@ -56,7 +57,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
     typeDefs: subscriptionTypeDefs,
-    resolvers: {
+    resolvers: resolverMap<Resolvers>({
       ...scalarResolversFor(subscriptionTypeDefs),
       Query: { ...Query, ...ReconciliationQueries, ...MonitorQueries },
       Mutation,
@@ -71,7 +72,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       BillingDocument,
       BillingContractValue,
       StuckAmendment,
-    } as never,
+    }),
     createContext: (base) => {
       const loaders = createSubscriptionLoaders(deps.db);
       return {

@@ -1,7 +1,9 @@
+import { present } from '@c2c/platform/graphql';
 import { money } from '@c2c/platform/core';
 import type { AmendmentRow } from '../data/amendment.repository.ts';
 import type { InvoiceRow } from '../data/invoice.repository.ts';
 import type { SubscriptionContext } from '../context.ts';
+import type { AmendmentResolvers } from '../generated/resolvers.ts';
 
 /**
  * The proration's sign says which document it is: an invoice bills more seats, a credit note fewer.
@@ -15,19 +17,17 @@ const documentOf = (row: AmendmentView, ctx: SubscriptionContext, invoice: boole
   return row.document ?? ctx.loaders.invoiceById.load(row.invoice_id);
 };
 
-export const Amendment = {
-  __resolveReference: (ref: { id: string }, ctx: SubscriptionContext) => ctx.loadAmendment(ref.id),
-  correlationId: (row: AmendmentRow) => row.correlation_id,
-  effectiveDate: (row: AmendmentRow) => row.effective_date,
-  seatsBefore: (row: AmendmentRow) => row.seats_before,
-  seatsAfter: (row: AmendmentRow) => row.seats_after,
-  proration: (row: AmendmentRow) =>
-    row.proration_minor === null ? null : money(row.proration_minor, row.currency),
-  invoice: (row: AmendmentView, _: unknown, ctx: SubscriptionContext) => documentOf(row, ctx, true),
-  creditNote: (row: AmendmentView, _: unknown, ctx: SubscriptionContext) => documentOf(row, ctx, false),
-  subscription: (row: AmendmentRow, _: unknown, ctx: SubscriptionContext) =>
-    ctx.loaders.subscriptionById.load(row.subscription_id),
-  steps: (row: AmendmentRow, _: unknown, ctx: SubscriptionContext) =>
-    ctx.loaders.stepsByAmendmentId.load(row.id),
-  createdAt: (row: AmendmentRow) => row.created_at,
+export const Amendment: AmendmentResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loadAmendment(ref.id),
+  correlationId: (row) => row.correlation_id,
+  effectiveDate: (row) => row.effective_date,
+  seatsBefore: (row) => row.seats_before,
+  seatsAfter: (row) => row.seats_after,
+  proration: (row) => (row.proration_minor === null ? null : money(row.proration_minor, row.currency)),
+  invoice: (row, _, ctx) => documentOf(row, ctx, true),
+  creditNote: (row, _, ctx) => documentOf(row, ctx, false),
+  subscription: (row, _, ctx) =>
+    present(ctx.loaders.subscriptionById.load(row.subscription_id), `subscription ${row.subscription_id}`),
+  steps: (row, _, ctx) => ctx.loaders.stepsByAmendmentId.load(row.id),
+  createdAt: (row) => row.created_at,
 };

@@ -1,6 +1,6 @@
-import type { AmendmentStepRow } from '../data/amendment.repository.ts';
+import type { AmendmentStepResolvers } from '../generated/resolvers.ts';
 
-export const AmendmentStep = {
-  lastError: (row: AmendmentStepRow) => row.last_error,
-  completedAt: (row: AmendmentStepRow) => row.completed_at,
+export const AmendmentStep: AmendmentStepResolvers = {
+  lastError: (row) => row.last_error,
+  completedAt: (row) => row.completed_at,
 };

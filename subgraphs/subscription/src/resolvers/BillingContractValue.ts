@@ -1,7 +1,7 @@
 import { money } from '@c2c/platform/core';
-import type { ContractValueRow } from '../data/reconciliation.repository.ts';
+import type { BillingContractValueResolvers } from '../generated/resolvers.ts';
 
-export const BillingContractValue = {
-  customer: (row: ContractValueRow) => ({ __typename: 'Customer', id: row.customerId }),
-  annualValue: (row: ContractValueRow) => money(row.annualValueMinor, row.currency),
+export const BillingContractValue: BillingContractValueResolvers = {
+  customer: (row) => ({ __typename: 'Customer', id: row.customerId }),
+  annualValue: (row) => money(row.annualValueMinor, row.currency),
 };

@@ -1,7 +1,7 @@
 import { money } from '@c2c/platform/core';
-import type { BillingControlTotalRow } from '../data/reconciliation.repository.ts';
+import type { BillingControlTotalResolvers } from '../generated/resolvers.ts';
 
-export const BillingControlTotal = {
-  total: (row: BillingControlTotalRow) => money(row.totalMinor, row.currency),
-  inFlightTotal: (row: BillingControlTotalRow) => money(row.inFlightTotalMinor, row.currency),
+export const BillingControlTotal: BillingControlTotalResolvers = {
+  total: (row) => money(row.totalMinor, row.currency),
+  inFlightTotal: (row) => money(row.inFlightTotalMinor, row.currency),
 };

@@ -1,10 +1,10 @@
 import { money } from '@c2c/platform/core';
-import type { BucketDocumentRow } from '../data/reconciliation.repository.ts';
+import type { BillingDocumentResolvers } from '../generated/resolvers.ts';
 
-export const BillingDocument = {
-  issuedOn: (row: BucketDocumentRow) => row.issued_on,
-  total: (row: BucketDocumentRow) => money(row.total_minor, row.currency),
-  postingAcknowledgement: (row: BucketDocumentRow) => row.posting_status,
-  inFlight: (row: BucketDocumentRow) => row.in_flight,
-  issuedAt: (row: BucketDocumentRow) => row.created_at,
+export const BillingDocument: BillingDocumentResolvers = {
+  issuedOn: (row) => row.issued_on,
+  total: (row) => money(row.total_minor, row.currency),
+  postingAcknowledgement: (row) => row.posting_status,
+  inFlight: (row) => row.in_flight,
+  issuedAt: (row) => row.created_at,
 };

@@ -1,31 +1,26 @@
+import { present } from '@c2c/platform/graphql';
 import { connectionOf, decodeCursor, pageSize } from '@c2c/platform/core';
-import type { SubscriptionRow } from '../data/subscription.repository.ts';
-import type { SubscriptionContext } from '../context.ts';
+import type { BillingSubscriptionResolvers } from '../generated/resolvers.ts';
 
 const isPosition = (value: unknown): value is { seq: number } =>
   typeof value === 'object' && value !== null && Number.isSafeInteger((value as { seq?: unknown }).seq);
 
-export const BillingSubscription = {
-  __resolveReference: (ref: { id: string }, ctx: SubscriptionContext) => ctx.loadSubscription(ref.id),
-  customer: (row: SubscriptionRow) => ({ __typename: 'Customer', id: row.customer_id }),
-  plan: (row: SubscriptionRow, _: unknown, ctx: SubscriptionContext) =>
-    ctx.loaders.planByCode.load(row.plan_code),
-  startDate: (row: SubscriptionRow) => row.start_date,
-  currentPeriod: (row: SubscriptionRow) => ({ start: row.current_period_start, end: row.current_period_end }),
-  createdAt: (row: SubscriptionRow) => row.created_at,
-  pendingSeats: (row: SubscriptionRow) => row.pending_seats,
-  cancelAt: (row: SubscriptionRow) => row.cancel_at,
-  cancelledOn: (row: SubscriptionRow) => row.cancelled_on,
-  amendments: async (row: SubscriptionRow, _: unknown, ctx: SubscriptionContext) => {
+export const BillingSubscription: BillingSubscriptionResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loadSubscription(ref.id),
+  customer: (row) => ({ __typename: 'Customer', id: row.customer_id }),
+  plan: (row, _, ctx) => present(ctx.loaders.planByCode.load(row.plan_code), `plan ${row.plan_code}`),
+  startDate: (row) => row.start_date,
+  currentPeriod: (row) => ({ start: row.current_period_start, end: row.current_period_end }),
+  createdAt: (row) => row.created_at,
+  pendingSeats: (row) => row.pending_seats,
+  cancelAt: (row) => row.cancel_at,
+  cancelledOn: (row) => row.cancelled_on,
+  amendments: async (row, _, ctx) => {
     const rows = await ctx.loaders.amendmentsBySubscriptionId.load(row.id);
     for (const amendment of rows) ctx.loaders.amendmentById.prime(amendment.id, amendment);
     return rows;
   },
-  invoices: async (
-    row: SubscriptionRow,
-    args: { first?: number | null; after?: string | null },
-    ctx: SubscriptionContext,
-  ) => {
+  invoices: async (row, args, ctx) => {
     const first = pageSize(args.first, 20);
     const after = decodeCursor(args.after, isPosition);
     const page = await ctx.loaders.invoicePage(first + 1, after?.seq ?? null).load(row.id);

@@ -1,18 +1,13 @@
 import { connectionOf, decodeCursor, pageSize } from '@c2c/platform/core';
-import type { SubscriptionContext } from '../context.ts';
-import type { AmendmentStatus } from '../data/tables.ts';
 import { activityMinutes } from '../domain/amendment-monitor.service.ts';
+import type { QueryResolvers } from '../generated/resolvers.ts';
 
 const isSeqPosition = (value: unknown): value is { seq: number } =>
   typeof value === 'object' && value !== null && Number.isInteger((value as { seq?: unknown }).seq);
 
 /** Query fields of the operators' view of the amendment workflow (the ops console). */
-export const MonitorQueries = {
-  amendments: async (
-    _: unknown,
-    args: { status?: AmendmentStatus | null; first?: number | null; after?: string | null },
-    ctx: SubscriptionContext,
-  ) => {
+export const MonitorQueries: QueryResolvers = {
+  amendments: async (_, args, ctx) => {
     const status = args.status ?? null;
     const first = pageSize(args.first, 20);
     const after = decodeCursor(args.after, isSeqPosition);
@@ -26,7 +21,6 @@ export const MonitorQueries = {
     for (const row of page.nodes) ctx.loaders.amendmentById.prime(row.id, row);
     return page;
   },
-  openAmendmentCounts: (_: unknown, __: unknown, ctx: SubscriptionContext) => ctx.monitor.openCounts(),
-  amendmentActivity: (_: unknown, args: { minutes?: number | null }, ctx: SubscriptionContext) =>
-    ctx.monitor.activity(activityMinutes(args.minutes)),
+  openAmendmentCounts: (_, __, ctx) => ctx.monitor.openCounts(),
+  amendmentActivity: (_, args, ctx) => ctx.monitor.activity(activityMinutes(args.minutes)),
 };

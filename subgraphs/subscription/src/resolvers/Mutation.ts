@@ -1,14 +1,8 @@
 import { money } from '@c2c/platform/core';
 import { mutationPayload } from '@c2c/platform/graphql';
-import type {
-  AmendmentResult,
-  AmendSubscriptionCommand,
-  CancelSubscriptionCommand,
-} from '../domain/amendment.service.ts';
-import type { RenewSubscriptionsCommand } from '../domain/billing-run.service.ts';
-import type { CreatePlanCommand } from '../domain/plan.service.ts';
-import type { CreateSubscriptionCommand } from '../domain/subscription.service.ts';
+import type { AmendmentResult } from '../domain/amendment.service.ts';
 import type { SubscriptionContext } from '../context.ts';
+import type { MutationResolvers } from '../generated/resolvers.ts';
 
 /**
  * An amendment's payload: the amendment, its document and the subscription as the request left
@@ -26,14 +20,14 @@ async function amendmentPayload(result: AmendmentResult, ctx: SubscriptionContex
   return { amendment, subscription };
 }
 
-export const Mutation = {
-  createPlan: (_: unknown, args: { input: CreatePlanCommand }, ctx: SubscriptionContext) =>
+export const Mutation: MutationResolvers = {
+  createPlan: (_, args, ctx) =>
     mutationPayload(
       { plan: null },
       () => ctx.plans.createPlan(args.input, ctx),
       async ({ planCode }) => ({ plan: await ctx.loadPlan(planCode) }),
     ),
-  createSubscription: (_: unknown, args: { input: CreateSubscriptionCommand }, ctx: SubscriptionContext) =>
+  createSubscription: (_, args, ctx) =>
     mutationPayload(
       { subscription: null },
       () => ctx.subscriptions.createSubscription(args.input, ctx),
@@ -42,7 +36,7 @@ export const Mutation = {
       }),
     ),
   // renewedCount and invoicedTotal are non-null in the contract: a refused run reports 0 and [].
-  renewSubscriptions: (_: unknown, args: RenewSubscriptionsCommand, ctx: SubscriptionContext) =>
+  renewSubscriptions: (_, args, ctx) =>
     mutationPayload(
       { renewedCount: 0, invoicedTotal: [], failures: [] },
       () => ctx.billingRun.renewSubscriptions(args, ctx),
@@ -52,13 +46,13 @@ export const Mutation = {
         failures: summary.failures ?? [],
       }),
     ),
-  amendSubscription: (_: unknown, args: { input: AmendSubscriptionCommand }, ctx: SubscriptionContext) =>
+  amendSubscription: (_, args, ctx) =>
     mutationPayload(
       { amendment: null, subscription: null },
       () => ctx.amendments.amendSubscription(args.input, ctx),
       (result) => amendmentPayload(result, ctx),
     ),
-  cancelSubscription: (_: unknown, args: { input: CancelSubscriptionCommand }, ctx: SubscriptionContext) =>
+  cancelSubscription: (_, args, ctx) =>
     mutationPayload(
       { amendment: null, subscription: null },
       () => ctx.amendments.cancelSubscription(args.input, ctx),

@@ -1,22 +1,20 @@
 import { money } from '@c2c/platform/core';
 import { mutationPayload } from '@c2c/platform/graphql';
-import type { PreviewAmendmentCommand } from '../domain/amendment.service.ts';
-import type { SubscriptionContext } from '../context.ts';
 import { lineColumns } from '../domain/invoicing.ts';
+import type { QueryResolvers } from '../generated/resolvers.ts';
 
-export const Query = {
-  plans: async (_: unknown, __: unknown, ctx: SubscriptionContext) => {
+export const Query: QueryResolvers = {
+  plans: async (_, __, ctx) => {
     const rows = await ctx.plans.allPlans();
     for (const row of rows) ctx.loaders.planByCode.prime(row.code, row);
     return rows;
   },
-  plan: (_: unknown, args: { code: string }, ctx: SubscriptionContext) => ctx.loadPlan(args.code),
-  billingSubscription: (_: unknown, args: { id: string }, ctx: SubscriptionContext) =>
-    ctx.loadSubscription(args.id),
-  invoice: (_: unknown, args: { id: string }, ctx: SubscriptionContext) => ctx.loadInvoice(args.id),
-  amendment: (_: unknown, args: { id: string }, ctx: SubscriptionContext) => ctx.loadAmendment(args.id),
+  plan: (_, args, ctx) => ctx.loadPlan(args.code),
+  billingSubscription: (_, args, ctx) => ctx.loadSubscription(args.id),
+  invoice: (_, args, ctx) => ctx.loadInvoice(args.id),
+  amendment: (_, args, ctx) => ctx.loadAmendment(args.id),
   // A query with a payload's shape: a refused preview is `userErrors`, like a mutation's.
-  previewAmendment: (_: unknown, args: { input: PreviewAmendmentCommand }, ctx: SubscriptionContext) =>
+  previewAmendment: (_, args, ctx) =>
     mutationPayload(
       { documentKind: null, lines: [], subtotal: null, tax: null, total: null },
       () => ctx.amendments.previewAmendment(args.input),

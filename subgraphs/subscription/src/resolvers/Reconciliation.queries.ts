@@ -1,7 +1,6 @@
 import { connectionOf, dateRange, decodeCursor, pageSize } from '@c2c/platform/core';
-import type { SubscriptionContext } from '../context.ts';
-import type { InvoiceKind } from '../data/tables.ts';
 import { bucket, minutes } from '../domain/reconciliation.service.ts';
+import type { QueryResolvers } from '../generated/resolvers.ts';
 
 /** Reconciliation pages may be larger than the usual 100: a client pages whole buckets and books. */
 const RECONCILIATION_PAGE = 1000;
@@ -16,29 +15,13 @@ const isSeqPosition = (value: unknown): value is { seq: number } =>
   isObject(value) && Number.isInteger(value.seq);
 
 /** Query fields of reconciliation; billing reports its own facts only. */
-export const ReconciliationQueries = {
-  billingControlTotals: (
-    _: unknown,
-    args: { from?: string | null; to?: string | null; inFlightMinutes?: number | null },
-    ctx: SubscriptionContext,
-  ) =>
+export const ReconciliationQueries: QueryResolvers = {
+  billingControlTotals: (_, args, ctx) =>
     ctx.reconciliation.controlTotals(
       dateRange(args.from, args.to),
       minutes(args.inFlightMinutes, 5, 'inFlightMinutes'),
     ),
-  billingDocuments: async (
-    _: unknown,
-    args: {
-      currency: string;
-      businessUnit: string;
-      month: string;
-      kind: InvoiceKind;
-      inFlightMinutes?: number | null;
-      first?: number | null;
-      after?: string | null;
-    },
-    ctx: SubscriptionContext,
-  ) => {
+  billingDocuments: async (_, args, ctx) => {
     const b = bucket(args);
     const grace = minutes(args.inFlightMinutes, 5, 'inFlightMinutes');
     const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
@@ -51,11 +34,7 @@ export const ReconciliationQueries = {
       () => ctx.reconciliation.countDocuments(b),
     );
   },
-  billingContractValues: async (
-    _: unknown,
-    args: { first?: number | null; after?: string | null },
-    ctx: SubscriptionContext,
-  ) => {
+  billingContractValues: async (_, args, ctx) => {
     const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
     const after = decodeCursor(args.after, isValuePosition);
     const rows = await ctx.reconciliation.contractValues(after, first + 1);
@@ -66,11 +45,7 @@ export const ReconciliationQueries = {
       () => ctx.reconciliation.countContractValues(),
     );
   },
-  stuckAmendments: async (
-    _: unknown,
-    args: { olderThanMinutes?: number | null; first?: number | null; after?: string | null },
-    ctx: SubscriptionContext,
-  ) => {
+  stuckAmendments: async (_, args, ctx) => {
     const olderThan = minutes(args.olderThanMinutes, 5, 'olderThanMinutes');
     const first = pageSize(args.first, 50);
     const after = decodeCursor(args.after, isSeqPosition);
@@ -82,6 +57,6 @@ export const ReconciliationQueries = {
       () => ctx.reconciliation.countStuckAmendments(olderThan),
     );
   },
-  billingSyncBacklog: (_: unknown, args: { inFlightMinutes?: number | null }, ctx: SubscriptionContext) =>
+  billingSyncBacklog: (_, args, ctx) =>
     ctx.reconciliation.syncBacklog(minutes(args.inFlightMinutes, 5, 'inFlightMinutes')),
 };

@@ -1,7 +1,6 @@
-import type { StuckAmendmentRow } from '../data/reconciliation.repository.ts';
-import type { SubscriptionContext } from '../context.ts';
+import { present } from '@c2c/platform/graphql';
+import type { StuckAmendmentResolvers } from '../generated/resolvers.ts';
 
-export const StuckAmendment = {
-  amendment: (row: StuckAmendmentRow, _: unknown, ctx: SubscriptionContext) =>
-    ctx.loaders.amendmentById.load(row.id),
+export const StuckAmendment: StuckAmendmentResolvers = {
+  amendment: (row, _, ctx) => present(ctx.loaders.amendmentById.load(row.id), `amendment ${row.id}`),
 };
