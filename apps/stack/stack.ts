@@ -24,6 +24,7 @@ import {
   type RetentionPolicy,
   type RunningSubgraph,
 } from '@c2c/platform/subgraph';
+import { demoExtension } from './demo.ts';
 import { loadSubgraphBuilds } from './subgraph-builds.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -185,8 +186,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           : {}),
         log,
       }),
-      // The GraphiQL explorer at /graphiql: development only.
-      ...(gatewayConfig.production ? [] : [explorerExtension()]),
+      // Development only: the GraphiQL explorer at /graphiql, and the route of `c2c demo exception`.
+      ...(gatewayConfig.production ? [] : [explorerExtension(), demoExtension(database.db, issuer.jwks)]),
     ]);
     const { url } = await listen(gateway.server, options.ports.gateway, host);
     return {
