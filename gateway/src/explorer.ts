@@ -7,12 +7,12 @@ import type { GatewayExtension } from './extension.ts';
 /**
  * The explorer page's headers: like the ops console's, every script and style from this origin
  * (GraphiQL, React and the page's own script are served below from node_modules: no CDN, works
- * offline), data only from this origin's /graphql, no framing, no referrer. GraphiQL sets element
- * styles from script and draws icons as data: URLs; fonts are the system's.
+ * offline), data only from this origin's /graphql, no framing, no referrer. GraphiQL draws icons as
+ * data: URLs; fonts are the system's.
  */
 export const EXPLORER_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
     "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
