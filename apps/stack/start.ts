@@ -8,7 +8,7 @@ const HELP = `Usage: npm start
 Starts the whole customer-to-cash stack in one process: the gateway on PORT and each subgraph of
 rover.yaml on <NAME>_PORT (CUSTOMER_PORT 4001, SUBSCRIPTION_PORT 4002, FINANCE_PORT 4003, …), on the
 embedded PostgreSQL (PGlite) in DATA_DIR, or on the server in DATABASE_URL. On an empty book it
-seeds the demo data first through the gateway (SEED_CUSTOMERS, default 240, about 1½ minutes;
+seeds the demo data first through the gateway (SEED_CUSTOMERS, default 240, about 2 minutes;
 SEED=false to skip); /readyz answers 503 "seeding" until it is complete, and a seed that was
 interrupted is finished by the next start. In development the gateway also serves GraphiQL at
 /graphiql. Configuration is by environment; see README.md.
