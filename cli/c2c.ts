@@ -44,6 +44,12 @@ register(
   async () => (await import('./commands/schema.ts')).command,
 );
 
+register(
+  'demo',
+  'development: `demo exception` leaves an amendment in EXCEPTION with a dead letter for the console to replay',
+  async () => (await import('./commands/demo.ts')).command,
+);
+
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   return `Usage: npm run c2c -- <command> [options]

@@ -1,10 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { platformNames, withPlatformSdl } from '@c2c/platform/subgraph/sdl';
 import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { readEventContracts, renderEventTables, withEventTables } from '@c2c/schema/events/contracts';
+import { apiSchemaSdl } from '../schema/src/check/build.ts';
 
 const USAGE = `Usage: npm run compose -- [--config rover.yaml] [--output schema/supergraph.graphql] [--use-env]
 
@@ -55,6 +56,10 @@ if (result.errors) {
 for (const hint of result.hints) console.warn(`hint[${hint.definition.code}]: ${hint.message}`);
 writeFileSync(resolve(values.output), result.supergraphSdl);
 console.log(`composed ${config.subgraphs.length} subgraphs into ${values.output}`);
+// The client-facing API schema beside it (schema/api.graphql): what code generators read.
+const apiOutput = join(dirname(values.output), 'api.graphql');
+writeFileSync(resolve(apiOutput), apiSchemaSdl(result.supergraphSdl));
+console.log(`wrote the client API schema to ${apiOutput}`);
 
 const eventsDoc = resolve('docs/events.md');
 const tables = renderEventTables(readEventContracts(resolve('schema/events')));

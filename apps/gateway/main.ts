@@ -1,7 +1,7 @@
 import { createLogger } from '@c2c/platform/core';
 import { closeServer, listen } from '@c2c/platform/graphql';
 import { setupTracing } from '@c2c/platform/observability';
-import { buildGateway, gatewayConfigFromEnv } from '@c2c/gateway';
+import { buildGateway, explorerExtension, gatewayConfigFromEnv } from '@c2c/gateway';
 import { opsExtension } from '@c2c/ops';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -36,6 +36,8 @@ const gateway = await buildGateway(config, log, [
       : {}),
     log,
   }),
+  // The GraphiQL explorer at /graphiql: development only.
+  ...(config.production ? [] : [explorerExtension()]),
 ]);
 const { url } = await listen(gateway.server, config.port, config.host);
 log.info({ url, subgraphs: gateway.subgraphUrls }, 'gateway listening');

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildGateway, gatewayConfigFromEnv, subgraphVariables, type GatewayConfig } from '@c2c/gateway';
+import {
+  buildGateway,
+  explorerExtension,
+  gatewayConfigFromEnv,
+  subgraphVariables,
+  type GatewayConfig,
+  type GatewayExtension,
+} from '@c2c/gateway';
 import { opsExtension } from '@c2c/ops';
 import { composeSupergraph, readRoverConfig } from '@c2c/schema/compose';
 import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
@@ -17,6 +24,7 @@ import {
   type RetentionPolicy,
   type RunningSubgraph,
 } from '@c2c/platform/subgraph';
+import { demoExtension } from './demo.ts';
 import { loadSubgraphBuilds } from './subgraph-builds.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -43,6 +51,26 @@ export interface StackOptions {
   gateway?: Partial<GatewayConfig>;
   /** The retention job of every subgraph's bookkeeping rows and the bus (off when absent). */
   retention?: { policy: RetentionPolicy; intervalMs: number };
+  /**
+   * Start with /readyz answering 503 `seeding` until `readiness.ready()` (npm start, while it
+   * checks for and seeds the demo book).
+   */
+  holdReadiness?: boolean;
+}
+
+/** What /readyz says while the demo book is being seeded. */
+export interface SeedingProgress {
+  done: number;
+  total: number;
+  stage: string;
+}
+
+/** The stack's own hold on the gateway's /readyz (a gateway extension). */
+export interface StackReadiness {
+  /** /readyz answers 503 `{"status":"seeding","seeding":{done,total,percent,stage}}`. */
+  seeding(progress: SeedingProgress): void;
+  /** /readyz answers as the gateway does: ready when every subgraph is. */
+  ready(): void;
 }
 
 /** A subgraph of the stack, by its name in rover.yaml (also its database schema). */
@@ -64,6 +92,7 @@ export interface Stack {
   subgraphs: RunningSubgraph[];
   database: Database;
   transport: DatabaseTransport;
+  readiness: StackReadiness;
   /**
    * Stops one subgraph — its server, outbox relay and consumers — as if its system were down; the
    * gateway keeps routing to its port and gets connection errors. Its events wait in the bus.
@@ -122,6 +151,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ports[name] = running.port;
     return running;
   };
+  const readinessGate = gate(
+    options.holdReadiness ? { done: 0, total: 0, stage: 'checking the demo book' } : null,
+  );
   try {
     for (const { name } of list) subgraphs.push(await start(name));
     // The gateway's own defaults (gatewayConfigFromEnv), with what differs in one process: the
@@ -145,6 +177,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...options.gateway,
     };
     const gateway = await buildGateway(gatewayConfig, log, [
+      readinessGate.extension,
       opsExtension({
         operationsDir: gatewayConfig.operationsDir,
         safelistMode: gatewayConfig.safelistMode,
@@ -153,6 +186,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           : {}),
         log,
       }),
+      // Development only: the GraphiQL explorer at /graphiql, and the route of `c2c demo exception`.
+      ...(gatewayConfig.production ? [] : [explorerExtension(), demoExtension(database.db, issuer.jwks)]),
     ]);
     const { url } = await listen(gateway.server, options.ports.gateway, host);
     return {
@@ -162,6 +197,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       subgraphs,
       database,
       transport,
+      readiness: readinessGate.readiness,
       stopSubgraph: async (name) => {
         const index = subgraphs.findIndex((s) => s.name === name);
         const running = subgraphs[index];
@@ -189,6 +225,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (!options.database) await database.close();
     throw error;
   }
+}
+
+function gate(initial: SeedingProgress | null): { extension: GatewayExtension; readiness: StackReadiness } {
+  let seeding = initial;
+  return {
+    extension: {
+      readiness: () =>
+        seeding && {
+          status: 'seeding',
+          seeding: {
+            ...seeding,
+            percent: seeding.total ? Math.floor((100 * seeding.done) / seeding.total) : 0,
+          },
+        },
+    },
+    readiness: {
+      seeding: (progress) => {
+        seeding = { ...progress };
+      },
+      ready: () => {
+        seeding = null;
+      },
+    },
+  };
 }
 
 /** Composes a Rover config into a supergraph file in a temporary directory; throws on composition errors. */

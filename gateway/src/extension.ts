@@ -14,6 +14,11 @@ export interface GatewayExtension {
   routes?: RouteHandler;
   /** Called once Apollo has started; the gateway's metrics registry is ready for more series. */
   started?(gateway: { apollo: ApolloServer<GatewayContext>; metrics: Metrics }): void;
+  /**
+   * Why the gateway is not ready yet (e.g. `{ status: 'seeding', seeding: {…} }`, the body of a 503
+   * on /readyz), or null when this extension does not hold it back.
+   */
+  readiness?(): Record<string, unknown> | null;
   /** Called when the gateway stops (before Apollo stops). */
   stopping?(): Promise<void>;
 }

@@ -204,6 +204,10 @@ export async function buildGateway(
       };
     },
     ready: async () => {
+      for (const extension of extensions) {
+        const waiting = extension.readiness?.();
+        if (waiting) return { ready: false, body: waiting };
+      }
       const answers = await Promise.all(
         Object.values(subgraphUrls).map(async (url) => {
           try {

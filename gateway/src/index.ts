@@ -10,4 +10,5 @@ export {
 } from './config.ts';
 export type { GatewayContext } from './context.ts';
 export type { GatewayExtension } from './extension.ts';
+export { explorerExtension, EXPLORER_HEADERS } from './explorer.ts';
 export { buildManifest, type PersistedQueryManifest, type SafelistMode } from './safelist.ts';

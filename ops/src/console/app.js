@@ -22,6 +22,10 @@ const state = {
   timer: null,
   generation: 0,
   reconciledAt: 0,
+  /** When every request of a refresh last answered without an error (what "updated" shows). */
+  lastCompleteAt: 0,
+  /** Amendments COMPLETED in all, from the last unfiltered page (total minus the open ones). */
+  completedCount: null,
   lastProblems: [],
   replaying: new Set(),
 };
@@ -140,6 +144,7 @@ async function signIn(jwt) {
   show('session', true);
   show('dashboard', true);
   state.reconciledAt = 0;
+  state.lastCompleteAt = 0;
   state.generation++;
   await refresh(state.generation);
 }
@@ -167,6 +172,9 @@ async function refresh(generation = state.generation) {
   const [amendments, letters, backlog, activity, totals] = await Promise.all(requests);
   if (generation !== state.generation) return;
   const all = [amendments, letters, backlog, activity, totals].filter(Boolean);
+  // No answer from /graphql at all (no connection, or a proxy's 502/503/504 page): the gateway is
+  // down, not the three systems. Keep showing the last data, and say since when.
+  if (all.every(gatewayUnreachable)) return gatewayDown(generation);
   const errors = all.flatMap((r) => r.errors);
   if (all.some((r) => r.status === 401) || errors.some((e) => codeOf(e) === 'UNAUTHENTICATED'))
     return signedOut('The gateway refused the token: it is expired or not valid here. Sign in again.');
@@ -177,15 +185,58 @@ async function refresh(generation = state.generation) {
   renderBacklog(backlog.data);
   renderActivity(activity.data);
   if (totals) {
-    renderReconciliation(totals.data);
-    if (totals.data) state.reconciledAt = Date.now();
+    if (totals.data && totals.errors.length === 0) state.reconciledAt = Date.now();
+    renderReconciliation(totals.data, totals.errors.length > 0);
   }
   renderProblems(errors);
-  const live = $('live');
-  live.classList.toggle('stale', errors.length > 0);
-  $('live-text').textContent =
-    `${state.paused ? 'Paused' : 'Live'} · updated ${time(new Date().toISOString())}`;
+  if (errors.length === 0) state.lastCompleteAt = Date.now();
+  renderFreshness(errors.length > 0 ? 'partial' : 'live');
   schedule(generation);
+}
+
+function gatewayUnreachable(result) {
+  const code = codeOf(result.errors[0]);
+  return (
+    result.data === null &&
+    (code === 'GATEWAY_UNREACHABLE' ||
+      (code === 'HTTP_ERROR' && result.status >= 502 && result.status <= 504))
+  );
+}
+
+function gatewayDown(generation) {
+  const since = state.lastCompleteAt
+    ? ` It last answered completely at ${clockTime(state.lastCompleteAt)}; the panels show that.`
+    : '';
+  const banner = $('banner');
+  banner.replaceChildren(
+    h(
+      'div',
+      {},
+      h('strong', {}, 'Problem: '),
+      `The gateway (${window.location.origin}/graphql) cannot be reached, so nothing is known of the CRM, billing or the ERP right now.${since} Retrying every ${REFRESH_MS / 1000} seconds.`,
+    ),
+  );
+  banner.hidden = false;
+  banner.dataset.systems = '';
+  banner.dataset.gateway = 'down';
+  renderFreshness('down');
+  schedule(generation);
+}
+
+const clockTime = (ms) => time(new Date(ms).toISOString());
+
+/** The live indicator: the time of the last complete refresh, never a clock that runs on regardless. */
+function renderFreshness(kind) {
+  const live = $('live');
+  live.classList.toggle('stale', kind !== 'live');
+  live.dataset.state = kind;
+  const at = state.lastCompleteAt ? clockTime(state.lastCompleteAt) : 'never';
+  const prefix = state.paused ? 'Paused' : { live: 'Live', partial: 'Partial', down: 'Gateway down' }[kind];
+  $('live-text').textContent = `${prefix} · updated ${at}`;
+  live.title =
+    kind === 'live'
+      ? 'Refreshes every 5 seconds while this tab is visible'
+      : `The last refresh had errors; ${at === 'never' ? 'no refresh has been complete yet' : `the last complete one was at ${at}`}`;
 }
 
 function renderProblems(errors) {
@@ -211,6 +262,7 @@ function renderProblems(errors) {
   banner.replaceChildren(...lines.map((line) => h('div', {}, h('strong', {}, 'Problem: '), line)));
   banner.hidden = lines.length === 0;
   banner.dataset.systems = [...systems].join(',');
+  banner.dataset.gateway = 'up';
 }
 
 // ---- panels ------------------------------------------------------------------------------------
@@ -234,7 +286,7 @@ function stepCell(step) {
     'td',
     { class: 'step', 'data-system': step.system, 'data-step-status': step.status },
     badge(`${icon} ${human(step.status)}`, `step-${step.status.toLowerCase()}`, title),
-    step.attempts > 1 ? h('span', { class: 'attempts', title: 'deliveries' }, `×${step.attempts}`) : null,
+    step.attempts > 1 ? h('span', { class: 'attempts', title: 'attempts' }, `×${step.attempts}`) : null,
     step.status === 'FAILED' && step.lastError
       ? h('div', { class: 'error-line', title: step.lastError }, step.lastError)
       : null,
@@ -245,6 +297,11 @@ function renderAmendments(data) {
   const open = data?.open ?? [];
   const counts = Object.fromEntries(open.map((o) => [o.status, o.count]));
   const openTotal = open.reduce((n, o) => n + o.count, 0);
+  // Open counts are per status; COMPLETED is every amendment that is not open.
+  if (data?.amendments && state.status === null)
+    state.completedCount = data.amendments.totalCount - openTotal;
+  if (data?.amendments && state.status === 'COMPLETED') state.completedCount = data.amendments.totalCount;
+  counts.COMPLETED = state.completedCount;
   kpi('kpi-open', data ? openTotal : '–', openTotal > 0 ? 'info' : 'ok');
   kpi('kpi-exceptions', data ? (counts.EXCEPTION ?? 0) : '–', counts.EXCEPTION ? 'bad' : 'ok');
 
@@ -261,7 +318,9 @@ function renderAmendments(data) {
         },
       },
       label,
-      status && status !== 'COMPLETED' ? h('span', { class: 'count' }, String(counts[status] ?? 0)) : null,
+      status
+        ? h('span', { class: 'count' }, counts[status] === null ? '…' : String(counts[status] ?? 0))
+        : null,
     ),
   );
   $('status-filter').replaceChildren(...chips);
@@ -442,13 +501,28 @@ function renderActivity(data) {
   lagChart($('lag-chart'), slots);
 }
 
-function renderReconciliation(data) {
-  if (!data) {
-    kpi('kpi-recon', '–', 'warn', 'not run');
+function renderReconciliation(data, failed = false) {
+  const tile = $('kpi-recon');
+  if (!data || failed) {
+    // Keep what the last comparison said, marked stale with its time; '–' if there was none.
+    if (state.reconciledAt) {
+      tile.className = 'kpi warn';
+      tile.dataset.state = 'stale';
+      tile.querySelector('.kpi-note').textContent = `stale: last compared ${clockTime(state.reconciledAt)}`;
+      $('recon-panel').dataset.state = 'stale';
+      $('recon-foot').textContent =
+        `Could not compare now; what is shown was compared at ${clockTime(state.reconciledAt)}.`;
+    } else {
+      kpi('kpi-recon', '–', 'warn', 'not compared yet');
+      tile.dataset.state = 'unknown';
+      $('recon-panel').dataset.state = 'unknown';
+    }
     return;
   }
   if (!data.billing || !data.erp) {
     kpi('kpi-recon', '?', 'warn', `${!data.billing ? 'billing' : 'ERP'} did not answer`);
+    tile.dataset.state = 'unknown';
+    $('recon-panel').dataset.state = 'unknown';
     $('recon-summary').replaceChildren(
       h('p', { class: 'muted' }, 'A system did not answer; the comparison needs both billing and the ERP.'),
     );
@@ -480,17 +554,25 @@ function renderReconciliation(data) {
       b.flight[0] > 0 && b.billing[0] - b.flight[0] === b.erp[0] && b.billing[1] - b.flight[1] === b.erp[1];
   const real = differing.filter((b) => !b.inFlightOnly);
   const stuck = data.stuck?.totalCount ?? 0;
-  const problems = real.length + stuck;
+  const inFlight = differing.length - real.length;
+  // The tile says what the panel says, in the same words as `npm run c2c -- reconcile`: buckets
+  // that differ, amendments stuck, and buckets only in flight (not a difference).
+  const verdict = [real.length ? `${real.length} differ` : null, stuck ? `${stuck} stuck` : null].filter(
+    Boolean,
+  );
   kpi(
     'kpi-recon',
-    problems ? `${problems} differ` : 'Agrees',
-    problems ? 'bad' : 'ok',
-    `${buckets.size} buckets compared`,
+    verdict.length ? verdict.join(' · ') : 'Agrees',
+    verdict.length ? 'bad' : 'ok',
+    `${buckets.size} buckets compared${inFlight ? ` · ${inFlight} in flight` : ''}`,
   );
+  const state_ = real.length ? 'differs' : stuck ? 'stuck' : 'agrees';
+  tile.dataset.state = state_;
+  $('recon-panel').dataset.state = state_;
   $('recon-summary').replaceChildren(
     stat(buckets.size, 'buckets compared'),
     stat(real.length, 'differ', real.length ? 'bad' : 'ok'),
-    stat(differing.length - real.length, 'in flight'),
+    stat(inFlight, 'in flight'),
     stat(stuck, 'stuck amendments', stuck ? 'bad' : 'ok'),
   );
   const rows = differing.map((b) =>
@@ -514,7 +596,7 @@ function renderReconciliation(data) {
   );
   setRows('recon', rows, 'Billing and the ERP agree on every control total.', 4);
   $('recon-foot').textContent =
-    `Control totals by currency, business unit, month and kind, compared ${time(new Date().toISOString())} (every ${RECONCILE_MS / 1000}s). ` +
+    `Control totals by currency, business unit, month and kind, compared ${clockTime(state.reconciledAt)} (every ${RECONCILE_MS / 1000}s). ` +
     'Documents and contract values: npm run c2c -- reconcile.';
 }
 

@@ -85,7 +85,8 @@ export function lag(ms) {
 
 /** Average and longest acceptance-to-COMPLETED time per minute; gaps where nothing completed. */
 export function lagChart(container, slots) {
-  const max = niceMax(Math.max(0, ...slots.map((s) => s.maxLagMs ?? 0)));
+  // At least a second: an empty hour reads 0 / 500 ms / 1 s, not 0 / 1 ms / 1 ms.
+  const max = Math.max(1000, niceMax(Math.max(0, ...slots.map((s) => s.maxLagMs ?? 0))));
   const { svg, plotH, slotW } = frame(slots, max, lag);
   const y = (seconds) => PAD.top + plotH * (1 - seconds / max);
   for (const [key, kind] of [

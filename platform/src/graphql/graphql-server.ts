@@ -201,8 +201,11 @@ export interface GraphQLHttpOptions<C extends BaseContext, A> {
   context: (request: IncomingMessage, admitted: A, requestId: string) => Promise<C>;
   /** Checks on the GraphQL request before Apollo parses it (e.g. a token limit); a refusal ends it. */
   inspect?: (graphqlRequest: { query?: unknown }) => Refusal | null;
-  /** Readiness: true when this process can serve (e.g. its dependencies answer). */
-  ready?: () => Promise<boolean>;
+  /**
+   * Readiness: true when this process can serve (e.g. its dependencies answer); or an answer with
+   * its own body (`{ ready: false, body: { status: 'seeding', … } }`), sent as JSON.
+   */
+  ready?: () => Promise<boolean | { ready: boolean; body: Record<string, unknown> }>;
   /** Methods /graphql accepts: the gateway takes GET (queries only) and POST; subgraphs only POST. */
   methods?: ('GET' | 'POST')[];
   /**
@@ -404,8 +407,10 @@ export function createGraphQLHttpServer<C extends BaseContext, A>(options: Graph
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
-      const ok = options.ready ? await options.ready().catch(() => false) : true;
-      return send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
+      const answer = options.ready ? await options.ready().catch(() => false) : true;
+      const ok = typeof answer === 'boolean' ? answer : answer.ready;
+      const body = typeof answer === 'boolean' ? { status: ok ? 'ready' : 'not ready' } : answer.body;
+      return send(res, ok ? 200 : 503, body);
     }
     if (options.routes && (await options.routes(req, res, url))) return;
     if (url.pathname !== '/graphql') return send(res, 404, { error: 'not found' });

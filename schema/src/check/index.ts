@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { readRoverConfig } from '../compose.ts';
 import { defaultBaseRev, loadBaseline } from './baseline.ts';
 import { eventContractCheck, eventContractsAtRevision } from './events.ts';
@@ -111,6 +111,8 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<Schem
   }
 
   const supergraphPath = resolve(root, paths.supergraph);
+  const apiPath = join(dirname(supergraphPath), 'api.graphql');
+  const apiDisplay = join(dirname(paths.supergraph), 'api.graphql');
   const baseline = loadBaseline(root, paths.supergraph, options.base);
   const rulesPath = resolve(root, paths.rules);
   let rules;
@@ -128,6 +130,9 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<Schem
     federationVersion: config.federationVersion,
     // A proposal is not composed into the committed file yet; a full check requires it to be current.
     committed: proposed ? null : { path: paths.supergraph, sdl: readOrUsage(supergraphPath, 'supergraph') },
+    // schema/api.graphql, next to the supergraph, when there is one (npm run compose writes it).
+    committedApi:
+      proposed || !existsSync(apiPath) ? null : { path: apiDisplay, sdl: readFileSync(apiPath, 'utf8') },
   });
   const tasks: TaskResult[] = [build.result];
   let changeCount = 0;
