@@ -6,6 +6,10 @@ COPY package.json package-lock.json ./
 COPY schema/package.json schema/
 COPY platform/package.json platform/
 COPY gateway/package.json gateway/
+COPY ops/package.json ops/
+COPY apps/package.json apps/
+COPY cli/package.json cli/
+COPY bench/package.json bench/
 COPY subgraphs/customer/package.json subgraphs/customer/
 COPY subgraphs/subscription/package.json subgraphs/subscription/
 COPY subgraphs/finance/package.json subgraphs/finance/
