@@ -138,7 +138,7 @@ async function seedIfNeeded(stack: Stack, customers: number): Promise<void> {
       `The demo seed started ${record.startedAt.toISOString()} was interrupted: finishing it ` +
         `(${customers} customers as of ${today}; what was done is not done twice).`,
     );
-  } else if (await bookIsEmpty(db)) {
+  } else if (await bookIsEmpty(stack.gatewayUrl, await seedHeaders(stack))) {
     await recordSeedStarted(db, { customers, today });
     console.log(
       `Seeding a demo book of ${customers} customers through the gateway (SEED_CUSTOMERS; SEED=false to skip)…`,
@@ -152,7 +152,7 @@ async function seedIfNeeded(stack: Stack, customers: number): Promise<void> {
     gatewayUrl: stack.gatewayUrl,
     customers,
     today,
-    headers: { authorization: `Bearer ${await stack.token({ role: 'admin', subject: 'demo-seed' })}` },
+    headers: await seedHeaders(stack),
     onProgress: (done, total, stage) => {
       report.update(done, stage);
       stack.readiness.seeding({ done, total, stage });
@@ -164,6 +164,11 @@ async function seedIfNeeded(stack: Stack, customers: number): Promise<void> {
     `Seeded ${summary.customers} customers, ${summary.plans} plans, ${summary.subscriptions} subscriptions, ` +
       `${summary.renewedPeriods} renewals and ${summary.payments} payments in ${((Date.now() - started) / 1000).toFixed(1)}s.`,
   );
+}
+
+/** The seed's identity at the gateway: an admin token of the stack's development issuer. */
+async function seedHeaders(stack: Stack): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await stack.token({ role: 'admin', subject: 'demo-seed' })}` };
 }
 
 /** A progress bar on a terminal; elsewhere (a log, a test) one line per stage and every tenth. */

@@ -169,14 +169,14 @@ async function inParallel<T>(
   if (failure !== null) throw failure;
 }
 
-/** True when the CRM holds no account yet: the demo book is seeded only into an empty book. */
-export async function bookIsEmpty(db: AnyDb): Promise<boolean> {
-  const row = await db
-    .withSchema('customer')
-    .selectFrom('customer')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n) === 0;
+/**
+ * True when the CRM holds no account yet: the demo book is seeded only into an empty book. Asked
+ * through the gateway like every other step of the seed (the registered customer list, one row).
+ */
+export async function bookIsEmpty(gatewayUrl: string, headers: Record<string, string>): Promise<boolean> {
+  const gql = client(gatewayUrl, headers);
+  const data = await gql<{ customers: { totalCount: number } }>(operation('portal.Customers'), { first: 1 });
+  return data.customers.totalCount === 0;
 }
 
 /** The months of the billing run (the year up to today) plus one step each for plans and the end. */
