@@ -1,16 +1,19 @@
 import { createLogger } from '@c2c/platform/core';
 import { closeServer, listen } from '@c2c/platform/graphql';
 import { setupTracing } from '@c2c/platform/observability';
-import { buildGateway, explorerExtension, gatewayConfigFromEnv } from '@c2c/gateway';
+import { buildGateway, explorerExtension, gatewayConfigFromEnv, subgraphVariables } from '@c2c/gateway';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { opsExtension } from '@c2c/ops';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  const [first] = subgraphsOf();
+  const example = subgraphVariables(first?.name ?? 'name');
   console.log(`Usage: node gateway main
 
 The gateway on its own, configured only by environment (README.md "Configuration", docs/security.md):
   PORT, HOST, SUPERGRAPH_PATH, and for each subgraph composed into the supergraph <NAME>_URL
-  (optional: overrides its routing URL) and <NAME>_SUBGRAPH_SECRET (required), e.g. CUSTOMER_URL,
-  CUSTOMER_SUBGRAPH_SECRET,
+  (optional: overrides its routing URL) and <NAME>_SUBGRAPH_SECRET (required), e.g. ${example.url},
+  ${example.secret},
   NODE_ENV=production (then AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL are required),
   AUTH_ALGORITHMS, AUTH_CLOCK_TOLERANCE_S, DATA_DIR (dev issuer key), SAFELIST_MODE, OPERATIONS_DIR,
   SUBGRAPH_TIMEOUT_MS, SUBGRAPH_MUTATION_TIMEOUT_MS, CORS_ORIGINS, MAX_BODY_BYTES,

@@ -1,12 +1,18 @@
 import { parseArgs } from 'node:util';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 
 // `npm start`'s entry. It says something at once, then loads the stack: importing the subgraphs,
 // the gateway and PGlite takes a few seconds, and a silent terminal looks stuck.
 
+/** `<NAME>_PORT default` of each subgraph of rover.yaml, in its order (4001, 4002, …). */
+const ports = subgraphsOf()
+  .map((s, i) => `${s.envPrefix}_PORT ${4001 + i}`)
+  .join(', ');
+
 const HELP = `Usage: npm start
 
 Starts the whole customer-to-cash stack in one process: the gateway on PORT and each subgraph of
-rover.yaml on <NAME>_PORT (CUSTOMER_PORT 4001, SUBSCRIPTION_PORT 4002, FINANCE_PORT 4003, …), on the
+rover.yaml on <NAME>_PORT (${ports}), on the
 embedded PostgreSQL (PGlite) in DATA_DIR, or on the server in DATABASE_URL. On an empty book it
 seeds the demo data first through the gateway (SEED_CUSTOMERS, default 240, about 2 minutes;
 SEED=false to skip); /readyz answers 503 "seeding" until it is complete, and a seed that was

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 import type { Command } from '../lib/command.ts';
 import { setupSubgraphRoles, SUBGRAPH_SCHEMAS } from '../lib/db-roles.ts';
 
@@ -7,7 +8,9 @@ const USAGE = `Usage: npm run c2c -- db setup [--database-url URL] [--connection
 Prepares a PostgreSQL database for the scaled-out shape: one schema and one login role per subgraph
 (c2c_<name> for each subgraph of rover.yaml). Each role owns its schema and has no privilege on the
 others', so a subgraph can read only its own data. Idempotent; sets new random passwords each run
-(or takes CUSTOMER_DB_PASSWORD, SUBSCRIPTION_DB_PASSWORD, FINANCE_DB_PASSWORD from the environment).
+(or takes ${subgraphsOf()
+  .map((s) => `${s.envPrefix}_DB_PASSWORD`)
+  .join(', ')} from the environment).
 Prints the DATABASE_URL each subgraph's processes should use.
 
   --database-url URL     an administrator's connection (default: DATABASE_URL)
