@@ -4,7 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { prepareStore } from './store.ts';
-import { pinning, ROOT } from './processes.ts';
+import { HIVE_DIR, pinning, ROOT } from './processes.ts';
 import { HIGH_CONNECTIONS, runReads, type ReadsReport } from './reads.ts';
 import {
   LOAD_HEADER,
@@ -40,10 +40,10 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
 Processes are pinned with taskset where it exists: the system under test on core 0, the
 subgraphs on core 1, the load generator unpinned. Data lives in .bench/ (git-ignored).`;
 
-function version(pkg: string): string {
+function version(pkg: string, root = ROOT): string {
   try {
     return (
-      JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+      JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
     ).version;
   } catch {
     return 'not installed';
@@ -74,7 +74,7 @@ async function machine(serverUrl: string | null) {
       node: process.versions.node,
       '@apollo/gateway': version('@apollo/gateway'),
       '@apollo/server': version('@apollo/server'),
-      '@graphql-hive/gateway': version('@graphql-hive/gateway'),
+      '@graphql-hive/gateway': version('@graphql-hive/gateway', HIVE_DIR),
       graphql: version('graphql'),
       '@electric-sql/pglite': version('@electric-sql/pglite'),
       autocannon: version('autocannon'),

@@ -239,3 +239,24 @@ export function memoryMiB(pid: number): { rss: number; peak: number } {
 }
 
 export { freePort } from '@c2c/apps/ports';
+
+/** Where the comparison's Hive Gateway is installed: its own pinned project, not a workspace. */
+export const HIVE_DIR = join(ROOT, 'bench', 'hive');
+
+/**
+ * Hive Gateway's CLI, installed on first use from bench/hive's lock file (`npm ci --prefix
+ * bench/hive`): the project's own install does not carry it (it wants a newer Node than the project
+ * supports, and its peers would fill every `npm ci` with warnings).
+ */
+export async function hiveGatewayBin(): Promise<string> {
+  const bin = join(HIVE_DIR, 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
+  if (existsSync(bin)) return bin;
+  console.log('installing Hive Gateway for the comparison (once, into bench/hive/node_modules)…');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, ['ci', '--prefix', HIVE_DIR, '--no-audit', '--no-fund', '--loglevel=error'], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0 || !existsSync(bin))
+    throw new Error(`could not install Hive Gateway into ${HIVE_DIR} (npm ci exited ${result.status})`);
+  return bin;
+}

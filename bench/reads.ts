@@ -12,6 +12,7 @@ import {
   spawnChild,
   tsxCommand,
   type BenchChild,
+  hiveGatewayBin,
 } from './processes.ts';
 import {
   readRatios,
@@ -222,6 +223,7 @@ async function launch(
       });
     case 'hiveGateway': {
       const port = await freePort();
+      const bin = await hiveGatewayBin();
       return spawnChild({
         name: 'Hive Gateway',
         core: 0,
@@ -230,7 +232,7 @@ async function launch(
           process.execPath,
           '--import',
           'tsx',
-          join(ROOT, 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js'),
+          bin,
           '--config-path',
           join(import.meta.dirname, 'hive.config.ts'),
           'supergraph',
