@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DomainError } from '../src/core/errors.ts';
 import { addMonthsClamped, dateRange, daysBetween, isValidIsoDate, periodAt } from '../src/core/dates.ts';
 
-describe('billing periods anchored on the start date (DOMAIN.md)', () => {
+describe('billing periods anchored on the start date', () => {
   it('clamps to month ends, always from the anchor: Jan 31 → Feb 29 → Mar 31 → Apr 30', () => {
     expect([1, 2, 3].map((k) => addMonthsClamped('2024-01-31', k))).toEqual([
       '2024-02-29',

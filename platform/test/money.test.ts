@@ -8,7 +8,7 @@ import {
   parseDecimal,
 } from '../src/core/money.ts';
 
-describe('Decimal ↔ minor units (DOMAIN.md: Money)', () => {
+describe('Decimal ↔ minor units ( Money)', () => {
   it.each([
     ['10.00', 'USD', 1000],
     ['10', 'USD', 1000],
@@ -64,7 +64,7 @@ describe('HALF_UP, once, on the exact rational', () => {
     expect(divideHalfUp(5n, -2n)).toBe(-3n);
   });
 
-  it('prorates the DOMAIN.md example: 9.95 × 25/31 = 8.024… → 8.02', () => {
+  it('prorates the the worked example: 9.95 × 25/31 = 8.024… → 8.02', () => {
     expect(mulDivHalfUp(995, 25, 31)).toBe(802);
   });
 

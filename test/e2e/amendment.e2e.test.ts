@@ -74,7 +74,7 @@ describe('amendments through the gateway', () => {
     );
     const payload = data.amendSubscription;
     expect(payload.userErrors).toEqual([]);
-    // DOMAIN.md: 2 × 9.95 × 22/31 = 14.122… → 14.12; German VAT 19%: 2.6828 → 2.68.
+    // Proration: 2 × 9.95 × 22/31 = 14.122… → 14.12; German VAT 19%: 2.6828 → 2.68.
     // The payload reads the amendment after commit: the ERP and CRM may already have acknowledged.
     expect(['INVOICED', 'POSTED', 'COMPLETED']).toContain(payload.amendment.status);
     expect(payload).toMatchObject({

@@ -131,7 +131,7 @@ describe('customer-to-cash through the gateway', () => {
     });
     expect(invoice.posting.journalEntryId).toEqual(expect.any(String));
     expect(invoice.posting.postedAt).toEqual(expect.any(String));
-    // DOMAIN.md: 31.00 for 2026-01-15→2026-02-15 → January 17.00, February 14.00: sums to the subtotal.
+    // Revenue recognition: 31.00 for 2026-01-15→2026-02-15 → January 17.00, February 14.00: sums to the subtotal.
     expect(sub.revenueSchedule).toEqual([
       { month: '2026-01', revenue: { amount: '17.00', currency: 'EUR' } },
       { month: '2026-02', revenue: { amount: '14.00', currency: 'EUR' } },

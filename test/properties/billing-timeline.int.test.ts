@@ -17,7 +17,7 @@ import {
 } from '@c2c/platform/testing';
 import { buildSubscriptionSubgraph } from '@c2c/subscription';
 
-// Property-based tests over random timelines of one subscription (DOMAIN.md; docs/billing-rules.md):
+// Property-based tests over random timelines of one subscription (docs/billing-rules.md):
 // amendments (in the period, back-dated, at its end), immediate cancellations, renewals, payments
 // and tax-table changes, against billing and the ERP running together on one database. Each step
 // is first previewed, then made: the preview must equal what the amendment issues. At the end the

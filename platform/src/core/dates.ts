@@ -51,7 +51,7 @@ export function daysInMonth(year: number, month: number): number {
 
 /**
  * The anchor date moved by `months`, with the day clamped to the target month's last day.
- * Always computed from the anchor, so Jan 31 → Feb 28/29 → Mar 31 (DOMAIN.md: periods).
+ * Always computed from the anchor, so Jan 31 → Feb 28/29 → Mar 31 ( periods).
  */
 export function addMonthsClamped(anchor: IsoDate, months: number): IsoDate {
   const [y, m, d] = anchor.split('-').map(Number) as [number, number, number];

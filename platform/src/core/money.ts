@@ -79,7 +79,7 @@ const DECIMAL = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
 
 /**
  * Parses a decimal string such as "10.00" into integer minor units. Rejects floats in exponent
- * form, NaN, and more fraction digits than the currency has (DOMAIN.md: Money).
+ * form, NaN, and more fraction digits than the currency has ( Money).
  */
 export function parseDecimal(value: string, currency: string, field: string | null = 'amount'): number {
   const exponent = currencyExponent(currency);
@@ -127,7 +127,7 @@ export function money(minor: number | bigint, currency: string): MoneyValue {
   return { amount: formatMinor(minor, currency), currency };
 }
 
-/** HALF_UP (away from zero on .5) division of two integers: the one rounding step of DOMAIN.md. */
+/** HALF_UP (away from zero on .5) division of two integers: the one rounding step every amount takes. */
 export function divideHalfUp(numerator: bigint, denominator: bigint): bigint {
   if (denominator === 0n) throw new RangeError('division by zero');
   if (denominator < 0n) return divideHalfUp(-numerator, -denominator);

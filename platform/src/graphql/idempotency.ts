@@ -8,7 +8,7 @@ import { faultPoint } from '../core/faults.ts';
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
 
-/** Validates an idempotency key: 1–255 printable ASCII characters (DOMAIN.md). */
+/** Validates an idempotency key: 1–255 printable ASCII characters. */
 export function validateIdempotencyKey(key: unknown): string {
   if (typeof key !== 'string' || !KEY.test(key)) {
     throw new DomainError(
@@ -153,7 +153,7 @@ async function runIdempotentOnce<T>(
   });
 }
 
-/** Deletes keys older than `hours` (DOMAIN.md keeps them at least 24 hours). */
+/** Deletes keys older than `hours` (kept at least 24 hours). */
 export async function pruneIdempotencyKeys(db: AnyDb, schema: string, hours = 48): Promise<number> {
   const result = await db
     .withSchema(schema)

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aCreditNote, anInvoice } from './builders.ts';
 import { startFinance, type FinanceHarness } from './harness.ts';
 
-describe('credit notes are allocated to open invoices (DOMAIN.md: ledger)', () => {
+describe('credit notes are allocated to open invoices (the ledger)', () => {
   let h: FinanceHarness;
   beforeAll(async () => {
     h = await startFinance();

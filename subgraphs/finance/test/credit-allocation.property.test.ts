@@ -4,7 +4,7 @@ import { propertySettings } from '@c2c/platform/testing/property';
 import type { ReceivableRow } from '../src/data/receivable.repository.ts';
 import { planAllocations } from '../src/domain/credit-allocation.ts';
 
-// DOMAIN.md (ledger): credit notes go to the open invoices of their subscription, oldest first;
+// docs/billing-rules.md §3: credit notes go to the open invoices of their subscription, oldest first;
 // the rest stays a credit balance. Fixed seed; FC_SEED and FC_RUNS run it longer.
 const settings = propertySettings(300);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertBalanced, billingDocumentLines, paymentLines } from '../src/domain/journal.ts';
 
-describe('journal entries (DOMAIN.md: ledger)', () => {
+describe('journal entries (the ledger)', () => {
   it('posts an invoice as Dr AR total / Cr Deferred Revenue subtotal / Cr Tax Payable tax', () => {
     expect(
       billingDocumentLines({ currency: 'EUR', subtotalMinor: 10_000, taxMinor: 1_900, totalMinor: 11_900 }),

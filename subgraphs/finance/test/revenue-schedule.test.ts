@@ -3,7 +3,7 @@ import { revenueSchedule } from '../src/domain/revenue-schedule.ts';
 
 const sum = (shares: { amountMinor: number }[]) => shares.reduce((total, s) => total + s.amountMinor, 0);
 
-describe('revenueSchedule (DOMAIN.md: revenue recognition)', () => {
+describe('revenueSchedule (revenue recognition)', () => {
   it('splits 31.00 USD over 2026-01-15→2026-02-15 into 17.00 and 14.00', () => {
     expect(revenueSchedule(3100, '2026-01-15', '2026-02-15')).toEqual([
       { month: '2026-01', amountMinor: 1700 },

@@ -31,7 +31,7 @@ const PERIOD = /* GraphQL */ `
 
 type Data = any;
 
-describe('billing run isolation (DOMAIN.md: billing run)', () => {
+describe('billing run isolation (docs/billing-rules.md §4)', () => {
   let stack: TestSubgraphs;
   let url: string;
   let planCode: string;

@@ -37,7 +37,7 @@ const RATES: DatedRate[] = [
   rate('US', 'CA', 72_500, '2017-01-01'),
 ];
 
-describe('seat line and tax (DOMAIN.md: Money, Tax)', () => {
+describe('seat line and tax ( Money, Tax)', () => {
   it('multiplies seats by the unit price exactly and rounds the tax once, HALF_UP', () => {
     const l = line(3, 995, 72_500); // 29.85 USD × 7.25% = 2.164125
     expect(l).toMatchObject({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { periodAt } from '@c2c/platform/core';
 import { renewalSchedule } from '../src/domain/subscription.rules.ts';
 
-describe('billing periods (DOMAIN.md: anchored, clamped, from the anchor)', () => {
+describe('billing periods ( anchored, clamped, from the anchor)', () => {
   it('walks Jan 31 → Feb 29 → Mar 31 → Apr 30 in a leap year', () => {
     const periods = [0, 1, 2, 3].map((k) => periodAt('2024-01-31', 'MONTH', k));
     expect(periods).toEqual([

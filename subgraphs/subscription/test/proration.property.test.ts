@@ -6,7 +6,7 @@ import type { PeriodSeatLine } from '../src/data/invoice.repository.ts';
 import { creditedSeats } from '../src/domain/period-timeline.ts';
 import { prorate, prorationLines } from '../src/domain/proration.ts';
 
-// Properties of the proration arithmetic (DOMAIN.md: seat amendments). Fixed seed; FC_SEED and
+// Properties of the proration arithmetic (docs/billing-rules.md §1). Fixed seed; FC_SEED and
 // FC_RUNS run them longer (docs/billing-rules.md).
 const settings = propertySettings(200);
 

@@ -22,8 +22,8 @@ function prorated(
   return { ...result, amount: formatMinor(result.amountMinor, currency) };
 }
 
-describe('proration (DOMAIN.md: seat amendments)', () => {
-  it('matches the DOMAIN.md example: 9.95 USD × 25/31 = 8.024… → 8.02', () => {
+describe('proration (docs/billing-rules.md §1)', () => {
+  it('matches the the worked example: 9.95 USD × 25/31 = 8.024… → 8.02', () => {
     expect(prorated('USD', 995, { start: '2012-05-01', end: '2012-06-01' }, 1, 2, '2012-05-07')).toEqual({
       amountMinor: 802,
       seatDelta: 1,
@@ -154,7 +154,7 @@ describe('proration (DOMAIN.md: seat amendments)', () => {
     );
   });
 
-  it('uses the anchored periods of DOMAIN.md (Jan 31 → Feb 29 → Mar 31)', () => {
+  it('uses the anchored periods of month ends (Jan 31 → Feb 29 → Mar 31)', () => {
     const february = periodAt('2024-01-31', 'MONTH', 1);
     expect(february).toEqual({ start: '2024-02-29', end: '2024-03-31' });
     // 31 days; from 2024-03-15, 16 remain: 3 × 10.00 × 16/31 = 15.483… → 15.48.

@@ -63,7 +63,7 @@ type Data = any;
 /** Sum of "12.34" style decimals in minor units (2-digit currency). */
 const cents = (amounts: string[]) => amounts.reduce((sum, a) => sum + Math.round(Number(a) * 100), 0);
 
-describe('changes inside one period (DOMAIN.md: the timeline and the credit-note tax rule)', () => {
+describe('changes inside one period ( the timeline and the credit-note tax rule)', () => {
   let stack: TestSubgraphs;
   let url: string;
   let planCode: string;

@@ -12,7 +12,7 @@ export interface Allocation {
 }
 
 /**
- * Pairs credit balances with open invoices, both oldest first (DOMAIN.md: a credit note is
+ * Pairs credit balances with open invoices, both oldest first (docs/billing-rules.md §3: a credit note is
  * allocated to the open invoices of its subscription, oldest first; the rest stays a credit
  * balance). Pure: `documents` are one subscription's, in one currency, ordered oldest first.
  */

@@ -20,7 +20,7 @@ export interface ClosedRevenueMonth {
   journalEntryIds: string[];
 }
 
-/** Month close: recognizing scheduled revenue (DOMAIN.md, Ledger). */
+/** Month close: recognizing scheduled revenue (the ledger: revenue recognized month by month). */
 export class MonthCloseService {
   constructor(private readonly deps: SubgraphDeps) {}
 

@@ -86,7 +86,7 @@ function assertPayable(receivable: ReceivableRow, payment: ValidPayment): void {
 
 /**
  * What recordPayment answered: the payment and its invoice's receivable right after it, kept as
- * the stored response so that a replay shows these numbers, not later ones (DOMAIN.md:
+ * the stored response so that a replay shows these numbers, not later ones (
  * idempotency). Results stored before the snapshot existed carry only the id.
  */
 export interface RecordedPayment {

@@ -7,7 +7,7 @@ export interface RevenueMonthShare {
 }
 
 /**
- * Spreads a line amount daily and ratably over its service period [start, end) (DOMAIN.md: ledger).
+ * Spreads a line amount daily and ratably over its service period [start, end) (the ledger).
  * Each calendar month gets HALF_UP(amount × days in month / total days) of the exact rational
  * share; the last month takes the remainder so the schedule sums exactly to the line, whatever
  * the sign of the amount (credit notes are negative).

@@ -75,7 +75,7 @@ export interface AmendmentResult {
   subscriptionId: string;
   /**
    * The amendment, the subscription and the document as this request left them: the stored
-   * response that a replay returns (DOMAIN.md: idempotency), never the entities re-read later.
+   * response that a replay returns (docs/billing-rules.md §5), never the entities re-read later.
    * Absent from results stored before it existed.
    */
   snapshot?: {
@@ -134,7 +134,7 @@ export class AmendmentService {
 
   /**
    * What amendSubscription would issue for this input now, computed by the same rules in a
-   * transaction that writes nothing (DOMAIN.md: a preview equals the amendment).
+   * transaction that writes nothing (docs/billing-rules.md §6: a preview equals the amendment).
    */
   async previewAmendment(command: PreviewAmendmentCommand): Promise<AmendmentPreview> {
     const input = {

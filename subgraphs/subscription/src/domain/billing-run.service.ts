@@ -72,7 +72,7 @@ const APPLIED_CANCELLATION_REASON = 'cancellation at period end applied by the b
 
 /**
  * The billing run: renews every due subscription, one period at a time, in one transaction with a
- * savepoint per subscription (DOMAIN.md: billing run): a subscription that cannot be billed is
+ * savepoint per subscription (docs/billing-rules.md §4): a subscription that cannot be billed is
  * rolled back to its savepoint, reported with its code and left due for the next run; the others
  * commit. Each renewed period and each scheduled cancellation it applies is an amendment with
  * workflow steps (ARCHITECTURE.md), acknowledged by the ERP and the CRM like any seat change.

@@ -20,7 +20,7 @@ export interface DatedRate {
 
 export interface TaxRateChoice {
   ratePpm: number;
-  /** No row matched: taxed at 0 and flagged on the invoice (DOMAIN.md: Tax). */
+  /** No row matched: taxed at 0 and flagged on the invoice (tax: one HALF_UP rounding per rate). */
   missing: boolean;
 }
 

@@ -3,7 +3,7 @@ import type { PeriodSeatLine } from '../data/invoice.repository.ts';
 import type { TaxRateChoice } from './invoice.rules.ts';
 
 /**
- * Changes inside one period form a timeline (DOMAIN.md: seat amendments): a change dated before
+ * Changes inside one period form a timeline (docs/billing-rules.md §1): a change dated before
  * the latest one already effective would prorate from a seat count that was not yet in force on
  * its date, so it is refused. A change on the same day as the latest one is fine.
  */
@@ -24,7 +24,7 @@ export interface CreditedSeats {
 }
 
 /**
- * Which rates the seats a decrease removes were billed at (DOMAIN.md: a credit note reverses tax
+ * Which rates the seats a decrease removes were billed at (docs/billing-rules.md §2: a credit note reverses tax
  * at the rate charged on the service it credits). The period's documents are replayed as a stack
  * of seat layers — an invoice line adds its seats at its rate, a credit line removes seats from
  * the top — and the decrease takes its seats from the top, newest first. Groups of equal rate are

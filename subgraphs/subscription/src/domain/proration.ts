@@ -11,7 +11,7 @@ import {
 } from '@c2c/platform/core';
 import type { LineDraft } from './invoice.rules.ts';
 
-/** Where an effective date falls relative to the current period (DOMAIN.md: seat amendments). */
+/** Where an effective date falls relative to the current period (docs/billing-rules.md §1). */
 export type EffectiveDatePlacement = 'IN_PERIOD' | 'AT_PERIOD_END';
 
 /**

@@ -91,7 +91,7 @@ export class SubscriptionService {
           ],
           who,
         );
-        // The response as first returned (DOMAIN.md: idempotency): a replay shows this row, not a re-read.
+        // The response as first returned (docs/billing-rules.md §5): a replay shows this row, not a re-read.
         return { subscriptionId: subscription.id, subscription };
       },
     );
