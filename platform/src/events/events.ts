@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { AnyDb, AnyTransaction } from '../db/db.ts';
 import { currentTraceparent } from '../observability/tracing.ts';
 
-/** CloudEvents 1.0 JSON envelope with our extensions (ARCHITECTURE.md: events). */
+/** CloudEvents 1.0 JSON envelope with our extensions (docs/events.md). */
 export interface CloudEvent<T = unknown> {
   specversion: '1.0';
   id: string;

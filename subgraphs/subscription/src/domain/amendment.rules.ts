@@ -11,7 +11,7 @@ export interface StepState {
 }
 
 /**
- * The amendment's status from its steps (ARCHITECTURE.md: the managed business transaction):
+ * The amendment's status from its steps (docs/events.md: the amendment workflow):
  * a failed step is an EXCEPTION; all steps done or skipped is COMPLETED; the ERP's acknowledgement
  * is POSTED; an issued document still waiting for it is INVOICED; otherwise ACCEPTED. Derived, not
  * stepped, so acknowledgements may arrive in any order (CRM before ERP) and still end COMPLETED.

@@ -107,7 +107,7 @@ function currentPeriod(row: SubscriptionRow): Period {
 }
 
 /**
- * Amendments and cancellations as managed business transactions (ARCHITECTURE.md). Each runs in
+ * Amendments and cancellations as managed business transactions (docs/events.md). Each runs in
  * one transaction: lock the subscription, check its version, change it, record the amendment and
  * its workflow steps, issue the proration invoice or credit note, and append the events.
  */

@@ -75,7 +75,7 @@ const APPLIED_CANCELLATION_REASON = 'cancellation at period end applied by the b
  * savepoint per subscription (docs/billing-rules.md §4): a subscription that cannot be billed is
  * rolled back to its savepoint, reported with its code and left due for the next run; the others
  * commit. Each renewed period and each scheduled cancellation it applies is an amendment with
- * workflow steps (ARCHITECTURE.md), acknowledged by the ERP and the CRM like any seat change.
+ * workflow steps (docs/events.md), acknowledged by the ERP and the CRM like any seat change.
  */
 export class BillingRunService {
   /** Failures of this process's latest committed run, by code (the `c2c_billing_run_failures` gauge). */
