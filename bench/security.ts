@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEV_AUDIENCE, DEV_ISSUER, devIssuer, ROLE_SCOPES, type Identity } from '@c2c/platform/auth';
-import { subgraphVariables } from '@c2c/gateway';
+import { subgraphVariables } from '@c2c/gateway/config';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { ISSUER_DIR } from './token.ts';
 

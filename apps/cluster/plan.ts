@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { loadDevIssuerKey } from '@c2c/platform/auth';
-import { subgraphVariables } from '@c2c/gateway';
+import { subgraphVariables } from '@c2c/gateway/config';
 import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
 import { buildAll } from '../build.ts';
 import { entryPointsFor } from '../entry-points.ts';

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildManifest } from '@c2c/gateway';
+import { buildManifest } from '@c2c/gateway/safelist';
 import { parseOptions, type Command } from '../lib/command.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -1,5 +1,5 @@
 import type { GatewayExtension, SafelistMode } from '@c2c/gateway';
-import { buildManifest } from '@c2c/gateway';
+import { buildManifest } from '@c2c/gateway/safelist';
 import type { Logger } from '@c2c/platform/core';
 import { opsConsoleRoute } from './console/serve.ts';
 import { reconciliationMetrics, type ReconciliationMetrics } from './reconciler.ts';

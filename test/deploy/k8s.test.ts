@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { gatewayVariables } from '@c2c/gateway';
+import { gatewayVariables } from '@c2c/gateway/config';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { SubgraphEnv } from '@c2c/platform/subgraph';
 import { ENTRY_POINTS } from '@c2c/apps/entry-points';

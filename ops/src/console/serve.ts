@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { buildManifest } from '@c2c/gateway';
+import { buildManifest } from '@c2c/gateway/safelist';
 
 /**
  * The ops console's registered operations (schema/operations/ops.*.graphql, by operation name).
