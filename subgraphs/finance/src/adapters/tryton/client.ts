@@ -261,6 +261,31 @@ export class TrytonClient {
     return this.rpc<T>(`model.${model}.${method}`, args, context);
   }
 
+  /**
+   * Like `call`, but a UserWarning that `accept` approves is recorded as seen (`res.user.warning`,
+   * for this user, once) and the call repeated — what Tryton's own client does when the user
+   * presses "Yes". At most 5 warnings per call; any other refusal is thrown.
+   */
+  async callAcceptingWarnings<T = unknown>(
+    model: string,
+    method: string,
+    args: unknown[],
+    accept: (warning: { name: string; message: string }) => boolean,
+    context: TrytonContext = {},
+  ): Promise<T> {
+    for (let seen = 0; ; seen++) {
+      try {
+        return await this.call<T>(model, method, args, context);
+      } catch (error) {
+        if (!(error instanceof TrytonError) || error.details.kind !== 'UserWarning' || seen >= 5) throw error;
+        const warning = { name: error.details.warningName ?? '', message: error.details.trytonMessage ?? '' };
+        if (!accept(warning)) throw error;
+        const user = await this.userId();
+        await this.call('res.user.warning', 'create', [[{ user, name: warning.name, always: false }]]);
+      }
+    }
+  }
+
   /** `wizard.<name>.<method>(...args, context)`: `create`, `execute`, `delete`. */
   async wizard<T = unknown>(
     name: string,
