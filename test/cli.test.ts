@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePostgresConnectError } from '@c2c/platform/db';
+import { describePostgresConnectError } from '@c2c/platform/db/errors';
 import { parseOptions, UsageError, wholeNumber } from '../cli/lib/command.ts';
 import {
   describeFetchFailure,

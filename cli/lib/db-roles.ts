@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describePostgresConnectError } from '@c2c/platform/db';
+import { describePostgresConnectError } from '@c2c/platform/db/errors';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 
 /** The subgraphs of rover.yaml, each with its own schema and its own PostgreSQL role. */

@@ -1,9 +1,10 @@
 import type { GatewayConfig as ApolloGatewayConfig } from '@apollo/gateway';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Logger } from '@c2c/platform/core';
-import { createMetrics, LATENCY_BUCKETS, type Metrics } from '@c2c/platform/observability';
+import { createMetrics, LATENCY_BUCKETS, type Metrics } from '@c2c/platform/observability/metrics';
 import type { PersistedQueryManifest } from './safelist.ts';
-import { SubgraphUnavailable, type SubgraphFetcher } from './subgraph-fetcher.ts';
+import type { SubgraphFetcher } from './subgraph-fetcher.ts';
+import { SubgraphUnavailable } from './subgraph-unavailable.ts';
 
 /*
  * The gateway's metrics (docs/observability.md): the platform's GraphQL and HTTP request metrics,

@@ -14,6 +14,9 @@ import fetch, { Response } from 'node-fetch';
 import { signRequest, type Principal } from '@c2c/platform/auth';
 import { type Logger } from '@c2c/platform/core';
 import { traceHeaders, traceSubgraphFetch } from '@c2c/platform/observability';
+import { SubgraphUnavailable } from './subgraph-unavailable.ts';
+
+export { SubgraphUnavailable };
 
 /**
  * The gateway's HTTP client for one subgraph: signs every request with the subgraph's secret,
@@ -61,16 +64,6 @@ export interface SubgraphFetcherOptions {
   breakerFailures?: number;
   breakerOpenMs?: number;
   log: Logger;
-}
-
-/** A failure the fetcher reports; its message never carries the subgraph's address. */
-export class SubgraphUnavailable extends Error {
-  constructor(
-    readonly subgraph: string,
-    readonly reason: 'timeout' | 'network' | 'circuit-open' | 'status',
-  ) {
-    super(`subgraph ${subgraph} ${reason === 'circuit-open' ? 'circuit is open' : `failed (${reason})`}`);
-  }
 }
 
 class RetriableStatus extends Error {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CountingLruCache, fetchOutcome } from '../src/metrics.ts';
-import { SubgraphUnavailable } from '../src/subgraph-fetcher.ts';
+import { SubgraphUnavailable } from '../src/subgraph-unavailable.ts';
 
 describe('CountingLruCache', () => {
   it('counts hits and misses and evicts the least recently used entry', async () => {

@@ -1,26 +1,20 @@
 import { join } from 'node:path';
-import { buildCustomerSubgraph } from '@c2c/customer';
-import { buildFinanceSubgraph } from '@c2c/finance';
-import { consumerSourcesFrom, type ReadingEffect } from '@c2c/platform/events';
-import { type SubgraphDeps } from '@c2c/platform/subgraph';
+import { customerConsumers } from '@c2c/customer/consumers';
+import { financeConsumers } from '@c2c/finance/consumers';
+import { consumerSourcesFrom } from '@c2c/platform/events/catalog';
+import type { ReadingEffect } from '@c2c/platform/events/reading';
 import { EVENT_CATALOG } from '@c2c/schema/events';
 import { minimalInstance, readEventContracts } from '@c2c/schema/events/contracts';
-import { buildSubscriptionSubgraph } from '@c2c/subscription';
-import { pino } from 'pino';
+import { subscriptionConsumers } from '@c2c/subscription/consumers';
 import { describe, expect, it } from 'vitest';
 
-// Building a subgraph only wires it: nothing touches the database until a request or an event
-// arrives, so the consumers (and their readers) can be inspected without one.
-const deps = {
-  db: undefined as unknown as SubgraphDeps['db'],
-  log: pino({ enabled: false }),
-  clock: { now: () => new Date('2026-01-01T00:00:00Z') },
-  afterCommit: () => {},
-} satisfies SubgraphDeps;
+// Each subgraph's consumers, as its subgraph.ts registers them. The services they close over are
+// not called: only the readers (which parse an event's data) are exercised here.
+const unused = {} as never;
 const definitions = [
-  buildCustomerSubgraph(deps),
-  buildSubscriptionSubgraph(deps),
-  buildFinanceSubgraph(deps),
+  { name: 'customer', consumers: customerConsumers({ contracts: unused }) },
+  { name: 'subscription', consumers: subscriptionConsumers({ billTo: unused, erpAcknowledgements: unused }) },
+  { name: 'finance', consumers: financeConsumers({ posting: unused, replicas: unused }) },
 ];
 const contracts = readEventContracts(join(import.meta.dirname, '..', '..', 'schema', 'events'));
 

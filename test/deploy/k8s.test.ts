@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { gatewayVariables } from '@c2c/gateway/config';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
-import { SubgraphEnv } from '@c2c/platform/subgraph';
+import { SubgraphEnv } from '@c2c/platform/subgraph/env';
 import { ENTRY_POINTS } from '@c2c/apps/entry-points';
 
 // The Kubernetes manifests are checked offline (no cluster here): they parse, every workload has

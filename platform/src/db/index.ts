@@ -2,3 +2,4 @@ export * from './db.ts';
 export * from './pglite-dialect.ts';
 export * from './data-dir-lock.ts';
 export * from './migrations.ts';
+export * from './connect-errors.ts';

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import { applyOnce, type EventEffect } from './consumer.ts';
+import { applyOnce } from './consumer.ts';
+import type { EventEffect } from './reading.ts';
 import type { AnyDb } from '../db/db.ts';
 import type { CloudEvent } from './events.ts';
 import { DomainError } from '../core/errors.ts';

@@ -5,6 +5,7 @@ export * from './nats-transport.ts';
 export * from './transport-factory.ts';
 export * from './relay.ts';
 export * from './consumer.ts';
+export * from './reading.ts';
 export * from './dead-letters.ts';
 export * from './event-catalog.ts';
 export * from './event-metrics.ts';

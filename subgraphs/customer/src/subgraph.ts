@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { resolverMap, scalarResolversFor } from '@c2c/platform/graphql';
 import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
-import { contractValueConsumer, onContractValueDeadLetter } from './consumers/subscription-events.ts';
+import { customerConsumers, onContractValueDeadLetter } from './consumers/index.ts';
 import type { CustomerContext } from './context.ts';
 import { createCustomerLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
@@ -24,7 +24,7 @@ export const customerTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8
 export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<CustomerContext> {
   const service = new CustomerService(deps);
   const contracts = new ContractValueService(deps.db);
-  const consumers = { 'customer.contract-value': contractValueConsumer(contracts) };
+  const consumers = customerConsumers({ contracts });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { resolverMap, scalarResolversFor } from '@c2c/platform/graphql';
 import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
-import { billingConsumer, onBillingDeadLetter } from './consumers/billing-events.ts';
-import { customerMasterConsumer } from './consumers/customer-events.ts';
+import { financeConsumers, onBillingDeadLetter } from './consumers/index.ts';
 import type { FinanceContext } from './context.ts';
 import { createFinanceLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
@@ -38,10 +37,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
   const replicas = new ReplicaService();
   const ledger = new LedgerQueries(deps.db);
   const reconciliation = new ReconciliationService(deps.db);
-  const consumers = {
-    'finance.billing': billingConsumer(posting, replicas),
-    'finance.customer-master': customerMasterConsumer(replicas),
-  };
+  const consumers = financeConsumers({ posting, replicas });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { propertySettings } from '@c2c/platform/testing/property';
 import type { ReceivableRow } from '../src/data/receivable.repository.ts';
-import { planAllocations } from '../src/domain/credit-allocation.ts';
+import { planAllocations } from '../src/domain/credit-allocation.rules.ts';
 
 // docs/billing-rules.md §3: credit notes go to the open invoices of their subscription, oldest first;
 // the rest stays a credit balance. Fixed seed; FC_SEED and FC_RUNS run it longer.

@@ -4,9 +4,7 @@ import { isUuid } from '@c2c/platform/core';
 import { resolverMap, scalarResolversFor } from '@c2c/platform/graphql';
 import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
-import { billToConsumer } from './consumers/customer-events.ts';
-import { crmAckConsumer } from './consumers/crm-events.ts';
-import { erpAckConsumer } from './consumers/finance-events.ts';
+import { subscriptionConsumers } from './consumers/index.ts';
 import type { SubscriptionContext } from './context.ts';
 import { createSubscriptionLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
@@ -48,11 +46,10 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const amendments = new AmendmentService(deps);
   const reconciliation = new ReconciliationService(deps.db);
   const monitor = new AmendmentMonitor(deps.db);
-  const consumers = {
-    'subscription.bill-to': billToConsumer(new BillToService()),
-    'subscription.erp-ack': erpAckConsumer(new ErpAcknowledgementService()),
-    'subscription.crm-ack': crmAckConsumer,
-  };
+  const consumers = subscriptionConsumers({
+    billTo: new BillToService(),
+    erpAcknowledgements: new ErpAcknowledgementService(),
+  });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),

@@ -1,5 +1,5 @@
 import { z } from '@c2c/platform/core';
-import { type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events';
+import { type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events/reading';
 import { annualValueMinor, type ContractValueService } from '../domain/contract-value.service.ts';
 
 /** What the CRM reads from `subscription.*` events (a tolerant reader: other fields are ignored). */

@@ -1,5 +1,5 @@
 import { isValidIsoDate, z } from '@c2c/platform/core';
-import { type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events';
+import { type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events/reading';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 import type { BillingDocument, PostingService } from '../domain/posting.service.ts';
 import type { ReplicaService } from '../domain/replica.service.ts';

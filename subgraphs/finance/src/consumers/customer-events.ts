@@ -1,5 +1,5 @@
 import { z } from '@c2c/platform/core';
-import { type EventEffect, reading } from '@c2c/platform/events';
+import { type EventEffect, reading } from '@c2c/platform/events/reading';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 import type { ReplicaService } from '../domain/replica.service.ts';
 

@@ -1,5 +1,5 @@
 import { isUuid, z } from '@c2c/platform/core';
-import { type EventEffect, reading } from '@c2c/platform/events';
+import { type EventEffect, reading } from '@c2c/platform/events/reading';
 import { recordStepOutcome } from '../domain/amendment-workflow.ts';
 
 const Id = z.string().refine(isUuid, 'expected a UUID');

@@ -1,5 +1,5 @@
 import { UUID_PATTERN, z } from '@c2c/platform/core';
-import { type EventEffect, reading } from '@c2c/platform/events';
+import { type EventEffect, reading } from '@c2c/platform/events/reading';
 import type { BillToService } from '../domain/bill-to.service.ts';
 
 /** What billing reads from `customer.*` events (a tolerant reader: other fields are ignored). */

@@ -1,5 +1,5 @@
 import { UUID_PATTERN, z } from '@c2c/platform/core';
-import { type EventEffect, reading } from '@c2c/platform/events';
+import { type EventEffect, reading } from '@c2c/platform/events/reading';
 import type { ErpAcknowledgementService } from '../domain/erp-acknowledgement.service.ts';
 
 const InvoiceId = z.string().regex(UUID_PATTERN);

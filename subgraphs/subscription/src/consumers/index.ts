@@ -1,0 +1,18 @@
+import type { EventEffect } from '@c2c/platform/events/reading';
+import type { BillToService } from '../domain/bill-to.service.ts';
+import type { ErpAcknowledgementService } from '../domain/erp-acknowledgement.service.ts';
+import { crmAckConsumer } from './crm-events.ts';
+import { billToConsumer } from './customer-events.ts';
+import { erpAckConsumer } from './finance-events.ts';
+
+/** Billing's durable consumers, by name (each listed for its event types in the event catalog). */
+export function subscriptionConsumers(services: {
+  billTo: BillToService;
+  erpAcknowledgements: ErpAcknowledgementService;
+}): Record<string, Record<string, EventEffect>> {
+  return {
+    'subscription.bill-to': billToConsumer(services.billTo),
+    'subscription.erp-ack': erpAckConsumer(services.erpAcknowledgements),
+    'subscription.crm-ack': crmAckConsumer,
+  };
+}
