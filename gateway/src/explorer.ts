@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { GatewayExtension } from './extension.ts';
+import { sendStaticAsset, staticAsset, type StaticAsset } from '@c2c/platform/core';
 
 /**
  * The explorer page's headers: like the ops console's, every script and style from this origin
@@ -37,16 +37,10 @@ const FILES: Record<string, { module?: string; own?: string; type: string }> = {
   '/graphiql/react-dom.production.min.js': { module: 'react-dom/umd/react-dom.production.min.js', type: JS },
 };
 
-interface Asset {
-  body: Buffer;
-  type: string;
-  etag: string;
-}
-
 /** The explorer's files, or why they are missing (GraphiQL and React 18 are development dependencies of the gateway). */
-function loadAssets(): Map<string, Asset> | string {
+function loadAssets(): Map<string, StaticAsset> | string {
   const require = createRequire(import.meta.url);
-  const assets = new Map<string, Asset>();
+  const assets = new Map<string, StaticAsset>();
   for (const [path, { module, own, type }] of Object.entries(FILES)) {
     let file: string;
     try {
@@ -55,9 +49,7 @@ function loadAssets(): Map<string, Asset> | string {
       file = module
         ? join(dirname(require.resolve(`${scope}/package.json`)), ...rest)
         : join(import.meta.dirname, 'explorer', own!);
-      const body = readFileSync(file);
-      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-      assets.set(path, { body, type, etag });
+      assets.set(path, staticAsset(readFileSync(file), type));
     } catch {
       return `the explorer's file ${module ?? own} is not installed: run npm ci (GraphiQL is a development dependency of the gateway)`;
     }
@@ -96,17 +88,7 @@ export function explorerExtension(): GatewayExtension {
         response.end(typeof assets === 'string' ? assets : 'not found');
         return true;
       }
-      response.setHeader('etag', found.etag);
-      if (request.headers['if-none-match'] === found.etag) {
-        response.statusCode = 304;
-        response.end();
-        return true;
-      }
-      response.statusCode = 200;
-      response.setHeader('content-type', found.type);
-      response.setHeader('content-length', String(found.body.length));
-      response.end(request.method === 'HEAD' ? undefined : found.body);
-      return true;
+      return sendStaticAsset(request, response, found);
     },
   };
 }

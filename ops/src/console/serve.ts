@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { buildManifest } from '@c2c/gateway/safelist';
+import { sendStaticAsset, staticAsset, type StaticAsset } from '@c2c/platform/core';
 
 /**
  * The ops console's registered operations (schema/operations/ops.*.graphql, by operation name).
@@ -48,17 +48,7 @@ export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-cache',
 };
 
-interface Asset {
-  body: Buffer;
-  type: string;
-  etag: string;
-}
-
-const asset = (body: Buffer, type: string): Asset => ({
-  body,
-  type,
-  etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-});
+const asset = staticAsset;
 
 export interface OpsConsoleOptions {
   /** The registered operations (schema/operations). */
@@ -75,7 +65,7 @@ export function opsConsoleRoute(
   options: OpsConsoleOptions,
 ): (request: IncomingMessage, response: ServerResponse, url: URL) => boolean {
   const dir = options.assetsDir ?? import.meta.dirname;
-  const byPath = new Map<string, Asset>();
+  const byPath = new Map<string, StaticAsset>();
   for (const [path, { file, type }] of Object.entries(ASSETS))
     byPath.set(path, asset(readFileSync(join(dir, file)), type));
   const manifest = buildManifest(options.operationsDir);
@@ -106,16 +96,6 @@ export function opsConsoleRoute(
       response.end('not found');
       return true;
     }
-    response.setHeader('etag', found.etag);
-    if (request.headers['if-none-match'] === found.etag) {
-      response.statusCode = 304;
-      response.end();
-      return true;
-    }
-    response.statusCode = 200;
-    response.setHeader('content-type', found.type);
-    response.setHeader('content-length', String(found.body.length));
-    response.end(request.method === 'HEAD' ? undefined : found.body);
-    return true;
+    return sendStaticAsset(request, response, found);
   };
 }
