@@ -12,6 +12,7 @@ import { AmendmentMonitor } from './domain/amendment-monitor.service.ts';
 import { AmendmentService } from './domain/amendment.service.ts';
 import { BillingRunService } from './domain/billing-run.service.ts';
 import { BillToService } from './domain/bill-to.service.ts';
+import { CrmAcknowledgementService } from './domain/crm-acknowledgement.service.ts';
 import { ErpAcknowledgementService } from './domain/erp-acknowledgement.service.ts';
 import { isPlanCode } from './domain/plan.rules.ts';
 import { PlanService } from './domain/plan.service.ts';
@@ -49,6 +50,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const consumers = subscriptionConsumers({
     billTo: new BillToService(),
     erpAcknowledgements: new ErpAcknowledgementService(),
+    crmAcknowledgements: new CrmAcknowledgementService(),
   });
   return {
     name: SCHEMA,

@@ -1,5 +1,6 @@
 import type { EventEffect } from '@c2c/platform/events/reading';
 import type { BillToService } from '../domain/bill-to.service.ts';
+import type { CrmAcknowledgementService } from '../domain/crm-acknowledgement.service.ts';
 import type { ErpAcknowledgementService } from '../domain/erp-acknowledgement.service.ts';
 import { crmAckConsumer } from './crm-events.ts';
 import { billToConsumer } from './customer-events.ts';
@@ -9,10 +10,11 @@ import { erpAckConsumer } from './finance-events.ts';
 export function subscriptionConsumers(services: {
   billTo: BillToService;
   erpAcknowledgements: ErpAcknowledgementService;
+  crmAcknowledgements: CrmAcknowledgementService;
 }): Record<string, Record<string, EventEffect>> {
   return {
     'subscription.bill-to': billToConsumer(services.billTo),
     'subscription.erp-ack': erpAckConsumer(services.erpAcknowledgements),
-    'subscription.crm-ack': crmAckConsumer,
+    'subscription.crm-ack': crmAckConsumer(services.crmAcknowledgements),
   };
 }
