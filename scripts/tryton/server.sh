@@ -16,7 +16,7 @@ Runs a local Tryton server (Debian's trytond) on the PostgreSQL server at PGHOST
   5. starts trytond on 127.0.0.1:$TRYTON_PORT in the background, waits until it answers JSON-RPC and
      prints TRYTON_URL=http://admin:admin@127.0.0.1:$TRYTON_PORT/$TRYTON_DB
 
-The database is EMPTY of business data: prepareTryton() (subgraphs/finance/src/adapters/tryton/setup.ts)
+The database is EMPTY of business data: prepareTryton() (subgraphs/finance/src/ports/tryton/setup.ts)
 creates the company, chart of accounts, fiscal year, payment term and taxes over JSON-RPC.
 
 Options:

@@ -1,0 +1,386 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  wrap,
+} from 'cockatiel';
+import { DomainError, formatMinor, type Logger } from '@c2c/platform/core';
+import type { AnyDb, AnyTransaction } from '@c2c/platform/db';
+import { findCrosswalk, insertCrosswalk } from '../../data/crosswalk.repository.ts';
+import { scoped } from '../../data/tables.ts';
+import { BuiltinLedger } from '../builtin/builtin-ledger.ts';
+import type { BillingDocument, ExternalPosting, LedgerPayment, LedgerPort } from '../ledger.port.ts';
+import { TrytonClient, TrytonError, date, decimal } from './client.ts';
+import { ensureCustomer, payInvoice, postInvoice, readInvoice } from './invoices.ts';
+import { prepareTryton, xmlId, type TrytonSetup } from './setup.ts';
+
+export interface TrytonLedgerOptions {
+  /** `http://USER:PASSWORD@HOST:PORT/DATABASE`. */
+  url: string;
+  /** The company Tryton keeps the books of (found, or created by `c2c erp setup`). */
+  companyName: string;
+  currency: 'USD' | 'EUR';
+  /** Per HTTP call (default 15 s). */
+  timeoutMs?: number;
+  /** Calls in flight at once (default 4); more wait in a queue of 100. */
+  concurrency?: number;
+  /** Consecutive failures that open the circuit (default 5); it half-opens after `breakerOpenMs` (10 s). */
+  breakerFailures?: number;
+  breakerOpenMs?: number;
+  /** Attempts per call for transient failures (default 3), with exponential backoff. */
+  attempts?: number;
+  /** Today, for the fiscal year prepared at start. */
+  now?: () => Date;
+}
+
+/** Our code for a Tryton failure: unreachable or open circuit → ERP_UNAVAILABLE, refusal → ERP_REFUSED. */
+export function erpErrorCode(
+  error: unknown,
+): 'ERP_UNAVAILABLE' | 'ERP_AUTH' | 'ERP_REFUSED' | 'ERP_PROTOCOL' {
+  if (error instanceof BrokenCircuitError || error instanceof BulkheadRejectedError) return 'ERP_UNAVAILABLE';
+  if (!(error instanceof TrytonError)) return 'ERP_PROTOCOL';
+  if (error.code === 'TRYTON_UNREACHABLE' || error.retryable) return 'ERP_UNAVAILABLE';
+  if (error.code === 'TRYTON_AUTH') return 'ERP_AUTH';
+  if (error.code === 'TRYTON_REFUSED') return 'ERP_REFUSED';
+  return 'ERP_PROTOCOL';
+}
+
+/** An error whose message starts with our code and carries Tryton's own words. */
+export class ErpError extends Error {
+  override readonly name = 'ErpError';
+  constructor(
+    readonly code: ReturnType<typeof erpErrorCode>,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${message}`, options);
+  }
+}
+
+function asErpError(error: unknown, what: string): ErpError {
+  if (error instanceof ErpError) return error;
+  const code = erpErrorCode(error);
+  const detail =
+    error instanceof TrytonError
+      ? (error.details.trytonMessage ?? error.message) +
+        (error.details.description ? ` (${error.details.description})` : '')
+      : error instanceof BrokenCircuitError
+        ? 'Tryton failed repeatedly; calls are suspended for a few seconds (circuit open)'
+        : error instanceof Error
+          ? error.message
+          : String(error);
+  return new ErpError(code, `Tryton ${what}: ${detail}`, { cause: error });
+}
+
+const ppmLabel = (ppm: number) => `${(ppm / 10_000).toFixed(4).replace(/\.?0+$/, '')} %`;
+
+/**
+ * The ERP port on Tryton (JSON-RPC): customers are parties (code = our customer id), billing's
+ * documents customer invoices (reference = our document id, lines at their exact amounts, our tax
+ * as manual tax lines so totals match to the cent), payments the `account.invoice.pay` wizard
+ * (description = our payment id). Every call goes through one policy: a retry with backoff for
+ * transient failures, a circuit breaker, a concurrency limit.
+ *
+ * What Tryton does not keep for us — the daily revenue schedule, the journal the supergraph reads —
+ * the finance subgraph keeps itself (the built-in ledger's tables, as a mirror).
+ */
+export class TrytonLedger implements LedgerPort {
+  readonly system = 'tryton';
+  private readonly client: TrytonClient;
+  private readonly mirror = new BuiltinLedger();
+  private readonly policy;
+  private readonly setups = new Map<number, Promise<TrytonSetup>>();
+
+  constructor(
+    private readonly db: AnyDb,
+    private readonly options: TrytonLedgerOptions,
+    private readonly log: Logger,
+  ) {
+    this.client = new TrytonClient(options.url, { timeoutMs: options.timeoutMs ?? 15_000 });
+    const transient = handleWhen((error) => error instanceof TrytonError && error.retryable);
+    const breaker = circuitBreaker(transient, {
+      halfOpenAfter: options.breakerOpenMs ?? 10_000,
+      breaker: new ConsecutiveBreaker(options.breakerFailures ?? 5),
+    });
+    breaker.onStateChange((state) => log.warn({ state: CircuitState[state] }, 'Tryton circuit breaker'));
+    this.policy = wrap(
+      bulkhead(options.concurrency ?? 4, 100),
+      retry(transient, {
+        maxAttempts: (options.attempts ?? 3) - 1,
+        backoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 2_000 }),
+      }),
+      breaker,
+    );
+  }
+
+  /** Where the adapter points, for messages (never the password). */
+  get display(): string {
+    return this.client.config.display;
+  }
+
+  private call<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return this.policy.execute(work).catch((error: unknown) => {
+      throw asErpError(error, what);
+    });
+  }
+
+  /** Company, accounts, fiscal year and periods of `year`, found (or made) once per process. */
+  private setup(year: number): Promise<TrytonSetup> {
+    let setup = this.setups.get(year);
+    if (!setup) {
+      setup = prepareTryton(this.client, {
+        companyName: this.options.companyName,
+        currency: this.options.currency,
+        fiscalYear: year,
+        taxes: [],
+      });
+      setup.catch(() => this.setups.delete(year));
+      this.setups.set(year, setup);
+    }
+    return setup;
+  }
+
+  async connect(log: Logger): Promise<void> {
+    const year = (this.options.now?.() ?? new Date()).getUTCFullYear();
+    try {
+      await this.client.login();
+      await this.setup(year);
+    } catch (error) {
+      const e = asErpError(error, `at ${this.display}`);
+      throw new Error(
+        e.code === 'ERP_AUTH'
+          ? `ERP_ADAPTER=tryton: Tryton refused the login for ${this.display}: check the user and password in TRYTON_URL`
+          : e.code === 'ERP_UNAVAILABLE'
+            ? `ERP_ADAPTER=tryton: Tryton does not answer at ${this.display}: is it running (scripts/tryton/server.sh)?`
+            : `ERP_ADAPTER=tryton: Tryton at ${this.display} is not ready for us: ${e.message}`,
+        { cause: error },
+      );
+    }
+    log.info({ tryton: this.display, year }, 'ERP adapter tryton connected');
+  }
+
+  async publishDocument(doc: BillingDocument, log: Logger): Promise<ExternalPosting> {
+    if (doc.currency !== this.options.currency) {
+      throw new ErpError(
+        'ERP_REFUSED',
+        `Tryton keeps the books in ${this.options.currency}; ${doc.kind} ${doc.number} is in ${doc.currency}`,
+      );
+    }
+    const customer = await scoped(this.db)
+      .selectFrom('customer_master')
+      .select(['id', 'name'])
+      .where('id', '=', doc.customerId)
+      .executeTakeFirst();
+    const setup = await this.call('setup', () => this.setup(Number(doc.issuedOn.slice(0, 4))));
+    const invoice = await this.call(`posting ${doc.kind} ${doc.number}`, async () => {
+      const found = await this.findInvoice(setup, doc.id);
+      const invoiceId =
+        found ?? (await this.createInvoice(setup, doc, customer?.name ?? `Customer ${doc.customerId}`));
+      return postInvoice(this.client, invoiceId);
+    });
+    if (invoice.totalAmount !== formatMinor(doc.totalMinor, doc.currency)) {
+      // Never happens while lines and manual taxes are ours; if it does, the books disagree: stop.
+      throw new ErpError(
+        'ERP_REFUSED',
+        `Tryton's invoice ${invoice.number} totals ${invoice.totalAmount}, billing's ${doc.number} ${formatMinor(doc.totalMinor, doc.currency)}`,
+      );
+    }
+    log.info(
+      { invoiceId: doc.id, trytonInvoice: invoice.id, trytonNumber: invoice.number },
+      'posted in Tryton',
+    );
+    return {
+      erpId: String(invoice.id),
+      erpNumber: invoice.number,
+      erpEntryId: invoice.moveId === null ? null : String(invoice.moveId),
+    };
+  }
+
+  private async findInvoice(setup: TrytonSetup, reference: string): Promise<number | null> {
+    const ids = await this.client.call<number[]>('account.invoice', 'search', [
+      [
+        ['company', '=', setup.companyId],
+        ['type', '=', 'out'],
+        ['reference', '=', reference],
+      ],
+      0,
+      2,
+      null,
+    ]);
+    if (ids.length > 1)
+      throw new TrytonError(
+        'TRYTON_REFUSED',
+        `Tryton holds ${ids.length} invoices with reference ${reference}`,
+      );
+    return ids[0] ?? null;
+  }
+
+  /** A draft customer invoice: each line at its exact amount, our tax per rate as manual tax lines. */
+  private async createInvoice(
+    setup: TrytonSetup,
+    doc: BillingDocument,
+    customerName: string,
+  ): Promise<number> {
+    const { partyId } = await ensureCustomer(this.client, { id: doc.customerId, name: customerName });
+    const [party] = await this.client.call<Array<{ addresses?: number[] }>>('party.party', 'read', [
+      [partyId],
+      ['addresses'],
+    ]);
+    const addressId = party?.addresses?.[0];
+    if (addressId === undefined)
+      throw new TrytonError('TRYTON_REFUSED', `Tryton's party ${doc.customerId} has no address to invoice`);
+    const journal = await xmlId(this.client, 'account', 'journal_revenue');
+    const byRate = new Map<number, { base: number; tax: number }>();
+    for (const line of doc.lines) {
+      const rate = line.taxRatePpm ?? 0;
+      const sum = byRate.get(rate) ?? { base: 0, tax: 0 };
+      sum.base += line.amountMinor;
+      sum.tax += line.taxMinor ?? 0;
+      byRate.set(rate, sum);
+    }
+    const taxTotal = [...byRate.values()].reduce((s, r) => s + r.tax, 0);
+    if (taxTotal !== doc.taxMinor)
+      throw new TrytonError(
+        'TRYTON_REFUSED',
+        `the lines' tax of ${doc.number} sums to ${taxTotal}, not ${doc.taxMinor}`,
+      );
+    const money = (minor: number) => decimal(formatMinor(minor, doc.currency));
+    const [invoiceId] = await this.client.call<number[]>('account.invoice', 'create', [
+      [
+        {
+          type: 'out',
+          company: setup.companyId,
+          currency: setup.currencyId,
+          party: partyId,
+          invoice_address: addressId,
+          account: setup.accounts.receivable,
+          journal,
+          payment_term: setup.paymentTermId,
+          invoice_date: date(doc.issuedOn),
+          reference: doc.id,
+          description: `${doc.kind === 'INVOICE' ? 'Invoice' : 'Credit note'} ${doc.number}`,
+          lines: [
+            [
+              'create',
+              doc.lines.map((line) => ({
+                type: 'line',
+                company: setup.companyId,
+                currency: setup.currencyId,
+                description: `${line.description ?? 'Line'} [${line.periodStart} – ${line.periodEnd}]`,
+                quantity: 1,
+                unit_price: money(line.amountMinor),
+                account: setup.accounts.revenue,
+              })),
+            ],
+          ],
+          taxes: [
+            [
+              'create',
+              [...byRate.entries()]
+                .filter(([, sum]) => sum.tax !== 0)
+                .map(([ppm, sum]) => ({
+                  description: `Tax ${ppmLabel(ppm)}`,
+                  account: setup.accounts.tax,
+                  base: money(sum.base),
+                  amount: money(sum.tax),
+                  manual: true,
+                })),
+            ],
+          ],
+        },
+      ],
+    ]);
+    if (typeof invoiceId !== 'number')
+      throw new TrytonError('TRYTON_PROTOCOL', 'account.invoice.create answered no id');
+    return invoiceId;
+  }
+
+  async recordDocument(
+    trx: AnyTransaction,
+    doc: BillingDocument,
+    external: ExternalPosting | null,
+  ): Promise<string> {
+    if (!external) throw new Error(`${doc.number}: the Tryton ledger records only documents it published`);
+    await insertCrosswalk(trx, {
+      system: this.system,
+      kind: doc.kind,
+      our_id: doc.id,
+      erp_id: external.erpId,
+      erp_number: external.erpNumber,
+      erp_entry_id: external.erpEntryId,
+    });
+    return this.mirror.recordDocument(trx, doc);
+  }
+
+  async applyPayment(trx: AnyTransaction, payment: LedgerPayment, log: Logger): Promise<string> {
+    const [invoice] = await findCrosswalk(trx, this.system, [payment.invoiceId]);
+    if (!invoice) {
+      throw new DomainError(
+        'ERP_REFUSED',
+        `invoice ${payment.invoiceNumber} is not in Tryton (it was posted before the ERP adapter was tryton)`,
+        'invoiceId',
+      );
+    }
+    const trytonInvoiceId = Number(invoice.erp_id);
+    const paid = await this.call(`paying ${payment.invoiceNumber}`, async () => {
+      const setup = await this.setup(Number(payment.receivedOn.slice(0, 4)));
+      const earlier = await this.client.call<number[]>('account.move.line', 'search', [
+        [['description', '=', payment.id]],
+        0,
+        1,
+        null,
+      ]);
+      if (earlier.length > 0) return { lineId: earlier[0]!, again: true };
+      await payInvoice(this.client, setup, trytonInvoiceId, {
+        amount: formatMinor(payment.amountMinor, payment.currency),
+        date: payment.receivedOn,
+        description: payment.id,
+      });
+      const made = await this.client.call<number[]>('account.move.line', 'search', [
+        [['description', '=', payment.id]],
+        0,
+        1,
+        null,
+      ]);
+      if (made.length === 0)
+        throw new TrytonError(
+          'TRYTON_PROTOCOL',
+          `Tryton's pay wizard left no line for payment ${payment.id}`,
+        );
+      return { lineId: made[0]!, again: false };
+    }).catch((error: unknown) => {
+      const e = asErpError(error, `paying ${payment.invoiceNumber}`);
+      throw new DomainError(e.code, e.message.replace(/^[A-Z_]+: /, ''), 'invoiceId');
+    });
+    log.info(
+      { paymentId: payment.id, trytonLine: paid.lineId, again: paid.again },
+      'payment applied in Tryton',
+    );
+    await insertCrosswalk(trx, {
+      system: this.system,
+      kind: 'PAYMENT',
+      our_id: payment.id,
+      erp_id: String(paid.lineId),
+      erp_number: null,
+      erp_entry_id: null,
+    });
+    return this.mirror.applyPayment(trx, payment);
+  }
+
+  /** Tryton's own view of one of our documents (for tests and reconciliation). */
+  async readDocument(ourId: string) {
+    const [row] = await findCrosswalk(this.db, this.system, [ourId]);
+    if (!row) return null;
+    return this.call('reading', () => readInvoice(this.client, Number(row.erp_id)));
+  }
+
+  async close(): Promise<void> {
+    await this.client.logout();
+  }
+}
