@@ -105,7 +105,7 @@ if ! command -v trytond >/dev/null || ! [[ -d /usr/lib/python3/dist-packages/try
   say "installing tryton-server and tryton-modules-account-invoice with apt-get (about a minute)…"
   t=$(now)
   if ! "${SUDO[@]}" apt-get update -qq >"$TRYTON_HOME/apt.log" 2>&1 ||
-    ! DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q tryton-server tryton-modules-account-invoice >>"$TRYTON_HOME/apt.log" 2>&1; then
+    ! DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends tryton-server tryton-modules-account-invoice >>"$TRYTON_HOME/apt.log" 2>&1; then
     tail -n 15 "$TRYTON_HOME/apt.log" >&2
     die "apt-get failed (full output in $TRYTON_HOME/apt.log)"
   fi

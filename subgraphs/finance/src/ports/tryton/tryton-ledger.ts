@@ -84,7 +84,7 @@ const ppmLabel = (ppm: number) => `${(ppm / 10_000).toFixed(4).replace(/\.?0+$/,
  * The ERP port on Tryton (JSON-RPC): customers are parties (code = our customer id), billing's
  * documents customer invoices (reference = our document id, lines at their exact amounts, our tax
  * as manual tax lines so totals match to the cent), payments the `account.invoice.pay` wizard
- * (description = our payment id). Every call goes through one policy: a retry with backoff for
+ * (its move's description = our payment id). Every call goes through one policy: a retry with backoff for
  * transient failures, a circuit breaker, a concurrency limit.
  *
  * What Tryton does not keep for us — the daily revenue schedule, the journal the supergraph reads —
@@ -330,45 +330,43 @@ export class TrytonLedger implements LedgerPort {
     const trytonInvoiceId = Number(invoice.erp_id);
     const paid = await this.call(`paying ${payment.invoiceNumber}`, async () => {
       const setup = await this.setup(Number(payment.receivedOn.slice(0, 4)));
-      const earlier = await this.client.call<number[]>('account.move.line', 'search', [
-        [['description', '=', payment.id]],
-        0,
-        1,
-        null,
-      ]);
-      if (earlier.length > 0) return { lineId: earlier[0]!, again: true };
+      // The pay wizard writes our payment id as the payment move's description.
+      const findMove = () =>
+        this.client.call<number[]>('account.move', 'search', [
+          [['description', '=', payment.id]],
+          0,
+          1,
+          null,
+        ]);
+      const earlier = await findMove();
+      if (earlier.length > 0) return { moveId: earlier[0]!, again: true };
       await payInvoice(this.client, setup, trytonInvoiceId, {
         amount: formatMinor(payment.amountMinor, payment.currency),
         date: payment.receivedOn,
         description: payment.id,
       });
-      const made = await this.client.call<number[]>('account.move.line', 'search', [
-        [['description', '=', payment.id]],
-        0,
-        1,
-        null,
-      ]);
+      const made = await findMove();
       if (made.length === 0)
         throw new TrytonError(
           'TRYTON_PROTOCOL',
-          `Tryton's pay wizard left no line for payment ${payment.id}`,
+          `Tryton's pay wizard left no move for payment ${payment.id}`,
         );
-      return { lineId: made[0]!, again: false };
+      return { moveId: made[0]!, again: false };
     }).catch((error: unknown) => {
       const e = asErpError(error, `paying ${payment.invoiceNumber}`);
       throw new DomainError(e.code, e.message.replace(/^[A-Z_]+: /, ''), 'invoiceId');
     });
     log.info(
-      { paymentId: payment.id, trytonLine: paid.lineId, again: paid.again },
+      { paymentId: payment.id, trytonMove: paid.moveId, again: paid.again },
       'payment applied in Tryton',
     );
     await insertCrosswalk(trx, {
       system: this.system,
       kind: 'PAYMENT',
       our_id: payment.id,
-      erp_id: String(paid.lineId),
+      erp_id: String(paid.moveId),
       erp_number: null,
-      erp_entry_id: null,
+      erp_entry_id: String(paid.moveId),
     });
     return this.mirror.applyPayment(trx, payment);
   }
