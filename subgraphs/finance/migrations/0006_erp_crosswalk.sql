@@ -12,3 +12,16 @@ create table erp_crosswalk (
   primary key (system, kind, our_id)
 );
 create unique index erp_crosswalk_erp_id on erp_crosswalk (system, kind, erp_id);
+
+-- Change capture from the ERP: how far the poller has read the ERP's changes (the ERP's own
+-- timestamps and ids), and which replica holds the lease to read them (one at a time; a lease
+-- that is not renewed expires, so a crashed replica does not stop change capture).
+create table erp_cursor (
+  system text not null,
+  name text not null,
+  position text,
+  lease_owner text,
+  lease_until timestamptz,
+  updated_at timestamptz not null default now(),
+  primary key (system, name)
+);

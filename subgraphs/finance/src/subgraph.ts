@@ -38,7 +38,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
   const posting = new PostingService(deps, ledger);
   const replicas = new ReplicaService();
   const ledgerQueries = new LedgerQueries(deps.db);
-  const reconciliation = new ReconciliationService(deps.db);
+  const reconciliation = new ReconciliationService(deps.db, ledger);
   const consumers = financeConsumers({ posting, replicas });
   return {
     name: SCHEMA,
@@ -75,7 +75,10 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
     deadLetterFields: { query: 'erpDeadLetters', mutation: 'replayErpDeadLetters' },
     auditLogField: 'erpAuditLog',
     onDeadLetter: onBillingDeadLetter(posting),
-    connect: (log) => ledger.connect(log),
+    connect: async (log) => {
+      await ledger.connect(log);
+      ledger.watch(payments, log);
+    },
     close: () => ledger.close(),
   };
 }

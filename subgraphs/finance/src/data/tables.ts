@@ -112,6 +112,15 @@ export interface ErpCrosswalkTable {
   created_at: Generated<Date>;
 }
 
+export interface ErpCursorTable {
+  system: string;
+  name: string;
+  position: string | null;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  updated_at: Generated<Date>;
+}
+
 export interface FinanceDatabase {
   customer_master: CustomerMasterTable;
   contract: ContractTable;
@@ -122,6 +131,7 @@ export interface FinanceDatabase {
   payment: PaymentTable;
   credit_allocation: CreditAllocationTable;
   erp_crosswalk: ErpCrosswalkTable;
+  erp_cursor: ErpCursorTable;
 }
 
 export type FinanceDb = Kysely<FinanceDatabase>;

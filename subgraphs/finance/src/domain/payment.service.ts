@@ -20,7 +20,7 @@ import {
 import { SCHEMA } from '../data/tables.ts';
 import { paymentAppliedEvent } from '../events/finance-events.ts';
 import { isUuid, normalizeId } from './ids.ts';
-import type { LedgerPort } from '../ports/ledger.port.ts';
+import type { ExternalPayment, LedgerChanges, LedgerPort } from '../ports/ledger.port.ts';
 
 export interface RecordPaymentCommand {
   invoiceId: string;
@@ -102,7 +102,7 @@ function paymentIdFor(caller: string, key: string, payment: ValidPayment): strin
 }
 
 /** Applying received money to invoices. */
-export class PaymentService {
+export class PaymentService implements LedgerChanges {
   constructor(
     private readonly deps: SubgraphDeps,
     private readonly ledger: LedgerPort,
@@ -194,5 +194,47 @@ export class PaymentService {
     );
     this.deps.afterCommit();
     return value;
+  }
+
+  /**
+   * A payment entered in the ERP itself, seen by change capture: applied here like one recorded
+   * through the supergraph (payment row, amount due, journal mirror, `payment.applied`), once.
+   */
+  async paymentSeen(payment: ExternalPayment): Promise<'recorded' | 'known' | 'unknown-invoice'> {
+    const outcome = await this.deps.db.transaction().execute(async (trx) => {
+      const receivable = await findReceivableForUpdate(trx, payment.invoiceId);
+      if (!receivable) return 'unknown-invoice' as const;
+      const journalEntryId = await this.ledger.recordExternalPayment(trx, payment);
+      if (journalEntryId === null) return 'known' as const;
+      await insertPayment(trx, {
+        id: payment.id,
+        invoice_id: payment.invoiceId,
+        amount_minor: payment.amountMinor,
+        currency: payment.currency,
+        received_on: payment.receivedOn,
+        reference: payment.reference,
+        journal_entry_id: journalEntryId,
+      });
+      const amountDueMinor = await decreaseAmountDue(trx, payment.invoiceId, payment.amountMinor);
+      await appendToOutbox(
+        trx,
+        SCHEMA,
+        SCHEMA,
+        [
+          paymentAppliedEvent({
+            paymentId: payment.id,
+            invoiceId: payment.invoiceId,
+            amountMinor: payment.amountMinor,
+            currency: payment.currency,
+            receivedOn: payment.receivedOn,
+            amountDueMinor,
+          }),
+        ],
+        { correlationId: `erp-${this.ledger.system}-${payment.erpId}` },
+      );
+      return 'recorded' as const;
+    });
+    if (outcome === 'recorded') this.deps.afterCommit();
+    return outcome;
   }
 }

@@ -14,6 +14,7 @@ export const LedgerEnv = z
     TRYTON_CURRENCY: z.enum(['USD', 'EUR']).default('USD'),
     TRYTON_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     TRYTON_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    TRYTON_POLL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   })
   .superRefine((env, ctx) => {
     if (env.ERP_ADAPTER !== 'tryton') return;
@@ -49,6 +50,7 @@ export function ledgerFromEnv(
       currency: config.TRYTON_CURRENCY,
       timeoutMs: config.TRYTON_TIMEOUT_MS,
       concurrency: config.TRYTON_CONCURRENCY,
+      pollMs: config.TRYTON_POLL_MS,
       now,
     },
     log,

@@ -51,6 +51,21 @@ export interface LedgerPayment {
   reference: string | null;
 }
 
+/** A payment made in the ERP itself (an accountant entered it there), seen by change capture. */
+export interface ExternalPayment extends LedgerPayment {
+  /** The ERP's id of the payment (Tryton: its move). */
+  erpId: string;
+}
+
+/** Where change capture hands what it saw in the ERP: the finance subgraph's services. */
+export interface LedgerChanges {
+  /**
+   * Applies a payment made in the ERP (in a transaction of its own, idempotent by `erpId`):
+   * `recorded`, `known` (applied before) or `unknown-invoice` (not one of billing's documents).
+   */
+  paymentSeen(payment: ExternalPayment): Promise<'recorded' | 'known' | 'unknown-invoice'>;
+}
+
 /**
  * The ERP's port: where billing's documents are posted and payments applied, whichever system keeps
  * the books. The finance subgraph's services call it; `builtin` keeps them in our own tables,
@@ -75,6 +90,19 @@ export interface LedgerPort {
   ): Promise<string>;
   /** In the payment's transaction: the payment in the ledger of record (idempotent by `payment.id`); the journal entry id. */
   applyPayment(trx: AnyTransaction, payment: LedgerPayment, log: Logger): Promise<string>;
+  /**
+   * In the transaction that applies a payment change capture saw: the crosswalk row and our journal
+   * entry's id, or null when this ERP payment was applied before.
+   */
+  recordExternalPayment(trx: AnyTransaction, payment: ExternalPayment): Promise<string | null>;
+  /**
+   * For reconciliation, what the system of record really holds: the total (minor units, signed) of
+   * each of our documents it has posted, by our id, among `ourIds`; absent: not there. Null for the
+   * built-in ledger, whose tables are the ones reconciliation reads anyway.
+   */
+  postedTotals(ourIds: readonly string[]): Promise<Map<string, number> | null>;
+  /** Starts change capture (an ERP that keeps its own books); `close()` stops it. */
+  watch(changes: LedgerChanges, log: Logger): void;
   /** Stops background work and closes sessions. */
   close(): Promise<void>;
 }

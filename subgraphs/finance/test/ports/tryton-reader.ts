@@ -7,6 +7,8 @@ type Json = unknown;
 
 export interface TrytonReader {
   call<T = Json>(model: string, method: string, args: Json[]): Promise<T>;
+  /** `wizard.<name>.<method>` with extra context (active_model, active_id …). */
+  wizard<T = Json>(name: string, method: string, args: Json[], context: Record<string, Json>): Promise<T>;
 }
 
 export async function trytonReader(url: string): Promise<TrytonReader> {
@@ -32,6 +34,8 @@ export async function trytonReader(url: string): Promise<TrytonReader> {
   return {
     call: async <T>(model: string, method: string, args: Json[]) =>
       (await post(`model.${model}.${method}`, [...args, context], auth)) as T,
+    wizard: async <T>(name: string, method: string, args: Json[], extra: Record<string, Json>) =>
+      (await post(`wizard.${name}.${method}`, [...args, { ...context, ...extra }], auth)) as T,
   };
 }
 
@@ -44,3 +48,32 @@ export const decimalText = (value: Json): string => {
   const [whole, fraction = ''] = text.split('.');
   return `${whole}.${fraction.padEnd(2, '0').slice(0, 2)}`;
 };
+
+/**
+ * Pays a posted customer invoice in full the way an accountant does in Tryton's client: the
+ * `account.invoice.pay` wizard with the cash payment method, dated `on`.
+ */
+export async function payInTryton(rpc: TrytonReader, invoiceId: number, on: string): Promise<void> {
+  const [method] = await rpc.call<number[]>('account.invoice.payment.method', 'search', [[], 0, 1, null]);
+  const context = { active_model: 'account.invoice', active_id: invoiceId, active_ids: [invoiceId] };
+  const [session] = await rpc.wizard<[number]>('account.invoice.pay', 'create', [], context);
+  try {
+    const start = await rpc.wizard<{ view: { defaults: Record<string, Json> } }>(
+      'account.invoice.pay',
+      'execute',
+      [session, {}, 'start'],
+      context,
+    );
+    const [year, month, day] = on.split('-').map(Number);
+    const values = {
+      currency: start.view.defaults.currency,
+      amount: start.view.defaults.amount,
+      payment_method: method,
+      date: { __class__: 'date', year, month, day },
+      description: 'entered in Tryton by an accountant',
+    };
+    await rpc.wizard('account.invoice.pay', 'execute', [session, { start: values }, 'choice'], context);
+  } finally {
+    await rpc.wizard('account.invoice.pay', 'delete', [session], context);
+  }
+}

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
@@ -10,13 +11,28 @@ import {
   retry,
   wrap,
 } from 'cockatiel';
-import { DomainError, formatMinor, type Logger } from '@c2c/platform/core';
+import { v5 as uuidv5 } from 'uuid';
+import { DomainError, formatMinor, parseDecimal, type Logger } from '@c2c/platform/core';
 import type { AnyDb, AnyTransaction } from '@c2c/platform/db';
-import { findCrosswalk, insertCrosswalk } from '../../data/crosswalk.repository.ts';
+import {
+  findCrosswalk,
+  insertCrosswalk,
+  knownErpIds,
+  leaseCursor,
+  releaseCursor,
+  writeCursor,
+} from '../../data/crosswalk.repository.ts';
 import { scoped } from '../../data/tables.ts';
 import { BuiltinLedger } from '../builtin/builtin-ledger.ts';
-import type { BillingDocument, ExternalPosting, LedgerPayment, LedgerPort } from '../ledger.port.ts';
-import { TrytonClient, TrytonError, date, decimal } from './client.ts';
+import type {
+  BillingDocument,
+  ExternalPayment,
+  ExternalPosting,
+  LedgerChanges,
+  LedgerPayment,
+  LedgerPort,
+} from '../ledger.port.ts';
+import { TrytonClient, TrytonError, date, decimal, type TrytonDate, type TrytonDecimal } from './client.ts';
 import { ensureCustomer, payInvoice, postInvoice, readInvoice } from './invoices.ts';
 import { prepareTryton, xmlId, type TrytonSetup } from './setup.ts';
 
@@ -37,7 +53,19 @@ export interface TrytonLedgerOptions {
   attempts?: number;
   /** Today, for the fiscal year prepared at start. */
   now?: () => Date;
+  /** How often change capture reads Tryton's changed invoices (default 5 s; 0: off). */
+  pollMs?: number;
 }
+
+const CURSOR = 'customer-invoices';
+
+interface Watch {
+  timer: NodeJS.Timeout | null;
+  running: Promise<void> | null;
+  stopped: boolean;
+}
+/** Invoices read per change-capture round. */
+const PAGE = 200;
 
 /** Our code for a Tryton failure: unreachable or open circuit → ERP_UNAVAILABLE, refusal → ERP_REFUSED. */
 export function erpErrorCode(
@@ -76,6 +104,15 @@ function asErpError(error: unknown, what: string): ErpError {
           ? error.message
           : String(error);
   return new ErpError(code, `Tryton ${what}: ${detail}`, { cause: error });
+}
+
+/** The namespace of our ids for payments seen in an ERP (uuid v5 of the ERP's record). */
+const ERP_PAYMENT_IDS = '8d2f4b6a-1c3e-4f5a-9b7d-0e2c4a6f8b1d';
+
+function parseCursor(text: string | null): { at: Date; id: number } | null {
+  if (!text) return null;
+  const parsed = JSON.parse(text) as { at: string; id: number };
+  return { at: new Date(parsed.at), id: parsed.id };
 }
 
 const ppmLabel = (ppm: number) => `${(ppm / 10_000).toFixed(4).replace(/\.?0+$/, '')} %`;
@@ -371,6 +408,38 @@ export class TrytonLedger implements LedgerPort {
     return this.mirror.applyPayment(trx, payment);
   }
 
+  async postedTotals(ourIds: readonly string[]): Promise<Map<string, number>> {
+    const totals = new Map<string, number>();
+    const setup = await this.call('setup', () =>
+      this.setup((this.options.now?.() ?? new Date()).getUTCFullYear()),
+    );
+    // Batches of 500 references: one search_read each, whatever the number of documents.
+    for (let i = 0; i < ourIds.length; i += 500) {
+      const batch = ourIds.slice(i, i + 500);
+      const rows = await this.call('reading invoices for reconciliation', () =>
+        this.client.call<Array<{ reference: string; total_amount: TrytonDecimal }>>(
+          'account.invoice',
+          'search_read',
+          [
+            [
+              ['company', '=', setup.companyId],
+              ['type', '=', 'out'],
+              ['state', 'in', ['posted', 'paid']],
+              ['reference', 'in', batch],
+            ],
+            0,
+            null,
+            null,
+            ['reference', 'total_amount'],
+          ],
+        ),
+      );
+      for (const row of rows)
+        totals.set(row.reference, parseDecimal(row.total_amount.value, this.options.currency, null));
+    }
+    return totals;
+  }
+
   /** Tryton's own view of one of our documents (for tests and reconciliation). */
   async readDocument(ourId: string) {
     const [row] = await findCrosswalk(this.db, this.system, [ourId]);
@@ -378,7 +447,167 @@ export class TrytonLedger implements LedgerPort {
     return this.call('reading', () => readInvoice(this.client, Number(row.erp_id)));
   }
 
+  async recordExternalPayment(trx: AnyTransaction, payment: ExternalPayment): Promise<string | null> {
+    const fresh = await insertCrosswalk(trx, {
+      system: this.system,
+      kind: 'PAYMENT',
+      our_id: payment.id,
+      erp_id: payment.erpId,
+      erp_number: null,
+      erp_entry_id: payment.erpId,
+    });
+    return fresh ? this.mirror.applyPayment(trx, payment) : null;
+  }
+
+  private watching: Watch | null = null;
+  /** This process, as a change-capture lease owner. */
+  private readonly replica = randomUUID();
+
+  /**
+   * Change capture: every `pollMs`, reads the customer invoices Tryton changed since the durable
+   * cursor (`erp_cursor`), and hands each payment on them that we did not make (not in the
+   * crosswalk) to `changes.paymentSeen` — an accountant's payment in Tryton becomes a payment
+   * here and `payment.applied` for billing. One replica reads at a time (an advisory lock).
+   */
+  watch(changes: LedgerChanges, log: Logger): void {
+    const pollMs = this.options.pollMs ?? 5_000;
+    if (pollMs <= 0 || this.watching) return;
+    const state: Watch = { timer: null, running: null, stopped: false };
+    this.watching = state;
+    const tick = () => {
+      if (state.stopped) return;
+      state.running = this.captureChanges(changes, log)
+        .then((seen) => {
+          if (seen > 0) log.info({ seen }, 'Tryton changes applied');
+        })
+        .catch((error: unknown) => log.warn({ err: error }, 'Tryton change capture failed; retrying'))
+        .finally(() => {
+          state.running = null;
+          if (!state.stopped) state.timer = setTimeout(tick, pollMs);
+        });
+    };
+    state.timer = setTimeout(tick, pollMs);
+  }
+
+  /** One round of change capture; the number of payments applied. Exposed for tests and the console. */
+  async captureChanges(changes: LedgerChanges, log: Logger): Promise<number> {
+    const lease = await leaseCursor(this.db, this.system, CURSOR, this.replica, 120);
+    if (!lease) return 0;
+    try {
+      return await this.readChanges(parseCursor(lease.position), changes, log);
+    } finally {
+      await releaseCursor(this.db, this.system, CURSOR, this.replica);
+    }
+  }
+
+  private async readChanges(
+    cursor: { at: Date; id: number } | null,
+    changes: LedgerChanges,
+    log: Logger,
+  ): Promise<number> {
+    const year = (this.options.now?.() ?? new Date()).getUTCFullYear();
+    const setup = await this.call('setup', () => this.setup(year));
+    type InvoiceRow = {
+      id: number;
+      reference: string | null;
+      write_date: Date | null;
+      create_date: Date;
+      payment_lines: number[];
+    };
+    const rows = await this.call('reading changed invoices', () =>
+      this.client.call<InvoiceRow[]>('account.invoice', 'search_read', [
+        [
+          ['company', '=', setup.companyId],
+          ['type', '=', 'out'],
+          ['reference', '!=', null],
+          ['state', 'in', ['posted', 'paid']],
+          ...(cursor ? [['write_date', '>=', cursor.at]] : []),
+        ],
+        0,
+        PAGE,
+        [
+          ['write_date', 'ASC'],
+          ['id', 'ASC'],
+        ],
+        ['reference', 'write_date', 'create_date', 'payment_lines'],
+      ]),
+    );
+    const changed = rows.filter((r) => {
+      if (!cursor) return true;
+      const at = (r.write_date ?? r.create_date).getTime();
+      return at > cursor.at.getTime() || (at === cursor.at.getTime() && r.id > cursor.id);
+    });
+    let seen = 0;
+    const lineIds = changed.flatMap((r) => r.payment_lines);
+    type LineRow = {
+      id: number;
+      move: number;
+      credit: TrytonDecimal;
+      debit: TrytonDecimal;
+      date: TrytonDate;
+    };
+    const lines =
+      lineIds.length === 0
+        ? []
+        : await this.call('reading payment lines', () =>
+            this.client.call<LineRow[]>('account.move.line', 'read', [
+              lineIds,
+              ['move', 'credit', 'debit', 'date'],
+            ]),
+          );
+    const byId = new Map(lines.map((l) => [l.id, l]));
+    const known = await knownErpIds(
+      this.db,
+      this.system,
+      'PAYMENT',
+      lines.map((l) => String(l.move)),
+    );
+    for (const invoice of changed) {
+      for (const lineId of invoice.payment_lines) {
+        const line = byId.get(lineId);
+        if (!line || known.has(String(line.move)) || !invoice.reference) continue;
+        const amountMinor =
+          parseDecimal(line.credit.value, this.options.currency, null) -
+          parseDecimal(line.debit.value, this.options.currency, null);
+        if (amountMinor <= 0) continue;
+        const payment: ExternalPayment = {
+          id: uuidv5(`tryton-move:${line.move}`, ERP_PAYMENT_IDS),
+          erpId: String(line.move),
+          invoiceId: invoice.reference,
+          invoiceNumber: invoice.reference,
+          amountMinor,
+          currency: this.options.currency,
+          receivedOn: line.date.toString(),
+          reference: `Tryton move ${line.move}`,
+        };
+        const outcome = await changes.paymentSeen(payment);
+        if (outcome === 'recorded') seen += 1;
+        if (outcome === 'unknown-invoice')
+          log.warn(
+            { trytonInvoice: invoice.id, reference: invoice.reference },
+            'a Tryton payment on an invoice billing did not issue',
+          );
+      }
+    }
+    const last = changed.at(-1);
+    if (last) {
+      const position = JSON.stringify({
+        at: (last.write_date ?? last.create_date).toISOString(),
+        id: last.id,
+      });
+      await this.db.transaction().execute((trx) => writeCursor(trx, this.system, CURSOR, position));
+    }
+    return seen;
+  }
+
   async close(): Promise<void> {
+    const state = this.watching;
+    if (state) {
+      state.stopped = true;
+      if (state.timer) clearTimeout(state.timer);
+      await state.running;
+      this.watching = null;
+    }
     await this.client.logout();
   }
 }
