@@ -33,7 +33,7 @@ import type {
   LedgerPort,
 } from '../ledger.port.ts';
 import { TrytonClient, TrytonError, date, decimal, type TrytonDate, type TrytonDecimal } from './client.ts';
-import { ensureCustomer, payInvoice, postInvoice, readInvoice } from './invoices.ts';
+import { acceptedPostWarnings, ensureCustomer, payInvoice, postInvoice, readInvoice } from './invoices.ts';
 import { prepareTryton, xmlId, type TrytonSetup } from './setup.ts';
 
 export interface TrytonLedgerOptions {
@@ -133,6 +133,25 @@ export class TrytonLedger implements LedgerPort {
   private readonly mirror = new BuiltinLedger();
   private readonly policy;
   private readonly setups = new Map<number, Promise<TrytonSetup>>();
+  /** Party and invoice address per customer id: found or made once per process (ids do not change). */
+  private readonly parties = new Map<string, { partyId: number; addressId: number }>();
+  private journal: Promise<number> | null = null;
+
+  private async party(customerId: string, name: string): Promise<{ partyId: number; addressId: number }> {
+    const known = this.parties.get(customerId);
+    if (known) return known;
+    const { partyId } = await ensureCustomer(this.client, { id: customerId, name });
+    const [party] = await this.client.call<Array<{ addresses?: number[] }>>('party.party', 'read', [
+      [partyId],
+      ['addresses'],
+    ]);
+    const addressId = party?.addresses?.[0];
+    if (addressId === undefined)
+      throw new TrytonError('TRYTON_REFUSED', `Tryton's party ${customerId} has no address to invoice`);
+    const found = { partyId, addressId };
+    this.parties.set(customerId, found);
+    return found;
+  }
 
   constructor(
     private readonly db: AnyDb,
@@ -217,9 +236,10 @@ export class TrytonLedger implements LedgerPort {
     const setup = await this.call('setup', () => this.setup(Number(doc.issuedOn.slice(0, 4))));
     const invoice = await this.call(`posting ${doc.kind} ${doc.number}`, async () => {
       const found = await this.findInvoice(setup, doc.id);
-      const invoiceId =
-        found ?? (await this.createInvoice(setup, doc, customer?.name ?? `Customer ${doc.customerId}`));
-      return postInvoice(this.client, invoiceId);
+      if (found !== null) return postInvoice(this.client, found); // posts a draft a crash left; reads either way
+      const created = await this.createInvoice(setup, doc, customer?.name ?? `Customer ${doc.customerId}`);
+      await this.client.callAcceptingWarnings('account.invoice', 'post', [[created]], acceptedPostWarnings);
+      return this.postedInvoice(created);
     });
     if (invoice.totalAmount !== formatMinor(doc.totalMinor, doc.currency)) {
       // Never happens while lines and manual taxes are ours; if it does, the books disagree: stop.
@@ -237,6 +257,22 @@ export class TrytonLedger implements LedgerPort {
       erpNumber: invoice.number,
       erpEntryId: invoice.moveId === null ? null : String(invoice.moveId),
     };
+  }
+
+  /** What posting needs back from a just-posted invoice: its number, move and total (one read). */
+  private async postedInvoice(
+    id: number,
+  ): Promise<{ id: number; number: string | null; moveId: number | null; totalAmount: string }> {
+    const [row] = await this.client.call<
+      Array<{ number: string | null; move: number | null; total_amount: TrytonDecimal; state: string }>
+    >('account.invoice', 'read', [[id], ['number', 'move', 'total_amount', 'state']]);
+    if (!row || (row.state !== 'posted' && row.state !== 'paid'))
+      throw new TrytonError(
+        'TRYTON_PROTOCOL',
+        `Tryton's invoice ${id} is ${row?.state ?? 'gone'} after posting`,
+      );
+    const [whole, fraction = ''] = row.total_amount.value.split('.');
+    return { id, number: row.number, moveId: row.move, totalAmount: `${whole}.${fraction.padEnd(2, '0')}` };
   }
 
   private async findInvoice(setup: TrytonSetup, reference: string): Promise<number | null> {
@@ -264,15 +300,12 @@ export class TrytonLedger implements LedgerPort {
     doc: BillingDocument,
     customerName: string,
   ): Promise<number> {
-    const { partyId } = await ensureCustomer(this.client, { id: doc.customerId, name: customerName });
-    const [party] = await this.client.call<Array<{ addresses?: number[] }>>('party.party', 'read', [
-      [partyId],
-      ['addresses'],
-    ]);
-    const addressId = party?.addresses?.[0];
-    if (addressId === undefined)
-      throw new TrytonError('TRYTON_REFUSED', `Tryton's party ${doc.customerId} has no address to invoice`);
-    const journal = await xmlId(this.client, 'account', 'journal_revenue');
+    const { partyId, addressId } = await this.party(doc.customerId, customerName);
+    this.journal ??= xmlId(this.client, 'account', 'journal_revenue').catch((error: unknown) => {
+      this.journal = null;
+      throw error;
+    });
+    const journal = await this.journal;
     const byRate = new Map<number, { base: number; tax: number }>();
     for (const line of doc.lines) {
       const rate = line.taxRatePpm ?? 0;
