@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 // not called: only the readers (which parse an event's data) are exercised here.
 const unused = {} as never;
 const definitions = [
-  { name: 'customer', consumers: customerConsumers({ contracts: unused }) },
+  { name: 'customer', consumers: customerConsumers({ contracts: unused, orders: unused }) },
   { name: 'subscription', consumers: subscriptionConsumers({ billTo: unused, erpAcknowledgements: unused }) },
   { name: 'finance', consumers: financeConsumers({ posting: unused, replicas: unused }) },
 ];

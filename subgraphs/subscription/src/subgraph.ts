@@ -29,6 +29,7 @@ import { Invoice } from './resolvers/Invoice.ts';
 import { InvoiceLine } from './resolvers/InvoiceLine.ts';
 import { MonitorQueries } from './resolvers/Monitor.queries.ts';
 import { Mutation } from './resolvers/Mutation.ts';
+import { Opportunity } from './resolvers/Opportunity.ts';
 import { Plan } from './resolvers/Plan.ts';
 import { Query } from './resolvers/Query.ts';
 import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
@@ -63,6 +64,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       Invoice,
       InvoiceLine,
       Customer,
+      Opportunity,
       Amendment,
       AmendmentStep,
       BillingControlTotal,

@@ -9,6 +9,8 @@ const isPosition = (value: unknown): value is { name: string; id: string } =>
 
 export const Query: QueryResolvers = {
   customer: (_, args, ctx) => ctx.loadCustomer(args.id),
+  opportunity: (_, args, ctx) => ctx.loadOpportunity(args.id),
+  order: (_, args, ctx) => ctx.loadOrder(args.id),
   customers: async (_, args, ctx) => {
     const first = pageSize(args.first, 50);
     const after = decodeCursor(args.after, isPosition);

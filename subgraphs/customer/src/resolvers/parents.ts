@@ -8,3 +8,8 @@ import type { CustomerRow } from '../data/customer.repository.ts';
 
 /** A page of customers (a CustomerConnection, CrmContractValueConnection): rows, totalCount lazy. */
 export type CustomerPage = Connection<CustomerRow>;
+
+/** An entity another system owns, as the CRM knows it: its key. */
+export interface EntityRef {
+  id: string;
+}

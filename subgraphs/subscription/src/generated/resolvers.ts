@@ -8,6 +8,7 @@ import type {
   PricedLine,
   AmendmentView,
   EntityRef,
+  OpportunityRef,
   InvoicePage,
   AmendmentPage,
   BillingDocumentPage,
@@ -333,6 +334,19 @@ export type Customer = {
   id: Scalars['ID']['output'];
   /** The customer's subscriptions, oldest first; null only when billing cannot be reached. */
   subscriptions?: Maybe<Array<BillingSubscription>>;
+};
+
+/** A CRM opportunity; billing contributes what it is worth at the plan's price. */
+export type Opportunity = {
+  __typename?: 'Opportunity';
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** The plan's code (the CRM's field). */
+  planCode: Scalars['String']['output'];
+  /** Seats (the CRM's field). */
+  seats: Scalars['Int']['output'];
+  /** Seats × the plan's unit price for one period; null when billing has no such plan. */
+  expectedValue?: Maybe<Money>;
 };
 
 /** Input money: an exact decimal amount and its currency. */
@@ -1040,6 +1054,7 @@ export type FederationTypes = {
   Invoice: Invoice;
   Amendment: Amendment;
   Customer: Customer;
+  Opportunity: Opportunity;
 };
 
 /** Mapping of federation reference types */
@@ -1052,6 +1067,14 @@ export type FederationReferenceTypes = {
   Invoice: { __typename: 'Invoice' } & GraphQLRecursivePick<FederationTypes['Invoice'], { id: true }>;
   Amendment: { __typename: 'Amendment' } & GraphQLRecursivePick<FederationTypes['Amendment'], { id: true }>;
   Customer: { __typename: 'Customer' } & GraphQLRecursivePick<FederationTypes['Customer'], { id: true }>;
+  Opportunity: { __typename: 'Opportunity' } & GraphQLRecursivePick<
+    FederationTypes['Opportunity'],
+    { id: true }
+  > &
+    (
+      | Record<PropertyKey, never>
+      | GraphQLRecursivePick<FederationTypes['Opportunity'], { planCode: true; seats: true }>
+    );
 };
 
 /** Mapping between all available schema types and the resolvers types */
@@ -1083,6 +1106,7 @@ export type ResolversTypes = {
   AmendmentStep: ResolverTypeWrapper<AmendmentStepRow>;
   Amendment: ResolverTypeWrapper<AmendmentView>;
   Customer: ResolverTypeWrapper<EntityRef>;
+  Opportunity: ResolverTypeWrapper<OpportunityRef>;
   MoneyInput: MoneyInput;
   CreatePlanInput: CreatePlanInput;
   CreatePlanPayload: ResolverTypeWrapper<
@@ -1160,6 +1184,7 @@ export type ResolversParentTypes = {
   AmendmentStep: AmendmentStepRow;
   Amendment: AmendmentView;
   Customer: EntityRef;
+  Opportunity: OpportunityRef;
   MoneyInput: MoneyInput;
   CreatePlanInput: CreatePlanInput;
   CreatePlanPayload: Omit<CreatePlanPayload, 'plan'> & { plan?: Maybe<ResolversParentTypes['Plan']> };
@@ -1463,6 +1488,21 @@ export type CustomerResolvers<
   >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   subscriptions?: Resolver<Maybe<Array<ResolversTypes['BillingSubscription']>>, ParentType, ContextType>;
+};
+
+export type OpportunityResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['Opportunity'] = ResolversParentTypes['Opportunity'],
+  FederationReferenceType extends FederationReferenceTypes['Opportunity'] =
+    FederationReferenceTypes['Opportunity'],
+> = {
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Opportunity']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  expectedValue?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
 };
 
 export type CreatePlanPayloadResolvers<
@@ -1862,6 +1902,7 @@ export type Resolvers<ContextType = SubscriptionContext> = {
   AmendmentStep?: AmendmentStepResolvers<ContextType>;
   Amendment?: AmendmentResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
+  Opportunity?: OpportunityResolvers<ContextType>;
   CreatePlanPayload?: CreatePlanPayloadResolvers<ContextType>;
   CreateSubscriptionPayload?: CreateSubscriptionPayloadResolvers<ContextType>;
   AmendmentPreview?: AmendmentPreviewResolvers<ContextType>;

@@ -17,6 +17,13 @@ export interface EntityRef {
   id: string;
 }
 
+/** A CRM opportunity as the gateway hands it to billing: its key and the fields `expectedValue` requires. */
+export interface OpportunityRef {
+  id: string;
+  planCode?: string;
+  seats?: number;
+}
+
 /** An amendment; a mutation's payload carries the document as it was issued, a query loads it. */
 export type AmendmentView = AmendmentRow & { document?: InvoiceRow | null };
 
