@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 const unused = {} as never;
 const definitions = [
   { name: 'customer', consumers: customerConsumers({ contracts: unused, orders: unused }) },
-  { name: 'subscription', consumers: subscriptionConsumers({ billTo: unused, erpAcknowledgements: unused }) },
+  { name: 'subscription', consumers: subscriptionConsumers({ billTo: unused, erpAcknowledgements: unused, orders: unused }) },
   { name: 'finance', consumers: financeConsumers({ posting: unused, replicas: unused }) },
 ];
 const contracts = readEventContracts(join(import.meta.dirname, '..', '..', 'schema', 'events'));

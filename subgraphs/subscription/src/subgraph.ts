@@ -4,7 +4,7 @@ import { isUuid } from '@c2c/platform/core';
 import { resolverMap, scalarResolversFor } from '@c2c/platform/graphql';
 import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
-import { subscriptionConsumers } from './consumers/index.ts';
+import { onOrderDeadLetter, subscriptionConsumers } from './consumers/index.ts';
 import type { SubscriptionContext } from './context.ts';
 import { createSubscriptionLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
@@ -14,6 +14,7 @@ import { BillingRunService } from './domain/billing-run.service.ts';
 import { BillToService } from './domain/bill-to.service.ts';
 import { ErpAcknowledgementService } from './domain/erp-acknowledgement.service.ts';
 import { isPlanCode } from './domain/plan.rules.ts';
+import { OrderService } from './domain/order.service.ts';
 import { PlanService } from './domain/plan.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
@@ -47,9 +48,11 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const amendments = new AmendmentService(deps);
   const reconciliation = new ReconciliationService(deps.db);
   const monitor = new AmendmentMonitor(deps.db);
+  const orders = new OrderService(deps);
   const consumers = subscriptionConsumers({
     billTo: new BillToService(),
     erpAcknowledgements: new ErpAcknowledgementService(),
+    orders,
   });
   return {
     name: SCHEMA,
@@ -96,6 +99,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     eventCatalog: EVENT_CATALOG,
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
+    onDeadLetter: onOrderDeadLetter(orders),
     metrics: (sink) => registerBillingMetrics(sink, deps.db, billingRun),
   };
 }

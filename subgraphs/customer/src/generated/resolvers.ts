@@ -319,7 +319,7 @@ export type OrderStep = {
   completedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
-/** A billing subscription, owned by billing; the CRM knows it by id. */
+/** A customer's subscription to a plan; billing is its system of record. */
 export type BillingSubscription = {
   __typename?: 'BillingSubscription';
   /** Stable identifier. */

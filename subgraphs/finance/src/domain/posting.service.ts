@@ -34,6 +34,8 @@ export interface BillingDocument {
   taxMinor: number;
   totalMinor: number;
   lines: BillingDocumentLine[];
+  /** The CRM order whose first invoice this is; echoed on `invoice.posted`. */
+  orderId?: string | null;
 }
 
 /**
@@ -124,7 +126,14 @@ export class PostingService {
       trx,
       SCHEMA,
       SCHEMA,
-      [invoicePostedEvent({ invoiceId: doc.id, journalEntryId, postedAt: postedAt.toISOString() })],
+      [
+        invoicePostedEvent({
+          invoiceId: doc.id,
+          journalEntryId,
+          postedAt: postedAt.toISOString(),
+          ...(doc.orderId ? { orderId: doc.orderId } : {}),
+        }),
+      ],
       causality,
     );
     log.info({ invoiceId: doc.id, journalEntryId }, 'billing document posted');
@@ -136,10 +145,16 @@ export class PostingService {
    */
   async announceFailed(
     trx: AnyTransaction,
-    failure: { invoiceId: string; amendmentId: string | null; error: string; attempts: number },
+    failure: {
+      invoiceId: string;
+      amendmentId: string | null;
+      orderId?: string | null;
+      error: string;
+      attempts: number;
+    },
     causality: Causality,
   ): Promise<void> {
-    const { invoiceId, amendmentId } = failure;
+    const { invoiceId, amendmentId, orderId } = failure;
     await appendToOutbox(
       trx,
       SCHEMA,
@@ -148,6 +163,7 @@ export class PostingService {
         postingFailedEvent({
           invoiceId,
           ...(amendmentId ? { amendmentId } : {}),
+          ...(orderId ? { orderId } : {}),
           error: failure.error,
           attempts: failure.attempts,
         }),

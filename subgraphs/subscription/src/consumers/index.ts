@@ -1,7 +1,9 @@
 import type { EventEffect } from '@c2c/platform/events/reading';
 import type { BillToService } from '../domain/bill-to.service.ts';
 import type { ErpAcknowledgementService } from '../domain/erp-acknowledgement.service.ts';
+import type { OrderService } from '../domain/order.service.ts';
 import { crmAckConsumer } from './crm-events.ts';
+import { orderConsumer } from './crm-order-events.ts';
 import { billToConsumer } from './customer-events.ts';
 import { erpAckConsumer } from './finance-events.ts';
 
@@ -9,10 +11,14 @@ import { erpAckConsumer } from './finance-events.ts';
 export function subscriptionConsumers(services: {
   billTo: BillToService;
   erpAcknowledgements: ErpAcknowledgementService;
+  orders: OrderService;
 }): Record<string, Record<string, EventEffect>> {
   return {
     'subscription.bill-to': billToConsumer(services.billTo),
     'subscription.erp-ack': erpAckConsumer(services.erpAcknowledgements),
     'subscription.crm-ack': crmAckConsumer,
+    'subscription.order': orderConsumer(services.orders),
   };
 }
+
+export { onOrderDeadLetter } from './crm-order-events.ts';

@@ -336,7 +336,7 @@ export type Customer = {
   subscriptions?: Maybe<Array<BillingSubscription>>;
 };
 
-/** A CRM opportunity; billing contributes what it is worth at the plan's price. */
+/** A chance to sell a plan to an account, recorded in the CRM. Winning it starts an order. */
 export type Opportunity = {
   __typename?: 'Opportunity';
   /** Stable identifier. */
