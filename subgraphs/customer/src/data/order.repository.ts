@@ -36,7 +36,11 @@ export async function insertOrder(
   db: AnyDb,
   row: Omit<Insertable<SalesOrderTable>, 'created_at' | 'updated_at' | 'rejected'>,
 ): Promise<OrderRow> {
-  const order = await scoped(db).insertInto('sales_order').values(row).returningAll().executeTakeFirstOrThrow();
+  const order = await scoped(db)
+    .insertInto('sales_order')
+    .values(row)
+    .returningAll()
+    .executeTakeFirstOrThrow();
   await scoped(db)
     .insertInto('order_step')
     .values(

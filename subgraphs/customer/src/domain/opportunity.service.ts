@@ -49,7 +49,11 @@ export interface CloseOpportunityCommand {
 
 function parseOpportunityId(value: string): string {
   if (!isUuid(value)) {
-    throw new DomainError('OPPORTUNITY_NOT_FOUND', `no opportunity ${JSON.stringify(value)}`, 'opportunityId');
+    throw new DomainError(
+      'OPPORTUNITY_NOT_FOUND',
+      `no opportunity ${JSON.stringify(value)}`,
+      'opportunityId',
+    );
   }
   return value.toLowerCase();
 }
@@ -124,7 +128,12 @@ export class OpportunityService {
     const { value } = await runIdempotent(
       this.deps.db,
       SCHEMA,
-      { scope: who.caller, key: command.idempotencyKey, operation: 'winOpportunity', input: { id, expectedVersion } },
+      {
+        scope: who.caller,
+        key: command.idempotencyKey,
+        operation: 'winOpportunity',
+        input: { id, expectedVersion },
+      },
       async (trx) => {
         const current = await findOpportunityForUpdate(trx, id);
         if (!current) throw new DomainError('OPPORTUNITY_NOT_FOUND', `no opportunity ${id}`, 'opportunityId');
@@ -158,7 +167,12 @@ export class OpportunityService {
     const { value } = await runIdempotent(
       this.deps.db,
       SCHEMA,
-      { scope: who.caller, key: command.idempotencyKey, operation: 'loseOpportunity', input: { id, expectedVersion } },
+      {
+        scope: who.caller,
+        key: command.idempotencyKey,
+        operation: 'loseOpportunity',
+        input: { id, expectedVersion },
+      },
       async (trx) => {
         const current = await this.requireOpen(trx, id, expectedVersion);
         await updateOpportunityRow(trx, id, { stage: 'LOST' }, current.version);

@@ -41,25 +41,53 @@ export class OrderWorkflow {
     await updateOrderStep(trx, orderId, 'CRM', { status: 'SKIPPED' });
     await updateOrder(trx, orderId, { rejected: true });
     await this.record(trx, { ...order, rejected: true }, 'BILLING', { kind: 'done', at }, log);
-    log.info({ orderId, correlationId: order.correlation_id, failed: checks.filter((c) => c.status === 'FAILED').map((c) => c.name) }, 'order rejected');
+    log.info(
+      {
+        orderId,
+        correlationId: order.correlation_id,
+        failed: checks.filter((c) => c.status === 'FAILED').map((c) => c.name),
+      },
+      'order rejected',
+    );
   }
 
   /** Billing created the subscription (and its first invoice, if any). */
   async subscribed(
     trx: AnyTransaction,
-    report: { orderId: string; subscriptionId: string; invoiceId: string | null; checks: readonly ReportedCheck[]; at: Date },
+    report: {
+      orderId: string;
+      subscriptionId: string;
+      invoiceId: string | null;
+      checks: readonly ReportedCheck[];
+      at: Date;
+    },
     log: Logger,
   ) {
     const order = await findOrderForUpdate(trx, report.orderId);
     if (!order) return log.warn({ orderId: report.orderId }, 'order.subscribed for an unknown order ignored');
     await saveChecks(trx, order.id, report.checks);
-    await updateOrder(trx, order.id, { subscription_id: report.subscriptionId, first_invoice_id: report.invoiceId });
+    await updateOrder(trx, order.id, {
+      subscription_id: report.subscriptionId,
+      first_invoice_id: report.invoiceId,
+    });
     if (report.invoiceId === null) await this.skipErp(trx, order.id);
-    await this.record(trx, { ...order, first_invoice_id: report.invoiceId }, 'BILLING', { kind: 'done', at: report.at }, log);
+    await this.record(
+      trx,
+      { ...order, first_invoice_id: report.invoiceId },
+      'BILLING',
+      { kind: 'done', at: report.at },
+      log,
+    );
   }
 
   /** A system's acknowledgement or failure of its step. */
-  async step(trx: AnyTransaction, orderId: string, system: OrderSystem, outcome: OrderStepOutcome, log: Logger) {
+  async step(
+    trx: AnyTransaction,
+    orderId: string,
+    system: OrderSystem,
+    outcome: OrderStepOutcome,
+    log: Logger,
+  ) {
     const order = await findOrderForUpdate(trx, orderId);
     if (!order) return log.warn({ orderId, system }, 'acknowledgement for an unknown order ignored');
     await this.record(trx, order, system, outcome, log);
@@ -85,7 +113,11 @@ export class OrderWorkflow {
     if (step.status === 'DONE' || step.status === 'SKIPPED') {
       log.debug({ orderId: order.id, system, outcome: outcome.kind }, 'order step already settled');
     } else if (outcome.kind === 'done') {
-      await updateOrderStep(trx, order.id, system, { status: 'DONE', attempts: step.attempts + 1, completedAt: outcome.at });
+      await updateOrderStep(trx, order.id, system, {
+        status: 'DONE',
+        attempts: step.attempts + 1,
+        completedAt: outcome.at,
+      });
       step.status = 'DONE';
     } else {
       await updateOrderStep(trx, order.id, system, {

@@ -21,7 +21,11 @@ export async function insertOrderSubscription(
 }
 
 /** Active subscriptions of one customer to one plan (the ELIGIBILITY check). */
-export async function countActiveSubscriptions(db: AnyDb, customerId: string, planCode: string): Promise<number> {
+export async function countActiveSubscriptions(
+  db: AnyDb,
+  customerId: string,
+  planCode: string,
+): Promise<number> {
   const row = await scoped(db)
     .selectFrom('subscription')
     .select((eb) => eb.fn.countAll<string>().as('n'))

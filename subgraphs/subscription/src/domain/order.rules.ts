@@ -43,16 +43,28 @@ export function runOrderChecks(facts: OrderFacts): OrderCheck[] {
       ? failed('ACCOUNT_HIERARCHY', `account ${account.id} is ${account.status}, not ACTIVE`)
       : parent && parent.status !== 'ACTIVE'
         ? failed('ACCOUNT_HIERARCHY', `bill-to parent ${parent.id} is ${parent.status}, not ACTIVE`)
-        : passed('ACCOUNT_HIERARCHY', parent ? 'account and its bill-to parent are ACTIVE' : 'account is ACTIVE');
+        : passed(
+            'ACCOUNT_HIERARCHY',
+            parent ? 'account and its bill-to parent are ACTIVE' : 'account is ACTIVE',
+          );
 
   const otherCurrency = plan ? facts.accountCurrencies.find((c) => c !== plan.currency) : undefined;
   const pricing = !plan
     ? failed('PRICING', `no plan ${JSON.stringify(facts.planCode)}`)
     : otherCurrency
-      ? failed('PRICING', `the account is billed in ${otherCurrency}; plan ${plan.code} is sold in ${plan.currency}`)
+      ? failed(
+          'PRICING',
+          `the account is billed in ${otherCurrency}; plan ${plan.code} is sold in ${plan.currency}`,
+        )
       : facts.seats < plan.min_seats || facts.seats > plan.max_seats
-        ? failed('PRICING', `${facts.seats} seats are outside plan ${plan.code}'s bounds ${plan.min_seats}–${plan.max_seats}`)
-        : passed('PRICING', `plan ${plan.code} in ${plan.currency}, ${facts.seats} seats within ${plan.min_seats}–${plan.max_seats}`);
+        ? failed(
+            'PRICING',
+            `${facts.seats} seats are outside plan ${plan.code}'s bounds ${plan.min_seats}–${plan.max_seats}`,
+          )
+        : passed(
+            'PRICING',
+            `plan ${plan.code} in ${plan.currency}, ${facts.seats} seats within ${plan.min_seats}–${plan.max_seats}`,
+          );
 
   const where = account.region ? `${account.country}-${account.region}` : account.country;
   const rate = pickTaxRate(facts.rates, account.country, account.region, facts.startDate);
@@ -62,7 +74,10 @@ export function runOrderChecks(facts: OrderFacts): OrderCheck[] {
 
   const eligibility =
     facts.activeOfPlan > 0
-      ? failed('ELIGIBILITY', `account ${account.id} already has an active subscription of plan ${facts.planCode}`)
+      ? failed(
+          'ELIGIBILITY',
+          `account ${account.id} already has an active subscription of plan ${facts.planCode}`,
+        )
       : passed('ELIGIBILITY', `no active subscription of plan ${facts.planCode}`);
 
   return [hierarchy, pricing, tax, eligibility];

@@ -49,7 +49,8 @@ export class OrderService {
     // so the event is retried (and dead-lettered as order.failed if the replica never arrives).
     if (!account) throw new Error(`billing has no bill-to account ${won.customerId} yet`);
     const [parent] = account.parent_id ? await findBillToByIds(trx, [account.parent_id]) : [];
-    if (account.parent_id && !parent) throw new Error(`billing has no bill-to account ${account.parent_id} (parent) yet`);
+    if (account.parent_id && !parent)
+      throw new Error(`billing has no bill-to account ${account.parent_id} (parent) yet`);
     const [plan] = await findPlansByCodes(trx, [won.planCode]);
     const checks = runOrderChecks({
       account,
@@ -65,7 +66,10 @@ export class OrderService {
     const base = { orderId: won.orderId, opportunityId: won.opportunityId, customerId: account.id, checks };
     if (!plan || checks.some((check) => check.status === 'FAILED')) {
       await appendToOutbox(trx, SCHEMA, SCHEMA, [orderRejectedEvent(base)], causality);
-      log.info({ ...fields, failed: checks.filter((c) => c.status === 'FAILED').map((c) => c.name) }, 'order rejected');
+      log.info(
+        { ...fields, failed: checks.filter((c) => c.status === 'FAILED').map((c) => c.name) },
+        'order rejected',
+      );
       return;
     }
     const { subscription, invoice, events } = await openSubscription(trx, {
