@@ -30,6 +30,8 @@ describe('event contracts and the consumers that read them', () => {
       'subscription.crm-ack': ['customer'],
       'finance.billing': ['subscription'],
       'finance.customer-master': ['customer'],
+      'customer.order': ['finance', 'subscription'],
+      'subscription.order': ['customer'],
     });
     // Every consumer the catalog names exists in the code.
     const inCode = new Set(definitions.flatMap((d) => Object.keys(d.consumers)));
