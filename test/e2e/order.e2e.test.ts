@@ -234,6 +234,8 @@ describe('opportunity to order through the gateway', () => {
         { system: 'CRM', status: 'SKIPPED', attempts: 0, lastError: null, completedAt: null },
       ]);
       expect(order.subscription).toBeNull();
+      // Nothing was created: the deal is OPEN again, one version further.
+      expect(order.opportunity).toEqual({ id: opportunity.id, stage: 'OPEN' });
       expect(order.checks.map((c: any) => c.name)).toEqual([
         'ACCOUNT_HIERARCHY',
         'PRICING',
@@ -269,6 +271,44 @@ describe('opportunity to order through the gateway', () => {
       const order = await rejected(customerId, planCode, 11);
       expect(failedChecks(order)).toEqual([['PRICING', expect.stringContaining('11 seats are outside')]]);
       expect(await billingRecords(customerId)).toEqual({ subscriptions: [], invoices: 0 });
+
+      // The rep fixes the seats on the reopened opportunity and wins it again: a new order completes.
+      const fixed = await graphql<any>(
+        stack.gatewayUrl,
+        `
+          mutation Fix($input: UpdateOpportunityInput!) {
+            updateOpportunity(input: $input) {
+              opportunity {
+                seats
+                version
+                stage
+              }
+              userErrors {
+                code
+              }
+            }
+          }
+        `,
+        {
+          input: {
+            opportunityId: order.opportunity.id,
+            seats: 10,
+            expectedVersion: 3,
+            idempotencyKey: unique('upd'),
+          },
+        },
+        asSales(),
+      );
+      expect(fixed.data?.updateOpportunity).toEqual({
+        opportunity: { seats: 10, version: 4, stage: 'OPEN' },
+        userErrors: [],
+      });
+      const again = await win(order.opportunity.id, { expectedVersion: 4 });
+      expect(again.userErrors).toEqual([]);
+      expect(again.order.id).not.toBe(order.id);
+      const completed = await untilOrder(again.order.id, 'COMPLETED');
+      expect(completed.subscription.seats).toBe(10);
+      expect((await billingRecords(customerId)).subscriptions).toHaveLength(1);
     });
 
     it('PRICING: an unknown plan has no expected value and is rejected', async () => {

@@ -14,10 +14,11 @@ create table opportunity (
 );
 create index opportunity_customer_stage on opportunity (customer_id, stage, created_at);
 
--- One order per opportunity: winning it again returns this order, never a second one.
+-- One live order per opportunity: winning it again returns this order, never a second one. A
+-- rejected order reopens its opportunity (nothing was created), which may then be won again.
 create table sales_order (
   id uuid primary key,
-  opportunity_id uuid not null unique references opportunity (id),
+  opportunity_id uuid not null references opportunity (id),
   customer_id uuid not null,
   status text not null check (
     status in ('VALIDATING', 'REJECTED', 'SUBSCRIBED', 'INVOICED', 'POSTED', 'COMPLETED', 'EXCEPTION')
@@ -29,6 +30,8 @@ create table sales_order (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+create unique index sales_order_live on sales_order (opportunity_id) where not rejected;
+create index sales_order_opportunity on sales_order (opportunity_id, created_at);
 create index sales_order_status on sales_order (status, updated_at);
 
 -- The checks billing ran and reported (order.rejected / order.subscribed).

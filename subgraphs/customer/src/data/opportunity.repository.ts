@@ -67,3 +67,14 @@ export async function findWonOpportunityPage(
   if (afterId !== null) query = query.where('id', '>', afterId);
   return query.execute();
 }
+
+/** A WON opportunity whose order was rejected turns OPEN again (version + 1); false if it was not WON. */
+export async function reopenOpportunity(db: AnyDb, id: string): Promise<boolean> {
+  const result = await scoped(db)
+    .updateTable('opportunity')
+    .set((eb) => ({ stage: 'OPEN' as const, version: eb('version', '+', 1), updated_at: new Date() }))
+    .where('id', '=', id)
+    .where('stage', '=', 'WON')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -22,9 +22,26 @@ export async function findOrdersByIds(db: AnyDb, ids: readonly string[]): Promis
   return scoped(db).selectFrom('sales_order').selectAll().where('id', 'in', ids).execute();
 }
 
+/** The orders of many opportunities, oldest first (the last one is an opportunity's latest). */
 export async function findOrdersByOpportunityIds(db: AnyDb, ids: readonly string[]): Promise<OrderRow[]> {
   if (ids.length === 0) return [];
-  return scoped(db).selectFrom('sales_order').selectAll().where('opportunity_id', 'in', ids).execute();
+  return scoped(db)
+    .selectFrom('sales_order')
+    .selectAll()
+    .where('opportunity_id', 'in', ids)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+/** The opportunity's order that is not rejected (at most one), if any. */
+export async function findLiveOrder(db: AnyDb, opportunityId: string): Promise<OrderRow | undefined> {
+  return scoped(db)
+    .selectFrom('sales_order')
+    .selectAll()
+    .where('opportunity_id', '=', opportunityId)
+    .where('rejected', '=', false)
+    .executeTakeFirst();
 }
 
 export async function findOrderForUpdate(db: AnyDb, id: string): Promise<OrderRow | undefined> {

@@ -10,7 +10,7 @@ import {
   updateOpportunityRow,
   type OpportunityRow,
 } from '../data/opportunity.repository.ts';
-import { findOrdersByOpportunityIds, insertOrder } from '../data/order.repository.ts';
+import { findLiveOrder, insertOrder } from '../data/order.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { opportunityWonEvent } from '../events/opportunity-events.ts';
 import type { Caller } from './customer.service.ts';
@@ -138,7 +138,7 @@ export class OpportunityService {
         const current = await findOpportunityForUpdate(trx, id);
         if (!current) throw new DomainError('OPPORTUNITY_NOT_FOUND', `no opportunity ${id}`, 'opportunityId');
         if (current.stage === 'WON') {
-          const [order] = await findOrdersByOpportunityIds(trx, [id]);
+          const order = await findLiveOrder(trx, id);
           if (!order) throw new Error(`won opportunity ${id} has no order`);
           return { opportunityId: id, orderId: order.id };
         }

@@ -9,6 +9,7 @@ import {
   type OrderCheckRow,
   type OrderRow,
 } from '../data/order.repository.ts';
+import { reopenOpportunity } from '../data/opportunity.repository.ts';
 import type { OrderSystem } from '../data/tables.ts';
 import { ERROR_MAX, orderStatus } from './order.rules.ts';
 
@@ -26,7 +27,10 @@ export type ReportedCheck = Omit<OrderCheckRow, 'order_id'>;
  * adds up the failed deliveries reported with a dead letter and the one that succeeded.
  */
 export class OrderWorkflow {
-  /** Billing refused the order: every check's outcome; nothing was created anywhere. */
+  /**
+   * Billing refused the order: every check's outcome; nothing was created anywhere, so the
+   * opportunity is OPEN again (version + 1).
+   */
   async rejected(
     trx: AnyTransaction,
     orderId: string,
@@ -41,6 +45,8 @@ export class OrderWorkflow {
     await updateOrderStep(trx, orderId, 'CRM', { status: 'SKIPPED' });
     await updateOrder(trx, orderId, { rejected: true });
     await this.record(trx, { ...order, rejected: true }, 'BILLING', { kind: 'done', at }, log);
+    // Nothing was created: the deal goes back to OPEN, to be fixed and won again (a new order).
+    await reopenOpportunity(trx, order.opportunity_id);
     log.info(
       {
         orderId,

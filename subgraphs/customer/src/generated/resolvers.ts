@@ -206,7 +206,7 @@ export type CrmContractValueConnection = {
 export type OpportunityStage =
   /** Being worked on; may still change, be won or be lost. */
   | 'OPEN'
-  /** Closed as won: an order was started. */
+  /** Closed as won: its order is running or done (an order that billing rejects reopens it). */
   | 'WON'
   /** Closed as lost; can no longer be won. */
   | 'LOST';
@@ -230,7 +230,7 @@ export type Opportunity = {
   seats: Scalars['Int']['output'];
   /** First day of the subscription. */
   startDate: Scalars['Date']['output'];
-  /** The order that winning the opportunity started; null until it is won. */
+  /** The latest order winning the opportunity started (a rejected one when it was reopened); null until it is first won. */
   order?: Maybe<Order>;
   /** When the opportunity was recorded. */
   createdAt: Scalars['DateTime']['output'];
@@ -242,7 +242,7 @@ export type Opportunity = {
 export type OrderStatus =
   /** Won in the CRM; billing has not reported its checks yet. */
   | 'VALIDATING'
-  /** A check failed; nothing was created in any system. See `checks`. */
+  /** A check failed; nothing was created in any system, and the opportunity is OPEN again (fix it and win it again: a new order). See `checks`. */
   | 'REJECTED'
   /** Billing created the subscription (it issued no first invoice). */
   | 'SUBSCRIBED'
