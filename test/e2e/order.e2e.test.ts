@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '@c2c/schema/operations';
 import type { Stack } from '@c2c/apps/stack';
+import type { ReconciliationReport } from '../../cli/commands/reconcile.ts';
 import { startTestStack } from '../support/stack.ts';
 
 // Opportunity to order, through the gateway over HTTP: a sales user wins an opportunity in the
@@ -419,5 +423,56 @@ describe('opportunity to order through the gateway', () => {
         .execute();
       expect(orders).toEqual([]);
     });
+  });
+});
+
+describe('order reconciliation (npm run c2c -- reconcile)', () => {
+  const ROOT = join(import.meta.dirname, '..', '..');
+  const reconcile = async (): Promise<ReconciliationReport> => {
+    const token = await stack.token('finance');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'cli/c2c.ts', 'reconcile', '--json', '--url', stack.gatewayUrl, '--token', token],
+      { cwd: ROOT },
+    ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+    return JSON.parse(stdout) as ReconciliationReport;
+  };
+
+  it('finds every won opportunity with its one subscription on its terms, and names a mismatch', async () => {
+    const customerId = await aCustomer();
+    const planCode = await aPlan();
+    await billingKnows(customerId);
+    const opportunity = await anOpportunity(customerId, planCode, 4);
+    const won = await win(opportunity.id);
+    const completed = await untilOrder(won.order.id, 'COMPLETED');
+
+    const clean = await reconcile();
+    expect(clean.orders).toEqual([]);
+    expect(clean.ordersCompared).toBeGreaterThanOrEqual(3);
+
+    // The CRM's record of the deal drifts from what billing opened (as a bad data fix would do).
+    await stack.database.db
+      .withSchema('customer')
+      .updateTable('opportunity')
+      .set({ seats: 6 })
+      .where('id', '=', opportunity.id)
+      .execute();
+    const drifted = await reconcile();
+    expect(drifted.orders).toEqual([
+      {
+        kind: 'TERMS_MISMATCH',
+        opportunityId: opportunity.id,
+        subscriptionIds: [completed.subscription.id],
+        crm: `${planCode} × 6 from 2026-03-01`,
+        billing: `${planCode} × 4 from 2026-03-01`,
+      },
+    ]);
+    expect(drifted.differences).toBeGreaterThanOrEqual(1);
+    await stack.database.db
+      .withSchema('customer')
+      .updateTable('opportunity')
+      .set({ seats: 4 })
+      .where('id', '=', opportunity.id)
+      .execute();
   });
 });

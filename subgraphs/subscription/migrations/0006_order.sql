@@ -7,5 +7,10 @@ create table order_subscription (
   order_id uuid primary key,
   opportunity_id uuid not null,
   subscription_id uuid not null unique references subscription (id),
+  -- The terms the subscription opened with (seats may change later by amendment): reconciliation
+  -- compares them with the won opportunity's.
+  plan_code text not null,
+  seats integer not null,
+  start_date date not null,
   created_at timestamptz not null default now()
 );

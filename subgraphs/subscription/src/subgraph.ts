@@ -31,6 +31,7 @@ import { InvoiceLine } from './resolvers/InvoiceLine.ts';
 import { MonitorQueries } from './resolvers/Monitor.queries.ts';
 import { Mutation } from './resolvers/Mutation.ts';
 import { Opportunity } from './resolvers/Opportunity.ts';
+import { BillingOrderSubscription, OrderQueries } from './resolvers/Order.queries.ts';
 import { Plan } from './resolvers/Plan.ts';
 import { Query } from './resolvers/Query.ts';
 import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
@@ -60,7 +61,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     typeDefs: subscriptionTypeDefs,
     resolvers: resolverMap<Resolvers>({
       ...scalarResolversFor(subscriptionTypeDefs),
-      Query: { ...Query, ...ReconciliationQueries, ...MonitorQueries },
+      Query: { ...Query, ...ReconciliationQueries, ...MonitorQueries, ...OrderQueries },
       Mutation,
       Plan,
       BillingSubscription,
@@ -68,6 +69,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       InvoiceLine,
       Customer,
       Opportunity,
+      BillingOrderSubscription,
       Amendment,
       AmendmentStep,
       BillingControlTotal,
@@ -86,6 +88,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
         amendments,
         reconciliation,
         monitor,
+        orders,
         loadPlan: (code) => (isPlanCode(code) ? loaders.planByCode.load(code) : Promise.resolve(null)),
         loadSubscription: (id) =>
           isUuid(id) ? loaders.subscriptionById.load(id.toLowerCase()) : Promise.resolve(null),

@@ -78,3 +78,12 @@ export async function reopenOpportunity(db: AnyDb, id: string): Promise<boolean>
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+export async function countWonOpportunities(db: AnyDb): Promise<number> {
+  const row = await scoped(db)
+    .selectFrom('opportunity')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('stage', '=', 'WON')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

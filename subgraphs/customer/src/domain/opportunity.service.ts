@@ -5,7 +5,9 @@ import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { findCustomersByIds } from '../data/customer.repository.ts';
 import {
+  countWonOpportunities,
   findOpportunityForUpdate,
+  findWonOpportunityPage,
   insertOpportunity,
   updateOpportunityRow,
   type OpportunityRow,
@@ -180,6 +182,15 @@ export class OpportunityService {
       },
     );
     return value;
+  }
+
+  /** Reconciliation: WON opportunities by id after the keyset position. */
+  wonPage(afterId: string | null, limit: number) {
+    return findWonOpportunityPage(this.deps.db, afterId, limit);
+  }
+
+  countWon() {
+    return countWonOpportunities(this.deps.db);
   }
 
   private async requireOpen(

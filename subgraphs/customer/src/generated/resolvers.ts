@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { CustomerRow } from '../data/customer.repository.ts';
 import type { OpportunityRow } from '../data/opportunity.repository.ts';
 import type { OrderRow, OrderCheckRow, OrderStepRow } from '../data/order.repository.ts';
-import type { EntityRef, CustomerPage } from '../resolvers/parents.ts';
+import type { EntityRef, OpportunityPage, CustomerPage } from '../resolvers/parents.ts';
 import type { CustomerContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -238,6 +238,17 @@ export type Opportunity = {
   updatedAt: Scalars['DateTime']['output'];
 };
 
+/** A page of opportunities. */
+export type OpportunityConnection = {
+  __typename?: 'OpportunityConnection';
+  /** Number of opportunities matching, over all pages. */
+  totalCount: Scalars['Int']['output'];
+  /** Paging information. */
+  pageInfo: PageInfo;
+  /** The opportunities of this page. */
+  nodes: Array<Opportunity>;
+};
+
 /** Where an order stands. */
 export type OrderStatus =
   /** Won in the CRM; billing has not reported its checks yet. */
@@ -454,6 +465,8 @@ export type Query = {
   order?: Maybe<Order>;
   /** Reconciliation: every customer's contract value as the CRM shows it, by customer id (customers without one are left out); `first` is 1–1000. */
   crmContractValues: CrmContractValueConnection;
+  /** Reconciliation: every WON opportunity, by id, with its terms and its order; `first` is 1–1000. */
+  crmWonOpportunities: OpportunityConnection;
   /** Dead letters of the CRM's event consumers, newest first. */
   crmDeadLetters: Array<CrmDeadLetter>;
   /** The CRM audit log: every mutation this system executed, newest first — who, what (variables with secrets redacted), the outcome and the correlation id. `first` is 1–100. */
@@ -484,6 +497,12 @@ export type QueryOrderArgs = {
 
 /** The root of every read. */
 export type QueryCrmContractValuesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The root of every read. */
+export type QueryCrmWonOpportunitiesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -775,6 +794,7 @@ export type ResolversTypes = {
   CrmContractValueConnection: ResolverTypeWrapper<CustomerPage>;
   OpportunityStage: OpportunityStage;
   Opportunity: ResolverTypeWrapper<OpportunityRow>;
+  OpportunityConnection: ResolverTypeWrapper<OpportunityPage>;
   OrderStatus: OrderStatus;
   OrderCheckName: OrderCheckName;
   OrderCheckStatus: OrderCheckStatus;
@@ -841,6 +861,7 @@ export type ResolversParentTypes = {
   CrmContractValue: CustomerRow;
   CrmContractValueConnection: CustomerPage;
   Opportunity: OpportunityRow;
+  OpportunityConnection: OpportunityPage;
   OrderCheck: OrderCheckRow;
   OrderStep: OrderStepRow;
   BillingSubscription: EntityRef;
@@ -1081,6 +1102,16 @@ export type OpportunityResolvers<
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type OpportunityConnectionResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['OpportunityConnection'] =
+    ResolversParentTypes['OpportunityConnection'],
+> = {
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Opportunity']>, ParentType, ContextType>;
+};
+
 export type OrderCheckResolvers<
   ContextType = CustomerContext,
   ParentType extends ResolversParentTypes['OrderCheck'] = ResolversParentTypes['OrderCheck'],
@@ -1200,6 +1231,12 @@ export type QueryResolvers<
     ParentType,
     ContextType,
     RequireFields<QueryCrmContractValuesArgs, 'first'>
+  >;
+  crmWonOpportunities?: Resolver<
+    ResolversTypes['OpportunityConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryCrmWonOpportunitiesArgs, 'first'>
   >;
   crmDeadLetters?: Resolver<
     Array<ResolversTypes['CrmDeadLetter']>,
@@ -1334,6 +1371,7 @@ export type Resolvers<ContextType = CustomerContext> = {
   CrmContractValue?: CrmContractValueResolvers<ContextType>;
   CrmContractValueConnection?: CrmContractValueConnectionResolvers<ContextType>;
   Opportunity?: OpportunityResolvers<ContextType>;
+  OpportunityConnection?: OpportunityConnectionResolvers<ContextType>;
   OrderCheck?: OrderCheckResolvers<ContextType>;
   OrderStep?: OrderStepResolvers<ContextType>;
   BillingSubscription?: BillingSubscriptionResolvers<ContextType>;

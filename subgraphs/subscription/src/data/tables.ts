@@ -36,6 +36,9 @@ export interface OrderSubscriptionTable {
   order_id: string;
   opportunity_id: string;
   subscription_id: string;
+  plan_code: string;
+  seats: number;
+  start_date: string;
   created_at: Generated<Date>;
 }
 

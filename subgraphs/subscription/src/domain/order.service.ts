@@ -5,7 +5,9 @@ import type { SubgraphDeps } from '@c2c/platform/subgraph';
 import { findBillToByIds, findBillToForUpdate } from '../data/bill-to.repository.ts';
 import {
   countActiveSubscriptions,
+  countOrderSubscriptions,
   findOrderSubscription,
+  findOrderSubscriptionPage,
   insertOrderSubscription,
 } from '../data/order.repository.ts';
 import { findPlansByCodes } from '../data/plan.repository.ts';
@@ -84,6 +86,9 @@ export class OrderService {
       order_id: won.orderId,
       opportunity_id: won.opportunityId,
       subscription_id: subscription.id,
+      plan_code: plan.code,
+      seats: won.seats,
+      start_date: won.startDate,
     });
     await appendToOutbox(
       trx,
@@ -93,6 +98,15 @@ export class OrderService {
       causality,
     );
     log.info({ ...fields, subscriptionId: subscription.id }, 'order subscribed');
+  }
+
+  /** Reconciliation: the subscriptions orders opened, by order id after the keyset position. */
+  page(afterOrderId: string | null, limit: number) {
+    return findOrderSubscriptionPage(this.deps.db, afterOrderId, limit);
+  }
+
+  count() {
+    return countOrderSubscriptions(this.deps.db);
   }
 
   /** Billing gave up on an order's `opportunity.won`: the CRM shows the order's BILLING step failed. */

@@ -1,6 +1,7 @@
 import type { Connection } from '@c2c/platform/core';
 import type { AmendmentRow } from '../data/amendment.repository.ts';
 import type { InvoiceLineRow, InvoiceRow } from '../data/invoice.repository.ts';
+import type { OrderSubscriptionRow } from '../data/order.repository.ts';
 import type {
   BucketDocumentRow,
   ContractValueRow,
@@ -35,3 +36,4 @@ export type AmendmentPage = Connection<AmendmentRow>;
 export type BillingDocumentPage = Connection<BucketDocumentRow>;
 export type ContractValuePage = Connection<ContractValueRow>;
 export type StuckAmendmentPage = Connection<StuckAmendmentRow>;
+export type OrderSubscriptionPage = Connection<OrderSubscriptionRow>;
