@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, unique, waitFor } from '@c2c/platform/testing';
-import { operation } from '@c2c/schema/operations';
 import type { Stack } from '@c2c/apps/stack';
 import { aCustomerWithAPlan } from '../support/scenarios.ts';
 import { checkInvariants, waitForQuiescence } from './invariants.ts';
