@@ -224,6 +224,20 @@ describe('opportunity to order through the gateway', () => {
       'order.subscribed',
     ]);
     expect(await eventsOf('finance')).toEqual(['invoice.posted']);
+
+    // The ops console lists it next to the amendments (ops.Orders, a finance token).
+    const listed = await send(
+      'ops.Orders',
+      { status: 'COMPLETED', first: 50 },
+      { authorization: `Bearer ${await stack.token('finance')}` },
+    );
+    expect(listed.orders.nodes.find((o: any) => o.id === orderId)).toMatchObject({
+      status: 'COMPLETED',
+      correlationId,
+      opportunity: { id: opportunity.id, planCode, seats: 5, customer: { id: customerId } },
+      steps: [{ status: 'DONE' }, { status: 'DONE' }, { status: 'DONE' }],
+    });
+    expect(listed.orders.nodes.every((o: any) => o.status === 'COMPLETED')).toBe(true);
   });
 
   describe('each check rejects the order with every outcome, and nothing is created', () => {

@@ -48,6 +48,30 @@ export async function findOrderForUpdate(db: AnyDb, id: string): Promise<OrderRo
   return scoped(db).selectFrom('sales_order').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/**
+ * One page of orders, newest first (ids are UUIDv7: time-ordered), optionally of one status, and
+ * the total count of the filter.
+ */
+export async function findOrderPage(
+  db: AnyDb,
+  query: { status: OrderStatus | null; beforeId: string | null; limit: number },
+): Promise<{ rows: OrderRow[]; totalCount: number }> {
+  let page = scoped(db).selectFrom('sales_order').selectAll();
+  let count = scoped(db)
+    .selectFrom('sales_order')
+    .select((eb) => eb.fn.countAll<string>().as('n'));
+  if (query.status !== null) {
+    page = page.where('status', '=', query.status);
+    count = count.where('status', '=', query.status);
+  }
+  if (query.beforeId !== null) page = page.where('id', '<', query.beforeId);
+  const [rows, total] = await Promise.all([
+    page.orderBy('id', 'desc').limit(query.limit).execute(),
+    count.executeTakeFirstOrThrow(),
+  ]);
+  return { rows, totalCount: Number(total.n) };
+}
+
 /** Inserts the order with a PENDING step per system. */
 export async function insertOrder(
   db: AnyDb,

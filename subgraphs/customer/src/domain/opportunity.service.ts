@@ -12,7 +12,7 @@ import {
   updateOpportunityRow,
   type OpportunityRow,
 } from '../data/opportunity.repository.ts';
-import { findLiveOrder, insertOrder } from '../data/order.repository.ts';
+import { findLiveOrder, findOrderPage, insertOrder } from '../data/order.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { opportunityWonEvent } from '../events/opportunity-events.ts';
 import type { Caller } from './customer.service.ts';
@@ -182,6 +182,11 @@ export class OpportunityService {
       },
     );
     return value;
+  }
+
+  /** Orders newest first, optionally of one status (the ops console). */
+  orderPage(query: Parameters<typeof findOrderPage>[1]) {
+    return findOrderPage(this.deps.db, query);
   }
 
   /** Reconciliation: WON opportunities by id after the keyset position. */

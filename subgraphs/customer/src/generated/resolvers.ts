@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { CustomerRow } from '../data/customer.repository.ts';
 import type { OpportunityRow } from '../data/opportunity.repository.ts';
 import type { OrderRow, OrderCheckRow, OrderStepRow } from '../data/order.repository.ts';
-import type { EntityRef, OpportunityPage, CustomerPage } from '../resolvers/parents.ts';
+import type { EntityRef, OrderPage, OpportunityPage, CustomerPage } from '../resolvers/parents.ts';
 import type { CustomerContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -360,6 +360,17 @@ export type Order = {
   updatedAt: Scalars['DateTime']['output'];
 };
 
+/** A page of orders. */
+export type OrderConnection = {
+  __typename?: 'OrderConnection';
+  /** Number of orders matching the filter, over all pages. */
+  totalCount: Scalars['Int']['output'];
+  /** Paging information. */
+  pageInfo: PageInfo;
+  /** The orders of this page, newest first. */
+  nodes: Array<Order>;
+};
+
 /** A new opportunity. */
 export type CreateOpportunityInput = {
   /** The account. */
@@ -463,6 +474,8 @@ export type Query = {
   opportunity?: Maybe<Opportunity>;
   /** One order by id; null when there is none. */
   order?: Maybe<Order>;
+  /** Orders newest first, optionally of one status (the ops console's list); `first` is 1–100. */
+  orders: OrderConnection;
   /** Reconciliation: every customer's contract value as the CRM shows it, by customer id (customers without one are left out); `first` is 1–1000. */
   crmContractValues: CrmContractValueConnection;
   /** Reconciliation: every WON opportunity, by id, with its terms and its order; `first` is 1–1000. */
@@ -493,6 +506,13 @@ export type QueryOpportunityArgs = {
 /** The root of every read. */
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+/** The root of every read. */
+export type QueryOrdersArgs = {
+  status?: InputMaybe<OrderStatus>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** The root of every read. */
@@ -804,6 +824,7 @@ export type ResolversTypes = {
   OrderStep: ResolverTypeWrapper<OrderStepRow>;
   BillingSubscription: ResolverTypeWrapper<EntityRef>;
   Order: ResolverTypeWrapper<OrderRow>;
+  OrderConnection: ResolverTypeWrapper<OrderPage>;
   CreateOpportunityInput: CreateOpportunityInput;
   CreateOpportunityPayload: ResolverTypeWrapper<
     Omit<CreateOpportunityPayload, 'opportunity'> & { opportunity?: Maybe<ResolversTypes['Opportunity']> }
@@ -866,6 +887,7 @@ export type ResolversParentTypes = {
   OrderStep: OrderStepRow;
   BillingSubscription: EntityRef;
   Order: OrderRow;
+  OrderConnection: OrderPage;
   CreateOpportunityInput: CreateOpportunityInput;
   CreateOpportunityPayload: Omit<CreateOpportunityPayload, 'opportunity'> & {
     opportunity?: Maybe<ResolversParentTypes['Opportunity']>;
@@ -1161,6 +1183,15 @@ export type OrderResolvers<
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type OrderConnectionResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['OrderConnection'] = ResolversParentTypes['OrderConnection'],
+> = {
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Order']>, ParentType, ContextType>;
+};
+
 export type CreateOpportunityPayloadResolvers<
   ContextType = CustomerContext,
   ParentType extends ResolversParentTypes['CreateOpportunityPayload'] =
@@ -1225,6 +1256,12 @@ export type QueryResolvers<
     ParentType,
     ContextType,
     RequireFields<QueryOrderArgs, 'id'>
+  >;
+  orders?: Resolver<
+    ResolversTypes['OrderConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryOrdersArgs, 'first'>
   >;
   crmContractValues?: Resolver<
     ResolversTypes['CrmContractValueConnection'],
@@ -1376,6 +1413,7 @@ export type Resolvers<ContextType = CustomerContext> = {
   OrderStep?: OrderStepResolvers<ContextType>;
   BillingSubscription?: BillingSubscriptionResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
+  OrderConnection?: OrderConnectionResolvers<ContextType>;
   CreateOpportunityPayload?: CreateOpportunityPayloadResolvers<ContextType>;
   UpdateOpportunityPayload?: UpdateOpportunityPayloadResolvers<ContextType>;
   WinOpportunityPayload?: WinOpportunityPayloadResolvers<ContextType>;
