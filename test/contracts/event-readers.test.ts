@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 // not called: only the readers (which parse an event's data) are exercised here.
 const unused = {} as never;
 const definitions = [
-  { name: 'customer', consumers: customerConsumers({ contracts: unused, orders: unused }) },
-  { name: 'subscription', consumers: subscriptionConsumers({ billTo: unused, erpAcknowledgements: unused, orders: unused }) },
+  { name: 'customer', consumers: customerConsumers({ contracts: unused, orders: unused, changes: unused }) },
+  { name: 'subscription', consumers: subscriptionConsumers({ billTo: unused, erpAcknowledgements: unused, orders: unused, contractChanges: unused }) },
   { name: 'finance', consumers: financeConsumers({ posting: unused, replicas: unused }) },
 ];
 const contracts = readEventContracts(join(import.meta.dirname, '..', '..', 'schema', 'events'));

@@ -53,3 +53,22 @@ create table order_step (
   updated_at timestamptz not null default now(),
   primary key (order_id, system)
 );
+
+-- Commercial amendments recorded in the CRM (an expansion or a reduction of an account's
+-- contract), routed to billing as seat amendments; billing's answer is recorded here.
+create table contract_change (
+  id uuid primary key,
+  customer_id uuid not null references customer (id),
+  subscription_id uuid not null,
+  seats integer not null check (seats > 0),
+  effective_date date not null,
+  reason text,
+  status text not null check (status in ('REQUESTED', 'ACCEPTED', 'REFUSED')),
+  correlation_id text not null,
+  amendment_id uuid,
+  refusal_code text,
+  refusal_message text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index contract_change_customer on contract_change (customer_id, created_at);

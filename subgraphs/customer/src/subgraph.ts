@@ -8,6 +8,7 @@ import { customerConsumers, onContractValueDeadLetter } from './consumers/index.
 import type { CustomerContext } from './context.ts';
 import { createCustomerLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
+import { ContractChangeService } from './domain/contract-change.service.ts';
 import { ContractValueService } from './domain/contract-value.service.ts';
 import { isCustomerId } from './domain/customer.rules.ts';
 import { CustomerService } from './domain/customer.service.ts';
@@ -15,6 +16,7 @@ import { OpportunityService } from './domain/opportunity.service.ts';
 import { OrderWorkflow } from './domain/order-workflow.ts';
 import type { Resolvers } from './generated/resolvers.ts';
 import { CrmContractValue } from './resolvers/CrmContractValue.ts';
+import { ContractChange } from './resolvers/ContractChange.ts';
 import { Customer } from './resolvers/Customer.ts';
 import { Mutation } from './resolvers/Mutation.ts';
 import { Opportunity } from './resolvers/Opportunity.ts';
@@ -32,7 +34,8 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
   const contracts = new ContractValueService(deps.db);
   const opportunities = new OpportunityService(deps);
   const orders = new OrderWorkflow();
-  const consumers = customerConsumers({ contracts, orders });
+  const contractChanges = new ContractChangeService(deps);
+  const consumers = customerConsumers({ contracts, orders, changes: contractChanges });
   return {
     name: SCHEMA,
     migrationsDir: join(ROOT, 'migrations'),
@@ -46,6 +49,7 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
       Opportunity,
       Order,
       OrderStep,
+      ContractChange,
     }),
     createContext: (base) => {
       const loaders = createCustomerLoaders(deps.db);
@@ -55,10 +59,13 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
         service,
         contracts,
         opportunities,
+        contractChanges,
         loadCustomer: (id) =>
           isCustomerId(id) ? loaders.customerById.load(id.toLowerCase()) : Promise.resolve(null),
         loadOpportunity: (id) =>
           isUuid(id) ? loaders.opportunityById.load(id.toLowerCase()) : Promise.resolve(null),
+        loadContractChange: (id) =>
+          isUuid(id) ? loaders.contractChangeById.load(id.toLowerCase()) : Promise.resolve(null),
         loadOrder: (id) => (isUuid(id) ? loaders.orderById.load(id.toLowerCase()) : Promise.resolve(null)),
       };
     },

@@ -12,6 +12,7 @@ import { AmendmentMonitor } from './domain/amendment-monitor.service.ts';
 import { AmendmentService } from './domain/amendment.service.ts';
 import { BillingRunService } from './domain/billing-run.service.ts';
 import { BillToService } from './domain/bill-to.service.ts';
+import { ContractChangeService } from './domain/contract-change.service.ts';
 import { ErpAcknowledgementService } from './domain/erp-acknowledgement.service.ts';
 import { isPlanCode } from './domain/plan.rules.ts';
 import { OrderService } from './domain/order.service.ts';
@@ -54,6 +55,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     billTo: new BillToService(),
     erpAcknowledgements: new ErpAcknowledgementService(),
     orders,
+    contractChanges: new ContractChangeService(amendments),
   });
   return {
     name: SCHEMA,

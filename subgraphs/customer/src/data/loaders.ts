@@ -1,5 +1,6 @@
 import type { AnyDb } from '@c2c/platform/db';
 import { byKeyLoader, groupedLoader } from '@c2c/platform/graphql';
+import { findContractChangesByCustomerIds, findContractChangesByIds } from './contract-change.repository.ts';
 import { findChildrenByParentIds, findCustomersByIds } from './customer.repository.ts';
 import { findOpenOpportunitiesByCustomerIds, findOpportunitiesByIds } from './opportunity.repository.ts';
 import {
@@ -39,6 +40,14 @@ export function createCustomerLoaders(db: AnyDb) {
     checksByOrderId: groupedLoader(
       (ids: readonly string[]) => findChecksByOrderIds(db, ids),
       (row) => row.order_id,
+    ),
+    contractChangeById: byKeyLoader(
+      (ids: readonly string[]) => findContractChangesByIds(db, ids),
+      (row) => row.id,
+    ),
+    contractChangesByCustomerId: groupedLoader(
+      (ids: readonly string[]) => findContractChangesByCustomerIds(db, ids),
+      (row) => row.customer_id,
     ),
     stepsByOrderId: groupedLoader(
       (ids: readonly string[]) => findStepsByOrderIds(db, ids),

@@ -78,6 +78,24 @@ export interface OrderStepTable {
   updated_at: Generated<Date>;
 }
 
+export type ContractChangeStatus = 'REQUESTED' | 'ACCEPTED' | 'REFUSED';
+
+export interface ContractChangeTable {
+  id: string;
+  customer_id: string;
+  subscription_id: string;
+  seats: number;
+  effective_date: string;
+  reason: string | null;
+  status: ContractChangeStatus;
+  correlation_id: string;
+  amendment_id: string | null;
+  refusal_code: string | null;
+  refusal_message: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface CustomerDatabase {
   customer: CustomerTable;
   contract_line: ContractLineTable;
@@ -85,6 +103,7 @@ export interface CustomerDatabase {
   sales_order: SalesOrderTable;
   order_check: OrderCheckTable;
   order_step: OrderStepTable;
+  contract_change: ContractChangeTable;
 }
 
 export type CustomerDb = Kysely<CustomerDatabase>;

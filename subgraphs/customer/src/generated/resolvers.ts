@@ -5,6 +5,7 @@ import type { CustomerRow } from '../data/customer.repository.ts';
 import type { OpportunityRow } from '../data/opportunity.repository.ts';
 import type { OrderRow, OrderCheckRow, OrderStepRow } from '../data/order.repository.ts';
 import type { EntityRef, OrderPage, OpportunityPage, CustomerPage } from '../resolvers/parents.ts';
+import type { ContractChangeRow } from '../data/contract-change.repository.ts';
 import type { CustomerContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -103,6 +104,8 @@ export type Customer = {
   contractValue?: Maybe<Money>;
   /** The account's open opportunities, newest first. */
   openOpportunities: Array<Opportunity>;
+  /** Commercial amendments recorded on the account's contract, newest first (at most 50). */
+  contractChanges: Array<ContractChange>;
   /** When the account was created. */
   createdAt: Scalars['DateTime']['output'];
   /** When the account last changed. */
@@ -463,6 +466,74 @@ export type LoseOpportunityPayload = {
   userErrors: Array<UserError>;
 };
 
+/** Where a commercial amendment recorded in the CRM stands. */
+export type ContractChangeStatus =
+  /** Recorded in the CRM; billing has not answered yet. */
+  | 'REQUESTED'
+  /** Billing applied it as a seat amendment; follow `amendment` through billing, the ERP and the CRM. */
+  | 'ACCEPTED'
+  /** Billing refused it; `refusalCode` and `refusalMessage` say why. Nothing changed. */
+  | 'REFUSED';
+
+/** A seat change, cancellation or renewal of a subscription, managed as one business transaction across billing, ERP and CRM. */
+export type Amendment = {
+  __typename?: 'Amendment';
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+};
+
+/** A commercial amendment recorded in the CRM by customer success: an expansion or a reduction of an account's contract, applied by billing as a seat amendment. */
+export type ContractChange = {
+  __typename?: 'ContractChange';
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** The account. */
+  customer: Customer;
+  /** The subscription to change. */
+  subscription: BillingSubscription;
+  /** The seat count asked for. */
+  seats: Scalars['Int']['output'];
+  /** When the change takes effect. */
+  effectiveDate: Scalars['Date']['output'];
+  /** Why, as recorded. */
+  reason?: Maybe<Scalars['String']['output']>;
+  /** Where it stands. */
+  status: ContractChangeStatus;
+  /** The amendment billing made of it, once ACCEPTED. */
+  amendment?: Maybe<Amendment>;
+  /** Billing's error code, when REFUSED (e.g. EFFECTIVE_DATE_OUT_OF_PERIOD, VERSION_CONFLICT). */
+  refusalCode?: Maybe<Scalars['String']['output']>;
+  /** Billing's reason, when REFUSED. */
+  refusalMessage?: Maybe<Scalars['String']['output']>;
+  /** The correlation id of the request that recorded it; every event of the change carries it. */
+  correlationId: Scalars['String']['output'];
+  /** When it was recorded. */
+  createdAt: Scalars['DateTime']['output'];
+};
+
+/** An expansion or reduction of an account's contract. */
+export type RecordContractChangeInput = {
+  /** The subscription to change (one the CRM knows from billing). */
+  subscriptionId: Scalars['ID']['input'];
+  /** The new seat count. */
+  seats: Scalars['Int']['input'];
+  /** When the change takes effect (billing's amendment rules apply). */
+  effectiveDate: Scalars['Date']['input'];
+  /** Why, up to 500 characters. */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** Idempotency key, 1–255 printable ASCII characters, scoped to the caller. */
+  idempotencyKey: Scalars['String']['input'];
+};
+
+/** The result of recordContractChange. */
+export type RecordContractChangePayload = {
+  __typename?: 'RecordContractChangePayload';
+  /** The recorded change (REQUESTED until billing answers). */
+  contractChange?: Maybe<ContractChange>;
+  /** Expected business failures; empty on success. */
+  userErrors: Array<UserError>;
+};
+
 /** The root of every read. */
 export type Query = {
   __typename?: 'Query';
@@ -472,6 +543,8 @@ export type Query = {
   customers: CustomerConnection;
   /** One opportunity by id; null when there is none. */
   opportunity?: Maybe<Opportunity>;
+  /** One commercial amendment recorded in the CRM by id; null when there is none. */
+  contractChange?: Maybe<ContractChange>;
   /** One order by id; null when there is none. */
   order?: Maybe<Order>;
   /** Orders newest first, optionally of one status (the ops console's list); `first` is 1–100. */
@@ -500,6 +573,11 @@ export type QueryCustomersArgs = {
 
 /** The root of every read. */
 export type QueryOpportunityArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** The root of every read. */
+export type QueryContractChangeArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -555,6 +633,8 @@ export type Mutation = {
   winOpportunity: WinOpportunityPayload;
   /** Closes an open opportunity as lost. */
   loseOpportunity: LoseOpportunityPayload;
+  /** Records a commercial amendment (an expansion or a reduction) on an account's contract; billing applies it as a seat amendment or refuses it, and the CRM records the answer. */
+  recordContractChange: RecordContractChangePayload;
   /**
    * Applies dead-lettered events of the CRM again through the consumer's own handler and inbox, so
    * each effect happens exactly once however often this is pressed (which is why it needs no
@@ -591,6 +671,11 @@ export type MutationWinOpportunityArgs = {
 /** The root of every write; each mutation is routed to the system that owns the data. */
 export type MutationLoseOpportunityArgs = {
   input: LoseOpportunityInput;
+};
+
+/** The root of every write; each mutation is routed to the system that owns the data. */
+export type MutationRecordContractChangeArgs = {
+  input: RecordContractChangeInput;
 };
 
 /** The root of every write; each mutation is routed to the system that owns the data. */
@@ -773,6 +858,7 @@ export type FederationTypes = {
   Customer: Customer;
   Opportunity: Opportunity;
   Order: Order;
+  ContractChange: ContractChange;
 };
 
 /** Mapping of federation reference types */
@@ -783,6 +869,10 @@ export type FederationReferenceTypes = {
     { id: true }
   >;
   Order: { __typename: 'Order' } & GraphQLRecursivePick<FederationTypes['Order'], { id: true }>;
+  ContractChange: { __typename: 'ContractChange' } & GraphQLRecursivePick<
+    FederationTypes['ContractChange'],
+    { id: true }
+  >;
 };
 
 /** Mapping between all available schema types and the resolvers types */
@@ -844,6 +934,15 @@ export type ResolversTypes = {
   LoseOpportunityPayload: ResolverTypeWrapper<
     Omit<LoseOpportunityPayload, 'opportunity'> & { opportunity?: Maybe<ResolversTypes['Opportunity']> }
   >;
+  ContractChangeStatus: ContractChangeStatus;
+  Amendment: ResolverTypeWrapper<EntityRef>;
+  ContractChange: ResolverTypeWrapper<ContractChangeRow>;
+  RecordContractChangeInput: RecordContractChangeInput;
+  RecordContractChangePayload: ResolverTypeWrapper<
+    Omit<RecordContractChangePayload, 'contractChange'> & {
+      contractChange?: Maybe<ResolversTypes['ContractChange']>;
+    }
+  >;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   CrmDeadLetter: ResolverTypeWrapper<CrmDeadLetter>;
@@ -904,6 +1003,12 @@ export type ResolversParentTypes = {
   LoseOpportunityInput: LoseOpportunityInput;
   LoseOpportunityPayload: Omit<LoseOpportunityPayload, 'opportunity'> & {
     opportunity?: Maybe<ResolversParentTypes['Opportunity']>;
+  };
+  Amendment: EntityRef;
+  ContractChange: ContractChangeRow;
+  RecordContractChangeInput: RecordContractChangeInput;
+  RecordContractChangePayload: Omit<RecordContractChangePayload, 'contractChange'> & {
+    contractChange?: Maybe<ResolversParentTypes['ContractChange']>;
   };
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
@@ -1051,6 +1156,7 @@ export type CustomerResolvers<
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   contractValue?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   openOpportunities?: Resolver<Array<ResolversTypes['Opportunity']>, ParentType, ContextType>;
+  contractChanges?: Resolver<Array<ResolversTypes['ContractChange']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
@@ -1229,6 +1335,47 @@ export type LoseOpportunityPayloadResolvers<
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type AmendmentResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['Amendment'] = ResolversParentTypes['Amendment'],
+> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type ContractChangeResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['ContractChange'] = ResolversParentTypes['ContractChange'],
+  FederationReferenceType extends FederationReferenceTypes['ContractChange'] =
+    FederationReferenceTypes['ContractChange'],
+> = {
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['ContractChange']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
+  subscription?: Resolver<ResolversTypes['BillingSubscription'], ParentType, ContextType>;
+  seats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  effectiveDate?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ContractChangeStatus'], ParentType, ContextType>;
+  amendment?: Resolver<Maybe<ResolversTypes['Amendment']>, ParentType, ContextType>;
+  refusalCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  refusalMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  correlationId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type RecordContractChangePayloadResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['RecordContractChangePayload'] =
+    ResolversParentTypes['RecordContractChangePayload'],
+> = {
+  contractChange?: Resolver<Maybe<ResolversTypes['ContractChange']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<
   ContextType = CustomerContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
@@ -1250,6 +1397,12 @@ export type QueryResolvers<
     ParentType,
     ContextType,
     RequireFields<QueryOpportunityArgs, 'id'>
+  >;
+  contractChange?: Resolver<
+    Maybe<ResolversTypes['ContractChange']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryContractChangeArgs, 'id'>
   >;
   order?: Resolver<
     Maybe<ResolversTypes['Order']>,
@@ -1328,6 +1481,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationLoseOpportunityArgs, 'input'>
+  >;
+  recordContractChange?: Resolver<
+    ResolversTypes['RecordContractChangePayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecordContractChangeArgs, 'input'>
   >;
   replayCrmDeadLetters?: Resolver<
     ResolversTypes['ReplayCrmDeadLettersPayload'],
@@ -1418,6 +1577,9 @@ export type Resolvers<ContextType = CustomerContext> = {
   UpdateOpportunityPayload?: UpdateOpportunityPayloadResolvers<ContextType>;
   WinOpportunityPayload?: WinOpportunityPayloadResolvers<ContextType>;
   LoseOpportunityPayload?: LoseOpportunityPayloadResolvers<ContextType>;
+  Amendment?: AmendmentResolvers<ContextType>;
+  ContractChange?: ContractChangeResolvers<ContextType>;
+  RecordContractChangePayload?: RecordContractChangePayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   CrmDeadLetter?: CrmDeadLetterResolvers<ContextType>;

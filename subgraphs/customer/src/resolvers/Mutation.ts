@@ -41,4 +41,10 @@ export const Mutation: MutationResolvers = {
       () => ctx.opportunities.lose(args.input, ctx),
       async ({ opportunityId }) => ({ opportunity: await ctx.loadOpportunity(opportunityId) }),
     ),
+  recordContractChange: (_, args, ctx) =>
+    mutationPayload(
+      { contractChange: null },
+      () => ctx.contractChanges.record(args.input, ctx),
+      async ({ changeId }) => ({ contractChange: await ctx.loadContractChange(changeId) }),
+    ),
 };

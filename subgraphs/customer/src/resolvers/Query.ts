@@ -17,6 +17,7 @@ export const Query: QueryResolvers = {
   customer: (_, args, ctx) => ctx.loadCustomer(args.id),
   opportunity: (_, args, ctx) => ctx.loadOpportunity(args.id),
   order: (_, args, ctx) => ctx.loadOrder(args.id),
+  contractChange: (_, args, ctx) => ctx.loadContractChange(args.id),
   orders: async (_, args, ctx) => {
     const first = pageSize(args.first, 20);
     const before = decodeCursor(args.after, isOrderPosition);
