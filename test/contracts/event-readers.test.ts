@@ -13,7 +13,15 @@ import { describe, expect, it } from 'vitest';
 const unused = {} as never;
 const definitions = [
   { name: 'customer', consumers: customerConsumers({ contracts: unused, orders: unused, changes: unused }) },
-  { name: 'subscription', consumers: subscriptionConsumers({ billTo: unused, erpAcknowledgements: unused, orders: unused, contractChanges: unused }) },
+  {
+    name: 'subscription',
+    consumers: subscriptionConsumers({
+      billTo: unused,
+      erpAcknowledgements: unused,
+      orders: unused,
+      contractChanges: unused,
+    }),
+  },
   { name: 'finance', consumers: financeConsumers({ posting: unused, replicas: unused }) },
 ];
 const contracts = readEventContracts(join(import.meta.dirname, '..', '..', 'schema', 'events'));
