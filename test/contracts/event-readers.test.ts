@@ -40,6 +40,8 @@ describe('event contracts and the consumers that read them', () => {
       'finance.customer-master': ['customer'],
       'customer.order': ['finance', 'subscription'],
       'subscription.order': ['customer'],
+      'customer.contract-change': ['subscription'],
+      'subscription.contract-change': ['customer'],
     });
     // Every consumer the catalog names exists in the code.
     const inCode = new Set(definitions.flatMap((d) => Object.keys(d.consumers)));
