@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { GATEWAY_HELP, UsageError, type Command } from './lib/command.ts';
 
 /** Registered subcommands, loaded lazily so one command's dependencies do not slow the others. */
@@ -50,6 +54,33 @@ register(
   async () => (await import('./commands/demo.ts')).command,
 );
 
+/**
+ * Commands a subgraph contributes: by convention its package's `src/commands.ts` (next to
+ * `src/index.ts`) exports `commands` (name → summary and run). Nothing names a subgraph here.
+ */
+interface SubgraphCommand {
+  summary: string;
+  run(argv: string[], env: Readonly<Record<string, string | undefined>>): Promise<number>;
+}
+async function registerSubgraphCommands(): Promise<void> {
+  for (const info of subgraphsOf()) {
+    const file = join(info.dir, 'src', 'commands.ts');
+    if (!existsSync(file)) continue;
+    const { commands } = (await import(pathToFileURL(file).href)) as {
+      commands?: Record<string, SubgraphCommand>;
+    };
+    for (const [name, command] of Object.entries(commands ?? {})) {
+      if (COMMANDS[name]) throw new Error(`${file}: command ${name} is already registered`);
+      register(name, command.summary, async () => ({
+        name,
+        summary: command.summary,
+        usage: command.summary,
+        run: (argv) => command.run(argv, process.env),
+      }));
+    }
+  }
+}
+
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   return `Usage: npm run c2c -- <command> [options]
@@ -67,6 +98,7 @@ Exit codes: 0 done, 1 failed (or differences found), 2 usage error.`;
 }
 
 async function main(argv: string[]): Promise<number> {
+  await registerSubgraphCommands();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());

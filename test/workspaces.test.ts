@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,10 +28,21 @@ const packageOf = (specifier: string) =>
   specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] ?? '');
 
 /** Workspace → package → imported by shipped code (true) or by tests and tools only (false). */
+const SKIPPED = new Set(['node_modules', '.git', '.data', 'dist', 'coverage', '.bench']);
+
 function imports(): Map<string, Map<string, boolean>> {
-  const files = execFileSync('git', ['ls-files', '*.ts', '*.js', '*.mjs'], { cwd: ROOT, encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean);
+  // The source tree as a reader sees it (no git: the unit project runs no child process), without
+  // installed packages, build output and local data.
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      const path = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!SKIPPED.has(entry.name) && !entry.name.startsWith('.data-')) walk(path);
+      } else if (/\.(ts|js|mjs)$/.test(entry.name)) files.push(path);
+    }
+  };
+  walk('');
   const result = new Map<string, Map<string, boolean>>();
   for (const file of files) {
     const test = /(^|\/)test\//.test(file) || file.endsWith('.test.ts');

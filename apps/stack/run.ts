@@ -66,6 +66,7 @@ export async function main(): Promise<void> {
   console.log(`Opening ${where}, starting ${SUBGRAPHS.map((s) => s.name).join(', ')} and the gateway…`);
   const stack = await startStack({
     holdReadiness: true,
+    env: process.env,
     dataDir: resolve(config.DATA_DIR),
     databaseUrl: config.DATABASE_URL,
     host: config.HOST,

@@ -56,6 +56,8 @@ export interface StackOptions {
    * checks for and seeds the demo book).
    */
   holdReadiness?: boolean;
+  /** The environment each subgraph parses its own settings from (ERP_ADAPTER …); default empty. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What /readyz says while the demo book is being seeded. */
@@ -143,6 +145,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: ports[name] ?? 0,
       host,
       build: builds.get(name)!,
+      ...(options.env ? { env: options.env } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       // The bus is shared: each subgraph's job may prune it, one at a time (an advisory lock).
       ...(options.retention ? { retention: { ...options.retention, bus: true } } : {}),

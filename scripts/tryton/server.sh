@@ -16,7 +16,7 @@ Runs a local Tryton server (Debian's trytond) on the PostgreSQL server at PGHOST
   5. starts trytond on 127.0.0.1:$TRYTON_PORT in the background, waits until it answers JSON-RPC and
      prints TRYTON_URL=http://admin:admin@127.0.0.1:$TRYTON_PORT/$TRYTON_DB
 
-The database is EMPTY of business data: prepareTryton() (subgraphs/finance/src/adapters/tryton/setup.ts)
+The database is EMPTY of business data: prepareTryton() (subgraphs/finance/src/ports/tryton/setup.ts)
 creates the company, chart of accounts, fiscal year, payment term and taxes over JSON-RPC.
 
 Options:
@@ -105,7 +105,7 @@ if ! command -v trytond >/dev/null || ! [[ -d /usr/lib/python3/dist-packages/try
   say "installing tryton-server and tryton-modules-account-invoice with apt-get (about a minute)…"
   t=$(now)
   if ! "${SUDO[@]}" apt-get update -qq >"$TRYTON_HOME/apt.log" 2>&1 ||
-    ! DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q tryton-server tryton-modules-account-invoice >>"$TRYTON_HOME/apt.log" 2>&1; then
+    ! DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends tryton-server tryton-modules-account-invoice >>"$TRYTON_HOME/apt.log" 2>&1; then
     tail -n 15 "$TRYTON_HOME/apt.log" >&2
     die "apt-get failed (full output in $TRYTON_HOME/apt.log)"
   fi

@@ -18,6 +18,7 @@ const definitions = [
     consumers: subscriptionConsumers({
       billTo: unused,
       erpAcknowledgements: unused,
+      crmAcknowledgements: unused,
       orders: unused,
       contractChanges: unused,
     }),

@@ -89,7 +89,7 @@ export function consumerOf(
 ): Omit<ConsumerOptions, 'transport'> {
   const log = silentLogger();
   const build = subgraph === 'customer' ? buildCustomerSubgraph : buildFinanceSubgraph;
-  const definition = build({ db, log, clock: fixedClock(TODAY), afterCommit: () => undefined });
+  const definition = build({ db, log, clock: fixedClock(TODAY), afterCommit: () => undefined, env: {} });
   const handlers = definition.consumers[consumer];
   if (!handlers) throw new Error(`no consumer ${consumer} in ${subgraph}`);
   return { db, schema: definition.name, consumer, handlers, log };

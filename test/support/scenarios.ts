@@ -59,10 +59,12 @@ export async function aCustomerWithAPlan(
 export interface SyncedSubscriptionOptions extends CustomerOptions {
   /** How long each wait (billing learning of the customer; the CRM and the ERP syncing) may take. */
   timeoutMs?: number;
+  /** The subscription's first day (default 2026-03-01). */
+  startDate?: string;
 }
 
 /**
- * A customer with a 9.95 USD/seat/month subscription from 2026-03-01, known to the CRM (its
+ * A customer with a 9.95 USD/seat/month subscription from 2026-03-01 (or `startDate`), known to the CRM (its
  * contract value) and posted by the ERP (its first invoice).
  */
 export async function aSyncedSubscription(
@@ -75,7 +77,13 @@ export async function aSyncedSubscription(
   const subscription = await waitFor(
     async () => {
       const data = await send('admin.CreateSubscription', {
-        input: { customerId, planCode: code, seats, startDate: '2026-03-01', idempotencyKey: unique('sub') },
+        input: {
+          customerId,
+          planCode: code,
+          seats,
+          startDate: options.startDate ?? '2026-03-01',
+          idempotencyKey: unique('sub'),
+        },
       });
       const payload = data.createSubscription;
       if (payload.userErrors[0]?.code === 'UNKNOWN_CUSTOMER') return undefined;

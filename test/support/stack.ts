@@ -4,7 +4,7 @@ import { startStack, type Stack, type StackOptions } from '@c2c/apps/stack';
 
 /** What a test may set; the rest is the test shape: a fresh database, free ports, no logs. */
 export type TestStackOptions = Partial<
-  Pick<StackOptions, 'clock' | 'retry' | 'gateway' | 'log' | 'roverConfig'>
+  Pick<StackOptions, 'clock' | 'retry' | 'gateway' | 'log' | 'roverConfig' | 'env'>
 >;
 
 /**
@@ -25,6 +25,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<St
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.gateway ? { gateway: options.gateway } : {}),
       ...(options.roverConfig ? { roverConfig: options.roverConfig } : {}),
+      ...(options.env ? { env: options.env } : {}),
     });
   } catch (error) {
     await database.close();

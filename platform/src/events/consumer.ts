@@ -53,6 +53,20 @@ async function applyInTransaction(
     correlationId: event.correlationid,
     ...traceLogFields(),
   });
+  // An effect with an external write prepares it first, outside the transaction, unless the event
+  // was already applied (a redelivery): the external write is idempotent, this only saves the call.
+  let prepared: unknown;
+  if (handler?.prepare) {
+    const done = await db
+      .withSchema(schema)
+      .selectFrom('inbox')
+      .select('event_id')
+      .where('consumer', '=', consumer)
+      .where('event_id', '=', event.id)
+      .executeTakeFirst();
+    if (done) return false;
+    prepared = await handler.prepare(event, eventLog);
+  }
   // Safe to repeat on a new connection: the inbox row makes the second run a no-op if the first committed.
   const applied = await retryOnConnectionLoss(() =>
     db.transaction().execute(async (trx) => {
@@ -64,7 +78,7 @@ async function applyInTransaction(
         .returning('event_id')
         .executeTakeFirst();
       if (!fresh) return false;
-      if (handler) await handler(trx, event, eventLog);
+      if (handler) await handler(trx, event, eventLog, prepared);
       return true;
     }),
   );

@@ -5,8 +5,19 @@ import type { CloudEvent } from './events.ts';
 // What a consumer is made of — effects, readers, the dead-letter reaction — without the machinery
 // that runs them (consumer.ts): a subgraph's consumer modules and the contract tests import only this.
 
-/** Applies one event inside the consumer's transaction (inbox row already written). */
-export type EventEffect = (trx: AnyTransaction, event: CloudEvent, log: Logger) => Promise<void>;
+/**
+ * Applies one event inside the consumer's transaction (inbox row already written). An effect that
+ * writes to an external system carries `prepare`: the consumer runs it before opening the
+ * transaction (never holding a transaction during a remote call) and hands its result to the
+ * effect as `prepared`. `prepare` must be idempotent: it runs again on every redelivery, replay and
+ * retry, and after a crash between it and the commit.
+ */
+export type EventEffect = ((
+  trx: AnyTransaction,
+  event: CloudEvent,
+  log: Logger,
+  prepared?: unknown,
+) => Promise<void>) & { prepare?: (event: CloudEvent, log: Logger) => Promise<unknown> };
 
 /** A tolerant reader of an event's `data`: parses what the consumer uses and ignores the rest. */
 export interface EventReader<T> {
@@ -37,3 +48,23 @@ export type DeadLetterEffect = (
   failure: { consumer: string; error: string; attempts: number },
   log: Logger,
 ) => Promise<void>;
+
+/**
+ * Like `reading`, for an effect with an external write: `outside` runs first, outside any
+ * transaction (idempotent: the external system finds its earlier write by our id), then `inside`
+ * applies the event in the consumer's transaction with what `outside` answered.
+ */
+export function readingWithExternalWrite<T, R>(
+  reader: EventReader<T>,
+  outside: (data: T, event: CloudEvent, log: Logger) => Promise<R>,
+  inside: (trx: AnyTransaction, data: T, event: CloudEvent, log: Logger, prepared: R) => Promise<void>,
+): ReadingEffect<T> {
+  const effect: EventEffect = async (trx, event, log, prepared) => {
+    const data = reader.parse(event.data);
+    // Applied without a prepare phase (a caller that runs effects itself): do the external part now.
+    const external = prepared === undefined ? await outside(data, event, log) : (prepared as R);
+    await inside(trx, data, event, log, external);
+  };
+  effect.prepare = (event, log) => outside(reader.parse(event.data), event, log);
+  return Object.assign(effect, { reader });
+}

@@ -94,6 +94,7 @@ async function start(
       port: config.PORT,
       host: config.HOST,
       build,
+      env: process.env,
       secret: config.SUBGRAPH_SECRET,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       retention: {

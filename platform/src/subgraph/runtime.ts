@@ -41,6 +41,11 @@ export interface SubgraphDeps {
   clock: Clock;
   /** Call after a commit that appended to this subgraph's outbox. */
   afterCommit: () => void;
+  /**
+   * The process environment the composition root was started with: a subgraph parses its own
+   * settings from it (for example which adapter fronts its system of record). Empty in tests.
+   */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -74,6 +79,14 @@ export interface SubgraphDefinition<C extends RequestContext & { db?: never } = 
   auditLogField?: string;
   /** Business gauges of this subgraph's own data, read at scrape time (GET /metrics). */
   metrics?: (sink: MetricsSink) => void;
+  /**
+   * Runs after the migrations, before consumers and the server start: checks what the subgraph
+   * needs from outside (an external system of record's connection and credentials). A failure
+   * stops the start with its message.
+   */
+  connect?: (log: Logger) => Promise<void>;
+  /** Runs last when the subgraph stops (closes sessions to external systems). */
+  close?: () => Promise<void>;
 }
 
 export interface RunningSubgraph {
@@ -98,6 +111,8 @@ export interface StartSubgraphOptions {
   port: number;
   host?: string;
   build: (deps: SubgraphDeps) => SubgraphDefinition<RequestContext>;
+  /** The environment handed to the subgraph's build (`SubgraphDeps.env`); default empty. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Run the outbox relay and consumers in this process (default true). */
   events?: boolean;
   /**
@@ -154,6 +169,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     log,
     clock: options.clock ?? { now: () => new Date() },
     afterCommit: () => signals.notify(outboxTopic(schemaName)),
+    env: options.env ?? {},
   });
   schemaName = definition.name;
   const consumerSources = definition.eventCatalog
@@ -163,6 +179,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   const subgraphLog = log.child({ subgraph: definition.name });
   const report = await migrate(db, definition.name, definition.migrationsDir);
   if (report.applied.length) subgraphLog.info({ applied: report.applied }, 'migrations applied');
+  await definition.connect?.(subgraphLog);
 
   const relay = new OutboxRelay({ db, schema: definition.name, transport, signals, log: subgraphLog });
   const subscriptions: Subscription[] = [];
@@ -281,6 +298,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
       await Promise.all(subscriptions.map((s) => s.stop()));
       await relay.stop();
       await apollo.stop();
+      await definition.close?.();
     },
   };
 }

@@ -58,6 +58,8 @@ export interface TestSubgraphOptions {
   database?: Database;
   clock?: Clock;
   retry?: RetryPolicy;
+  /** The environment the subgraphs parse their own settings from (an adapter's, …). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface TestSubgraphs {
@@ -96,6 +98,7 @@ export async function startTestSubgraphs(
         build,
         secret: TEST_SUBGRAPH_SECRET,
         ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.env ? { env: options.env } : {}),
       }),
     );
   }

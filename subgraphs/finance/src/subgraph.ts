@@ -14,6 +14,7 @@ import { PaymentService } from './domain/payment.service.ts';
 import { PostingService } from './domain/posting.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { ReplicaService } from './domain/replica.service.ts';
+import { ledgerFromEnv } from './ports/ledger-config.ts';
 import { BillingSubscription } from './resolvers/BillingSubscription.ts';
 import { Customer } from './resolvers/Customer.ts';
 import { ErpControlTotal } from './resolvers/ErpControlTotal.ts';
@@ -31,12 +32,13 @@ export const financeTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8'
 
 /** Builds the ERP subgraph from injected dependencies; no ports, no environment. */
 export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<FinanceContext> {
-  const payments = new PaymentService(deps);
+  const ledger = ledgerFromEnv(deps.env, deps.db, deps.log, () => deps.clock.now());
+  const payments = new PaymentService(deps, ledger);
   const monthClose = new MonthCloseService(deps);
-  const posting = new PostingService(deps);
+  const posting = new PostingService(deps, ledger);
   const replicas = new ReplicaService();
-  const ledger = new LedgerQueries(deps.db);
-  const reconciliation = new ReconciliationService(deps.db);
+  const ledgerQueries = new LedgerQueries(deps.db);
+  const reconciliation = new ReconciliationService(deps.db, ledger);
   const consumers = financeConsumers({ posting, replicas });
   return {
     name: SCHEMA,
@@ -62,7 +64,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
         loaders,
         payments,
         monthClose,
-        ledger,
+        ledger: ledgerQueries,
         reconciliation,
         loadReceivable: (id) =>
           isUuid(id) ? loaders.receivableById.load(normalizeId(id)) : Promise.resolve(null),
@@ -73,5 +75,10 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
     deadLetterFields: { query: 'erpDeadLetters', mutation: 'replayErpDeadLetters' },
     auditLogField: 'erpAuditLog',
     onDeadLetter: onBillingDeadLetter(posting),
+    connect: async (log) => {
+      await ledger.connect(log);
+      ledger.watch(payments, log);
+    },
+    close: () => ledger.close(),
   };
 }

@@ -25,10 +25,12 @@ export interface FinanceHarness {
   close(): Promise<void>;
 }
 
-export async function startFinance(): Promise<FinanceHarness> {
+/** Finance alone over a test database; `env` picks the ERP adapter (default: the built-in ledger). */
+export async function startFinance(env: Record<string, string> = {}): Promise<FinanceHarness> {
   const clock = fixedClock(TODAY);
   const stack = await startTestSubgraphs([buildFinanceSubgraph], {
     clock,
+    env,
     retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
   });
   const url = stack.url('finance');

@@ -142,7 +142,13 @@ describe('finance.billing consumer', () => {
   });
 
   it('applies a redelivered event once through the inbox', async () => {
-    const deps = { db: h.stack.database.db, log: silentLogger(), clock: h.clock, afterCommit: () => {} };
+    const deps = {
+      db: h.stack.database.db,
+      log: silentLogger(),
+      clock: h.clock,
+      afterCommit: () => {},
+      env: {},
+    };
     const handlers = buildFinanceSubgraph(deps).consumers['finance.billing']!;
     const options = { db: deps.db, schema: 'finance', consumer: 'finance.billing', handlers, log: deps.log };
     const invoice = anInvoice();

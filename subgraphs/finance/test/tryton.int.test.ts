@@ -13,15 +13,15 @@ import {
   decodeTryton,
   encodeTryton,
   parseTrytonUrl,
-} from '../src/adapters/tryton/client.ts';
+} from '../src/ports/tryton/client.ts';
 import {
   ensureCustomer,
   ensureCustomerInvoice,
   payInvoice,
   postInvoice,
   submitCustomerInvoice,
-} from '../src/adapters/tryton/invoices.ts';
-import { prepareTryton, type PrepareTrytonOptions, type TrytonSetup } from '../src/adapters/tryton/setup.ts';
+} from '../src/ports/tryton/invoices.ts';
+import { prepareTryton, type PrepareTrytonOptions, type TrytonSetup } from '../src/ports/tryton/setup.ts';
 
 const TRYTON_URL = process.env.TRYTON_URL;
 const YEAR = new Date().getUTCFullYear();

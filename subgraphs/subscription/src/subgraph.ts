@@ -13,6 +13,7 @@ import { AmendmentService } from './domain/amendment.service.ts';
 import { BillingRunService } from './domain/billing-run.service.ts';
 import { BillToService } from './domain/bill-to.service.ts';
 import { ContractChangeService } from './domain/contract-change.service.ts';
+import { CrmAcknowledgementService } from './domain/crm-acknowledgement.service.ts';
 import { ErpAcknowledgementService } from './domain/erp-acknowledgement.service.ts';
 import { isPlanCode } from './domain/plan.rules.ts';
 import { OrderService } from './domain/order.service.ts';
@@ -54,6 +55,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const consumers = subscriptionConsumers({
     billTo: new BillToService(),
     erpAcknowledgements: new ErpAcknowledgementService(),
+    crmAcknowledgements: new CrmAcknowledgementService(),
     orders,
     contractChanges: new ContractChangeService(amendments),
   });

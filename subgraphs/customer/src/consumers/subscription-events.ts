@@ -1,6 +1,7 @@
 import { isUuid, z } from '@c2c/platform/core';
 import { type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events/reading';
-import { annualValueMinor, type ContractValueService } from '../domain/contract-value.service.ts';
+import { annualValueMinor } from '../domain/contract-value.rules.ts';
+import type { ContractValueService } from '../domain/contract-value.service.ts';
 import type { OrderWorkflow } from '../domain/order-workflow.ts';
 
 /** What the CRM reads from `subscription.*` events (a tolerant reader: other fields are ignored). */

@@ -12,15 +12,6 @@ import {
 import { SCHEMA } from '../data/tables.ts';
 import { contractSyncedEvent, contractSyncFailedEvent } from '../events/contract-events.ts';
 
-/** Annual contract value: seats × unit price × periods per year. */
-export function annualValueMinor(
-  seats: number,
-  unitPriceMinor: number,
-  billingPeriod: 'MONTH' | 'YEAR',
-): number {
-  return seats * unitPriceMinor * (billingPeriod === 'MONTH' ? 12 : 1);
-}
-
 /**
  * The CRM's contract value (ARR) kept from billing's subscriptions: applied in the consumer's
  * transaction, announced back to billing, and read for reconciliation.

@@ -1,5 +1,10 @@
 import { isValidIsoDate, z } from '@c2c/platform/core';
-import { type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events/reading';
+import {
+  type DeadLetterEffect,
+  type EventEffect,
+  reading,
+  readingWithExternalWrite,
+} from '@c2c/platform/events/reading';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 import type { BillingDocument, PostingService } from '../domain/posting.service.ts';
 import type { ReplicaService } from '../domain/replica.service.ts';
@@ -25,7 +30,10 @@ const BillingDocumentData = z.object({
   lines: z.array(
     z.object({
       id: z.string().min(1),
+      description: z.string().optional(),
       amountMinor: minor,
+      taxMinor: minor.optional(),
+      taxRatePpm: z.number().int().min(0).optional(),
       periodStart: isoDate,
       periodEnd: isoDate,
     }),
@@ -49,10 +57,26 @@ const SubscriptionData = z.object({
 });
 
 function documentEffect(kind: BillingDocument['kind'], posting: PostingService): EventEffect {
-  return reading(BillingDocumentData, async (trx, doc, event, log) => {
-    if (doc.kind !== kind) throw new Error(`${event.type} carries a document of kind ${doc.kind}`);
-    await posting.post(trx, doc, { correlationId: event.correlationid, causationId: event.id }, log);
-  });
+  const ofKind = (doc: BillingDocument, type: string) => {
+    if (doc.kind !== kind) throw new Error(`${type} carries a document of kind ${doc.kind}`);
+  };
+  return readingWithExternalWrite(
+    BillingDocumentData,
+    async (doc, event, log) => {
+      ofKind(doc, event.type);
+      return posting.publish(doc, log);
+    },
+    async (trx, doc, event, log, external) => {
+      ofKind(doc, event.type);
+      await posting.post(
+        trx,
+        doc,
+        { correlationId: event.correlationid, causationId: event.id },
+        log,
+        external,
+      );
+    },
+  );
 }
 
 function subscriptionEffect(replicas: ReplicaService): EventEffect {

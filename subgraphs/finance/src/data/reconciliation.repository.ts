@@ -100,3 +100,27 @@ export async function countBucketDocuments(db: AnyDb, bucket: Bucket): Promise<n
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+export type ReceivableBucketRow = Pick<
+  Selectable<ReceivableTable>,
+  'invoice_id' | 'currency' | 'business_unit' | 'kind' | 'issued_on'
+>;
+
+/**
+ * The receivables issued in `range` with what places them in a bucket (for an external ledger,
+ * whose totals come from the ledger itself); null when `builtin` (the aggregate is one SQL
+ * statement, erpControlTotals).
+ */
+export async function receivablesInRange(
+  db: AnyDb,
+  range: DateRange,
+  builtin: boolean,
+): Promise<ReceivableBucketRow[] | null> {
+  if (builtin) return null;
+  let query = scoped(db)
+    .selectFrom('receivable')
+    .select(['invoice_id', 'currency', 'business_unit', 'kind', 'issued_on']);
+  if (range.from) query = query.where('issued_on', '>=', range.from);
+  if (range.to) query = query.where('issued_on', '<', range.to);
+  return query.execute();
+}

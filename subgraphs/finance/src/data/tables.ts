@@ -102,6 +102,25 @@ export interface CreditAllocationTable {
   created_at: Generated<Date>;
 }
 
+export interface ErpCrosswalkTable {
+  system: string;
+  kind: 'INVOICE' | 'CREDIT_NOTE' | 'PAYMENT' | 'CUSTOMER';
+  our_id: string;
+  erp_id: string;
+  erp_number: string | null;
+  erp_entry_id: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ErpCursorTable {
+  system: string;
+  name: string;
+  position: string | null;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  updated_at: Generated<Date>;
+}
+
 export interface FinanceDatabase {
   customer_master: CustomerMasterTable;
   contract: ContractTable;
@@ -111,6 +130,8 @@ export interface FinanceDatabase {
   revenue_schedule: RevenueScheduleTable;
   payment: PaymentTable;
   credit_allocation: CreditAllocationTable;
+  erp_crosswalk: ErpCrosswalkTable;
+  erp_cursor: ErpCursorTable;
 }
 
 export type FinanceDb = Kysely<FinanceDatabase>;

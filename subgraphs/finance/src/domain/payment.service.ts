@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5 } from 'uuid';
 import {
   cleanName,
   currencyExponent,
@@ -9,9 +9,8 @@ import {
   todayUtc,
 } from '@c2c/platform/core';
 import { appendToOutbox } from '@c2c/platform/events';
-import { runIdempotent } from '@c2c/platform/graphql';
+import { requestHash, runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import { insertJournalEntry } from '../data/ledger.repository.ts';
 import { insertPayment, type PaymentRow } from '../data/payment.repository.ts';
 import {
   decreaseAmountDue,
@@ -21,7 +20,7 @@ import {
 import { SCHEMA } from '../data/tables.ts';
 import { paymentAppliedEvent } from '../events/finance-events.ts';
 import { isUuid, normalizeId } from './ids.ts';
-import { paymentLines } from './journal.ts';
+import type { ExternalPayment, LedgerChanges, LedgerPort } from '../ports/ledger.port.ts';
 
 export interface RecordPaymentCommand {
   invoiceId: string;
@@ -95,9 +94,19 @@ export interface RecordedPayment {
   receivable?: ReceivableRow;
 }
 
+const PAYMENT_IDS = 'f3b0e7c2-5a1d-4c8e-9b6a-2d4e8f1a7c35';
+
+/** A payment id derived from the request (caller, key, input): a retry gets the same id. */
+function paymentIdFor(caller: string, key: string, payment: ValidPayment): string {
+  return uuidv5(`${caller}\n${key}\n${requestHash('recordPayment', payment)}`, PAYMENT_IDS);
+}
+
 /** Applying received money to invoices. */
-export class PaymentService {
-  constructor(private readonly deps: SubgraphDeps) {}
+export class PaymentService implements LedgerChanges {
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly ledger: LedgerPort,
+  ) {}
 
   private validate(command: RecordPaymentCommand): ValidPayment {
     if (!isUuid(command.invoiceId)) throw invoiceNotFound(command.invoiceId);
@@ -135,21 +144,21 @@ export class PaymentService {
         const receivable = await findReceivableForUpdate(trx, payment.invoiceId);
         if (!receivable) throw invoiceNotFound(payment.invoiceId);
         assertPayable(receivable, payment);
-        const paymentId = uuidv7();
-        const journalEntryId = uuidv7();
-        await insertJournalEntry(trx, {
-          id: journalEntryId,
-          entryDate: payment.receivedOn,
-          memo: `Payment on invoice ${receivable.number}`,
-          sourceType: 'PAYMENT',
-          sourceId: paymentId,
-          lines: paymentLines(payment.amountMinor, payment.currency).map((l) => ({
-            account: l.account,
-            side: l.side,
-            amount_minor: l.amountMinor,
-            currency: l.currency,
-          })),
-        });
+        // The same id on every retry of this request: the ledger finds its earlier write by it.
+        const paymentId = paymentIdFor(who.caller, command.idempotencyKey, payment);
+        const journalEntryId = await this.ledger.applyPayment(
+          trx,
+          {
+            id: paymentId,
+            invoiceId: payment.invoiceId,
+            invoiceNumber: receivable.number,
+            amountMinor: payment.amountMinor,
+            currency: payment.currency,
+            receivedOn: payment.receivedOn,
+            reference: payment.reference,
+          },
+          this.deps.log,
+        );
         const stored = await insertPayment(trx, {
           id: paymentId,
           invoice_id: payment.invoiceId,
@@ -185,5 +194,47 @@ export class PaymentService {
     );
     this.deps.afterCommit();
     return value;
+  }
+
+  /**
+   * A payment entered in the ERP itself, seen by change capture: applied here like one recorded
+   * through the supergraph (payment row, amount due, journal mirror, `payment.applied`), once.
+   */
+  async paymentSeen(payment: ExternalPayment): Promise<'recorded' | 'known' | 'unknown-invoice'> {
+    const outcome = await this.deps.db.transaction().execute(async (trx) => {
+      const receivable = await findReceivableForUpdate(trx, payment.invoiceId);
+      if (!receivable) return 'unknown-invoice' as const;
+      const journalEntryId = await this.ledger.recordExternalPayment(trx, payment);
+      if (journalEntryId === null) return 'known' as const;
+      await insertPayment(trx, {
+        id: payment.id,
+        invoice_id: payment.invoiceId,
+        amount_minor: payment.amountMinor,
+        currency: payment.currency,
+        received_on: payment.receivedOn,
+        reference: payment.reference,
+        journal_entry_id: journalEntryId,
+      });
+      const amountDueMinor = await decreaseAmountDue(trx, payment.invoiceId, payment.amountMinor);
+      await appendToOutbox(
+        trx,
+        SCHEMA,
+        SCHEMA,
+        [
+          paymentAppliedEvent({
+            paymentId: payment.id,
+            invoiceId: payment.invoiceId,
+            amountMinor: payment.amountMinor,
+            currency: payment.currency,
+            receivedOn: payment.receivedOn,
+            amountDueMinor,
+          }),
+        ],
+        { correlationId: `erp-${this.ledger.system}-${payment.erpId}` },
+      );
+      return 'recorded' as const;
+    });
+    if (outcome === 'recorded') this.deps.afterCommit();
+    return outcome;
   }
 }

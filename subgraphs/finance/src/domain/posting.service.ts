@@ -1,42 +1,16 @@
-import { v7 as uuidv7 } from 'uuid';
-import { currencyExponent, DomainError, type IsoDate, type Logger } from '@c2c/platform/core';
+import { currencyExponent, DomainError, type Logger } from '@c2c/platform/core';
 import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox, type Causality } from '@c2c/platform/events';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import { insertJournalEntry } from '../data/ledger.repository.ts';
 import { insertReceivable, markPosted } from '../data/receivable.repository.ts';
 import { insertRevenueRows } from '../data/revenue.repository.ts';
-import { SCHEMA, type DocumentKind } from '../data/tables.ts';
+import { SCHEMA } from '../data/tables.ts';
 import { invoicePostedEvent, postingFailedEvent } from '../events/finance-events.ts';
 import { allocateCredits } from './credit-allocation.ts';
-import { billingDocumentLines } from './journal.ts';
+import type { BillingDocument, ExternalPosting, LedgerPort } from '../ports/ledger.port.ts';
 import { revenueSchedule } from './revenue-schedule.ts';
 
-export interface BillingDocumentLine {
-  id: string;
-  amountMinor: number;
-  periodStart: IsoDate;
-  periodEnd: IsoDate;
-}
-
-/** An invoice or credit note as billing issued it; a credit note's amounts are negative. */
-export interface BillingDocument {
-  id: string;
-  number: string;
-  kind: DocumentKind;
-  customerId: string;
-  subscriptionId: string | null;
-  businessUnit: string;
-  currency: string;
-  issuedOn: IsoDate;
-  dueOn: IsoDate;
-  subtotalMinor: number;
-  taxMinor: number;
-  totalMinor: number;
-  lines: BillingDocumentLine[];
-  /** The CRM order whose first invoice this is; echoed on `invoice.posted`. */
-  orderId?: string | null;
-}
+export type { BillingDocument, BillingDocumentLine } from '../ports/ledger.port.ts';
 
 /**
  * Refuses documents the ledger cannot post faithfully. The consumer lets the error propagate, so
@@ -69,14 +43,34 @@ function scheduleRows(doc: BillingDocument) {
   );
 }
 
-/** ERP posting of billing documents: receivable, journal entry, revenue schedule, `invoice.posted`. */
+/**
+ * ERP posting of billing documents: receivable, journal entry (in the ledger of record, through the
+ * ERP port), revenue schedule, `invoice.posted`.
+ */
 export class PostingService {
-  constructor(private readonly deps: Pick<SubgraphDeps, 'clock'>) {}
+  constructor(
+    private readonly deps: Pick<SubgraphDeps, 'clock'>,
+    private readonly ledger: LedgerPort,
+  ) {}
+
+  /**
+   * The external part of posting, outside any transaction: an ERP that keeps its own books receives
+   * the document (idempotent by its id). Refuses what the ledger cannot post faithfully first.
+   */
+  async publish(doc: BillingDocument, log: Logger): Promise<ExternalPosting | null> {
+    assertPostable(doc);
+    return this.ledger.publishDocument(doc, log);
+  }
 
   /** Runs inside the consumer's transaction; a document already received is left alone. */
-  async post(trx: AnyTransaction, doc: BillingDocument, causality: Causality, log: Logger): Promise<void> {
+  async post(
+    trx: AnyTransaction,
+    doc: BillingDocument,
+    causality: Causality,
+    log: Logger,
+    external: ExternalPosting | null = null,
+  ): Promise<void> {
     assertPostable(doc);
-    const journalLines = billingDocumentLines(doc);
     const schedule = scheduleRows(doc);
     const fresh = await insertReceivable(trx, {
       invoice_id: doc.id,
@@ -100,22 +94,9 @@ export class PostingService {
       log.warn({ invoiceId: doc.id }, 'billing document already posted; event ignored');
       return;
     }
-    const journalEntryId = uuidv7();
     // A JS Date (millisecond precision) so that the stored and the announced postedAt are equal.
     const postedAt = this.deps.clock.now();
-    await insertJournalEntry(trx, {
-      id: journalEntryId,
-      entryDate: doc.issuedOn,
-      memo: `${doc.kind === 'INVOICE' ? 'Invoice' : 'Credit note'} ${doc.number} issued`,
-      sourceType: doc.kind,
-      sourceId: doc.id,
-      lines: journalLines.map((l) => ({
-        account: l.account,
-        side: l.side,
-        amount_minor: l.amountMinor,
-        currency: l.currency,
-      })),
-    });
+    const journalEntryId = await this.ledger.recordDocument(trx, doc, external);
     await insertRevenueRows(trx, schedule);
     await markPosted(trx, doc.id, journalEntryId, postedAt);
     if (doc.subscriptionId !== null) {
@@ -136,7 +117,7 @@ export class PostingService {
       ],
       causality,
     );
-    log.info({ invoiceId: doc.id, journalEntryId }, 'billing document posted');
+    log.info({ invoiceId: doc.id, journalEntryId, ledger: this.ledger.system }, 'billing document posted');
   }
 
   /**

@@ -1,6 +1,6 @@
 import { isUuid, z } from '@c2c/platform/core';
 import { type EventEffect, reading } from '@c2c/platform/events/reading';
-import { recordStepOutcome } from '../domain/amendment-workflow.ts';
+import type { CrmAcknowledgementService } from '../domain/crm-acknowledgement.service.ts';
 
 const Id = z.string().refine(isUuid, 'expected a UUID');
 
@@ -14,38 +14,34 @@ const ContractSyncFailed = z.object({
   attempts: z.number().int().positive().nullish(),
 });
 
-const onContractSynced = reading(ContractSynced, async (trx, data, event, log) => {
-  // A sync without an amendment (a subscription created, or a renewal billed before renewals were
-  // tracked as amendments) concerns no workflow.
-  if (!data.amendmentId) return;
-  const found = await recordStepOutcome(
-    trx,
-    { id: data.amendmentId.toLowerCase() },
-    'CRM',
-    { kind: 'done', at: new Date(event.time) },
-    log,
-  );
-  if (!found) log.warn({ amendmentId: data.amendmentId }, 'contract.synced for an unknown amendment ignored');
-});
-
-const onContractSyncFailed = reading(ContractSyncFailed, async (trx, data, event, log) => {
-  if (!data.amendmentId) {
-    log.warn({ subscriptionId: data.subscriptionId, error: data.error }, 'CRM contract sync failed');
-    return;
-  }
-  const found = await recordStepOutcome(
-    trx,
-    { id: data.amendmentId.toLowerCase() },
-    'CRM',
-    { kind: 'failed', error: data.error, attempts: data.attempts ?? null },
-    log,
-  );
-  if (!found)
-    log.warn({ amendmentId: data.amendmentId }, 'contractsync.failed for an unknown amendment ignored');
-});
-
 /** Consumer `subscription.crm-ack`: the CRM's acknowledgements, the CRM step of an amendment. */
-export const crmAckConsumer: Record<string, EventEffect> = {
-  'contract.synced': onContractSynced,
-  'contractsync.failed': onContractSyncFailed,
-};
+export function crmAckConsumer(acks: CrmAcknowledgementService): Record<string, EventEffect> {
+  const onContractSynced = reading(ContractSynced, async (trx, data, event, log) => {
+    // A sync without an amendment (a subscription created, or a renewal billed before renewals
+    // were tracked as amendments) concerns no workflow.
+    if (!data.amendmentId) return;
+    const found = await acks.synced(
+      trx,
+      { amendmentId: data.amendmentId.toLowerCase(), at: new Date(event.time) },
+      log,
+    );
+    if (!found)
+      log.warn({ amendmentId: data.amendmentId }, 'contract.synced for an unknown amendment ignored');
+  });
+
+  const onContractSyncFailed = reading(ContractSyncFailed, async (trx, data, _event, log) => {
+    if (!data.amendmentId) {
+      log.warn({ subscriptionId: data.subscriptionId, error: data.error }, 'CRM contract sync failed');
+      return;
+    }
+    const found = await acks.syncFailed(
+      trx,
+      { amendmentId: data.amendmentId.toLowerCase(), error: data.error, attempts: data.attempts ?? null },
+      log,
+    );
+    if (!found)
+      log.warn({ amendmentId: data.amendmentId }, 'contractsync.failed for an unknown amendment ignored');
+  });
+
+  return { 'contract.synced': onContractSynced, 'contractsync.failed': onContractSyncFailed };
+}

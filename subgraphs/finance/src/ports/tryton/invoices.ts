@@ -278,7 +278,7 @@ export interface PaymentInput {
   amount?: string;
   /** `YYYY-MM-DD`; the payment move's date (its period must be open). */
   date: string;
-  /** Our payment id or reference; becomes the payment line's description. */
+  /** Our payment id or reference; becomes the payment move's description. */
   description?: string;
 }
 
