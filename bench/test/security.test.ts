@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NonceCache, signRequest, verifyRequest } from '@c2c/platform/auth';
+import { NonceCache, ROLE_SCOPES, signRequest, verifyRequest } from '@c2c/platform/auth';
 import { describe, expect, it } from 'vitest';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 import {
@@ -42,7 +42,7 @@ describe('bench subgraph secrets', () => {
       identity: {
         sub: 'bench',
         role: 'admin',
-        scopes: ['c2c:read', 'c2c:amend', 'c2c:finance', 'c2c:admin'],
+        scopes: [...ROLE_SCOPES.admin],
       },
     });
   });

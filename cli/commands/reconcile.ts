@@ -5,6 +5,7 @@ import {
   bucketKey,
   compareContractValues,
   compareDocuments,
+  compareOrders,
   monthRange,
   parseBucketKey,
   settledDifferences,
@@ -16,6 +17,7 @@ import {
   type ControlTotal,
   type DocumentDifference,
   type DocumentRecord,
+  type OrderDifference,
 } from '@c2c/ops/reconcile';
 import { GATEWAY_HELP, type Command } from '../lib/command.ts';
 import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl, resolveToken } from '../lib/gateway-client.ts';
@@ -30,7 +32,10 @@ this command compares them:
      the stuck amendments;
   2. the documents of the buckets that differ, only those: UNPOSTED, POSTING_WITHOUT_INVOICE,
      AMOUNT_MISMATCH, with the document number and both amounts;
-  3. contract values per customer: the ARR of billing's active subscriptions against the CRM's.
+  3. contract values per customer: the ARR of billing's active subscriptions against the CRM's;
+  4. orders: every WON opportunity in the CRM has exactly one subscription an order opened, on its
+     plan, seats and start date (WON_WITHOUT_SUBSCRIPTION, MORE_THAN_ONE_SUBSCRIPTION,
+     TERMS_MISMATCH, SUBSCRIPTION_WITHOUT_WON); orders billing has not answered yet are in flight.
 Documents the ERP has not posted yet and issued less than --grace-minutes ago (default 5) are in
 flight: reported as backlog, not as differences. Amendments not COMPLETED after the grace period
 are reported as stuck.
@@ -114,6 +119,15 @@ export interface ReconciliationReport {
   }[];
   contractValuesCompared: number;
   contractValues: { customerId: string; name: string | null; billing: string | null; crm: string | null }[];
+  ordersCompared: number;
+  ordersInFlight: number;
+  orders: {
+    kind: OrderDifference['kind'];
+    opportunityId: string;
+    subscriptionIds: string[];
+    crm: string | null;
+    billing: string | null;
+  }[];
   stuckAmendments: TotalsData['stuck'];
   inFlight: { count: number; buckets: number };
   backlog: TotalsData['backlog'];
@@ -180,6 +194,53 @@ async function bucketDocuments(gql: Gql, difference: BucketDifference, graceMinu
   }
   return { billing, erp };
 }
+
+interface WonNode {
+  id: string;
+  planCode: string;
+  seats: number;
+  startDate: string;
+  customer: { id: string };
+  order: { id: string; status: string } | null;
+}
+interface OrderSubscriptionNode {
+  orderId: string;
+  opportunityId: string;
+  planCode: string;
+  seats: number;
+  startDate: string;
+  subscription: { id: string };
+}
+
+/** Every won opportunity and every subscription an order opened, a page of each per request. */
+async function orders(gql: Gql) {
+  const crm: WonNode[] = [];
+  const billing: OrderSubscriptionNode[] = [];
+  let crmAfter: string | null = null;
+  let billingAfter: string | null = null;
+  let withCrm = true;
+  let withBilling = true;
+  while (withCrm || withBilling) {
+    const data: { crm?: Page<WonNode>; billing?: Page<OrderSubscriptionNode> } = await gql(
+      operation('ops.OrderReconciliation'),
+      { first: PAGE, crmAfter, billingAfter, withCrm, withBilling },
+    );
+    if (data.crm) {
+      crm.push(...data.crm.nodes);
+      withCrm = data.crm.pageInfo.hasNextPage;
+      crmAfter = data.crm.pageInfo.endCursor;
+    }
+    if (data.billing) {
+      billing.push(...data.billing.nodes);
+      withBilling = data.billing.pageInfo.hasNextPage;
+      billingAfter = data.billing.pageInfo.endCursor;
+    }
+  }
+  return { crm, billing };
+}
+
+const terms = (t: { planCode: string; seats: number; startDate: string }) =>
+  `${t.planCode} × ${t.seats} from ${t.startDate}`;
 
 /** Every contract value on both sides, a page of each per request, with a progress bar on large books. */
 async function contractValues(gql: Gql) {
@@ -323,7 +384,64 @@ export async function reconcile(
   const customers = new Set([...values.billing, ...values.crm].map((v) => v.customer.id));
   const show = (v: ContractValue | null) => (v ? money(v.annualValueMinor, v.currency ?? 'XXX') : null);
 
-  const differences = documents.length + valueDifferences.length + totals.stuck.totalCount;
+  const book = await orders(gql);
+  const orderComparison = compareOrders(
+    book.crm.map((o) => ({
+      opportunityId: o.id,
+      customerId: o.customer.id,
+      planCode: o.planCode,
+      seats: o.seats,
+      startDate: o.startDate,
+      orderStatus: o.order?.status ?? null,
+    })),
+    book.billing.map((b) => ({
+      orderId: b.orderId,
+      opportunityId: b.opportunityId,
+      subscriptionId: b.subscription.id,
+      planCode: b.planCode,
+      seats: b.seats,
+      startDate: b.startDate,
+    })),
+  );
+  const orderDifferences = orderComparison.differences.map((d) => {
+    switch (d.kind) {
+      case 'WON_WITHOUT_SUBSCRIPTION':
+        return {
+          kind: d.kind,
+          opportunityId: d.opportunity.opportunityId,
+          subscriptionIds: [],
+          crm: terms(d.opportunity),
+          billing: null,
+        };
+      case 'SUBSCRIPTION_WITHOUT_WON':
+        return {
+          kind: d.kind,
+          opportunityId: d.subscription.opportunityId,
+          subscriptionIds: [d.subscription.subscriptionId],
+          crm: null,
+          billing: terms(d.subscription),
+        };
+      case 'MORE_THAN_ONE_SUBSCRIPTION':
+        return {
+          kind: d.kind,
+          opportunityId: d.opportunity.opportunityId,
+          subscriptionIds: d.subscriptions.map((x) => x.subscriptionId),
+          crm: terms(d.opportunity),
+          billing: d.subscriptions.map(terms).join('; '),
+        };
+      case 'TERMS_MISMATCH':
+        return {
+          kind: d.kind,
+          opportunityId: d.opportunity.opportunityId,
+          subscriptionIds: [d.subscription.subscriptionId],
+          crm: terms(d.opportunity),
+          billing: terms(d.subscription),
+        };
+    }
+  });
+
+  const differences =
+    documents.length + valueDifferences.length + orderDifferences.length + totals.stuck.totalCount;
   return {
     gateway: options.gateway,
     range: options.range,
@@ -338,6 +456,9 @@ export async function reconcile(
       billing: show(d.billing),
       crm: show(d.crm),
     })),
+    ordersCompared: book.crm.length,
+    ordersInFlight: orderComparison.inFlight.length,
+    orders: orderDifferences,
     stuckAmendments: totals.stuck,
     inFlight: { count: inFlightDocuments, buckets: bucketsInFlight },
     backlog: totals.backlog,
@@ -419,6 +540,27 @@ export function formatReport(report: ReconciliationReport): string {
     );
   }
   out.push('');
+  out.push(
+    `Orders: ${report.ordersCompared} won opportunit${report.ordersCompared === 1 ? 'y' : 'ies'} compared, ${report.orders.length} differ` +
+      (report.ordersInFlight
+        ? ` (${report.ordersInFlight} more in flight: billing has not answered yet)`
+        : ''),
+  );
+  if (report.orders.length) {
+    out.push(
+      table(
+        ['Difference', 'Opportunity', 'CRM (won)', 'Billing (opened)', 'Subscription ids'],
+        report.orders.map((o) => [
+          o.kind,
+          o.opportunityId,
+          o.crm ?? '—',
+          o.billing ?? '—',
+          o.subscriptionIds.join(' '),
+        ]),
+      ),
+    );
+  }
+  out.push('');
   const stuck = report.stuckAmendments;
   out.push(`Stuck amendments (not COMPLETED after ${report.graceMinutes} min): ${stuck.totalCount}`);
   if (stuck.nodes.length) {
@@ -470,7 +612,7 @@ export function formatReport(report: ReconciliationReport): string {
 
 export const command: Command = {
   name: 'reconcile',
-  summary: 'reconcile billing, ERP and CRM (control totals, documents, contract values)',
+  summary: 'reconcile billing, ERP and CRM (control totals, documents, contract values, orders)',
   usage: USAGE,
   async run(argv) {
     let values;

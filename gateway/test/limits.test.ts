@@ -29,6 +29,7 @@ const ROLE_OF: Record<string, keyof typeof ROLE_SCOPES> = {
   billing: 'finance',
   ops: 'finance',
   admin: 'admin',
+  sales: 'sales',
 };
 
 describe('limits against the registered operations', () => {

@@ -203,3 +203,78 @@ export function monthRange(
   };
   return { from: fromMonth ? `${fromMonth}-01` : null, to: toMonth ? next(toMonth) : null };
 }
+
+/** A WON opportunity as the CRM reports it, with the status of its order. */
+export interface WonOpportunity {
+  opportunityId: string;
+  customerId: string;
+  planCode: string;
+  seats: number;
+  startDate: string;
+  /** The status of its order; null when the CRM has none (which is itself a difference). */
+  orderStatus: string | null;
+}
+
+/** A subscription an order opened, as billing reports it, with the terms it opened with. */
+export interface OrderSubscriptionRecord {
+  orderId: string;
+  opportunityId: string;
+  subscriptionId: string;
+  planCode: string;
+  seats: number;
+  startDate: string;
+}
+
+export type OrderDifference =
+  | { kind: 'WON_WITHOUT_SUBSCRIPTION'; opportunity: WonOpportunity }
+  | { kind: 'SUBSCRIPTION_WITHOUT_WON'; subscription: OrderSubscriptionRecord }
+  | {
+      kind: 'MORE_THAN_ONE_SUBSCRIPTION';
+      opportunity: WonOpportunity;
+      subscriptions: OrderSubscriptionRecord[];
+    }
+  | {
+      kind: 'TERMS_MISMATCH';
+      opportunity: WonOpportunity;
+      subscription: OrderSubscriptionRecord;
+      fields: ('planCode' | 'seats' | 'startDate')[];
+    };
+
+/**
+ * Orders: every WON opportunity has exactly one subscription, opened on its plan with its seats
+ * and start date; every subscription an order opened belongs to a WON opportunity. A WON
+ * opportunity whose order billing has not answered yet (VALIDATING) is in flight, not a difference.
+ */
+export function compareOrders(
+  won: readonly WonOpportunity[],
+  billing: readonly OrderSubscriptionRecord[],
+): { differences: OrderDifference[]; inFlight: WonOpportunity[] } {
+  const byOpportunity = new Map<string, OrderSubscriptionRecord[]>();
+  for (const record of billing) {
+    const list = byOpportunity.get(record.opportunityId) ?? [];
+    list.push(record);
+    byOpportunity.set(record.opportunityId, list);
+  }
+  const wonIds = new Set(won.map((o) => o.opportunityId));
+  const differences: OrderDifference[] = [];
+  const inFlight: WonOpportunity[] = [];
+  for (const opportunity of won) {
+    const subscriptions = byOpportunity.get(opportunity.opportunityId) ?? [];
+    const [subscription] = subscriptions;
+    if (!subscription) {
+      if (opportunity.orderStatus === 'VALIDATING') inFlight.push(opportunity);
+      else differences.push({ kind: 'WON_WITHOUT_SUBSCRIPTION', opportunity });
+    } else if (subscriptions.length > 1) {
+      differences.push({ kind: 'MORE_THAN_ONE_SUBSCRIPTION', opportunity, subscriptions });
+    } else {
+      const fields = (['planCode', 'seats', 'startDate'] as const).filter(
+        (field) => opportunity[field] !== subscription[field],
+      );
+      if (fields.length > 0) differences.push({ kind: 'TERMS_MISMATCH', opportunity, subscription, fields });
+    }
+  }
+  for (const record of billing)
+    if (!wonIds.has(record.opportunityId))
+      differences.push({ kind: 'SUBSCRIPTION_WITHOUT_WON', subscription: record });
+  return { differences, inFlight };
+}

@@ -12,13 +12,15 @@ import { describe, expect, it } from 'vitest';
 // not called: only the readers (which parse an event's data) are exercised here.
 const unused = {} as never;
 const definitions = [
-  { name: 'customer', consumers: customerConsumers({ contracts: unused }) },
+  { name: 'customer', consumers: customerConsumers({ contracts: unused, orders: unused, changes: unused }) },
   {
     name: 'subscription',
     consumers: subscriptionConsumers({
       billTo: unused,
       erpAcknowledgements: unused,
       crmAcknowledgements: unused,
+      orders: unused,
+      contractChanges: unused,
     }),
   },
   { name: 'finance', consumers: financeConsumers({ posting: unused, replicas: unused }) },
@@ -37,6 +39,10 @@ describe('event contracts and the consumers that read them', () => {
       'subscription.crm-ack': ['customer'],
       'finance.billing': ['subscription'],
       'finance.customer-master': ['customer'],
+      'customer.order': ['finance', 'subscription'],
+      'subscription.order': ['customer'],
+      'customer.contract-change': ['subscription'],
+      'subscription.contract-change': ['customer'],
     });
     // Every consumer the catalog names exists in the code.
     const inCode = new Set(definitions.flatMap((d) => Object.keys(d.consumers)));

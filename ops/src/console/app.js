@@ -167,11 +167,12 @@ async function refresh(generation = state.generation) {
     send('DeadLetters', {}),
     send('SyncBacklog', { graceMinutes: GRACE_MINUTES }),
     send('AmendmentActivity', { minutes: 60 }),
+    send('Orders', { first: 15 }),
   ];
   if (reconcile) requests.push(send('ReconciliationTotals', { graceMinutes: GRACE_MINUTES }));
-  const [amendments, letters, backlog, activity, totals] = await Promise.all(requests);
+  const [amendments, letters, backlog, activity, orders, totals] = await Promise.all(requests);
   if (generation !== state.generation) return;
-  const all = [amendments, letters, backlog, activity, totals].filter(Boolean);
+  const all = [amendments, letters, backlog, activity, orders, totals].filter(Boolean);
   // No answer from /graphql at all (no connection, or a proxy's 502/503/504 page): the gateway is
   // down, not the three systems. Keep showing the last data, and say since when.
   if (all.every(gatewayUnreachable)) return gatewayDown(generation);
@@ -181,6 +182,7 @@ async function refresh(generation = state.generation) {
   if (errors.some((e) => codeOf(e) === 'FORBIDDEN')) return forbidden();
 
   renderAmendments(amendments.data);
+  renderOrders(orders.data);
   renderDeadLetters(letters.data);
   renderBacklog(backlog.data);
   renderActivity(activity.data);
@@ -291,6 +293,53 @@ function stepCell(step) {
       ? h('div', { class: 'error-line', title: step.lastError }, step.lastError)
       : null,
   );
+}
+
+function renderOrders(data) {
+  const page = data?.orders;
+  const rows = (page?.nodes ?? []).map((o) => {
+    const steps = Object.fromEntries(o.steps.map((s) => [s.system, s]));
+    const deal = o.opportunity;
+    const failed = o.checks.filter((c) => c.status === 'FAILED');
+    const checks =
+      o.checks.length === 0
+        ? h('span', { class: 'muted' }, 'waiting')
+        : failed.length === 0
+          ? badge('✓ passed', 'step-done', o.checks.map((c) => `${c.name}: ${c.message}`).join('\n'))
+          : h(
+              'div',
+              {},
+              ...failed.map((c) => badge(`✕ ${human(c.name)}`, 'step-failed', c.message)),
+              h('div', { class: 'error-line', title: failed[0].message }, failed[0].message),
+            );
+    return h(
+      'tr',
+      { 'data-order-id': o.id, 'data-status': o.status },
+      h(
+        'td',
+        { title: o.createdAt },
+        dateTime(o.createdAt),
+        h('div', { class: 'muted' }, `${ago(o.createdAt)} ago`),
+      ),
+      h(
+        'td',
+        {},
+        deal?.customer?.name ??
+          h('span', { class: 'muted', title: 'the CRM did not answer' }, short(deal?.customer?.id)),
+      ),
+      h('td', {}, deal ? `${deal.name} · ${deal.planCode} × ${deal.seats}` : '—'),
+      h('td', { class: 'status' }, badge(human(o.status), `status-${o.status.toLowerCase()}`)),
+      h('td', { class: 'checks' }, checks),
+      stepCell(steps.BILLING),
+      stepCell(steps.ERP),
+      stepCell(steps.CRM),
+      h('td', { class: 'mono', title: o.correlationId }, short(o.correlationId)),
+    );
+  });
+  setRows('orders', rows, page ? 'No orders yet.' : 'The CRM did not answer.', 9);
+  $('orders-foot').textContent = page
+    ? `Newest ${rows.length} of ${page.totalCount} order(s). A failed step is replayed from its system's dead letters.`
+    : '';
 }
 
 function renderAmendments(data) {

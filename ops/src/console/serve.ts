@@ -12,6 +12,7 @@ import { sendStaticAsset, staticAsset, type StaticAsset } from '@c2c/platform/co
 export const CONSOLE_OPERATIONS = [
   'Amendments',
   'AmendmentActivity',
+  'Orders',
   'DeadLetters',
   'SyncBacklog',
   'ReconciliationTotals',

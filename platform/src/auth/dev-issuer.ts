@@ -7,7 +7,9 @@ export const ROLE_SCOPES = {
   portal: ['c2c:read'],
   support: ['c2c:read', 'c2c:amend'],
   finance: ['c2c:read', 'c2c:amend', 'c2c:finance'],
-  admin: ['c2c:read', 'c2c:amend', 'c2c:finance', 'c2c:admin'],
+  admin: ['c2c:read', 'c2c:amend', 'c2c:finance', 'c2c:admin', 'c2c:sales'],
+  /** A CRM user: reads everything; creates, wins and loses opportunities. */
+  sales: ['c2c:read', 'c2c:sales'],
 } as const;
 export type Role = keyof typeof ROLE_SCOPES;
 export const ROLES = Object.keys(ROLE_SCOPES) as Role[];

@@ -94,7 +94,10 @@ describe('Event Contract check', () => {
     const removed = { ...base, schemas: { ...base.schemas } };
     delete removed.schemas['posting.failed'];
     expect(diffEventContracts(base, removed)).toContainEqual(
-      expect.objectContaining({ code: 'EVENT_TYPE_REMOVED', consumers: ['subscription.erp-ack'] }),
+      expect.objectContaining({
+        code: 'EVENT_TYPE_REMOVED',
+        consumers: ['subscription.erp-ack', 'customer.order'],
+      }),
     );
   });
 

@@ -161,6 +161,38 @@ describe('ownership of the real subgraphs (schema/ownership.yaml)', () => {
     expect(findings(report, 'FAIL').map((f) => f.code)).toContain('OWNERSHIP_FOREIGN_MUTATION');
   });
 
+  it("fails when billing declares a field of the CRM's order, or a mutation that writes orders", async () => {
+    const withOrder = `${realSdl('subscription')}
+"""
+An order, as billing would like to mark it.
+"""
+type Order @key(fields: "id") {
+  """
+  Stable identifier.
+  """
+  id: ID!
+  """
+  Billing's idea of the order's status.
+  """
+  status: String
+}
+`;
+    const report = await checkProposal('subscription', withOrder);
+    expect(report.ok).toBe(false);
+    expect(findings(report, 'FAIL').find((f) => f.task === 'Ownership')).toMatchObject({
+      code: 'OWNERSHIP_FOREIGN_FIELD',
+      subgraph: 'subscription',
+      coordinate: 'Order.status',
+    });
+    const writer = addToType(
+      realSdl('subscription'),
+      'Mutation',
+      '  """\n  Marks an order complete.\n  """\n  winOpportunity(input: CreatePlanInput!): CreatePlanPayload! @requiresScopes(scopes: [["c2c:admin"]])',
+    );
+    const mutation = await checkProposal('subscription', writer);
+    expect(findings(mutation, 'FAIL').map((f) => f.code)).toContain('OWNERSHIP_FOREIGN_MUTATION');
+  });
+
   it("names each subgraph's system once, and fails an entity whose system is not its owner's", () => {
     const mismatched = rules(`
 systems: { crm: CRM }

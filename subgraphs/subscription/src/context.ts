@@ -7,6 +7,7 @@ import type { SubscriptionRow } from './data/subscription.repository.ts';
 import type { AmendmentMonitor } from './domain/amendment-monitor.service.ts';
 import type { AmendmentService } from './domain/amendment.service.ts';
 import type { BillingRunService } from './domain/billing-run.service.ts';
+import type { OrderService } from './domain/order.service.ts';
 import type { PlanService } from './domain/plan.service.ts';
 import type { ReconciliationService } from './domain/reconciliation.service.ts';
 import type { SubscriptionService } from './domain/subscription.service.ts';
@@ -21,6 +22,8 @@ export interface SubscriptionContext extends RequestContext {
   reconciliation: ReconciliationService;
   /** Read-only view of the amendment workflow for operators. */
   monitor: AmendmentMonitor;
+  /** Orders billing fulfilled (reconciliation reads). */
+  orders: OrderService;
   /** Loaders behind id checks: unknown or malformed keys give null, never a database error. */
   loadPlan(code: string): Promise<PlanRow | null>;
   loadSubscription(id: string): Promise<SubscriptionRow | null>;

@@ -4,7 +4,7 @@ import { isUuid } from '@c2c/platform/core';
 import { resolverMap, scalarResolversFor } from '@c2c/platform/graphql';
 import { type SubgraphDefinition, type SubgraphDeps } from '@c2c/platform/subgraph';
 import { EVENT_CATALOG } from '@c2c/schema/events';
-import { subscriptionConsumers } from './consumers/index.ts';
+import { onOrderDeadLetter, subscriptionConsumers } from './consumers/index.ts';
 import type { SubscriptionContext } from './context.ts';
 import { createSubscriptionLoaders } from './data/loaders.ts';
 import { SCHEMA } from './data/tables.ts';
@@ -12,9 +12,11 @@ import { AmendmentMonitor } from './domain/amendment-monitor.service.ts';
 import { AmendmentService } from './domain/amendment.service.ts';
 import { BillingRunService } from './domain/billing-run.service.ts';
 import { BillToService } from './domain/bill-to.service.ts';
+import { ContractChangeService } from './domain/contract-change.service.ts';
 import { CrmAcknowledgementService } from './domain/crm-acknowledgement.service.ts';
 import { ErpAcknowledgementService } from './domain/erp-acknowledgement.service.ts';
 import { isPlanCode } from './domain/plan.rules.ts';
+import { OrderService } from './domain/order.service.ts';
 import { PlanService } from './domain/plan.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
@@ -30,6 +32,8 @@ import { Invoice } from './resolvers/Invoice.ts';
 import { InvoiceLine } from './resolvers/InvoiceLine.ts';
 import { MonitorQueries } from './resolvers/Monitor.queries.ts';
 import { Mutation } from './resolvers/Mutation.ts';
+import { Opportunity } from './resolvers/Opportunity.ts';
+import { BillingOrderSubscription, OrderQueries } from './resolvers/Order.queries.ts';
 import { Plan } from './resolvers/Plan.ts';
 import { Query } from './resolvers/Query.ts';
 import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
@@ -47,10 +51,13 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const amendments = new AmendmentService(deps);
   const reconciliation = new ReconciliationService(deps.db);
   const monitor = new AmendmentMonitor(deps.db);
+  const orders = new OrderService(deps);
   const consumers = subscriptionConsumers({
     billTo: new BillToService(),
     erpAcknowledgements: new ErpAcknowledgementService(),
     crmAcknowledgements: new CrmAcknowledgementService(),
+    orders,
+    contractChanges: new ContractChangeService(amendments),
   });
   return {
     name: SCHEMA,
@@ -58,13 +65,15 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     typeDefs: subscriptionTypeDefs,
     resolvers: resolverMap<Resolvers>({
       ...scalarResolversFor(subscriptionTypeDefs),
-      Query: { ...Query, ...ReconciliationQueries, ...MonitorQueries },
+      Query: { ...Query, ...ReconciliationQueries, ...MonitorQueries, ...OrderQueries },
       Mutation,
       Plan,
       BillingSubscription,
       Invoice,
       InvoiceLine,
       Customer,
+      Opportunity,
+      BillingOrderSubscription,
       Amendment,
       AmendmentStep,
       BillingControlTotal,
@@ -83,6 +92,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
         amendments,
         reconciliation,
         monitor,
+        orders,
         loadPlan: (code) => (isPlanCode(code) ? loaders.planByCode.load(code) : Promise.resolve(null)),
         loadSubscription: (id) =>
           isUuid(id) ? loaders.subscriptionById.load(id.toLowerCase()) : Promise.resolve(null),
@@ -96,6 +106,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     eventCatalog: EVENT_CATALOG,
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
+    onDeadLetter: onOrderDeadLetter(orders),
     metrics: (sink) => registerBillingMetrics(sink, deps.db, billingRun),
   };
 }

@@ -104,3 +104,15 @@ export async function countContractValues(db: AnyDb): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** One subscription's contract line, if the CRM has it. */
+export async function findContractLine(
+  db: AnyDb,
+  subscriptionId: string,
+): Promise<{ subscription_id: string; customer_id: string } | undefined> {
+  return scoped(db)
+    .selectFrom('contract_line')
+    .select(['subscription_id', 'customer_id'])
+    .where('subscription_id', '=', subscriptionId)
+    .executeTakeFirst();
+}

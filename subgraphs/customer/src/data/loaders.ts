@@ -1,6 +1,14 @@
 import type { AnyDb } from '@c2c/platform/db';
 import { byKeyLoader, groupedLoader } from '@c2c/platform/graphql';
+import { findContractChangesByCustomerIds, findContractChangesByIds } from './contract-change.repository.ts';
 import { findChildrenByParentIds, findCustomersByIds } from './customer.repository.ts';
+import { findOpenOpportunitiesByCustomerIds, findOpportunitiesByIds } from './opportunity.repository.ts';
+import {
+  findChecksByOrderIds,
+  findOrdersByIds,
+  findOrdersByOpportunityIds,
+  findStepsByOrderIds,
+} from './order.repository.ts';
 
 /** Per-request loaders: one SQL query per entity type per request, whatever the list size. */
 export function createCustomerLoaders(db: AnyDb) {
@@ -12,6 +20,38 @@ export function createCustomerLoaders(db: AnyDb) {
     childrenByParentId: groupedLoader(
       (ids: readonly string[]) => findChildrenByParentIds(db, ids),
       (row) => row.parent_id as string,
+    ),
+    opportunityById: byKeyLoader(
+      (ids: readonly string[]) => findOpportunitiesByIds(db, ids),
+      (row) => row.id,
+    ),
+    openOpportunitiesByCustomerId: groupedLoader(
+      (ids: readonly string[]) => findOpenOpportunitiesByCustomerIds(db, ids),
+      (row) => row.customer_id,
+    ),
+    orderById: byKeyLoader(
+      (ids: readonly string[]) => findOrdersByIds(db, ids),
+      (row) => row.id,
+    ),
+    orderByOpportunityId: byKeyLoader(
+      (ids: readonly string[]) => findOrdersByOpportunityIds(db, ids),
+      (row) => row.opportunity_id,
+    ),
+    checksByOrderId: groupedLoader(
+      (ids: readonly string[]) => findChecksByOrderIds(db, ids),
+      (row) => row.order_id,
+    ),
+    contractChangeById: byKeyLoader(
+      (ids: readonly string[]) => findContractChangesByIds(db, ids),
+      (row) => row.id,
+    ),
+    contractChangesByCustomerId: groupedLoader(
+      (ids: readonly string[]) => findContractChangesByCustomerIds(db, ids),
+      (row) => row.customer_id,
+    ),
+    stepsByOrderId: groupedLoader(
+      (ids: readonly string[]) => findStepsByOrderIds(db, ids),
+      (row) => row.order_id,
     ),
   };
 }

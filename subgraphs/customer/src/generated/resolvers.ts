@@ -2,7 +2,10 @@
 /* eslint-disable */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { CustomerRow } from '../data/customer.repository.ts';
-import type { CustomerPage } from '../resolvers/parents.ts';
+import type { OpportunityRow } from '../data/opportunity.repository.ts';
+import type { OrderRow, OrderCheckRow, OrderStepRow } from '../data/order.repository.ts';
+import type { EntityRef, OrderPage, OpportunityPage, CustomerPage } from '../resolvers/parents.ts';
+import type { ContractChangeRow } from '../data/contract-change.repository.ts';
 import type { CustomerContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -99,6 +102,10 @@ export type Customer = {
    * first subscription.
    */
   contractValue?: Maybe<Money>;
+  /** The account's open opportunities, newest first. */
+  openOpportunities: Array<Opportunity>;
+  /** Commercial amendments recorded on the account's contract, newest first (at most 50). */
+  contractChanges: Array<ContractChange>;
   /** When the account was created. */
   createdAt: Scalars['DateTime']['output'];
   /** When the account last changed. */
@@ -198,6 +205,335 @@ export type CrmContractValueConnection = {
   nodes: Array<CrmContractValue>;
 };
 
+/** Where an opportunity stands in the sales pipeline. */
+export type OpportunityStage =
+  /** Being worked on; may still change, be won or be lost. */
+  | 'OPEN'
+  /** Closed as won: its order is running or done (an order that billing rejects reopens it). */
+  | 'WON'
+  /** Closed as lost; can no longer be won. */
+  | 'LOST';
+
+/** A chance to sell a plan to an account, recorded in the CRM. Winning it starts an order. */
+export type Opportunity = {
+  __typename?: 'Opportunity';
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** What the sales team calls the deal. */
+  name: Scalars['String']['output'];
+  /** Where the deal stands. */
+  stage: OpportunityStage;
+  /** Optimistic-concurrency version; incremented by every change. */
+  version: Scalars['Int']['output'];
+  /** The account the deal is with. */
+  customer: Customer;
+  /** The billing plan's code to subscribe the account to. */
+  planCode: Scalars['String']['output'];
+  /** Seats to subscribe. */
+  seats: Scalars['Int']['output'];
+  /** First day of the subscription. */
+  startDate: Scalars['Date']['output'];
+  /** The latest order winning the opportunity started (a rejected one when it was reopened); null until it is first won. */
+  order?: Maybe<Order>;
+  /** When the opportunity was recorded. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When the opportunity last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** A page of opportunities. */
+export type OpportunityConnection = {
+  __typename?: 'OpportunityConnection';
+  /** Number of opportunities matching, over all pages. */
+  totalCount: Scalars['Int']['output'];
+  /** Paging information. */
+  pageInfo: PageInfo;
+  /** The opportunities of this page. */
+  nodes: Array<Opportunity>;
+};
+
+/** Where an order stands. */
+export type OrderStatus =
+  /** Won in the CRM; billing has not reported its checks yet. */
+  | 'VALIDATING'
+  /** A check failed; nothing was created in any system, and the opportunity is OPEN again (fix it and win it again: a new order). See `checks`. */
+  | 'REJECTED'
+  /** Billing created the subscription (it issued no first invoice). */
+  | 'SUBSCRIBED'
+  /** Billing created the subscription and issued its first invoice; the ERP has not posted it yet. */
+  | 'INVOICED'
+  /** The ERP posted the first invoice; the CRM has not recorded the contract yet. */
+  | 'POSTED'
+  /** Billing, the ERP and the CRM have all acknowledged the order. */
+  | 'COMPLETED'
+  /** A step failed after its retries (dead-lettered); see the failing step. A successful replay resumes the order. */
+  | 'EXCEPTION';
+
+/** A check an order passes before billing creates anything. */
+export type OrderCheckName =
+  /** The account is active, and so is its bill-to parent, if it has one. */
+  | 'ACCOUNT_HIERARCHY'
+  /** The plan exists, is sold in the account's currency, and the seats are within its bounds. */
+  | 'PRICING'
+  /** A tax rate exists for the account's country (and region) on the start date. */
+  | 'TAX_CONTEXT'
+  /** The account has no active subscription of the same plan. */
+  | 'ELIGIBILITY';
+
+/** The outcome of an order check. */
+export type OrderCheckStatus =
+  /** The check passed. */
+  | 'PASSED'
+  /** The check failed; the order is rejected. */
+  | 'FAILED';
+
+/** One recorded check of an order, as billing ran it on its own data. */
+export type OrderCheck = {
+  __typename?: 'OrderCheck';
+  /** The check. */
+  name: OrderCheckName;
+  /** Its outcome. */
+  status: OrderCheckStatus;
+  /** What was checked, or why it failed. */
+  message: Scalars['String']['output'];
+};
+
+/** A system an order must reach. */
+export type OrderSystem =
+  /** Billing: the checks, the subscription and its first invoice. */
+  | 'BILLING'
+  /** The ERP: posting of the first invoice. */
+  | 'ERP'
+  /** The CRM: the contract (the account's contract value). */
+  | 'CRM';
+
+/** Where one system's step of an order stands. */
+export type OrderStepStatus =
+  /** Waiting for the system's acknowledgement. */
+  | 'PENDING'
+  /** The system acknowledged its part. */
+  | 'DONE'
+  /** The system gave up after its retries; the event waits in its dead letters for a replay. */
+  | 'FAILED'
+  /** Nothing for this system to do (the order was rejected, or there is no invoice to post). */
+  | 'SKIPPED';
+
+/** One system's step of an order. */
+export type OrderStep = {
+  __typename?: 'OrderStep';
+  /** The system. */
+  system: OrderSystem;
+  /** Where the step stands. */
+  status: OrderStepStatus;
+  /** Deliveries the step has seen: the failed attempts reported with a dead letter plus the one that succeeded. */
+  attempts: Scalars['Int']['output'];
+  /** The last error the system reported; kept for the record after a successful replay. */
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** When the system acknowledged the step. */
+  completedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A customer's subscription to a plan; billing is its system of record. */
+export type BillingSubscription = {
+  __typename?: 'BillingSubscription';
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+};
+
+/** A won opportunity's way to a subscription: a managed business transaction across billing, the ERP and the CRM, recorded by the CRM. */
+export type Order = {
+  __typename?: 'Order';
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** Where the order stands. */
+  status: OrderStatus;
+  /** The correlation id of the request that won the opportunity; every event of the order carries it. */
+  correlationId: Scalars['String']['output'];
+  /** The checks billing ran, in the order ACCOUNT_HIERARCHY, PRICING, TAX_CONTEXT, ELIGIBILITY; empty while validating. */
+  checks: Array<OrderCheck>;
+  /** One step per system, in the order BILLING, ERP, CRM. */
+  steps: Array<OrderStep>;
+  /** The opportunity that was won. */
+  opportunity: Opportunity;
+  /** The subscription billing created; null until then, and for a rejected order. */
+  subscription?: Maybe<BillingSubscription>;
+  /** When the opportunity was won. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When the order last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** A page of orders. */
+export type OrderConnection = {
+  __typename?: 'OrderConnection';
+  /** Number of orders matching the filter, over all pages. */
+  totalCount: Scalars['Int']['output'];
+  /** Paging information. */
+  pageInfo: PageInfo;
+  /** The orders of this page, newest first. */
+  nodes: Array<Order>;
+};
+
+/** A new opportunity. */
+export type CreateOpportunityInput = {
+  /** The account. */
+  customerId: Scalars['ID']['input'];
+  /** What the sales team calls the deal, 1–200 characters. */
+  name: Scalars['String']['input'];
+  /** The billing plan's code. */
+  planCode: Scalars['String']['input'];
+  /** Seats, a positive integer (the plan's bounds are checked when the opportunity is won). */
+  seats: Scalars['Int']['input'];
+  /** First day of the subscription. */
+  startDate: Scalars['Date']['input'];
+  /** Idempotency key, 1–255 printable ASCII characters, scoped to the caller. */
+  idempotencyKey: Scalars['String']['input'];
+};
+
+/** The result of createOpportunity. */
+export type CreateOpportunityPayload = {
+  __typename?: 'CreateOpportunityPayload';
+  /** The new opportunity, when created. */
+  opportunity?: Maybe<Opportunity>;
+  /** Expected business failures; empty on success. */
+  userErrors: Array<UserError>;
+};
+
+/** A change to an open opportunity. */
+export type UpdateOpportunityInput = {
+  /** The opportunity to change. */
+  opportunityId: Scalars['ID']['input'];
+  /** New name. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** New plan code. */
+  planCode?: InputMaybe<Scalars['String']['input']>;
+  /** New seat count. */
+  seats?: InputMaybe<Scalars['Int']['input']>;
+  /** New start date. */
+  startDate?: InputMaybe<Scalars['Date']['input']>;
+  /** Fails with VERSION_CONFLICT unless the opportunity is at this version. */
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  /** Idempotency key, 1–255 printable ASCII characters, scoped to the caller. */
+  idempotencyKey: Scalars['String']['input'];
+};
+
+/** The result of updateOpportunity. */
+export type UpdateOpportunityPayload = {
+  __typename?: 'UpdateOpportunityPayload';
+  /** The opportunity after the change. */
+  opportunity?: Maybe<Opportunity>;
+  /** Expected business failures; empty on success. */
+  userErrors: Array<UserError>;
+};
+
+/** Closes an open opportunity as won. */
+export type WinOpportunityInput = {
+  /** The opportunity. */
+  opportunityId: Scalars['ID']['input'];
+  /** Fails with VERSION_CONFLICT unless the opportunity is at this version. */
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  /** Idempotency key, 1–255 printable ASCII characters, scoped to the caller. */
+  idempotencyKey: Scalars['String']['input'];
+};
+
+/** The result of winOpportunity. */
+export type WinOpportunityPayload = {
+  __typename?: 'WinOpportunityPayload';
+  /** The opportunity after the change. */
+  opportunity?: Maybe<Opportunity>;
+  /** The order winning started (the same order when the opportunity was already won). */
+  order?: Maybe<Order>;
+  /** Expected business failures; empty on success. */
+  userErrors: Array<UserError>;
+};
+
+/** Closes an open opportunity as lost. */
+export type LoseOpportunityInput = {
+  /** The opportunity. */
+  opportunityId: Scalars['ID']['input'];
+  /** Fails with VERSION_CONFLICT unless the opportunity is at this version. */
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  /** Idempotency key, 1–255 printable ASCII characters, scoped to the caller. */
+  idempotencyKey: Scalars['String']['input'];
+};
+
+/** The result of loseOpportunity. */
+export type LoseOpportunityPayload = {
+  __typename?: 'LoseOpportunityPayload';
+  /** The opportunity after the change. */
+  opportunity?: Maybe<Opportunity>;
+  /** Expected business failures; empty on success. */
+  userErrors: Array<UserError>;
+};
+
+/** Where a commercial amendment recorded in the CRM stands. */
+export type ContractChangeStatus =
+  /** Recorded in the CRM; billing has not answered yet. */
+  | 'REQUESTED'
+  /** Billing applied it as a seat amendment; follow `amendment` through billing, the ERP and the CRM. */
+  | 'ACCEPTED'
+  /** Billing refused it; `refusalCode` and `refusalMessage` say why. Nothing changed. */
+  | 'REFUSED';
+
+/** A seat change, cancellation or renewal of a subscription, managed as one business transaction across billing, ERP and CRM. */
+export type Amendment = {
+  __typename?: 'Amendment';
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+};
+
+/** A commercial amendment recorded in the CRM by customer success: an expansion or a reduction of an account's contract, applied by billing as a seat amendment. */
+export type ContractChange = {
+  __typename?: 'ContractChange';
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** The account. */
+  customer: Customer;
+  /** The subscription to change. */
+  subscription: BillingSubscription;
+  /** The seat count asked for. */
+  seats: Scalars['Int']['output'];
+  /** When the change takes effect. */
+  effectiveDate: Scalars['Date']['output'];
+  /** Why, as recorded. */
+  reason?: Maybe<Scalars['String']['output']>;
+  /** Where it stands. */
+  status: ContractChangeStatus;
+  /** The amendment billing made of it, once ACCEPTED. */
+  amendment?: Maybe<Amendment>;
+  /** Billing's error code, when REFUSED (e.g. EFFECTIVE_DATE_OUT_OF_PERIOD, VERSION_CONFLICT). */
+  refusalCode?: Maybe<Scalars['String']['output']>;
+  /** Billing's reason, when REFUSED. */
+  refusalMessage?: Maybe<Scalars['String']['output']>;
+  /** The correlation id of the request that recorded it; every event of the change carries it. */
+  correlationId: Scalars['String']['output'];
+  /** When it was recorded. */
+  createdAt: Scalars['DateTime']['output'];
+};
+
+/** An expansion or reduction of an account's contract. */
+export type RecordContractChangeInput = {
+  /** The subscription to change (one the CRM knows from billing). */
+  subscriptionId: Scalars['ID']['input'];
+  /** The new seat count. */
+  seats: Scalars['Int']['input'];
+  /** When the change takes effect (billing's amendment rules apply). */
+  effectiveDate: Scalars['Date']['input'];
+  /** Why, up to 500 characters. */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** Idempotency key, 1–255 printable ASCII characters, scoped to the caller. */
+  idempotencyKey: Scalars['String']['input'];
+};
+
+/** The result of recordContractChange. */
+export type RecordContractChangePayload = {
+  __typename?: 'RecordContractChangePayload';
+  /** The recorded change (REQUESTED until billing answers). */
+  contractChange?: Maybe<ContractChange>;
+  /** Expected business failures; empty on success. */
+  userErrors: Array<UserError>;
+};
+
 /** The root of every read. */
 export type Query = {
   __typename?: 'Query';
@@ -205,8 +541,18 @@ export type Query = {
   customer?: Maybe<Customer>;
   /** Customers ordered by name, optionally of one business unit; `first` is 1–100. */
   customers: CustomerConnection;
+  /** One opportunity by id; null when there is none. */
+  opportunity?: Maybe<Opportunity>;
+  /** One commercial amendment recorded in the CRM by id; null when there is none. */
+  contractChange?: Maybe<ContractChange>;
+  /** One order by id; null when there is none. */
+  order?: Maybe<Order>;
+  /** Orders newest first, optionally of one status (the ops console's list); `first` is 1–100. */
+  orders: OrderConnection;
   /** Reconciliation: every customer's contract value as the CRM shows it, by customer id (customers without one are left out); `first` is 1–1000. */
   crmContractValues: CrmContractValueConnection;
+  /** Reconciliation: every WON opportunity, by id, with its terms and its order; `first` is 1–1000. */
+  crmWonOpportunities: OpportunityConnection;
   /** Dead letters of the CRM's event consumers, newest first. */
   crmDeadLetters: Array<CrmDeadLetter>;
   /** The CRM audit log: every mutation this system executed, newest first — who, what (variables with secrets redacted), the outcome and the correlation id. `first` is 1–100. */
@@ -226,7 +572,35 @@ export type QueryCustomersArgs = {
 };
 
 /** The root of every read. */
+export type QueryOpportunityArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** The root of every read. */
+export type QueryContractChangeArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** The root of every read. */
+export type QueryOrderArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** The root of every read. */
+export type QueryOrdersArgs = {
+  status?: InputMaybe<OrderStatus>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The root of every read. */
 export type QueryCrmContractValuesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The root of every read. */
+export type QueryCrmWonOpportunitiesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -251,6 +625,16 @@ export type Mutation = {
   createCustomer: CreateCustomerPayload;
   /** Changes customer master data. Billing and ERP learn of it through `customer.updated`. */
   updateCustomer: UpdateCustomerPayload;
+  /** Records an opportunity (stage OPEN) for an account. */
+  createOpportunity: CreateOpportunityPayload;
+  /** Changes an open opportunity. */
+  updateOpportunity: UpdateOpportunityPayload;
+  /** Closes an open opportunity as won and starts its order (billing checks the deal and creates the subscription). Winning a won opportunity again returns its order. */
+  winOpportunity: WinOpportunityPayload;
+  /** Closes an open opportunity as lost. */
+  loseOpportunity: LoseOpportunityPayload;
+  /** Records a commercial amendment (an expansion or a reduction) on an account's contract; billing applies it as a seat amendment or refuses it, and the CRM records the answer. */
+  recordContractChange: RecordContractChangePayload;
   /**
    * Applies dead-lettered events of the CRM again through the consumer's own handler and inbox, so
    * each effect happens exactly once however often this is pressed (which is why it needs no
@@ -267,6 +651,31 @@ export type MutationCreateCustomerArgs = {
 /** The root of every write; each mutation is routed to the system that owns the data. */
 export type MutationUpdateCustomerArgs = {
   input: UpdateCustomerInput;
+};
+
+/** The root of every write; each mutation is routed to the system that owns the data. */
+export type MutationCreateOpportunityArgs = {
+  input: CreateOpportunityInput;
+};
+
+/** The root of every write; each mutation is routed to the system that owns the data. */
+export type MutationUpdateOpportunityArgs = {
+  input: UpdateOpportunityInput;
+};
+
+/** The root of every write; each mutation is routed to the system that owns the data. */
+export type MutationWinOpportunityArgs = {
+  input: WinOpportunityInput;
+};
+
+/** The root of every write; each mutation is routed to the system that owns the data. */
+export type MutationLoseOpportunityArgs = {
+  input: LoseOpportunityInput;
+};
+
+/** The root of every write; each mutation is routed to the system that owns the data. */
+export type MutationRecordContractChangeArgs = {
+  input: RecordContractChangeInput;
 };
 
 /** The root of every write; each mutation is routed to the system that owns the data. */
@@ -447,11 +856,23 @@ export type DirectiveResolverFn<
 /** Mapping of federation types */
 export type FederationTypes = {
   Customer: Customer;
+  Opportunity: Opportunity;
+  Order: Order;
+  ContractChange: ContractChange;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
   Customer: { __typename: 'Customer' } & GraphQLRecursivePick<FederationTypes['Customer'], { id: true }>;
+  Opportunity: { __typename: 'Opportunity' } & GraphQLRecursivePick<
+    FederationTypes['Opportunity'],
+    { id: true }
+  >;
+  Order: { __typename: 'Order' } & GraphQLRecursivePick<FederationTypes['Order'], { id: true }>;
+  ContractChange: { __typename: 'ContractChange' } & GraphQLRecursivePick<
+    FederationTypes['ContractChange'],
+    { id: true }
+  >;
 };
 
 /** Mapping between all available schema types and the resolvers types */
@@ -481,6 +902,47 @@ export type ResolversTypes = {
   >;
   CrmContractValue: ResolverTypeWrapper<CustomerRow>;
   CrmContractValueConnection: ResolverTypeWrapper<CustomerPage>;
+  OpportunityStage: OpportunityStage;
+  Opportunity: ResolverTypeWrapper<OpportunityRow>;
+  OpportunityConnection: ResolverTypeWrapper<OpportunityPage>;
+  OrderStatus: OrderStatus;
+  OrderCheckName: OrderCheckName;
+  OrderCheckStatus: OrderCheckStatus;
+  OrderCheck: ResolverTypeWrapper<OrderCheckRow>;
+  OrderSystem: OrderSystem;
+  OrderStepStatus: OrderStepStatus;
+  OrderStep: ResolverTypeWrapper<OrderStepRow>;
+  BillingSubscription: ResolverTypeWrapper<EntityRef>;
+  Order: ResolverTypeWrapper<OrderRow>;
+  OrderConnection: ResolverTypeWrapper<OrderPage>;
+  CreateOpportunityInput: CreateOpportunityInput;
+  CreateOpportunityPayload: ResolverTypeWrapper<
+    Omit<CreateOpportunityPayload, 'opportunity'> & { opportunity?: Maybe<ResolversTypes['Opportunity']> }
+  >;
+  UpdateOpportunityInput: UpdateOpportunityInput;
+  UpdateOpportunityPayload: ResolverTypeWrapper<
+    Omit<UpdateOpportunityPayload, 'opportunity'> & { opportunity?: Maybe<ResolversTypes['Opportunity']> }
+  >;
+  WinOpportunityInput: WinOpportunityInput;
+  WinOpportunityPayload: ResolverTypeWrapper<
+    Omit<WinOpportunityPayload, 'opportunity' | 'order'> & {
+      opportunity?: Maybe<ResolversTypes['Opportunity']>;
+      order?: Maybe<ResolversTypes['Order']>;
+    }
+  >;
+  LoseOpportunityInput: LoseOpportunityInput;
+  LoseOpportunityPayload: ResolverTypeWrapper<
+    Omit<LoseOpportunityPayload, 'opportunity'> & { opportunity?: Maybe<ResolversTypes['Opportunity']> }
+  >;
+  ContractChangeStatus: ContractChangeStatus;
+  Amendment: ResolverTypeWrapper<EntityRef>;
+  ContractChange: ResolverTypeWrapper<ContractChangeRow>;
+  RecordContractChangeInput: RecordContractChangeInput;
+  RecordContractChangePayload: ResolverTypeWrapper<
+    Omit<RecordContractChangePayload, 'contractChange'> & {
+      contractChange?: Maybe<ResolversTypes['ContractChange']>;
+    }
+  >;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   CrmDeadLetter: ResolverTypeWrapper<CrmDeadLetter>;
@@ -518,6 +980,36 @@ export type ResolversParentTypes = {
   };
   CrmContractValue: CustomerRow;
   CrmContractValueConnection: CustomerPage;
+  Opportunity: OpportunityRow;
+  OpportunityConnection: OpportunityPage;
+  OrderCheck: OrderCheckRow;
+  OrderStep: OrderStepRow;
+  BillingSubscription: EntityRef;
+  Order: OrderRow;
+  OrderConnection: OrderPage;
+  CreateOpportunityInput: CreateOpportunityInput;
+  CreateOpportunityPayload: Omit<CreateOpportunityPayload, 'opportunity'> & {
+    opportunity?: Maybe<ResolversParentTypes['Opportunity']>;
+  };
+  UpdateOpportunityInput: UpdateOpportunityInput;
+  UpdateOpportunityPayload: Omit<UpdateOpportunityPayload, 'opportunity'> & {
+    opportunity?: Maybe<ResolversParentTypes['Opportunity']>;
+  };
+  WinOpportunityInput: WinOpportunityInput;
+  WinOpportunityPayload: Omit<WinOpportunityPayload, 'opportunity' | 'order'> & {
+    opportunity?: Maybe<ResolversParentTypes['Opportunity']>;
+    order?: Maybe<ResolversParentTypes['Order']>;
+  };
+  LoseOpportunityInput: LoseOpportunityInput;
+  LoseOpportunityPayload: Omit<LoseOpportunityPayload, 'opportunity'> & {
+    opportunity?: Maybe<ResolversParentTypes['Opportunity']>;
+  };
+  Amendment: EntityRef;
+  ContractChange: ContractChangeRow;
+  RecordContractChangeInput: RecordContractChangeInput;
+  RecordContractChangePayload: Omit<RecordContractChangePayload, 'contractChange'> & {
+    contractChange?: Maybe<ResolversParentTypes['ContractChange']>;
+  };
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   CrmDeadLetter: CrmDeadLetter;
@@ -663,6 +1155,8 @@ export type CustomerResolvers<
   children?: Resolver<Array<ResolversTypes['Customer']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   contractValue?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  openOpportunities?: Resolver<Array<ResolversTypes['Opportunity']>, ParentType, ContextType>;
+  contractChanges?: Resolver<Array<ResolversTypes['ContractChange']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
@@ -712,6 +1206,176 @@ export type CrmContractValueConnectionResolvers<
   nodes?: Resolver<Array<ResolversTypes['CrmContractValue']>, ParentType, ContextType>;
 };
 
+export type OpportunityResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['Opportunity'] = ResolversParentTypes['Opportunity'],
+  FederationReferenceType extends FederationReferenceTypes['Opportunity'] =
+    FederationReferenceTypes['Opportunity'],
+> = {
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Opportunity']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  stage?: Resolver<ResolversTypes['OpportunityStage'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
+  planCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startDate?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type OpportunityConnectionResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['OpportunityConnection'] =
+    ResolversParentTypes['OpportunityConnection'],
+> = {
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Opportunity']>, ParentType, ContextType>;
+};
+
+export type OrderCheckResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['OrderCheck'] = ResolversParentTypes['OrderCheck'],
+> = {
+  name?: Resolver<ResolversTypes['OrderCheckName'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OrderCheckStatus'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type OrderStepResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['OrderStep'] = ResolversParentTypes['OrderStep'],
+> = {
+  system?: Resolver<ResolversTypes['OrderSystem'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OrderStepStatus'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type BillingSubscriptionResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['BillingSubscription'] =
+    ResolversParentTypes['BillingSubscription'],
+> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type OrderResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'],
+  FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order'],
+> = {
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Order']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
+  correlationId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  checks?: Resolver<Array<ResolversTypes['OrderCheck']>, ParentType, ContextType>;
+  steps?: Resolver<Array<ResolversTypes['OrderStep']>, ParentType, ContextType>;
+  opportunity?: Resolver<ResolversTypes['Opportunity'], ParentType, ContextType>;
+  subscription?: Resolver<Maybe<ResolversTypes['BillingSubscription']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type OrderConnectionResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['OrderConnection'] = ResolversParentTypes['OrderConnection'],
+> = {
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Order']>, ParentType, ContextType>;
+};
+
+export type CreateOpportunityPayloadResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['CreateOpportunityPayload'] =
+    ResolversParentTypes['CreateOpportunityPayload'],
+> = {
+  opportunity?: Resolver<Maybe<ResolversTypes['Opportunity']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type UpdateOpportunityPayloadResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['UpdateOpportunityPayload'] =
+    ResolversParentTypes['UpdateOpportunityPayload'],
+> = {
+  opportunity?: Resolver<Maybe<ResolversTypes['Opportunity']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type WinOpportunityPayloadResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['WinOpportunityPayload'] =
+    ResolversParentTypes['WinOpportunityPayload'],
+> = {
+  opportunity?: Resolver<Maybe<ResolversTypes['Opportunity']>, ParentType, ContextType>;
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type LoseOpportunityPayloadResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['LoseOpportunityPayload'] =
+    ResolversParentTypes['LoseOpportunityPayload'],
+> = {
+  opportunity?: Resolver<Maybe<ResolversTypes['Opportunity']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type AmendmentResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['Amendment'] = ResolversParentTypes['Amendment'],
+> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type ContractChangeResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['ContractChange'] = ResolversParentTypes['ContractChange'],
+  FederationReferenceType extends FederationReferenceTypes['ContractChange'] =
+    FederationReferenceTypes['ContractChange'],
+> = {
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['ContractChange']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
+  subscription?: Resolver<ResolversTypes['BillingSubscription'], ParentType, ContextType>;
+  seats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  effectiveDate?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ContractChangeStatus'], ParentType, ContextType>;
+  amendment?: Resolver<Maybe<ResolversTypes['Amendment']>, ParentType, ContextType>;
+  refusalCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  refusalMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  correlationId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type RecordContractChangePayloadResolvers<
+  ContextType = CustomerContext,
+  ParentType extends ResolversParentTypes['RecordContractChangePayload'] =
+    ResolversParentTypes['RecordContractChangePayload'],
+> = {
+  contractChange?: Resolver<Maybe<ResolversTypes['ContractChange']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<
   ContextType = CustomerContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
@@ -728,11 +1392,41 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryCustomersArgs, 'first'>
   >;
+  opportunity?: Resolver<
+    Maybe<ResolversTypes['Opportunity']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryOpportunityArgs, 'id'>
+  >;
+  contractChange?: Resolver<
+    Maybe<ResolversTypes['ContractChange']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryContractChangeArgs, 'id'>
+  >;
+  order?: Resolver<
+    Maybe<ResolversTypes['Order']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryOrderArgs, 'id'>
+  >;
+  orders?: Resolver<
+    ResolversTypes['OrderConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryOrdersArgs, 'first'>
+  >;
   crmContractValues?: Resolver<
     ResolversTypes['CrmContractValueConnection'],
     ParentType,
     ContextType,
     RequireFields<QueryCrmContractValuesArgs, 'first'>
+  >;
+  crmWonOpportunities?: Resolver<
+    ResolversTypes['OpportunityConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryCrmWonOpportunitiesArgs, 'first'>
   >;
   crmDeadLetters?: Resolver<
     Array<ResolversTypes['CrmDeadLetter']>,
@@ -763,6 +1457,36 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationUpdateCustomerArgs, 'input'>
+  >;
+  createOpportunity?: Resolver<
+    ResolversTypes['CreateOpportunityPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCreateOpportunityArgs, 'input'>
+  >;
+  updateOpportunity?: Resolver<
+    ResolversTypes['UpdateOpportunityPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpdateOpportunityArgs, 'input'>
+  >;
+  winOpportunity?: Resolver<
+    ResolversTypes['WinOpportunityPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationWinOpportunityArgs, 'input'>
+  >;
+  loseOpportunity?: Resolver<
+    ResolversTypes['LoseOpportunityPayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationLoseOpportunityArgs, 'input'>
+  >;
+  recordContractChange?: Resolver<
+    ResolversTypes['RecordContractChangePayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecordContractChangeArgs, 'input'>
   >;
   replayCrmDeadLetters?: Resolver<
     ResolversTypes['ReplayCrmDeadLettersPayload'],
@@ -842,6 +1566,20 @@ export type Resolvers<ContextType = CustomerContext> = {
   UpdateCustomerPayload?: UpdateCustomerPayloadResolvers<ContextType>;
   CrmContractValue?: CrmContractValueResolvers<ContextType>;
   CrmContractValueConnection?: CrmContractValueConnectionResolvers<ContextType>;
+  Opportunity?: OpportunityResolvers<ContextType>;
+  OpportunityConnection?: OpportunityConnectionResolvers<ContextType>;
+  OrderCheck?: OrderCheckResolvers<ContextType>;
+  OrderStep?: OrderStepResolvers<ContextType>;
+  BillingSubscription?: BillingSubscriptionResolvers<ContextType>;
+  Order?: OrderResolvers<ContextType>;
+  OrderConnection?: OrderConnectionResolvers<ContextType>;
+  CreateOpportunityPayload?: CreateOpportunityPayloadResolvers<ContextType>;
+  UpdateOpportunityPayload?: UpdateOpportunityPayloadResolvers<ContextType>;
+  WinOpportunityPayload?: WinOpportunityPayloadResolvers<ContextType>;
+  LoseOpportunityPayload?: LoseOpportunityPayloadResolvers<ContextType>;
+  Amendment?: AmendmentResolvers<ContextType>;
+  ContractChange?: ContractChangeResolvers<ContextType>;
+  RecordContractChangePayload?: RecordContractChangePayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   CrmDeadLetter?: CrmDeadLetterResolvers<ContextType>;

@@ -10,6 +10,9 @@ export const Customer: CustomerResolvers = {
     row.contract_currency === null || row.contract_value_minor === null
       ? null
       : money(row.contract_value_minor, row.contract_currency),
+  openOpportunities: (row, _, ctx) => ctx.loaders.openOpportunitiesByCustomerId.load(row.id),
+  contractChanges: async (row, _, ctx) =>
+    (await ctx.loaders.contractChangesByCustomerId.load(row.id)).slice(0, 50),
   createdAt: (row) => row.created_at,
   updatedAt: (row) => row.updated_at,
 };

@@ -10,7 +10,7 @@ const isPosition = (value: unknown): value is { id: string } => {
   return typeof id === 'string' && isCustomerId(id);
 };
 
-/** Query fields of reconciliation; the CRM reports its own contract values only. */
+/** Query fields of reconciliation; the CRM reports its own contract values and won opportunities only. */
 export const ReconciliationQueries: QueryResolvers = {
   crmContractValues: async (_, args, ctx) => {
     const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
@@ -23,6 +23,19 @@ export const ReconciliationQueries: QueryResolvers = {
       () => ctx.contracts.count(),
     );
     for (const row of page.nodes) ctx.loaders.customerById.prime(row.id, row);
+    return page;
+  },
+  crmWonOpportunities: async (_, args, ctx) => {
+    const first = pageSize(args.first, 500, 'first', RECONCILIATION_PAGE);
+    const after = decodeCursor(args.after, isPosition);
+    const rows = await ctx.opportunities.wonPage(after?.id ?? null, first + 1);
+    const page = connectionOf(
+      rows,
+      first,
+      (row) => ({ id: row.id }),
+      () => ctx.opportunities.countWon(),
+    );
+    for (const row of page.nodes) ctx.loaders.opportunityById.prime(row.id, row);
     return page;
   },
 };

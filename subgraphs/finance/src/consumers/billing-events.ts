@@ -38,6 +38,7 @@ const BillingDocumentData = z.object({
       periodEnd: isoDate,
     }),
   ),
+  orderId: id.nullish(),
 });
 
 /** What the ERP's contract record keeps from `subscription.*` events. */
@@ -116,7 +117,11 @@ export function billingConsumer(
 }
 
 /** Only what is needed to say which document failed: the event itself may be the malformed part. */
-const FailedDocument = z.object({ id: z.string().min(1), amendmentId: z.string().nullish() });
+const FailedDocument = z.object({
+  id: z.string().min(1),
+  amendmentId: z.string().nullish(),
+  orderId: z.string().nullish(),
+});
 
 /**
  * The ERP's dead-letter reaction: when `finance.billing` gives up on an invoice or credit note,
@@ -130,9 +135,16 @@ export function onBillingDeadLetter(posting: PostingService): DeadLetterEffect {
     const parsed = FailedDocument.safeParse(event.data);
     const invoiceId = parsed.success ? parsed.data.id : event.subject;
     const amendmentId = parsed.success ? parsed.data.amendmentId : null;
+    const orderId = parsed.success ? parsed.data.orderId : null;
     await posting.announceFailed(
       trx,
-      { invoiceId, amendmentId: amendmentId ?? null, error: failure.error, attempts: failure.attempts },
+      {
+        invoiceId,
+        amendmentId: amendmentId ?? null,
+        orderId: orderId ?? null,
+        error: failure.error,
+        attempts: failure.attempts,
+      },
       { correlationId: event.correlationid, causationId: event.id },
     );
     log.warn(

@@ -107,7 +107,14 @@ export class PostingService {
       trx,
       SCHEMA,
       SCHEMA,
-      [invoicePostedEvent({ invoiceId: doc.id, journalEntryId, postedAt: postedAt.toISOString() })],
+      [
+        invoicePostedEvent({
+          invoiceId: doc.id,
+          journalEntryId,
+          postedAt: postedAt.toISOString(),
+          ...(doc.orderId ? { orderId: doc.orderId } : {}),
+        }),
+      ],
       causality,
     );
     log.info({ invoiceId: doc.id, journalEntryId, ledger: this.ledger.system }, 'billing document posted');
@@ -119,10 +126,16 @@ export class PostingService {
    */
   async announceFailed(
     trx: AnyTransaction,
-    failure: { invoiceId: string; amendmentId: string | null; error: string; attempts: number },
+    failure: {
+      invoiceId: string;
+      amendmentId: string | null;
+      orderId?: string | null;
+      error: string;
+      attempts: number;
+    },
     causality: Causality,
   ): Promise<void> {
-    const { invoiceId, amendmentId } = failure;
+    const { invoiceId, amendmentId, orderId } = failure;
     await appendToOutbox(
       trx,
       SCHEMA,
@@ -131,6 +144,7 @@ export class PostingService {
         postingFailedEvent({
           invoiceId,
           ...(amendmentId ? { amendmentId } : {}),
+          ...(orderId ? { orderId } : {}),
           error: failure.error,
           attempts: failure.attempts,
         }),

@@ -5,12 +5,16 @@ export interface InvoicePostedData {
   invoiceId: string;
   journalEntryId: string;
   postedAt: string;
+  /** The CRM order whose first invoice this is (echoed from `invoice.issued`). */
+  orderId?: string;
 }
 
 /** Data of `posting.failed`: the ERP gave up on a billing document after its retries (dead-lettered). */
 export interface PostingFailedData {
   invoiceId: string;
   amendmentId?: string;
+  /** The CRM order whose first invoice this is (echoed from `invoice.issued`). */
+  orderId?: string;
   error: string;
   attempts: number;
 }

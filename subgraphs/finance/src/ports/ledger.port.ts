@@ -28,6 +28,8 @@ export interface BillingDocument {
   taxMinor: number;
   totalMinor: number;
   lines: BillingDocumentLine[];
+  /** The CRM order whose first invoice this is; echoed on `invoice.posted`. */
+  orderId?: string | null;
 }
 
 /** What an external ledger answered for a document it now holds: its own ids, for the crosswalk. */

@@ -11,6 +11,7 @@ const CustomerData = z.object({
   businessUnit: z.string(),
   country: z.string().length(2),
   region: z.string().nullish(),
+  parentId: z.string().regex(UUID_PATTERN).nullish(),
   version: z.number().int().positive(),
 });
 
@@ -25,6 +26,7 @@ export function billToConsumer(billTo: BillToService): Record<string, EventEffec
       business_unit: data.businessUnit,
       country: data.country.toUpperCase(),
       region: data.region ?? null,
+      parent_id: data.parentId?.toLowerCase() ?? null,
       version: data.version,
     });
     if (!written) log.debug({ customerId: data.id, version: data.version }, 'stale customer event ignored');

@@ -26,8 +26,20 @@ export interface BillToAccountTable {
   business_unit: string;
   country: string;
   region: string | null;
+  /** The bill-to parent in the CRM's hierarchy (null until a customer event after migration 0006 says). */
+  parent_id: Generated<string | null>;
   version: number;
   updated_at: Generated<Date>;
+}
+
+export interface OrderSubscriptionTable {
+  order_id: string;
+  opportunity_id: string;
+  subscription_id: string;
+  plan_code: string;
+  seats: number;
+  start_date: string;
+  created_at: Generated<Date>;
 }
 
 export interface SubscriptionTable {
@@ -144,6 +156,7 @@ export interface SubscriptionDatabase {
   tax_rate: TaxRateTable;
   amendment: AmendmentTable;
   amendment_step: AmendmentStepTable;
+  order_subscription: OrderSubscriptionTable;
 }
 
 export type SubscriptionDb = Kysely<SubscriptionDatabase>;

@@ -243,72 +243,112 @@ export class AmendmentService {
       this.deps.db,
       SCHEMA,
       { scope: who.caller, key: idempotencyKey, operation, input },
-      async (trx) => {
-        if (!isUuid(input.subscriptionId)) throw subscriptionNotFound(input.subscriptionId);
-        const locked = await findSubscriptionForUpdate(trx, input.subscriptionId.toLowerCase());
-        if (!locked) throw subscriptionNotFound(input.subscriptionId);
-        if (input.expectedVersion !== null && input.expectedVersion !== locked.version) {
-          throw versionConflict(input.expectedVersion, locked.version);
-        }
-        const [billTo] = await findBillToByIds(trx, [locked.customer_id]);
-        const [plan] = await findPlansByCodes(trx, [locked.plan_code]);
-        // The replica is never deleted and plans are never removed: a miss is a bug, not input.
-        if (!billTo || !plan) throw new Error(`subscription ${locked.id} misses its bill-to account or plan`);
-        const lastChange = await findLastChangeInPeriod(trx, locked.id, currentPeriod(locked));
-        const decided = decide(locked, plan, billTo, lastChange);
-        const amended = await amendSubscriptionRow(trx, locked, decided.change);
-        const amendmentId = uuidv7();
-        const document = decided.prorate
-          ? await this.issueDocument(trx, locked, amended, plan, billTo, decided, amendmentId)
-          : null;
-        const steps = initialSteps(document !== null, new Date());
-        const amendment = await insertAmendment(
-          trx,
-          {
-            id: amendmentId,
-            subscription_id: amended.id,
-            kind: decided.kind,
-            status: workflowStatus(steps, document !== null),
-            correlation_id: who.correlationId,
-            effective_date: decided.effectiveDate,
-            scheduled: decided.scheduled,
-            seats_before: decided.seatsBefore,
-            seats_after: decided.seatsAfter,
-            proration_minor: document?.prorationMinor ?? (decided.prorate ? 0 : null),
-            currency: amended.currency,
-            invoice_id: document?.issued.invoice.id ?? null,
-            subscription_version: amended.version,
-            reason: input.reason,
-          },
-          [...steps],
-        );
-        const events: NewEvent[] = [subscriptionEvent(decided.event, amended, amendmentId)];
-        if (document) {
-          events.push(
-            invoiceIssuedEvent(document.issued.invoice, document.issued.lines, amended.version, amendmentId),
-          );
-        }
-        await appendToOutbox(trx, SCHEMA, SCHEMA, events, who);
-        this.deps.log.info(
-          {
-            amendmentId,
-            subscriptionId: amended.id,
-            correlationId: who.correlationId,
-            kind: decided.kind,
-            version: amended.version,
-            invoiceId: document?.issued.invoice.id ?? null,
-          },
-          'subscription amended',
-        );
-        return {
-          amendmentId,
-          subscriptionId: amended.id,
-          snapshot: { amendment, subscription: amended, document: document?.issued.invoice ?? null },
-        };
-      },
+      (trx) => this.applyIn(trx, input, who, decide),
     );
     this.deps.afterCommit();
     return value;
+  }
+
+  /**
+   * A seat change asked for by the CRM (a commercial amendment), in the consumer's transaction:
+   * the same rules and workflow as `amendSubscription`; a refusal throws the same coded error
+   * before anything is written.
+   */
+  async amendInTransaction(
+    trx: AnyTransaction,
+    command: Omit<AmendSubscriptionCommand, 'idempotencyKey'>,
+    who: Caller,
+  ): Promise<AmendmentResult> {
+    const input = {
+      subscriptionId: command.subscriptionId,
+      seats: validateSeats(command.seats),
+      effectiveDate: parseIsoDate(command.effectiveDate, 'effectiveDate'),
+      expectedVersion: validateExpectedVersion(command.expectedVersion),
+      reason: validateReason(command.reason),
+    };
+    return this.applyIn(trx, input, who, (subscription, plan, billTo, lastChange) =>
+      decideSeatChange(input, subscription, plan, billTo, lastChange),
+    );
+  }
+
+  /** The work every amendment shares, inside the caller's transaction. */
+  private async applyIn(
+    trx: AnyTransaction,
+    input: {
+      subscriptionId: string;
+      expectedVersion: number | null;
+      reason: string | null;
+      effectiveDate: IsoDate | null;
+    },
+    who: Caller,
+    decide: (
+      subscription: SubscriptionRow,
+      plan: PlanRow,
+      billTo: BillToRow,
+      lastChange: IsoDate | null,
+    ) => AmendmentPlan,
+  ): Promise<AmendmentResult> {
+    if (!isUuid(input.subscriptionId)) throw subscriptionNotFound(input.subscriptionId);
+    const locked = await findSubscriptionForUpdate(trx, input.subscriptionId.toLowerCase());
+    if (!locked) throw subscriptionNotFound(input.subscriptionId);
+    if (input.expectedVersion !== null && input.expectedVersion !== locked.version) {
+      throw versionConflict(input.expectedVersion, locked.version);
+    }
+    const [billTo] = await findBillToByIds(trx, [locked.customer_id]);
+    const [plan] = await findPlansByCodes(trx, [locked.plan_code]);
+    // The replica is never deleted and plans are never removed: a miss is a bug, not input.
+    if (!billTo || !plan) throw new Error(`subscription ${locked.id} misses its bill-to account or plan`);
+    const lastChange = await findLastChangeInPeriod(trx, locked.id, currentPeriod(locked));
+    const decided = decide(locked, plan, billTo, lastChange);
+    const amended = await amendSubscriptionRow(trx, locked, decided.change);
+    const amendmentId = uuidv7();
+    const document = decided.prorate
+      ? await this.issueDocument(trx, locked, amended, plan, billTo, decided, amendmentId)
+      : null;
+    const steps = initialSteps(document !== null, new Date());
+    const amendment = await insertAmendment(
+      trx,
+      {
+        id: amendmentId,
+        subscription_id: amended.id,
+        kind: decided.kind,
+        status: workflowStatus(steps, document !== null),
+        correlation_id: who.correlationId,
+        effective_date: decided.effectiveDate,
+        scheduled: decided.scheduled,
+        seats_before: decided.seatsBefore,
+        seats_after: decided.seatsAfter,
+        proration_minor: document?.prorationMinor ?? (decided.prorate ? 0 : null),
+        currency: amended.currency,
+        invoice_id: document?.issued.invoice.id ?? null,
+        subscription_version: amended.version,
+        reason: input.reason,
+      },
+      [...steps],
+    );
+    const events: NewEvent[] = [subscriptionEvent(decided.event, amended, amendmentId)];
+    if (document) {
+      events.push(
+        invoiceIssuedEvent(document.issued.invoice, document.issued.lines, amended.version, amendmentId),
+      );
+    }
+    await appendToOutbox(trx, SCHEMA, SCHEMA, events, who);
+    this.deps.log.info(
+      {
+        amendmentId,
+        subscriptionId: amended.id,
+        correlationId: who.correlationId,
+        kind: decided.kind,
+        version: amended.version,
+        invoiceId: document?.issued.invoice.id ?? null,
+      },
+      'subscription amended',
+    );
+    return {
+      amendmentId,
+      subscriptionId: amended.id,
+      snapshot: { amendment, subscription: amended, document: document?.issued.invoice ?? null },
+    };
   }
 
   /** The proration invoice (more seats) or credit note (fewer); none when it rounds to zero. */

@@ -1,24 +1,15 @@
-import { v7 as uuidv7 } from 'uuid';
-import { DomainError, parseIsoDate, periodAt, todayUtc } from '@c2c/platform/core';
+import { DomainError, parseIsoDate, todayUtc } from '@c2c/platform/core';
 import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { findBillToForUpdate, type BillToRow } from '../data/bill-to.repository.ts';
 import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
-import {
-  findCustomerCurrencies,
-  insertSubscription,
-  type SubscriptionRow,
-} from '../data/subscription.repository.ts';
+import { findCustomerCurrencies, type SubscriptionRow } from '../data/subscription.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
-import { findTaxRates } from '../data/tax-rate.repository.ts';
-import { invoiceIssuedEvent } from '../events/invoice-events.ts';
-import { subscriptionEvent } from '../events/subscription-events.ts';
 import type { Caller } from './caller.ts';
-import { firstInvoiceDates } from './invoice.rules.ts';
-import { issuePeriodInvoice } from './invoicing.ts';
 import { isPlanCode } from './plan.rules.ts';
+import { openSubscription } from './subscription-opening.ts';
 import { parseCustomerId, unknownCustomer, validateSeats } from './subscription.rules.ts';
 
 export interface CreateSubscriptionCommand {
@@ -58,39 +49,14 @@ export class SubscriptionService {
         const plan = await this.requirePlan(trx, planCode);
         validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
         await this.requireSameCurrency(trx, billTo.id, plan.currency);
-        const period = periodAt(input.startDate, plan.billing_period, 0);
-        const subscription = await insertSubscription(trx, {
-          id: uuidv7(),
-          customer_id: billTo.id,
-          plan_code: plan.code,
-          billing_period: plan.billing_period,
-          unit_price_minor: plan.unit_price_minor,
-          currency: plan.currency,
-          status: 'ACTIVE',
-          seats: input.seats,
-          start_date: input.startDate,
-          period_index: 0,
-          current_period_start: period.start,
-          current_period_end: period.end,
-        });
-        const issued = await issuePeriodInvoice(trx, {
-          subscription,
-          planName: plan.name,
+        const { subscription, events } = await openSubscription(trx, {
           billTo,
-          rates: await findTaxRates(trx, [billTo.country]),
-          period,
-          ...firstInvoiceDates(input.startDate, todayUtc(this.deps.clock.now())),
+          plan,
+          seats: input.seats,
+          startDate: input.startDate,
+          today: todayUtc(this.deps.clock.now()),
         });
-        await appendToOutbox(
-          trx,
-          SCHEMA,
-          SCHEMA,
-          [
-            subscriptionEvent('subscription.created', subscription),
-            invoiceIssuedEvent(issued.invoice, issued.lines, subscription.version),
-          ],
-          who,
-        );
+        await appendToOutbox(trx, SCHEMA, SCHEMA, events, who);
         // The response as first returned (docs/billing-rules.md §5): a replay shows this row, not a re-read.
         return { subscriptionId: subscription.id, subscription };
       },

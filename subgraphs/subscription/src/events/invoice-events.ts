@@ -30,6 +30,8 @@ export interface InvoiceEventData {
   lines: InvoiceLineEventData[];
   /** The amendment whose proration this document bills or credits, or the renewal it bills. */
   amendmentId?: string;
+  /** The CRM order whose subscription this first invoice opens; the ERP echoes it on `invoice.posted`. */
+  orderId?: string;
 }
 
 /** `aggregateVersion` is the subscription's version that the document belongs to. */
@@ -38,6 +40,7 @@ export function invoiceIssuedEvent(
   lines: readonly InvoiceLineRow[],
   subscriptionVersion: number,
   amendmentId?: string,
+  orderId?: string,
 ): NewEvent<InvoiceEventData> {
   return {
     type: invoice.kind === 'CREDIT_NOTE' ? 'creditnote.issued' : 'invoice.issued',
@@ -68,6 +71,7 @@ export function invoiceIssuedEvent(
         periodEnd: line.period_end,
       })),
       ...(amendmentId ? { amendmentId } : {}),
+      ...(orderId ? { orderId } : {}),
     },
   };
 }

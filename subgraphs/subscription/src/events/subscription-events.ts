@@ -19,12 +19,15 @@ export interface SubscriptionEventData {
   version: number;
   /** The amendment that produced this version: a seat change, cancellation or renewal (not a creation). */
   amendmentId?: string;
+  /** The CRM order (a won opportunity) that created the subscription; on `subscription.created` only. */
+  orderId?: string;
 }
 
 export function subscriptionEvent(
   type: SubscriptionEventType,
   row: SubscriptionRow,
   amendmentId?: string,
+  orderId?: string,
 ): NewEvent<SubscriptionEventData> {
   return {
     type,
@@ -43,6 +46,7 @@ export function subscriptionEvent(
       currentPeriod: { start: row.current_period_start, end: row.current_period_end },
       version: row.version,
       ...(amendmentId ? { amendmentId } : {}),
+      ...(orderId ? { orderId } : {}),
     },
   };
 }

@@ -8,10 +8,12 @@ import type {
   PricedLine,
   AmendmentView,
   EntityRef,
+  OpportunityRef,
   InvoicePage,
   AmendmentPage,
   BillingDocumentPage,
   ContractValuePage,
+  OrderSubscriptionPage,
   StuckAmendmentPage,
 } from '../resolvers/parents.ts';
 import type { AmendmentStepRow } from '../data/amendment.repository.ts';
@@ -21,6 +23,7 @@ import type {
   ContractValueRow,
   StuckAmendmentRow,
 } from '../data/reconciliation.repository.ts';
+import type { OrderSubscriptionRow } from '../data/order.repository.ts';
 import type { SubscriptionContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -333,6 +336,47 @@ export type Customer = {
   id: Scalars['ID']['output'];
   /** The customer's subscriptions, oldest first; null only when billing cannot be reached. */
   subscriptions?: Maybe<Array<BillingSubscription>>;
+};
+
+/** A subscription billing opened for a CRM order (a won opportunity), with the terms it opened with. */
+export type BillingOrderSubscription = {
+  __typename?: 'BillingOrderSubscription';
+  /** The CRM order. */
+  orderId: Scalars['ID']['output'];
+  /** The won opportunity. */
+  opportunityId: Scalars['ID']['output'];
+  /** The subscription billing opened. */
+  subscription: BillingSubscription;
+  /** The plan it opened on. */
+  planCode: Scalars['String']['output'];
+  /** The seats it opened with (later amendments change the subscription, not this). */
+  seats: Scalars['Int']['output'];
+  /** Its start date. */
+  startDate: Scalars['Date']['output'];
+};
+
+/** A page of the subscriptions orders opened. */
+export type BillingOrderSubscriptionConnection = {
+  __typename?: 'BillingOrderSubscriptionConnection';
+  /** Number of subscriptions orders opened, over all pages. */
+  totalCount: Scalars['Int']['output'];
+  /** Paging information. */
+  pageInfo: PageInfo;
+  /** The subscriptions of this page, by order id. */
+  nodes: Array<BillingOrderSubscription>;
+};
+
+/** A chance to sell a plan to an account, recorded in the CRM. Winning it starts an order. */
+export type Opportunity = {
+  __typename?: 'Opportunity';
+  /** Stable identifier. */
+  id: Scalars['ID']['output'];
+  /** The plan's code (the CRM's field). */
+  planCode: Scalars['String']['output'];
+  /** Seats (the CRM's field). */
+  seats: Scalars['Int']['output'];
+  /** Seats × the plan's unit price for one period; null when billing has no such plan. */
+  expectedValue?: Maybe<Money>;
 };
 
 /** Input money: an exact decimal amount and its currency. */
@@ -699,6 +743,8 @@ export type Query = {
   billingDocuments: BillingDocumentConnection;
   /** Reconciliation: the contract value (ARR of active subscriptions) billing computes per customer and currency, by customer id; `first` is 1–1000. */
   billingContractValues: BillingContractValueConnection;
+  /** Reconciliation: every subscription an order opened, with the terms it opened with, by order id; `first` is 1–1000. */
+  billingOrderSubscriptions: BillingOrderSubscriptionConnection;
   /** Reconciliation: amendments not COMPLETED more than `olderThanMinutes` after billing accepted them, oldest first, with the step they wait on. */
   stuckAmendments: StuckAmendmentConnection;
   /** Reconciliation: documents the ERP has not acknowledged as posted, per business unit, with the age of the oldest. */
@@ -760,6 +806,12 @@ export type QueryBillingDocumentsArgs = {
 
 /** The root of every read. */
 export type QueryBillingContractValuesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The root of every read. */
+export type QueryBillingOrderSubscriptionsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -1040,6 +1092,7 @@ export type FederationTypes = {
   Invoice: Invoice;
   Amendment: Amendment;
   Customer: Customer;
+  Opportunity: Opportunity;
 };
 
 /** Mapping of federation reference types */
@@ -1052,6 +1105,14 @@ export type FederationReferenceTypes = {
   Invoice: { __typename: 'Invoice' } & GraphQLRecursivePick<FederationTypes['Invoice'], { id: true }>;
   Amendment: { __typename: 'Amendment' } & GraphQLRecursivePick<FederationTypes['Amendment'], { id: true }>;
   Customer: { __typename: 'Customer' } & GraphQLRecursivePick<FederationTypes['Customer'], { id: true }>;
+  Opportunity: { __typename: 'Opportunity' } & GraphQLRecursivePick<
+    FederationTypes['Opportunity'],
+    { id: true }
+  > &
+    (
+      | Record<PropertyKey, never>
+      | GraphQLRecursivePick<FederationTypes['Opportunity'], { planCode: true; seats: true }>
+    );
 };
 
 /** Mapping between all available schema types and the resolvers types */
@@ -1083,6 +1144,9 @@ export type ResolversTypes = {
   AmendmentStep: ResolverTypeWrapper<AmendmentStepRow>;
   Amendment: ResolverTypeWrapper<AmendmentView>;
   Customer: ResolverTypeWrapper<EntityRef>;
+  BillingOrderSubscription: ResolverTypeWrapper<OrderSubscriptionRow>;
+  BillingOrderSubscriptionConnection: ResolverTypeWrapper<OrderSubscriptionPage>;
+  Opportunity: ResolverTypeWrapper<OpportunityRef>;
   MoneyInput: MoneyInput;
   CreatePlanInput: CreatePlanInput;
   CreatePlanPayload: ResolverTypeWrapper<
@@ -1160,6 +1224,9 @@ export type ResolversParentTypes = {
   AmendmentStep: AmendmentStepRow;
   Amendment: AmendmentView;
   Customer: EntityRef;
+  BillingOrderSubscription: OrderSubscriptionRow;
+  BillingOrderSubscriptionConnection: OrderSubscriptionPage;
+  Opportunity: OpportunityRef;
   MoneyInput: MoneyInput;
   CreatePlanInput: CreatePlanInput;
   CreatePlanPayload: Omit<CreatePlanPayload, 'plan'> & { plan?: Maybe<ResolversParentTypes['Plan']> };
@@ -1465,6 +1532,44 @@ export type CustomerResolvers<
   subscriptions?: Resolver<Maybe<Array<ResolversTypes['BillingSubscription']>>, ParentType, ContextType>;
 };
 
+export type BillingOrderSubscriptionResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['BillingOrderSubscription'] =
+    ResolversParentTypes['BillingOrderSubscription'],
+> = {
+  orderId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  opportunityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  subscription?: Resolver<ResolversTypes['BillingSubscription'], ParentType, ContextType>;
+  planCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startDate?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+};
+
+export type BillingOrderSubscriptionConnectionResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['BillingOrderSubscriptionConnection'] =
+    ResolversParentTypes['BillingOrderSubscriptionConnection'],
+> = {
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['BillingOrderSubscription']>, ParentType, ContextType>;
+};
+
+export type OpportunityResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['Opportunity'] = ResolversParentTypes['Opportunity'],
+  FederationReferenceType extends FederationReferenceTypes['Opportunity'] =
+    FederationReferenceTypes['Opportunity'],
+> = {
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Opportunity']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  expectedValue?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+};
+
 export type CreatePlanPayloadResolvers<
   ContextType = SubscriptionContext,
   ParentType extends ResolversParentTypes['CreatePlanPayload'] = ResolversParentTypes['CreatePlanPayload'],
@@ -1709,6 +1814,12 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryBillingContractValuesArgs, 'first'>
   >;
+  billingOrderSubscriptions?: Resolver<
+    ResolversTypes['BillingOrderSubscriptionConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryBillingOrderSubscriptionsArgs, 'first'>
+  >;
   stuckAmendments?: Resolver<
     ResolversTypes['StuckAmendmentConnection'],
     ParentType,
@@ -1862,6 +1973,9 @@ export type Resolvers<ContextType = SubscriptionContext> = {
   AmendmentStep?: AmendmentStepResolvers<ContextType>;
   Amendment?: AmendmentResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
+  BillingOrderSubscription?: BillingOrderSubscriptionResolvers<ContextType>;
+  BillingOrderSubscriptionConnection?: BillingOrderSubscriptionConnectionResolvers<ContextType>;
+  Opportunity?: OpportunityResolvers<ContextType>;
   CreatePlanPayload?: CreatePlanPayloadResolvers<ContextType>;
   CreateSubscriptionPayload?: CreateSubscriptionPayloadResolvers<ContextType>;
   AmendmentPreview?: AmendmentPreviewResolvers<ContextType>;

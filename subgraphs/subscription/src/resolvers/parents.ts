@@ -1,6 +1,7 @@
 import type { Connection } from '@c2c/platform/core';
 import type { AmendmentRow } from '../data/amendment.repository.ts';
 import type { InvoiceLineRow, InvoiceRow } from '../data/invoice.repository.ts';
+import type { OrderSubscriptionRow } from '../data/order.repository.ts';
 import type {
   BucketDocumentRow,
   ContractValueRow,
@@ -17,6 +18,13 @@ export interface EntityRef {
   id: string;
 }
 
+/** A CRM opportunity as the gateway hands it to billing: its key and the fields `expectedValue` requires. */
+export interface OpportunityRef {
+  id: string;
+  planCode?: string;
+  seats?: number;
+}
+
 /** An amendment; a mutation's payload carries the document as it was issued, a query loads it. */
 export type AmendmentView = AmendmentRow & { document?: InvoiceRow | null };
 
@@ -28,3 +36,4 @@ export type AmendmentPage = Connection<AmendmentRow>;
 export type BillingDocumentPage = Connection<BucketDocumentRow>;
 export type ContractValuePage = Connection<ContractValueRow>;
 export type StuckAmendmentPage = Connection<StuckAmendmentRow>;
+export type OrderSubscriptionPage = Connection<OrderSubscriptionRow>;
