@@ -17,8 +17,9 @@ import {
 } from './report.ts';
 import { runReconciliation, runSoak, type ReconciliationRun, type SoakReport } from './scale.ts';
 import { runClusterWrites, runWrites, type ClusterWritesReport, type WritesReport } from './writes.ts';
+import { runContributed, type ContributedResult } from './contributed.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale] [--database-url URL]
+const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|erp] [--database-url URL]
 
 Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md):
   reads   portal.CustomerToCash and portal.Customers, cold (a different variable set per request)
@@ -30,6 +31,8 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
           from billing's commit to the ERP's posting, and the PostgreSQL floor with pgbench
   scale   reconciliation time and peak memory on 10^4 (--quick) or 10^5 and 10^6 invoices; in a
           full run, the gateway's memory over a 10-minute soak
+  erp     the ERP adapter: documents posted in Tryton through the adapter vs. with JSON-RPC
+          directly, side by side (needs TRYTON_URL; a subgraph's contributed benchmark)
 
 --quick          about 1–3 minutes once the seeded book is cached (40 customers instead of 240)
 --json           print one JSON object with the raw figures and the ratios as the last line
@@ -114,7 +117,10 @@ async function main(args: BenchArgs): Promise<void> {
   const command = `npm run bench --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
   const info = await machine(args.databaseUrl);
   const customers = args.quick ? 40 : 240;
-  const needsBook = args.only.includes('reads') || args.only.includes('writes') || !args.quick;
+  const needsBook =
+    args.only.includes('reads') ||
+    args.only.includes('writes') ||
+    (args.only.includes('scale') && !args.quick);
   const store = needsBook ? await prepareStore(customers, args.databaseUrl, log) : null;
   if (store)
     log(
@@ -145,6 +151,11 @@ async function main(args: BenchArgs): Promise<void> {
     }
     if (!args.quick && store) soak = await runSoak(store.spec, 10, log);
   }
+
+  const contributed: Record<string, ContributedResult> = await runContributed(
+    args.only.filter((s) => s === 'erp'),
+    { quick: args.quick, env: process.env, log },
+  );
 
   const floorTps =
     writes && 'transactionsPerSecond' in writes.postgresFloor
@@ -177,6 +188,9 @@ async function main(args: BenchArgs): Promise<void> {
     ),
     target('reconciliation of 10^6 invoices < 60 s', million?.seconds ?? null, 60, false),
     target('reconciliation of 10^6 invoices < 1024 MiB', million?.peakMiB.total ?? null, 1024, false),
+    ...Object.values(contributed).flatMap((c) =>
+      c.targets.map((t) => target(t.target, t.measured, t.goal, t.atLeast)),
+    ),
   ];
 
   // The human report.
@@ -282,7 +296,8 @@ async function main(args: BenchArgs): Promise<void> {
       `Soak: ${soak.minutes} min, ${soak.requests} requests, gateway RSS ${soak.rssMiB.start} → ${soak.rssMiB.end} MiB (max ${soak.rssMiB.max}), slope ${soak.slopeMiBPerMinute} MiB/min`,
     );
   }
-  out.push('', 'Targets (issue 8)');
+  for (const c of Object.values(contributed)) out.push('', ...c.lines);
+  out.push('', 'Targets');
   out.push(
     table(
       ['target', 'measured', 'met'],
@@ -326,6 +341,7 @@ async function main(args: BenchArgs): Promise<void> {
           raw: writes,
         },
         scale: { reconciliation, soak },
+        ...Object.fromEntries(Object.entries(contributed).map(([name, c]) => [name, c.json])),
         targets,
         seconds: round((Date.now() - started) / 1000, 1),
       }),
