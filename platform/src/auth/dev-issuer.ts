@@ -8,6 +8,8 @@ export const ROLE_SCOPES = {
   support: ['c2c:read', 'c2c:amend'],
   finance: ['c2c:read', 'c2c:amend', 'c2c:finance'],
   admin: ['c2c:read', 'c2c:amend', 'c2c:finance', 'c2c:admin'],
+  // A product platform's machine client: reports usage (recordUsage), reads nothing.
+  telemetry: ['c2c:usage'],
 } as const;
 export type Role = keyof typeof ROLE_SCOPES;
 export const ROLES = Object.keys(ROLE_SCOPES) as Role[];

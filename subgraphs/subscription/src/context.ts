@@ -10,6 +10,7 @@ import type { BillingRunService } from './domain/billing-run.service.ts';
 import type { PlanService } from './domain/plan.service.ts';
 import type { ReconciliationService } from './domain/reconciliation.service.ts';
 import type { SubscriptionService } from './domain/subscription.service.ts';
+import type { UsageService } from './domain/usage.service.ts';
 
 /** What a resolver reaches: services and the request's loaders, never the database itself. */
 export interface SubscriptionContext extends RequestContext {
@@ -19,6 +20,7 @@ export interface SubscriptionContext extends RequestContext {
   billingRun: BillingRunService;
   amendments: AmendmentService;
   reconciliation: ReconciliationService;
+  usage: UsageService;
   /** Read-only view of the amendment workflow for operators. */
   monitor: AmendmentMonitor;
   /** Loaders behind id checks: unknown or malformed keys give null, never a database error. */

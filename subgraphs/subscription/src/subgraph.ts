@@ -17,6 +17,7 @@ import { isPlanCode } from './domain/plan.rules.ts';
 import { PlanService } from './domain/plan.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
+import { UsageService } from './domain/usage.service.ts';
 import { registerBillingMetrics } from './metrics.ts';
 import { Amendment } from './resolvers/Amendment.ts';
 import { AmendmentStep } from './resolvers/AmendmentStep.ts';
@@ -33,6 +34,7 @@ import { Plan } from './resolvers/Plan.ts';
 import { Query } from './resolvers/Query.ts';
 import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
 import { StuckAmendment } from './resolvers/StuckAmendment.ts';
+import { UsageReconciliationLine } from './resolvers/UsageReconciliationLine.ts';
 import type { Resolvers } from './generated/resolvers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -46,6 +48,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const amendments = new AmendmentService(deps);
   const reconciliation = new ReconciliationService(deps.db);
   const monitor = new AmendmentMonitor(deps.db);
+  const usage = new UsageService(deps);
   const consumers = subscriptionConsumers({
     billTo: new BillToService(),
     erpAcknowledgements: new ErpAcknowledgementService(),
@@ -69,6 +72,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       BillingDocument,
       BillingContractValue,
       StuckAmendment,
+      UsageReconciliationLine,
     }),
     createContext: (base) => {
       const loaders = createSubscriptionLoaders(deps.db);
@@ -80,6 +84,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
         billingRun,
         amendments,
         reconciliation,
+        usage,
         monitor,
         loadPlan: (code) => (isPlanCode(code) ? loaders.planByCode.load(code) : Promise.resolve(null)),
         loadSubscription: (id) =>

@@ -8,4 +8,16 @@ export const InvoiceLine: InvoiceLineResolvers = {
   tax: (line) => money(line.tax_minor, line.currency),
   periodStart: (line) => line.period_start,
   periodEnd: (line) => line.period_end,
+  usage: (line) =>
+    line.usage_metric === null || line.usage_metric === undefined
+      ? null
+      : {
+          metric: line.usage_metric,
+          quantity: line.usage_quantity ?? '0',
+          unitPrice:
+            line.usage_unit_price === null || line.usage_unit_price === undefined
+              ? null
+              : { amount: line.usage_unit_price, currency: line.currency },
+          adjustment: line.usage_adjustment === true,
+        },
 };
