@@ -281,24 +281,24 @@ export type InvoiceLine = {
   periodStart: Scalars['Date']['output'];
   /** First day after the service period billed. */
   periodEnd: Scalars['Date']['output'];
-  /** What a usage line bills (the period is the usage's period); null on seat lines. */
-  usage?: Maybe<InvoiceLineUsage>;
-};
-
-/**
- * The usage behind an invoice line: one tier of a period's metered usage, or an adjustment for late
- * usage of an earlier period (the period re-rated with it, the difference billed).
- */
-export type InvoiceLineUsage = {
-  __typename?: 'InvoiceLineUsage';
-  /** The metric. */
-  metric: Scalars['String']['output'];
-  /** Quantity billed: in the tier, or, on an adjustment, the late quantity. */
-  quantity: Scalars['Decimal']['output'];
-  /** The tier's unit price; null on an adjustment. */
-  unitPrice?: Maybe<UnitPrice>;
-  /** True on an adjustment for late usage. */
-  adjustment: Scalars['Boolean']['output'];
+  /**
+   * On a usage line, the metric it bills: one tier of the period's usage, or an adjustment for late
+   * usage of an earlier period (re-rated with it, the difference billed); the line's period is the
+   * usage's period. Null on seat lines.
+   */
+  usageMetric?: Maybe<Scalars['String']['output']>;
+  /**
+   * On a usage line, the quantity billed: the quantity in the tier, or on an adjustment the late
+   * quantity. Null on seat lines.
+   */
+  usageQuantity?: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * On a usage line, the tier's unit price in the invoice's currency (up to 6 more fractional digits
+   * than the currency has); null on adjustments and seat lines.
+   */
+  usageUnitPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** True on an adjustment line for late usage. */
+  usageAdjustment: Scalars['Boolean']['output'];
 };
 
 /** A page of invoices. */
@@ -1270,7 +1270,6 @@ export type ResolversTypes = {
   InvoiceStatus: InvoiceStatus;
   Invoice: ResolverTypeWrapper<InvoiceRow>;
   InvoiceLine: ResolverTypeWrapper<PricedLine>;
-  InvoiceLineUsage: ResolverTypeWrapper<InvoiceLineUsage>;
   InvoiceConnection: ResolverTypeWrapper<InvoicePage>;
   AmendmentKind: AmendmentKind;
   AmendmentStatus: AmendmentStatus;
@@ -1363,7 +1362,6 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Invoice: InvoiceRow;
   InvoiceLine: PricedLine;
-  InvoiceLineUsage: InvoiceLineUsage;
   InvoiceConnection: InvoicePage;
   AmendmentStep: AmendmentStepRow;
   Amendment: AmendmentView;
@@ -1655,17 +1653,10 @@ export type InvoiceLineResolvers<
   tax?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   periodStart?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   periodEnd?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
-  usage?: Resolver<Maybe<ResolversTypes['InvoiceLineUsage']>, ParentType, ContextType>;
-};
-
-export type InvoiceLineUsageResolvers<
-  ContextType = SubscriptionContext,
-  ParentType extends ResolversParentTypes['InvoiceLineUsage'] = ResolversParentTypes['InvoiceLineUsage'],
-> = {
-  metric?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  quantity?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
-  unitPrice?: Resolver<Maybe<ResolversTypes['UnitPrice']>, ParentType, ContextType>;
-  adjustment?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  usageMetric?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  usageQuantity?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  usageUnitPrice?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  usageAdjustment?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type InvoiceConnectionResolvers<
@@ -2163,7 +2154,6 @@ export type Resolvers<ContextType = SubscriptionContext> = {
   BillingSubscription?: BillingSubscriptionResolvers<ContextType>;
   Invoice?: InvoiceResolvers<ContextType>;
   InvoiceLine?: InvoiceLineResolvers<ContextType>;
-  InvoiceLineUsage?: InvoiceLineUsageResolvers<ContextType>;
   InvoiceConnection?: InvoiceConnectionResolvers<ContextType>;
   AmendmentStep?: AmendmentStepResolvers<ContextType>;
   Amendment?: AmendmentResolvers<ContextType>;

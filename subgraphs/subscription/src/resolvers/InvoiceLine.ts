@@ -8,16 +8,8 @@ export const InvoiceLine: InvoiceLineResolvers = {
   tax: (line) => money(line.tax_minor, line.currency),
   periodStart: (line) => line.period_start,
   periodEnd: (line) => line.period_end,
-  usage: (line) =>
-    line.usage_metric === null || line.usage_metric === undefined
-      ? null
-      : {
-          metric: line.usage_metric,
-          quantity: line.usage_quantity ?? '0',
-          unitPrice:
-            line.usage_unit_price === null || line.usage_unit_price === undefined
-              ? null
-              : { amount: line.usage_unit_price, currency: line.currency },
-          adjustment: line.usage_adjustment === true,
-        },
+  usageMetric: (line) => line.usage_metric ?? null,
+  usageQuantity: (line) => line.usage_quantity ?? null,
+  usageUnitPrice: (line) => line.usage_unit_price ?? null,
+  usageAdjustment: (line) => line.usage_adjustment === true,
 };
