@@ -5,6 +5,7 @@ import {
   bucketKey,
   compareContractValues,
   compareDocuments,
+  compareUsage,
   monthRange,
   parseBucketKey,
   settledDifferences,
@@ -16,6 +17,8 @@ import {
   type ControlTotal,
   type DocumentDifference,
   type DocumentRecord,
+  type UsageDifference,
+  type UsageReconciliationLine,
 } from '@c2c/ops/reconcile';
 import { GATEWAY_HELP, type Command } from '../lib/command.ts';
 import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl, resolveToken } from '../lib/gateway-client.ts';
@@ -30,7 +33,11 @@ this command compares them:
      the stuck amendments;
   2. the documents of the buckets that differ, only those: UNPOSTED, POSTING_WITHOUT_INVOICE,
      AMOUNT_MISMATCH, with the document number and both amounts;
-  3. contract values per customer: the ARR of billing's active subscriptions against the CRM's.
+  3. contract values per customer: the ARR of billing's active subscriptions against the CRM's;
+  4. usage per subscription, period and metric: usage recorded against usage invoiced
+     (adjustments included): MISMATCH (invoiced differs from the events billed: leakage or double
+     billing) is a difference; UNBILLED (events waiting for their invoice: the period in its
+     grace, or late usage waiting for the next invoice) is reported, settled by the next run.
 Documents the ERP has not posted yet and issued less than --grace-minutes ago (default 5) are in
 flight: reported as backlog, not as differences. Amendments not COMPLETED after the grace period
 are reported as stuck.
@@ -115,6 +122,16 @@ export interface ReconciliationReport {
   contractValuesCompared: number;
   contractValues: { customerId: string; name: string | null; billing: string | null; crm: string | null }[];
   stuckAmendments: TotalsData['stuck'];
+  /** Usage periods (subscription, period, metric) whose recorded and invoiced usage differ. */
+  usage: {
+    kind: UsageDifference['kind'];
+    subscriptionId: string;
+    period: string;
+    metric: string;
+    recorded: string;
+    invoiced: string;
+    unbilled: string;
+  }[];
   inFlight: { count: number; buckets: number };
   backlog: TotalsData['backlog'];
   differences: number;
@@ -323,7 +340,25 @@ export async function reconcile(
   const customers = new Set([...values.billing, ...values.crm].map((v) => v.customer.id));
   const show = (v: ContractValue | null) => (v ? money(v.annualValueMinor, v.currency ?? 'XXX') : null);
 
-  const differences = documents.length + valueDifferences.length + totals.stuck.totalCount;
+  // Usage periods are selected by their start, over the same months as the documents.
+  const usageLines = (
+    await gql<{ usageReconciliation: UsageReconciliationLine[] }>(operation('ops.UsageReconciliation'), {
+      from: options.range.from,
+      to: options.range.to,
+    })
+  ).usageReconciliation;
+  const usage = compareUsage(usageLines).map(({ kind, line }) => ({
+    kind,
+    subscriptionId: line.subscriptionId,
+    period: `${line.period.start} to ${line.period.end}`,
+    metric: line.metric,
+    recorded: line.recorded,
+    invoiced: line.invoiced,
+    unbilled: line.unbilled,
+  }));
+  const mismatches = usage.filter((u) => u.kind === 'MISMATCH').length;
+
+  const differences = documents.length + valueDifferences.length + totals.stuck.totalCount + mismatches;
   return {
     gateway: options.gateway,
     range: options.range,
@@ -339,6 +374,7 @@ export async function reconcile(
       crm: show(d.crm),
     })),
     stuckAmendments: totals.stuck,
+    usage,
     inFlight: { count: inFlightDocuments, buckets: bucketsInFlight },
     backlog: totals.backlog,
     differences,
@@ -441,6 +477,28 @@ export function formatReport(report: ReconciliationReport): string {
       out.push(`  … and ${stuck.totalCount - stuck.nodes.length} more`);
   }
   out.push('');
+  const usageMismatches = report.usage.filter((u) => u.kind === 'MISMATCH').length;
+  out.push(
+    `Usage (recorded against invoiced, per subscription, period and metric): ${usageMismatches} mismatch(es), ` +
+      `${report.usage.length - usageMismatches} period(s) with usage waiting for its invoice`,
+  );
+  if (report.usage.length) {
+    out.push(
+      table(
+        ['Difference', 'Subscription', 'Period', 'Metric', 'Recorded', 'Invoiced', 'Unbilled'],
+        report.usage.map((u) => [
+          u.kind,
+          u.subscriptionId,
+          u.period,
+          u.metric,
+          u.recorded,
+          u.invoiced,
+          u.unbilled,
+        ]),
+      ),
+    );
+  }
+  out.push('');
   out.push(
     `Sync backlog (documents the ERP has not acknowledged): ${report.backlog.reduce((n, b) => n + b.pendingCount, 0)} pending, ` +
       `${report.inFlight.count} in flight within the grace period`,
@@ -470,7 +528,7 @@ export function formatReport(report: ReconciliationReport): string {
 
 export const command: Command = {
   name: 'reconcile',
-  summary: 'reconcile billing, ERP and CRM (control totals, documents, contract values)',
+  summary: 'reconcile billing, ERP and CRM (control totals, documents, contract values, usage)',
   usage: USAGE,
   async run(argv) {
     let values;

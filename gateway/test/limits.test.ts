@@ -5,7 +5,7 @@ import { ROUTER_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federa
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type * as GraphQLModule from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { accessPolicyFromSdl, ROLE_SCOPES } from '@c2c/platform/auth';
+import { accessPolicyFromSdl, ROLE_SCOPES, type Principal } from '@c2c/platform/auth';
 import { ARMOR_LIMITS, MAX_OPERATION_COST, tooExpensive } from '../src/limits.ts';
 import { pageLimitsFromSdl } from '../src/page-limits.ts';
 import { analyzeOperation, invalidVariables } from '../src/policy.ts';
@@ -93,7 +93,7 @@ describe('limits against the registered operations', () => {
 });
 
 describe('input list limits', () => {
-  const telemetry = { sub: 't', role: 'telemetry', scopes: [...ROLE_SCOPES.telemetry] };
+  const telemetry: Principal = { sub: 't', role: 'telemetry', scopes: [...ROLE_SCOPES.telemetry] };
   const events = (n: number) =>
     Array.from({ length: n }, (_, i) => ({
       id: `e${i}`,
@@ -117,7 +117,7 @@ describe('input list limits', () => {
   });
 
   it('keeps 250 for every other operation, also one that adds another field to recordUsage', () => {
-    const admin = { sub: 'a', role: 'admin', scopes: [...ROLE_SCOPES.admin, 'c2c:usage'] };
+    const admin: Principal = { sub: 'a', role: 'admin', scopes: [...ROLE_SCOPES.admin, 'c2c:usage'] };
     const mixed = `mutation ($input: RecordUsageInput!) { recordUsage(input: $input) { accepted }
       renewSubscriptions(asOf: "2026-01-01", idempotencyKey: "k") { renewedCount } }`;
     expect(analyze(mixed, { input: { events: events(251) } }, admin).invalid[0]?.message).toMatch(

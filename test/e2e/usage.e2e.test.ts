@@ -4,6 +4,8 @@ import { fixedClock, graphql, unique, waitFor } from '@c2c/platform/testing';
 import { operation } from '@c2c/schema/operations';
 import type { Stack } from '@c2c/apps/stack';
 import { startTestStack } from '../support/stack.ts';
+import { reconcile } from '../../cli/commands/reconcile.ts';
+import { gatewayClient } from '../../cli/lib/gateway-client.ts';
 
 // Usage-based billing through the gateway over HTTP (docs/usage.md): a product platform reports
 // usage with the telemetry role, late, twice and out of order; the billing run rates each ended
@@ -14,6 +16,7 @@ import { startTestStack } from '../support/stack.ts';
 let stack: Stack;
 let telemetryToken: string;
 let portalToken: string;
+let financeToken: string;
 const clock = fixedClock('2026-03-10T12:00:00Z');
 
 async function send<T = any>(name: string, variables: Record<string, unknown>, token?: string): Promise<T> {
@@ -88,6 +91,16 @@ async function invoicesOf(subscriptionId: string) {
     })),
   }));
   return withUsage.sort((a, b) => String(a.issuedOn).localeCompare(String(b.issuedOn)));
+}
+
+/** `c2c reconcile`'s usage section for one subscription (the command's own code, through the gateway). */
+async function reconcileUsage(subscriptionId: string) {
+  const report = await reconcile(gatewayClient(stack.gatewayUrl, financeToken), {
+    gateway: stack.gatewayUrl,
+    range: { from: null, to: null },
+    graceMinutes: 5,
+  });
+  return report.usage.filter((u) => u.subscriptionId === subscriptionId);
 }
 
 async function reconciliation(subscriptionId: string) {
@@ -191,6 +204,7 @@ beforeAll(async () => {
   stack = await startTestStack({ clock });
   telemetryToken = await stack.token('telemetry');
   portalToken = await stack.token('portal');
+  financeToken = await stack.token('finance');
 });
 afterAll(() => stack?.stop());
 
@@ -284,6 +298,27 @@ describe('usage-based billing through the gateway', () => {
         event(subscriptionId, `${id}-feb`, '500', '2026-02-10T10:00:00Z'),
       ]),
     ).toEqual({ accepted: 2, duplicates: 0, late: 1, userErrors: [] });
+    // Until the next invoice, reconciliation names January's late usage as waiting, not as leaked.
+    expect(await reconcileUsage(subscriptionId)).toEqual([
+      {
+        kind: 'UNBILLED',
+        subscriptionId,
+        period: '2026-01-01 to 2026-02-01',
+        metric: 'api_calls',
+        recorded: '14000.5',
+        invoiced: '12000',
+        unbilled: '2000.5',
+      },
+      {
+        kind: 'UNBILLED',
+        subscriptionId,
+        period: '2026-02-01 to 2026-03-01',
+        metric: 'api_calls',
+        recorded: '500',
+        invoiced: '0',
+        unbilled: '500',
+      },
+    ]);
     expect(await renew('2026-03-04')).toMatchObject({ renewedCount: 1, userErrors: [] });
     const march = (await invoicesOf(subscriptionId)).at(-1);
     // January re-rated with the late event: 13,000.5 billable → 100.00 + 3,000.5 × 0.0015 (4.50075 → 4.50)
@@ -317,6 +352,8 @@ describe('usage-based billing through the gateway', () => {
         unbilled: '0',
       },
     ]);
+
+    expect(await reconcileUsage(subscriptionId)).toEqual([]);
 
     // The ERP recognises usage revenue over the period the usage belongs to: January holds its seat
     // (9.95) and all of January's usage (101.50 + 3.00).

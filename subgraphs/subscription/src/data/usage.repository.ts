@@ -172,7 +172,7 @@ export interface UsageReconciliationRow {
  */
 export async function usageReconciliation(
   db: AnyDb,
-  range: { from: string; to: string },
+  range: { from: string; to: string; onlyDifferences: boolean },
 ): Promise<UsageReconciliationRow[]> {
   const result = await sql<UsageReconciliationRow>`
     with recorded as (
@@ -197,6 +197,7 @@ export async function usageReconciliation(
            coalesce(r.unbilled, 0)::text as unbilled
     from recorded r
     full join invoiced i using (subscription_id, period_start, period_end, metric)
+    where not ${range.onlyDifferences} or coalesce(r.recorded, 0) <> coalesce(i.invoiced, 0)
     order by 1, 2, 4`.execute(db);
   return result.rows;
 }

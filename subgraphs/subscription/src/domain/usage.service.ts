@@ -1,6 +1,5 @@
 import {
   dateRange,
-  daysBetween,
   DomainError,
   isUuid,
   money,
@@ -195,12 +194,17 @@ export class UsageService {
   }
 
   /** Usage recorded against usage invoiced per subscription, period and metric (periods starting in [from, to)). */
-  async reconciliation(from: string, to: string): Promise<UsageReconciliationRow[]> {
+  async reconciliation(
+    from: string | null,
+    to: string | null,
+    onlyDifferences: boolean,
+  ): Promise<UsageReconciliationRow[]> {
     const range = dateRange(from, to);
-    if (range.from === null || range.to === null || daysBetween(range.from, range.to) > 366) {
-      throw new DomainError('INVALID_DATE', 'from and to are required, at most 366 days apart', 'to');
-    }
-    return usageReconciliation(this.deps.db, { from: range.from, to: range.to });
+    return usageReconciliation(this.deps.db, {
+      from: range.from ?? '0001-01-01',
+      to: range.to ?? '9999-12-31',
+      onlyDifferences,
+    });
   }
 }
 

@@ -848,7 +848,8 @@ export type Query = {
   __typename?: 'Query';
   /**
    * Usage reconciliation: per subscription, period and metric, the usage recorded against the usage
-   * invoiced (adjustments included), for periods starting in [from, to) (at most 366 days).
+   * invoiced (adjustments included), for periods starting in [from, to); ordered by subscription,
+   * period and metric.
    */
   usageReconciliation: Array<UsageReconciliationLine>;
   /** The plan catalog, ordered by code. */
@@ -892,8 +893,9 @@ export type Query = {
 
 /** The root of every read. */
 export type QueryUsageReconciliationArgs = {
-  from: Scalars['Date']['input'];
-  to: Scalars['Date']['input'];
+  from?: InputMaybe<Scalars['Date']['input']>;
+  to?: InputMaybe<Scalars['Date']['input']>;
+  onlyDifferences?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** The root of every read. */
@@ -1941,7 +1943,7 @@ export type QueryResolvers<
     Array<ResolversTypes['UsageReconciliationLine']>,
     ParentType,
     ContextType,
-    RequireFields<QueryUsageReconciliationArgs, 'from' | 'to'>
+    RequireFields<QueryUsageReconciliationArgs, 'onlyDifferences'>
   >;
   plans?: Resolver<Array<ResolversTypes['Plan']>, ParentType, ContextType>;
   plan?: Resolver<
