@@ -6,6 +6,7 @@ import type { Stack } from '@c2c/apps/stack';
 import { startTestStack } from '../support/stack.ts';
 import { reconcile } from '../../cli/commands/reconcile.ts';
 import { gatewayClient } from '../../cli/lib/gateway-client.ts';
+import { parsePrometheusText, valueOf } from '../observability/prometheus-text.ts';
 
 // Usage-based billing through the gateway over HTTP (docs/usage.md): a product platform reports
 // usage with the telemetry role, late, twice and out of order; the billing run rates each ended
@@ -421,6 +422,20 @@ describe('usage-based billing through the gateway', () => {
     expect(
       (await send('portal.UsageSummary', { subscriptionId })).billingSubscription.usage[0].quantity,
     ).toBe('3.5');
+  });
+
+  it('exposes ingestion by outcome and the age of the oldest unbilled usage as metrics', async () => {
+    const billing = stack.subgraphs.find((s) => s.name === 'subscription');
+    if (!billing) throw new Error('billing is not running');
+    const response = await fetch(billing.url.replace(/\/graphql$/, '/metrics'));
+    const families = parsePrometheusText(await response.text());
+    // The tests above: 2 + 1 + 2 + 2 + 1000 accepted, 2 duplicates, 1 late, 6 refused.
+    expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'accepted' })).toBe(1007);
+    expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'duplicate' })).toBe(2);
+    expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'late' })).toBe(1);
+    expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'rejected' })).toBe(6);
+    // Unbilled: the second subscription's March usage (its period has not ended on 2026-03-10).
+    expect(valueOf(families, 'c2c_usage_oldest_unbilled_age_seconds', {})).toBe(0);
   });
 
   it('gives the telemetry role recordUsage and nothing else', async () => {

@@ -26,7 +26,8 @@ create table usage_event (
   invoice_id uuid references invoice (id) deferrable initially deferred
 );
 create index usage_event_period on usage_event (subscription_id, period_start, metric);
-create index usage_event_unbilled on usage_event (subscription_id, period_end) where invoice_id is null;
+-- The oldest unbilled usage (a metric) reads the first entry of this partial index.
+create index usage_event_unbilled on usage_event (period_end) where invoice_id is null;
 
 -- What each invoice billed of a period's usage per metric: the rated quantity and amount. A late
 -- event's adjustment is the period re-rated with everything recorded minus the sum billed so far.

@@ -99,6 +99,10 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     eventCatalog: EVENT_CATALOG,
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
-    metrics: (sink) => registerBillingMetrics(sink, deps.db, billingRun),
+    metrics: (sink) =>
+      registerBillingMetrics(sink, deps.db, billingRun, {
+        counters: usage.counters,
+        now: () => deps.clock.now(),
+      }),
   };
 }

@@ -155,6 +155,16 @@ export async function periodUsage(
     .execute();
 }
 
+/** The end of the oldest period with unbilled usage, or null when every event is billed. */
+export async function oldestUnbilledPeriodEnd(db: AnyDb): Promise<string | null> {
+  const row = await scoped(db)
+    .selectFrom('usage_event')
+    .select(sql<string | null>`min(period_end)`.as('end'))
+    .where('invoice_id', 'is', null)
+    .executeTakeFirst();
+  return row?.end ?? null;
+}
+
 /** One row of usage reconciliation: recorded vs invoiced per subscription, period and metric. */
 export interface UsageReconciliationRow {
   subscription_id: string;
