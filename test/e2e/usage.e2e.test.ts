@@ -424,16 +424,69 @@ describe('usage-based billing through the gateway', () => {
     ).toBe('3.5');
   });
 
+  it('bills the final period of a cancelled subscription once its grace has passed', async () => {
+    const { subscriptionId } = await aMeteredSubscription('2026-02-05');
+    const id = unique('end');
+    expect(await record([event(subscriptionId, `${id}-1`, '12000', '2026-02-10T00:00:00Z')])).toMatchObject({
+      accepted: 1,
+    });
+    const cancelled = await graphql(
+      stack.gatewayUrl,
+      `
+        mutation ($input: CancelSubscriptionInput!) {
+          cancelSubscription(input: $input) {
+            userErrors {
+              code
+            }
+          }
+        }
+      `,
+      {
+        input: {
+          subscriptionId,
+          mode: 'IMMEDIATELY',
+          effectiveDate: '2026-02-20',
+          idempotencyKey: unique('cancel'),
+        },
+      },
+    );
+    expect(cancelled.data).toEqual({ cancelSubscription: { userErrors: [] } });
+    // Usage after the end of service is refused; usage before it still counts.
+    const after = await record([
+      event(subscriptionId, `${id}-2`, '1', '2026-02-21T00:00:00Z'),
+      event(subscriptionId, `${id}-3`, '1000', '2026-02-19T00:00:00Z'),
+    ]);
+    expect(after.accepted).toBe(1);
+    expect(after.userErrors.map((e: any) => [e.code, e.field])).toEqual([
+      ['SUBSCRIPTION_ENDED', 'events[0].occurredAt'],
+    ]);
+
+    const before = (await invoicesOf(subscriptionId)).length;
+    await renew('2026-02-22'); // inside the 72 hours after 2026-02-20
+    expect((await invoicesOf(subscriptionId)).length).toBe(before);
+    await renew('2026-02-23');
+    const final = (await invoicesOf(subscriptionId)).find(
+      (i) => i.issuedOn === '2026-02-20' && String(i.number).startsWith('INV'),
+    );
+    // 13,000 − 1,000 included: 10,000 × 0.01 + 2,000 × 0.0015.
+    expect(final).toMatchObject({ issuedOn: '2026-02-20', subtotal: { amount: '103.00' } });
+    expect(final.lines.map((l: any) => [l.amount.amount, l.periodStart, l.usage?.quantity])).toEqual([
+      ['100.00', '2026-02-05', '10000'],
+      ['3.00', '2026-02-05', '2000'],
+    ]);
+    expect(await reconcileUsage(subscriptionId)).toEqual([]);
+  });
+
   it('exposes ingestion by outcome and the age of the oldest unbilled usage as metrics', async () => {
     const billing = stack.subgraphs.find((s) => s.name === 'subscription');
     if (!billing) throw new Error('billing is not running');
     const response = await fetch(billing.url.replace(/\/graphql$/, '/metrics'));
     const families = parsePrometheusText(await response.text());
-    // The tests above: 2 + 1 + 2 + 2 + 1000 accepted, 2 duplicates, 1 late, 6 refused.
-    expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'accepted' })).toBe(1007);
+    // The tests above: 2 + 1 + 2, 2 + 1000, 1 + 1 accepted, 2 duplicates, 1 late, 6 + 1 refused.
+    expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'accepted' })).toBe(1009);
     expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'duplicate' })).toBe(2);
     expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'late' })).toBe(1);
-    expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'rejected' })).toBe(6);
+    expect(valueOf(families, 'c2c_usage_events_total', { outcome: 'rejected' })).toBe(7);
     // Unbilled: the second subscription's March usage (its period has not ended on 2026-03-10).
     expect(valueOf(families, 'c2c_usage_oldest_unbilled_age_seconds', {})).toBe(0);
   });

@@ -12,6 +12,7 @@ import {
   advanceSubscription,
   amendSubscriptionRow,
   findDueSubscriptionsForUpdate,
+  findEndedWithUnbilledUsageForUpdate,
   type SubscriptionRow,
 } from '../data/subscription.repository.ts';
 import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
@@ -115,7 +116,8 @@ export class BillingRunService {
       { scope: who.caller, key: command.idempotencyKey, operation: 'renewSubscriptions', input: { asOf } },
       async (trx) => {
         const due = await findDueSubscriptionsForUpdate(trx, asOf);
-        const reference = await loadReferenceData(trx, due, who);
+        const ended = await findEndedWithUnbilledUsageForUpdate(trx);
+        const reference = await loadReferenceData(trx, [...due, ...ended], who);
         const totals = new Map<string, number>();
         const events: NewEvent[] = [];
         const workflow: RunWorkflow = { amendments: [], steps: [] };
@@ -153,6 +155,47 @@ export class BillingRunService {
           }
           events.push(...outcome.endEvents);
           if (outcome.draft) drafts += 1;
+        }
+        // Cancelled subscriptions with usage not yet invoiced (an immediate cancellation's final
+        // period, late usage after the final invoice): a usage invoice once the grace has passed.
+        for (const subscription of ended) {
+          const prices = reference.usagePrices.get(subscription.plan_code) ?? [];
+          const endedOn = subscription.cancelled_on ?? subscription.current_period_end;
+          if (prices.length === 0 || !gracePassed(endedOn, asOf, DEFAULT_USAGE_GRACE_HOURS)) continue;
+          const billTo = reference.billTos.get(subscription.customer_id);
+          if (!billTo) continue;
+          await sql`savepoint final_usage`.execute(trx);
+          try {
+            const final = await issueFinalUsageInvoice(
+              trx,
+              subscription,
+              prices,
+              { start: subscription.current_period_start, end: subscription.current_period_end },
+              billTo,
+              reference,
+              endedOn,
+            );
+            await sql`release savepoint final_usage`.execute(trx);
+            if (!final) continue;
+            totals.set(
+              final.invoice.currency,
+              (totals.get(final.invoice.currency) ?? 0) + final.invoice.total_minor,
+            );
+            events.push(invoiceIssuedEvent(final.invoice, final.lines, subscription.version));
+          } catch (error) {
+            await sql`rollback to savepoint final_usage`.execute(trx);
+            const failure = renewalFailure(subscription.id, error);
+            failures.push(failure);
+            this.deps.log[error instanceof DomainError ? 'warn' : 'error'](
+              {
+                subscriptionId: subscription.id,
+                correlationId: who.correlationId,
+                code: failure.code,
+                err: error,
+              },
+              'final usage not invoiced; left for the next run',
+            );
+          }
         }
         // After the loop: every period invoice an amendment links to exists by now.
         await insertAmendments(trx, workflow.amendments, workflow.steps);
@@ -309,7 +352,7 @@ async function renewOne(
       // The final period's usage (and any late usage) on an invoice of its own.
       const final =
         prices.length > 0
-          ? await issueFinalUsageInvoice(trx, current, prices, ended, billTo, reference)
+          ? await issueFinalUsageInvoice(trx, current, prices, ended, billTo, reference, cancelAt)
           : null;
       const amendmentId = recordAmendment(workflow, reference, {
         kind: 'CANCELLATION',
@@ -372,7 +415,7 @@ async function renewOne(
 
 /**
  * A usage-only invoice for a cancelled subscription's final period (and late usage of earlier
- * ones), issued on the period's end; null when no usage is left unbilled.
+ * ones), issued on the day the service ended; null when no usage is left unbilled.
  */
 async function issueFinalUsageInvoice(
   trx: AnyTransaction,
@@ -381,11 +424,13 @@ async function issueFinalUsageInvoice(
   ended: { start: IsoDate; end: IsoDate },
   billTo: BillToRow,
   reference: RunReferenceData,
+  endedOn: IsoDate,
 ): Promise<IssuedDocument | null> {
   const invoiceId = uuidv7();
   const usage = await billUsage(trx, subscription.id, prices, ended, invoiceId);
   if (usage.charges.length === 0) return null;
-  const dates = renewalInvoiceDates(ended.end);
+  // Dated like a renewal invoice on the day the service ended.
+  const dates = renewalInvoiceDates(endedOn);
   const rate = pickTaxRate(reference.rates, billTo.country, billTo.region, dates.issuedOn);
   const issued = await insertDocument(trx, 'INVOICE', {
     invoiceId,
