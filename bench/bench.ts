@@ -16,9 +16,10 @@ import {
   type ReadRatios,
 } from './report.ts';
 import { runReconciliation, runSoak, type ReconciliationRun, type SoakReport } from './scale.ts';
+import { runUsageBench, type UsageBenchReport } from './usage.ts';
 import { runClusterWrites, runWrites, type ClusterWritesReport, type WritesReport } from './writes.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale] [--database-url URL]
+const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|usage] [--database-url URL]
 
 Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md):
   reads   portal.CustomerToCash and portal.Customers, cold (a different variable set per request)
@@ -30,6 +31,9 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
           from billing's commit to the ERP's posting, and the PostgreSQL floor with pgbench
   scale   reconciliation time and peak memory on 10^4 (--quick) or 10^5 and 10^6 invoices; in a
           full run, the gateway's memory over a 10-minute soak
+  usage   usage.RecordUsage through our gateway in batches of 1,000 events (events/s) against the
+          floor (the same rows by multi-row INSERT … ON CONFLICT DO NOTHING), and a billing run
+          rating 10^5 events of 10^3 subscriptions (--quick) or 10^6 of 10^4: seconds, peak RSS
 
 --quick          about 1–3 minutes once the seeded book is cached (40 customers instead of 240)
 --json           print one JSON object with the raw figures and the ratios as the last line
@@ -156,6 +160,10 @@ async function main(args: BenchArgs): Promise<void> {
   const amendmentsPerSecond = clusterRate ?? writes?.amendmentsPerSecond ?? null;
   const overPostgresFloor =
     amendmentsPerSecond !== null && floorTps ? round(amendmentsPerSecond / floorTps, 3) : null;
+  let usage: UsageBenchReport | null = null;
+  if (args.only.includes('usage'))
+    usage = await runUsageBench({ quick: args.quick, databaseUrl: args.databaseUrl, log });
+
   const million = reconciliation.find((r) => r.invoices === 1_000_000) ?? null;
   const at50 = reads?.coldCustomerToCashAt50;
   const oursP99OverApolloP50 =
@@ -177,6 +185,18 @@ async function main(args: BenchArgs): Promise<void> {
     ),
     target('reconciliation of 10^6 invoices < 60 s', million?.seconds ?? null, 60, false),
     target('reconciliation of 10^6 invoices < 1024 MiB', million?.peakMiB.total ?? null, 1024, false),
+    target(
+      'usage ingestion via the gateway ≥ 0.5× the INSERT floor',
+      usage?.ingestion.gatewayOverFloor ?? null,
+      0.5,
+    ),
+    target(
+      `usage rating of ${usage?.rating.events.toLocaleString('en') ?? '10^6'} events < 30 s`,
+      usage?.rating.seconds ?? null,
+      30,
+      false,
+    ),
+    target('usage rating peak RSS < 1024 MiB', usage?.rating.peakRssMiB ?? null, 1024, false),
   ];
 
   // The human report.
@@ -282,7 +302,33 @@ async function main(args: BenchArgs): Promise<void> {
       `Soak: ${soak.minutes} min, ${soak.requests} requests, gateway RSS ${soak.rssMiB.start} → ${soak.rssMiB.end} MiB (max ${soak.rssMiB.max}), slope ${soak.slopeMiBPerMinute} MiB/min`,
     );
   }
-  out.push('', 'Targets (issue 8)');
+  if (usage) {
+    out.push('', `Usage (${usage.store}; load generator in the stack's process)`);
+    out.push(
+      table(
+        ['measure', 'value'],
+        [
+          [
+            `ingestion via the gateway, events/s (${usage.ingestion.batches} × ${usage.ingestion.batchSize}, ${usage.ingestion.concurrency} in flight)`,
+            usage.ingestion.gatewayEventsPerSecond,
+          ],
+          [
+            'floor: multi-row INSERT … ON CONFLICT DO NOTHING, events/s',
+            usage.ingestion.floorEventsPerSecond,
+          ],
+          ['gateway / floor', usage.ingestion.gatewayOverFloor],
+          ['ingestion over the event backbone', usage.ingestion.backbone.unavailable],
+          [
+            `rating: billing run over ${usage.rating.events} events, ${usage.rating.subscriptions} subscriptions, s`,
+            usage.rating.seconds,
+          ],
+          ['rating: peak RSS of the process, MiB', usage.rating.peakRssMiB],
+          ['rating: renewal invoices issued', usage.rating.invoices],
+        ],
+      ),
+    );
+  }
+  out.push('', 'Targets (issues 8 and 18)');
   out.push(
     table(
       ['target', 'measured', 'met'],
@@ -326,6 +372,7 @@ async function main(args: BenchArgs): Promise<void> {
           raw: writes,
         },
         scale: { reconciliation, soak },
+        usage,
         targets,
         seconds: round((Date.now() - started) / 1000, 1),
       }),

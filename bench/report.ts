@@ -1,7 +1,7 @@
 /** Argument parsing, the result shapes, the ratios and their printing: pure, so they are unit tested. */
 
-export type Section = 'reads' | 'writes' | 'scale';
-export const SECTIONS: readonly Section[] = ['reads', 'writes', 'scale'];
+export type Section = 'reads' | 'writes' | 'scale' | 'usage';
+export const SECTIONS: readonly Section[] = ['reads', 'writes', 'scale', 'usage'];
 
 export interface BenchArgs {
   quick: boolean;
@@ -39,10 +39,10 @@ export function parseBenchArgs(argv: readonly string[], env: Record<string, stri
         break;
       case '--only': {
         const given = value();
-        if (!given) return { ok: false, error: '--only needs one of reads, writes, scale' };
+        if (!given) return { ok: false, error: '--only needs one of reads, writes, scale, usage' };
         for (const part of given.split(',')) {
           if (!SECTIONS.includes(part as Section))
-            return { ok: false, error: `--only: unknown section "${part}" (reads, writes, scale)` };
+            return { ok: false, error: `--only: unknown section "${part}" (reads, writes, scale, usage)` };
           if (!args.only.includes(part as Section)) args.only.push(part as Section);
         }
         break;
