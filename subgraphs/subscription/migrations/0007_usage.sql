@@ -7,8 +7,9 @@ alter table plan add column usage_prices jsonb;
 
 -- One row per usage event, whatever number of times it arrives: the primary key is the event id.
 -- Quantities are exact, in micro-units (10^-6) of the metric (at most 10^9 units an event, so a
--- row stays below 2^53). The period is the subscription's
--- billing period containing occurred_at (UTC), fixed at ingestion from the anchor.
+-- row stays below 2^53). The period is the subscription's billing period containing occurred_at
+-- (UTC), fixed at ingestion from the anchor. Events are never updated: what is billed is kept per
+-- period in usage_period and per invoice in usage_charge.
 create table usage_event (
   id text primary key,
   subscription_id uuid not null references subscription (id),
@@ -19,15 +20,30 @@ create table usage_event (
   period_start date not null,
   period_end date not null,
   -- True when the period's usage was already invoiced on arrival: billed later as an adjustment.
-  late boolean not null default false,
-  -- The invoice that billed this event (the period's renewal invoice, or the invoice carrying its
-  -- adjustment); null while unbilled. Deferred: the run claims the events before it inserts the
-  -- invoice, in the same transaction.
-  invoice_id uuid references invoice (id) deferrable initially deferred
+  late boolean not null default false
 );
 create index usage_event_period on usage_event (subscription_id, period_start, metric);
+
+-- A subscription's usage per period and metric: recorded (the sum of its accepted events, kept in
+-- the ingesting transaction) and billed (what invoices charged so far). Recorded above billed is
+-- usage waiting for an invoice: the period in its grace, or late usage waiting for the next one.
+-- A period's totals may pass 2^53 micro-units: numeric, read as text.
+create table usage_period (
+  subscription_id uuid not null references subscription (id),
+  period_start date not null,
+  period_end date not null,
+  metric text not null,
+  quantity_micro numeric(38, 0) not null,
+  event_count bigint not null,
+  last_event_at timestamptz not null,
+  billed_quantity_micro numeric(38, 0) not null default 0,
+  billed_amount_minor bigint not null default 0,
+  -- True once an invoice billed this period's usage of the metric: later usage is an adjustment.
+  invoiced boolean not null default false,
+  primary key (subscription_id, period_start, metric)
+);
 -- The oldest unbilled usage (a metric) reads the first entry of this partial index.
-create index usage_event_unbilled on usage_event (period_end) where invoice_id is null;
+create index usage_period_unbilled on usage_period (period_end) where quantity_micro <> billed_quantity_micro;
 
 -- What each invoice billed of a period's usage per metric: the rated quantity and amount. A late
 -- event's adjustment is the period re-rated with everything recorded minus the sum billed so far.

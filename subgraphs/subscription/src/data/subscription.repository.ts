@@ -65,10 +65,10 @@ export async function findEndedWithUnbilledUsageForUpdate(db: AnyDb): Promise<Su
     .where('status', '=', 'CANCELLED')
     .where(({ exists, selectFrom }) =>
       exists(
-        selectFrom('usage_event')
-          .select('usage_event.id')
-          .whereRef('usage_event.subscription_id', '=', 'subscription.id')
-          .where('usage_event.invoice_id', 'is', null),
+        selectFrom('usage_period')
+          .select('usage_period.metric')
+          .whereRef('usage_period.subscription_id', '=', 'subscription.id')
+          .whereRef('usage_period.quantity_micro', '<>', 'usage_period.billed_quantity_micro'),
       ),
     )
     .orderBy('created_at')

@@ -144,7 +144,20 @@ export interface UsageEventTable {
   period_start: string;
   period_end: string;
   late: boolean;
-  invoice_id: string | null;
+}
+
+export interface UsagePeriodTable {
+  subscription_id: string;
+  period_start: string;
+  period_end: string;
+  metric: string;
+  /** numeric: always selected as text. */
+  quantity_micro: string;
+  event_count: number;
+  last_event_at: Date;
+  billed_quantity_micro: Generated<string>;
+  billed_amount_minor: Generated<number>;
+  invoiced: Generated<boolean>;
 }
 
 export interface UsageChargeTable {
@@ -179,6 +192,7 @@ export interface SubscriptionDatabase {
   amendment_step: AmendmentStepTable;
   usage_event: UsageEventTable;
   usage_charge: UsageChargeTable;
+  usage_period: UsagePeriodTable;
 }
 
 export type SubscriptionDb = Kysely<SubscriptionDatabase>;

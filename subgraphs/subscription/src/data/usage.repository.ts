@@ -49,74 +49,102 @@ export async function findChargedPeriods(
     .execute();
 }
 
+/** Accepted events of one period and metric, summed in the ingesting transaction. */
+export interface PeriodAddition {
+  subscription_id: string;
+  period_start: string;
+  period_end: string;
+  metric: string;
+  quantityMicro: bigint;
+  events: number;
+  lastEventAt: Date;
+}
+
 /**
- * Marks every unbilled event of a subscription in periods ending on or before `periodEnd` as billed
- * on `invoiceId` (inserted later in the same transaction: the foreign key is deferred), and returns
- * the periods and metrics they belong to. Only the rows marked here are rated, so an event stored
- * concurrently is never marked without being counted.
+ * Adds a batch's accepted events to their periods' recorded totals, one statement; rows in key
+ * order so that concurrent batches lock them in the same order.
  */
-export async function claimUnbilledUsage(
+export async function addToPeriods(db: AnyDb, additions: readonly PeriodAddition[]): Promise<void> {
+  if (additions.length === 0) return;
+  const rows = [...additions].sort(
+    (a, b) =>
+      a.subscription_id.localeCompare(b.subscription_id) ||
+      a.period_start.localeCompare(b.period_start) ||
+      a.metric.localeCompare(b.metric),
+  );
+  await scoped(db)
+    .insertInto('usage_period')
+    .values(
+      rows.map((row) => ({
+        subscription_id: row.subscription_id,
+        period_start: row.period_start,
+        period_end: row.period_end,
+        metric: row.metric,
+        quantity_micro: row.quantityMicro.toString(),
+        event_count: row.events,
+        last_event_at: row.lastEventAt,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['subscription_id', 'period_start', 'metric']).doUpdateSet({
+        quantity_micro: sql`usage_period.quantity_micro + excluded.quantity_micro`,
+        event_count: sql`usage_period.event_count + excluded.event_count`,
+        last_event_at: sql`greatest(usage_period.last_event_at, excluded.last_event_at)`,
+      }),
+    )
+    .execute();
+}
+
+/** A period and metric of a subscription whose recorded usage is above what was billed. */
+export interface UnbilledPeriod {
+  period_start: string;
+  period_end: string;
+  metric: string;
+  quantity: string;
+  billed_quantity: string;
+  billed_amount_minor: number;
+  invoiced: boolean;
+}
+
+/** A subscription's periods ending on or before `periodEnd` with usage not yet billed. */
+export async function findUnbilledPeriods(
   db: AnyDb,
   subscriptionId: string,
   periodEnd: string,
-  invoiceId: string,
-): Promise<{ period_start: string; period_end: string; metric: string }[]> {
-  const rows = await scoped(db)
-    .updateTable('usage_event')
-    .set({ invoice_id: invoiceId })
-    .where('subscription_id', '=', subscriptionId)
-    .where('invoice_id', 'is', null)
-    .where('period_end', '<=', periodEnd)
-    .returning(['period_start', 'period_end', 'metric'])
-    .execute();
-  const unique = new Map<string, { period_start: string; period_end: string; metric: string }>();
-  for (const row of rows) unique.set(`${row.period_start}|${row.metric}`, row);
-  return [...unique.values()].sort(
-    (a, b) => a.period_start.localeCompare(b.period_start) || a.metric.localeCompare(b.metric),
-  );
-}
-
-/** The billed quantity (all events of the period already assigned to an invoice), exact, as micro-units. */
-export async function billedEventQuantity(
-  db: AnyDb,
-  subscriptionId: string,
-  periodStart: string,
-  metric: string,
-): Promise<bigint> {
-  const row = await scoped(db)
-    .selectFrom('usage_event')
-    .select(sql<string>`coalesce(sum(quantity_micro), 0)::text`.as('total'))
-    .where('subscription_id', '=', subscriptionId)
-    .where('period_start', '=', periodStart)
-    .where('metric', '=', metric)
-    .where('invoice_id', 'is not', null)
-    .executeTakeFirstOrThrow();
-  return BigInt(row.total);
-}
-
-/** What invoices billed so far of one period's usage of one metric. */
-export async function chargedSoFar(
-  db: AnyDb,
-  subscriptionId: string,
-  periodStart: string,
-  metric: string,
-): Promise<{ charges: number; quantityMicro: bigint; amountMinor: number }> {
-  const row = await scoped(db)
-    .selectFrom('usage_charge')
+): Promise<UnbilledPeriod[]> {
+  return scoped(db)
+    .selectFrom('usage_period')
     .select([
-      sql<string>`count(*)::text`.as('charges'),
-      sql<string>`coalesce(sum(quantity_micro), 0)::text`.as('quantity'),
-      sql<string>`coalesce(sum(amount_minor), 0)::text`.as('amount'),
+      'period_start',
+      'period_end',
+      'metric',
+      sql<string>`quantity_micro::text`.as('quantity'),
+      sql<string>`billed_quantity_micro::text`.as('billed_quantity'),
+      'billed_amount_minor',
+      'invoiced',
     ])
     .where('subscription_id', '=', subscriptionId)
-    .where('period_start', '=', periodStart)
-    .where('metric', '=', metric)
-    .executeTakeFirstOrThrow();
-  return {
-    charges: Number(row.charges),
-    quantityMicro: BigInt(row.quantity),
-    amountMinor: Number(row.amount),
-  };
+    .where('period_end', '<=', periodEnd)
+    .whereRef('quantity_micro', '<>', 'billed_quantity_micro')
+    .orderBy('period_start')
+    .orderBy('metric')
+    .execute();
+}
+
+/** Records what invoices have billed of a period's usage so far (the whole recorded quantity). */
+export async function markPeriodBilled(
+  db: AnyDb,
+  subscriptionId: string,
+  period: UnbilledPeriod,
+  amountMinor: number,
+): Promise<void> {
+  await scoped(db)
+    .updateTable('usage_period')
+    .set({ billed_quantity_micro: period.quantity, billed_amount_minor: amountMinor, invoiced: true })
+    .where('subscription_id', '=', subscriptionId)
+    .where('period_start', '=', period.period_start)
+    .where('metric', '=', period.metric)
+    .execute();
 }
 
 export async function insertUsageCharges(
@@ -143,24 +171,19 @@ export async function periodUsage(
   periodStart: string,
 ): Promise<PeriodUsageRow[]> {
   return scoped(db)
-    .selectFrom('usage_event')
-    .select([
-      'metric',
-      sql<string>`sum(quantity_micro)::text`.as('quantity'),
-      sql<Date | null>`max(occurred_at)`.as('last_event_at'),
-    ])
+    .selectFrom('usage_period')
+    .select(['metric', sql<string>`quantity_micro::text`.as('quantity'), 'last_event_at'])
     .where('subscription_id', '=', subscriptionId)
     .where('period_start', '=', periodStart)
-    .groupBy('metric')
     .execute();
 }
 
 /** The end of the oldest period with unbilled usage, or null when every event is billed. */
 export async function oldestUnbilledPeriodEnd(db: AnyDb): Promise<string | null> {
   const row = await scoped(db)
-    .selectFrom('usage_event')
+    .selectFrom('usage_period')
     .select(sql<string | null>`min(period_end)`.as('end'))
-    .where('invoice_id', 'is', null)
+    .whereRef('quantity_micro', '<>', 'billed_quantity_micro')
     .executeTakeFirst();
   return row?.end ?? null;
 }
@@ -186,12 +209,13 @@ export async function usageReconciliation(
 ): Promise<UsageReconciliationRow[]> {
   const result = await sql<UsageReconciliationRow>`
     with recorded as (
-      select subscription_id, period_start, period_end, metric,
-             sum(quantity_micro) as recorded,
-             sum(quantity_micro) filter (where invoice_id is null) as unbilled
-      from ${sql.table(`${SCHEMA}.usage_event`)}
-      where period_start >= ${range.from} and period_start < ${range.to}
-      group by subscription_id, period_start, period_end, metric
+      select e.subscription_id, e.period_start, e.period_end, e.metric,
+             sum(e.quantity_micro) as recorded,
+             max(p.quantity_micro - p.billed_quantity_micro) as unbilled
+      from ${sql.table(`${SCHEMA}.usage_event`)} e
+      left join ${sql.table(`${SCHEMA}.usage_period`)} p using (subscription_id, period_start, metric)
+      where e.period_start >= ${range.from} and e.period_start < ${range.to}
+      group by e.subscription_id, e.period_start, e.period_end, e.metric
     ), invoiced as (
       select subscription_id, period_start, period_end, metric, sum(quantity_micro) as invoiced
       from ${sql.table(`${SCHEMA}.usage_charge`)}

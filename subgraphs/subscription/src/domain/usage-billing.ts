@@ -2,7 +2,7 @@ import type { Insertable } from 'kysely';
 import { applyRate, type Period } from '@c2c/platform/core';
 import type { AnyTransaction } from '@c2c/platform/db';
 import type { UsageChargeTable } from '../data/tables.ts';
-import { billedEventQuantity, chargedSoFar, claimUnbilledUsage } from '../data/usage.repository.ts';
+import { findUnbilledPeriods, markPeriodBilled } from '../data/usage.repository.ts';
 import type { LineDraft } from './invoice.rules.ts';
 import {
   formatQuantity,
@@ -31,10 +31,11 @@ export interface UsageBilling {
 }
 
 /**
- * Claims a subscription's unbilled usage up to `endedPeriod` for `invoiceId` and rates it: the
- * ended period's usage as one item per tier used; each earlier period with late events as one
- * adjustment per metric, the period re-rated with every billed event minus what invoices already
- * billed of it (so over a period, invoiced usage equals recorded usage, tiers recomputed).
+ * Rates a subscription's unbilled usage up to `endedPeriod` for `invoiceId`: the ended period's
+ * usage as one item per tier used; each earlier period with late events as one adjustment per
+ * metric, the period re-rated with everything recorded minus what invoices already billed of it
+ * (so over a period, invoiced usage equals recorded usage, tiers recomputed). Marks the periods
+ * billed; the caller inserts the invoice and then the charges.
  */
 export async function billUsage(
   trx: AnyTransaction,
@@ -44,52 +45,50 @@ export async function billUsage(
   invoiceId: string,
 ): Promise<UsageBilling> {
   const byMetric = new Map(prices.map((price) => [price.metric, price]));
-  const claimed = await claimUnbilledUsage(trx, subscriptionId, endedPeriod.end, invoiceId);
+  const periods = await findUnbilledPeriods(trx, subscriptionId, endedPeriod.end);
   const billing: UsageBilling = { items: [], charges: [] };
-  for (const group of claimed) {
-    const price = byMetric.get(group.metric);
+  for (const row of periods) {
+    const price = byMetric.get(row.metric);
     // Ingestion only stores metrics the plan prices; a plan's prices never change.
-    if (!price)
-      throw new Error(`subscription ${subscriptionId} has usage of unpriced metric ${group.metric}`);
-    const period = { start: group.period_start, end: group.period_end };
-    const total = await billedEventQuantity(trx, subscriptionId, period.start, group.metric);
-    const before = await chargedSoFar(trx, subscriptionId, period.start, group.metric);
+    if (!price) throw new Error(`subscription ${subscriptionId} has usage of unpriced metric ${row.metric}`);
+    const period = { start: row.period_start, end: row.period_end };
+    const total = BigInt(row.quantity);
+    const billedQuantity = BigInt(row.billed_quantity);
     const rated = rateUsage(price, total);
-    const adjustment = before.charges > 0 || period.end !== endedPeriod.end;
+    const amount = ratedTotal(rated);
+    const adjustment = row.invoiced || period.end !== endedPeriod.end;
     if (!adjustment) {
       for (const charge of rated) {
         billing.items.push({
-          description: usageLineDescription(group.metric, charge, period),
+          description: usageLineDescription(row.metric, charge, period),
           amountMinor: charge.amountMinor,
           period,
-          metric: group.metric,
+          metric: row.metric,
           quantityMicro: charge.quantityMicro,
           unitPrice: charge.unitPrice,
           adjustment: false,
         });
       }
-    } else {
-      const difference = ratedTotal(rated) - before.amountMinor;
-      if (difference !== 0) {
-        billing.items.push({
-          description: usageAdjustmentDescription(group.metric, period),
-          amountMinor: difference,
-          period,
-          metric: group.metric,
-          quantityMicro: total - before.quantityMicro,
-          unitPrice: null,
-          adjustment: true,
-        });
-      }
+    } else if (amount !== row.billed_amount_minor) {
+      billing.items.push({
+        description: usageAdjustmentDescription(row.metric, period),
+        amountMinor: amount - row.billed_amount_minor,
+        period,
+        metric: row.metric,
+        quantityMicro: total - billedQuantity,
+        unitPrice: null,
+        adjustment: true,
+      });
     }
+    await markPeriodBilled(trx, subscriptionId, row, amount);
     billing.charges.push({
       invoice_id: invoiceId,
       subscription_id: subscriptionId,
       period_start: period.start,
       period_end: period.end,
-      metric: group.metric,
-      quantity_micro: (total - before.quantityMicro).toString(),
-      amount_minor: ratedTotal(rated) - before.amountMinor,
+      metric: row.metric,
+      quantity_micro: (total - billedQuantity).toString(),
+      amount_minor: amount - row.billed_amount_minor,
       adjustment,
     });
   }

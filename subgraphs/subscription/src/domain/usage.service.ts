@@ -12,12 +12,14 @@ import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { findPlansByCodes } from '../data/plan.repository.ts';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
 import {
+  addToPeriods,
   findChargedPeriods,
   findSubscriptionsForUsage,
   insertUsageEvents,
   periodUsage,
   usageReconciliation,
   type NewUsageEvent,
+  type PeriodAddition,
   type UsageReconciliationRow,
 } from '../data/usage.repository.ts';
 import {
@@ -148,6 +150,7 @@ export class UsageService {
       }
       const stored = await insertUsageEvents(trx, rows);
       duplicates += rows.length - stored.size;
+      await addToPeriods(trx, periodAdditions(rows.filter((row) => stored.has(row.id))));
       const late = rows.filter((row) => row.late && stored.has(row.id)).length;
       return { accepted: stored.size, duplicates, late, errors };
     });
@@ -283,6 +286,31 @@ function validateEvent(
     period_start: period.start,
     period_end: period.end,
     late,
-    invoice_id: null,
   };
+}
+
+/** Accepted events summed per subscription, period and metric. */
+function periodAdditions(rows: readonly NewUsageEvent[]): PeriodAddition[] {
+  const byKey = new Map<string, PeriodAddition>();
+  for (const row of rows) {
+    const key = `${row.subscription_id}|${row.period_start}|${row.metric}`;
+    const at = row.occurred_at as Date;
+    const sum = byKey.get(key);
+    if (sum) {
+      sum.quantityMicro += BigInt(row.quantity_micro);
+      sum.events += 1;
+      if (at > sum.lastEventAt) sum.lastEventAt = at;
+    } else {
+      byKey.set(key, {
+        subscription_id: row.subscription_id,
+        period_start: row.period_start,
+        period_end: row.period_end,
+        metric: row.metric,
+        quantityMicro: BigInt(row.quantity_micro),
+        events: 1,
+        lastEventAt: at,
+      });
+    }
+  }
+  return [...byKey.values()];
 }
