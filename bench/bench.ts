@@ -197,6 +197,7 @@ async function main(args: BenchArgs): Promise<void> {
       false,
     ),
     target('usage rating peak RSS < 1024 MiB', usage?.rating.peakRssMiB ?? null, 1024, false),
+    target('billing run with usage peak RSS < 1024 MiB', usage?.billingRun.peakRssMiB ?? null, 1024, false),
   ];
 
   // The human report.
@@ -319,11 +320,16 @@ async function main(args: BenchArgs): Promise<void> {
           ['gateway / floor', usage.ingestion.gatewayOverFloor],
           ['ingestion over the event backbone', usage.ingestion.backbone.unavailable],
           [
-            `rating: billing run over ${usage.rating.events} events, ${usage.rating.subscriptions} subscriptions, s`,
+            `rating: one period of ${usage.rating.events} events, ${usage.rating.subscriptions} subscriptions, s`,
             usage.rating.seconds,
           ],
           ['rating: peak RSS of the process, MiB', usage.rating.peakRssMiB],
-          ['rating: renewal invoices issued', usage.rating.invoices],
+          [
+            `billing run: ${usage.billingRun.subscriptions} renewals with their usage lines, s`,
+            usage.billingRun.seconds,
+          ],
+          ['billing run: renewals/s', usage.billingRun.renewalsPerSecond],
+          ['billing run: peak RSS of the process, MiB', usage.billingRun.peakRssMiB],
         ],
       ),
     );

@@ -4,6 +4,7 @@ import { silentLogger } from '@c2c/platform/core';
 import { openDatabase, type Database } from '@c2c/platform/db';
 import { operation } from '@c2c/schema/operations';
 import { startStack, type Stack } from '@c2c/apps/stack';
+import { ratedTotal, rateUsage, usagePricesOf } from '@c2c/subscription/usage-rating';
 import { round } from './report.ts';
 
 /*
@@ -12,8 +13,11 @@ import { round } from './report.ts';
  *   ingestion  usage.RecordUsage through our gateway in batches of 1,000 events, side by side with
  *              the floor: the same rows inserted straight into the database with multi-row
  *              INSERT … ON CONFLICT DO NOTHING (no GraphQL, no validation, no gateway);
- *   rating     a billing run that rates one period of N events for M subscriptions (10^6 and 10^4
- *              in a full run) and issues their renewal invoices: seconds and peak RSS.
+ *   rating     one period of N events for M subscriptions (10^6 and 10^4 in a full run): the
+ *              period's events summed per subscription and metric in the database and rated with
+ *              billing's own rating (exact tiers): seconds and peak RSS;
+ *   billing    the billing run that then renews those M subscriptions, issuing each renewal
+ *              invoice with its usage lines: seconds, renewals per second.
  * The load generator shares the process with the stack (the embedded shape): the gateway figure
  * includes the client's JSON work, which makes it conservative.
  */
@@ -34,7 +38,14 @@ export interface UsageBenchReport {
     subscriptions: number;
     seconds: number;
     peakRssMiB: number;
-    invoices: number;
+    /** Sum of the rated amounts in minor units: a check that every period was rated. */
+    ratedMinor: number;
+  };
+  billingRun: {
+    subscriptions: number;
+    seconds: number;
+    renewalsPerSecond: number;
+    peakRssMiB: number;
   };
 }
 
@@ -88,10 +99,10 @@ async function gql(stack: Stack, token: string, name: string, variables: Record<
  * Subscriptions straight into billing's tables (the bench measures usage, not onboarding): one
  * bill-to account, one metered plan, `count` monthly subscriptions from 2026-01-01.
  */
-async function seedSubscriptions(
+export async function seedSubscriptions(
   database: Database,
   count: number,
-): Promise<{ planCode: string; ids: string[] }> {
+): Promise<{ planCode: string; ids: string[]; usagePrices: unknown }> {
   const customerId = randomUUID();
   const planCode = `BENCH-USAGE-${randomUUID().slice(0, 8).toUpperCase()}`;
   const db = database.db.withSchema('subscription');
@@ -152,7 +163,7 @@ async function seedSubscriptions(
       )
       .execute();
   }
-  return { planCode, ids };
+  return { planCode, ids, usagePrices };
 }
 
 /** One event of the stream, as the client sends it and as the floor inserts it. */
@@ -164,6 +175,25 @@ function eventAt(i: number, prefix: string, subscriptions: readonly string[]) {
     quantity: `${(i % 97) + 1}.5`,
     occurredAt: new Date(Date.parse('2026-02-01T00:00:00Z') + (i % 777_600) * 1000).toISOString(),
   };
+}
+
+/** Runs `work` and reports its seconds and the process's peak RSS meanwhile (sampled every 50 ms). */
+async function measured<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; seconds: number; peakRssMiB: number }> {
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  const started = process.hrtime.bigint();
+  try {
+    const value = await work();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { value, seconds, peakRssMiB: round(peak / 2 ** 20, 0) };
+  } finally {
+    clearInterval(sampler);
+  }
 }
 
 /** Runs `batches` tasks with `concurrency` in flight; returns the seconds it took. */
@@ -237,7 +267,7 @@ export async function runUsageBench(options: {
     const ratingEvents = options.quick ? 100_000 : 1_000_000;
     const ratingSubscriptions = options.quick ? 1_000 : 10_000;
     log(`usage: rating ${ratingEvents} events of ${ratingSubscriptions} subscriptions in one billing run`);
-    const { ids } = await seedSubscriptions(store.database, ratingSubscriptions);
+    const { ids, usagePrices } = await seedSubscriptions(store.database, ratingSubscriptions);
     await sql`create temporary table bench_subscription (n int primary key, id uuid not null)`.execute(
       store.database.db,
     );
@@ -254,20 +284,34 @@ export async function runUsageBench(options: {
         from generate_series(${from}::int, ${to}::int) g
         join bench_subscription s on s.n = g % ${ratingSubscriptions}::int`.execute(store.database.db);
     }
-    let peak = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 50);
-    const started = process.hrtime.bigint();
-    const run = await gql(stack, finance, 'billing.RenewSubscriptions', {
-      asOf: '2026-02-04',
-      idempotencyKey: randomUUID(),
+    // The per-period totals ingestion keeps (recordUsage adds to them in its transaction).
+    await sql`insert into subscription.usage_period
+        (subscription_id, period_start, period_end, metric, quantity_micro, event_count, last_event_at)
+      select subscription_id, period_start, period_end, metric, sum(quantity_micro), count(*), max(occurred_at)
+      from subscription.usage_event where period_start = date '2026-01-01'
+      group by subscription_id, period_start, period_end, metric`.execute(store.database.db);
+    const rating = await measured(async () => {
+      const prices = usagePricesOf(usagePrices, 'USD');
+      const byMetric = new Map(prices.map((p) => [p.metric, p]));
+      const { rows } = await sql<{ metric: string; quantity: string }>`
+        select subscription_id, metric, sum(quantity_micro)::text as quantity
+        from subscription.usage_event where period_start = date '2026-01-01'
+        group by subscription_id, metric`.execute(store.database.db);
+      let total = 0;
+      for (const row of rows) total += ratedTotal(rateUsage(byMetric.get(row.metric)!, BigInt(row.quantity)));
+      if (rows.length !== ratingSubscriptions) throw new Error(`rated ${rows.length} periods`);
+      return total;
     });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    clearInterval(sampler);
-    peak = Math.max(peak, process.memoryUsage().rss);
-    if (run.renewSubscriptions.userErrors.length)
-      throw new Error(JSON.stringify(run.renewSubscriptions.userErrors));
+    log(`usage: the billing run renewing ${ratingSubscriptions + ingestSubscriptions.length} subscriptions`);
+    const billing = await measured(async () => {
+      const run = await gql(stack, finance, 'billing.RenewSubscriptions', {
+        asOf: '2026-02-04',
+        idempotencyKey: randomUUID(),
+      });
+      if (run.renewSubscriptions.userErrors.length)
+        throw new Error(JSON.stringify(run.renewSubscriptions.userErrors));
+      return run.renewSubscriptions.renewedCount as number;
+    });
     return {
       store: store.describe,
       ingestion: {
@@ -282,9 +326,15 @@ export async function runUsageBench(options: {
       rating: {
         events: ratingEvents,
         subscriptions: ratingSubscriptions,
-        seconds: round(seconds, 1),
-        peakRssMiB: round(peak / 2 ** 20, 0),
-        invoices: run.renewSubscriptions.renewedCount,
+        seconds: round(rating.seconds, 2),
+        peakRssMiB: rating.peakRssMiB,
+        ratedMinor: rating.value,
+      },
+      billingRun: {
+        subscriptions: billing.value,
+        seconds: round(billing.seconds, 1),
+        renewalsPerSecond: round(billing.value / billing.seconds, 1),
+        peakRssMiB: billing.peakRssMiB,
       },
     };
   } finally {
