@@ -118,7 +118,11 @@ async function main(args: BenchArgs): Promise<void> {
   const command = `npm run bench --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
   const info = await machine(args.databaseUrl);
   const customers = args.quick ? 40 : 240;
-  const needsBook = args.only.includes('reads') || args.only.includes('writes') || !args.quick;
+  // The soak (a full scale run) needs the book too; the usage section seeds its own data.
+  const needsBook =
+    args.only.includes('reads') ||
+    args.only.includes('writes') ||
+    (!args.quick && args.only.includes('scale'));
   const store = needsBook ? await prepareStore(customers, args.databaseUrl, log) : null;
   if (store)
     log(

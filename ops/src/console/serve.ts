@@ -15,6 +15,7 @@ export const CONSOLE_OPERATIONS = [
   'DeadLetters',
   'SyncBacklog',
   'ReconciliationTotals',
+  'UsageReconciliation',
   'ReplayCrmDeadLetters',
   'ReplayBillingDeadLetters',
   'ReplayErpDeadLetters',
