@@ -266,7 +266,7 @@ export async function runUsageBench(options: {
     // Rating: N events of January for M subscriptions, then one billing run after the grace.
     const ratingEvents = options.quick ? 100_000 : 1_000_000;
     const ratingSubscriptions = options.quick ? 1_000 : 10_000;
-    log(`usage: rating ${ratingEvents} events of ${ratingSubscriptions} subscriptions in one billing run`);
+    log(`usage: rating ${ratingEvents} events of ${ratingSubscriptions} subscriptions`);
     const { ids, usagePrices } = await seedSubscriptions(store.database, ratingSubscriptions);
     await sql`create temporary table bench_subscription (n int primary key, id uuid not null)`.execute(
       store.database.db,
