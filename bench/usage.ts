@@ -226,7 +226,11 @@ export async function runUsageBench(options: {
     ports: { gateway: 0 },
     log: silentLogger(),
     clock,
-    gateway: { rateLimit: { costPerMinute: 1_000_000_000, burst: 1_000_000_000 } },
+    // A billing run over 10^4 subscriptions takes minutes on PGlite: longer than the default 120 s.
+    gateway: {
+      rateLimit: { costPerMinute: 1_000_000_000, burst: 1_000_000_000 },
+      subgraphMutationTimeoutMs: 3_600_000,
+    },
   });
   try {
     const telemetry = await stack.token('telemetry');
@@ -302,6 +306,10 @@ export async function runUsageBench(options: {
       if (rows.length !== ratingSubscriptions) throw new Error(`rated ${rows.length} periods`);
       return total;
     });
+    log(
+      `usage: rated ${ratingEvents} events in ${rating.seconds.toFixed(2)} s, peak RSS ${rating.peakRssMiB} MiB; ` +
+        `ingestion ${gatewayEventsPerSecond} events/s via the gateway, floor ${floorEventsPerSecond} events/s`,
+    );
     log(`usage: the billing run renewing ${ratingSubscriptions + ingestSubscriptions.length} subscriptions`);
     const billing = await measured(async () => {
       const run = await gql(stack, finance, 'billing.RenewSubscriptions', {
