@@ -84,14 +84,22 @@ async function openStore(
   };
 }
 
-async function gql(stack: Stack, token: string, name: string, variables: Record<string, unknown>) {
+/** A mutation payload: the fields the bench reads. */
+type Payload = { accepted?: number; renewedCount?: number; userErrors?: unknown[] };
+
+async function gql(
+  stack: Stack,
+  token: string,
+  name: string,
+  variables: Record<string, unknown>,
+): Promise<Record<string, Payload>> {
   const response = await fetch(stack.gatewayUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query: operation(name), variables }),
   });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(`${name}: ${JSON.stringify(body.errors)}`);
+  const body = (await response.json()) as { data?: Record<string, Payload>; errors?: unknown[] };
+  if (body.errors || !body.data) throw new Error(`${name}: ${JSON.stringify(body.errors)}`);
   return body.data;
 }
 
@@ -246,7 +254,7 @@ export async function runUsageBench(options: {
         eventAt(b * BATCH + i, 'gw', ingestSubscriptions),
       );
       const data = await gql(stack, telemetry, 'usage.RecordUsage', { input: { events } });
-      if (data.recordUsage.accepted !== BATCH)
+      if (data.recordUsage?.accepted !== BATCH)
         throw new Error(`batch ${b}: ${JSON.stringify(data.recordUsage)}`);
     });
     await sql`create table subscription.usage_event_floor (like subscription.usage_event including all)`.execute(
@@ -316,9 +324,9 @@ export async function runUsageBench(options: {
         asOf: '2026-02-04',
         idempotencyKey: randomUUID(),
       });
-      if (run.renewSubscriptions.userErrors.length)
-        throw new Error(JSON.stringify(run.renewSubscriptions.userErrors));
-      return run.renewSubscriptions.renewedCount as number;
+      const payload = run.renewSubscriptions;
+      if (!payload || payload.userErrors?.length) throw new Error(JSON.stringify(payload));
+      return payload.renewedCount ?? 0;
     });
     return {
       store: store.describe,

@@ -24,7 +24,13 @@ describe('parseBenchArgs', () => {
   it('defaults to every section, PGlite, a full run and no JSON', () => {
     expect(parseBenchArgs([], {})).toEqual({
       ok: true,
-      args: { quick: false, json: false, help: false, only: ['reads', 'writes', 'scale', 'usage'], databaseUrl: null },
+      args: {
+        quick: false,
+        json: false,
+        help: false,
+        only: ['reads', 'writes', 'scale', 'usage'],
+        databaseUrl: null,
+      },
     });
   });
 
