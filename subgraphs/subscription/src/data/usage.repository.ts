@@ -32,7 +32,15 @@ export async function findSubscriptionsForUsage(
   ids: readonly string[],
 ): Promise<SubscriptionRow[]> {
   if (ids.length === 0) return [];
-  return scoped(db).selectFrom('subscription').selectAll().where('id', 'in', ids).forShare().execute();
+  // The billing run locks due subscriptions in this order too, so the two never deadlock.
+  return scoped(db)
+    .selectFrom('subscription')
+    .selectAll()
+    .where('id', 'in', ids)
+    .orderBy('created_at')
+    .orderBy('id')
+    .forShare()
+    .execute();
 }
 
 /** Periods (by start) of these subscriptions whose usage has been invoiced at least once. */
