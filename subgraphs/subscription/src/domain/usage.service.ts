@@ -125,6 +125,8 @@ export class UsageService {
           new Map(usagePricesOf(plan.usage_prices, plan.currency).map((p) => [p.metric, p])),
         ]),
       );
+      // Events of a batch cluster on a few days: each subscription's period of a day is found once.
+      const periods = new Map<string, { start: string; end: string }>();
       const charged = new Set(
         (await findChargedPeriods(trx, [...subscriptions.keys()])).map(
           (row) => `${row.subscription_id}|${row.period_start}`,
@@ -136,7 +138,7 @@ export class UsageService {
       let duplicates = 0;
       for (const [i, event] of events.entries()) {
         try {
-          const row = validateEvent(event, i, { subscriptions, prices, charged, now });
+          const row = validateEvent(event, i, { subscriptions, prices, charged, now, periods });
           if (inBatch.has(row.id)) {
             duplicates += 1;
             continue;
@@ -219,6 +221,7 @@ function validateEvent(
     prices: Map<string, Map<string, UsagePrice>>;
     charged: Set<string>;
     now: number;
+    periods: Map<string, { start: string; end: string }>;
   },
 ): NewUsageEvent {
   const at = `events[${i}]`;
@@ -273,7 +276,12 @@ function validateEvent(
       `${at}.occurredAt`,
     );
   }
-  const period = periodContaining(subscription, day);
+  const periodKey = `${subscription.id}|${day}`;
+  let period = context.periods.get(periodKey);
+  if (!period) {
+    period = periodContaining(subscription, day);
+    context.periods.set(periodKey, period);
+  }
   const late =
     toDayNumber(period.end) <= toDayNumber(subscription.current_period_start) ||
     context.charged.has(`${subscription.id}|${period.start}`);
