@@ -269,10 +269,12 @@ function validateEvent(
       `${at}.occurredAt`,
     );
   }
-  if (subscription.cancelled_on !== null && toDayNumber(day) >= toDayNumber(subscription.cancelled_on)) {
+  // Service ends on the cancellation date, applied or scheduled for the period end.
+  const endsOn = subscription.cancelled_on ?? subscription.cancel_at;
+  if (endsOn !== null && toDayNumber(day) >= toDayNumber(endsOn)) {
     throw new DomainError(
       'SUBSCRIPTION_ENDED',
-      `occurredAt ${occurredAt.toISOString()} is on or after the subscription ended on ${subscription.cancelled_on}`,
+      `occurredAt ${occurredAt.toISOString()} is on or after the subscription's end on ${endsOn}`,
       `${at}.occurredAt`,
     );
   }
