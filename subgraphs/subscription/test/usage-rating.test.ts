@@ -6,13 +6,13 @@ import {
   gracePassed,
   parseQuantity,
   parseTierPrice,
+  periodContaining,
   ratedTotal,
   rateUsage,
   usagePricesOf,
   validateUsagePrices,
   type UsagePriceInput,
 } from '../src/domain/usage.rules.ts';
-import { periodContaining } from '../src/domain/usage.service.ts';
 
 /** A metered price in `currency` from compact tiers: [upTo | null, unit price]. */
 function price(currency: string, included: string, tiers: [string | null, string][]) {
@@ -134,7 +134,7 @@ describe('usage periods and grace', () => {
     start_date: '2026-01-31',
     billing_period: 'MONTH' as const,
     period_index: 2,
-  } as Parameters<typeof periodContaining>[0];
+  };
 
   it('finds the anchored period of a UTC day, before or after the current one', () => {
     expect(periodContaining(subscription, '2026-02-28')).toEqual({ start: '2026-02-28', end: '2026-03-31' });

@@ -1,4 +1,12 @@
-import { currencyExponent, divideHalfUp, DomainError, MAX_MINOR, toSafeNumber } from '@c2c/platform/core';
+import {
+  currencyExponent,
+  divideHalfUp,
+  DomainError,
+  MAX_MINOR,
+  periodAt,
+  toDayNumber,
+  toSafeNumber,
+} from '@c2c/platform/core';
 
 /*
  * Metered prices and their rating (docs/usage.md, DOMAIN.md "Usage"). Quantities are exact
@@ -295,4 +303,24 @@ export function usageLineDescription(
 
 export function usageAdjustmentDescription(metric: string, period: { start: string; end: string }): string {
   return `${metric} usage adjustment (late usage re-rated), ${period.start} to ${period.end}`;
+}
+
+/** Finds the billing period (by index) of a subscription containing a UTC date. */
+export function periodContaining(
+  subscription: { start_date: string; billing_period: 'MONTH' | 'YEAR'; period_index: number },
+  day: string,
+): { start: string; end: string } {
+  const target = toDayNumber(day);
+  // Start from the current period and walk: events cluster around it.
+  let index = subscription.period_index;
+  let period = periodAt(subscription.start_date, subscription.billing_period, index);
+  while (toDayNumber(period.start) > target && index > 0) {
+    index -= 1;
+    period = periodAt(subscription.start_date, subscription.billing_period, index);
+  }
+  while (toDayNumber(period.end) <= target) {
+    index += 1;
+    period = periodAt(subscription.start_date, subscription.billing_period, index);
+  }
+  return period;
 }

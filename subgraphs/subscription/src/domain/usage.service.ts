@@ -3,7 +3,6 @@ import {
   DomainError,
   isUuid,
   money,
-  periodAt,
   toDayNumber,
   todayUtc,
   type MoneyValue,
@@ -30,6 +29,7 @@ import {
   isMetric,
   MAX_EVENTS_PER_CALL,
   parseQuantity,
+  periodContaining,
   ratedTotal,
   rateUsage,
   usagePricesOf,
@@ -68,23 +68,6 @@ export interface UsageSummaryLine {
   billableQuantity: string;
   estimatedCharge: MoneyValue;
   lastEventAt: Date | null;
-}
-
-/** Finds the billing period (by index) of a subscription containing a UTC date. */
-export function periodContaining(subscription: SubscriptionRow, day: string): { start: string; end: string } {
-  const target = toDayNumber(day);
-  // Start from the current period and walk: events cluster around it.
-  let index = subscription.period_index;
-  let period = periodAt(subscription.start_date, subscription.billing_period, index);
-  while (toDayNumber(period.start) > target && index > 0) {
-    index -= 1;
-    period = periodAt(subscription.start_date, subscription.billing_period, index);
-  }
-  while (toDayNumber(period.end) <= target) {
-    index += 1;
-    period = periodAt(subscription.start_date, subscription.billing_period, index);
-  }
-  return period;
 }
 
 /**
