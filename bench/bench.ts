@@ -16,10 +16,11 @@ import {
   type ReadRatios,
 } from './report.ts';
 import { runReconciliation, runSoak, type ReconciliationRun, type SoakReport } from './scale.ts';
+import { runUsageBench, type UsageBenchReport } from './usage.ts';
 import { runClusterWrites, runWrites, type ClusterWritesReport, type WritesReport } from './writes.ts';
 import { runContributed, type ContributedResult } from './contributed.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|erp] [--database-url URL]
+const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|usage|erp] [--database-url URL]
 
 Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md):
   reads   portal.CustomerToCash and portal.Customers, cold (a different variable set per request)
@@ -31,6 +32,9 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
           from billing's commit to the ERP's posting, and the PostgreSQL floor with pgbench
   scale   reconciliation time and peak memory on 10^4 (--quick) or 10^5 and 10^6 invoices; in a
           full run, the gateway's memory over a 10-minute soak
+  usage   usage.RecordUsage through our gateway in batches of 1,000 events (events/s) against the
+          floor (the same rows by multi-row INSERT … ON CONFLICT DO NOTHING), and a billing run
+          rating 10^5 events of 10^3 subscriptions (--quick) or 10^6 of 10^4: seconds, peak RSS
   erp     the ERP adapter: documents posted in Tryton through the adapter vs. with JSON-RPC
           directly, side by side (needs TRYTON_URL; a subgraph's contributed benchmark)
 
@@ -117,10 +121,11 @@ async function main(args: BenchArgs): Promise<void> {
   const command = `npm run bench --${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
   const info = await machine(args.databaseUrl);
   const customers = args.quick ? 40 : 240;
+  // The soak (a full scale run) needs the book too; the usage section seeds its own data.
   const needsBook =
     args.only.includes('reads') ||
     args.only.includes('writes') ||
-    (args.only.includes('scale') && !args.quick);
+    (!args.quick && args.only.includes('scale'));
   const store = needsBook ? await prepareStore(customers, args.databaseUrl, log) : null;
   if (store)
     log(
@@ -167,6 +172,10 @@ async function main(args: BenchArgs): Promise<void> {
   const amendmentsPerSecond = clusterRate ?? writes?.amendmentsPerSecond ?? null;
   const overPostgresFloor =
     amendmentsPerSecond !== null && floorTps ? round(amendmentsPerSecond / floorTps, 3) : null;
+  let usage: UsageBenchReport | null = null;
+  if (args.only.includes('usage'))
+    usage = await runUsageBench({ quick: args.quick, databaseUrl: args.databaseUrl, log });
+
   const million = reconciliation.find((r) => r.invoices === 1_000_000) ?? null;
   const at50 = reads?.coldCustomerToCashAt50;
   const oursP99OverApolloP50 =
@@ -188,6 +197,19 @@ async function main(args: BenchArgs): Promise<void> {
     ),
     target('reconciliation of 10^6 invoices < 60 s', million?.seconds ?? null, 60, false),
     target('reconciliation of 10^6 invoices < 1024 MiB', million?.peakMiB.total ?? null, 1024, false),
+    target(
+      'usage ingestion via the gateway ≥ 0.5× the INSERT floor',
+      usage?.ingestion.gatewayOverFloor ?? null,
+      0.5,
+    ),
+    target(
+      `usage rating of ${usage?.rating.events.toLocaleString('en') ?? '10^6'} events < 30 s`,
+      usage?.rating.seconds ?? null,
+      30,
+      false,
+    ),
+    target('usage rating peak RSS < 1024 MiB', usage?.rating.peakRssMiB ?? null, 1024, false),
+    target('billing run with usage peak RSS < 1024 MiB', usage?.billingRun.peakRssMiB ?? null, 1024, false),
     ...Object.values(contributed).flatMap((c) =>
       c.targets.map((t) => target(t.target, t.measured, t.goal, t.atLeast)),
     ),
@@ -296,6 +318,37 @@ async function main(args: BenchArgs): Promise<void> {
       `Soak: ${soak.minutes} min, ${soak.requests} requests, gateway RSS ${soak.rssMiB.start} → ${soak.rssMiB.end} MiB (max ${soak.rssMiB.max}), slope ${soak.slopeMiBPerMinute} MiB/min`,
     );
   }
+  if (usage) {
+    out.push('', `Usage (${usage.store}; load generator in the stack's process)`);
+    out.push(
+      table(
+        ['measure', 'value'],
+        [
+          [
+            `ingestion via the gateway, events/s (${usage.ingestion.batches} × ${usage.ingestion.batchSize}, ${usage.ingestion.concurrency} in flight)`,
+            usage.ingestion.gatewayEventsPerSecond,
+          ],
+          [
+            'floor: multi-row INSERT … ON CONFLICT DO NOTHING, events/s',
+            usage.ingestion.floorEventsPerSecond,
+          ],
+          ['gateway / floor', usage.ingestion.gatewayOverFloor],
+          ['ingestion over the event backbone', usage.ingestion.backbone.unavailable],
+          [
+            `rating: one period of ${usage.rating.events} events, ${usage.rating.subscriptions} subscriptions, s`,
+            usage.rating.seconds,
+          ],
+          ['rating: peak RSS of the process, MiB', usage.rating.peakRssMiB],
+          [
+            `billing run: ${usage.billingRun.subscriptions} renewals with their usage lines, s`,
+            usage.billingRun.seconds,
+          ],
+          ['billing run: renewals/s', usage.billingRun.renewalsPerSecond],
+          ['billing run: peak RSS of the process, MiB', usage.billingRun.peakRssMiB],
+        ],
+      ),
+    );
+  }
   for (const c of Object.values(contributed)) out.push('', ...c.lines);
   out.push('', 'Targets');
   out.push(
@@ -341,6 +394,7 @@ async function main(args: BenchArgs): Promise<void> {
           raw: writes,
         },
         scale: { reconciliation, soak },
+        usage,
         ...Object.fromEntries(Object.entries(contributed).map(([name, c]) => [name, c.json])),
         targets,
         seconds: round((Date.now() - started) / 1000, 1),

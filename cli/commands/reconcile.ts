@@ -6,6 +6,7 @@ import {
   compareContractValues,
   compareDocuments,
   compareOrders,
+  compareUsage,
   monthRange,
   parseBucketKey,
   settledDifferences,
@@ -18,6 +19,8 @@ import {
   type DocumentDifference,
   type DocumentRecord,
   type OrderDifference,
+  type UsageDifference,
+  type UsageReconciliationLine,
 } from '@c2c/ops/reconcile';
 import { GATEWAY_HELP, type Command } from '../lib/command.ts';
 import { gatewayClient, GATEWAY_OPTIONS, gatewayUrl, resolveToken } from '../lib/gateway-client.ts';
@@ -36,6 +39,10 @@ this command compares them:
   4. orders: every WON opportunity in the CRM has exactly one subscription an order opened, on its
      plan, seats and start date (WON_WITHOUT_SUBSCRIPTION, MORE_THAN_ONE_SUBSCRIPTION,
      TERMS_MISMATCH, SUBSCRIPTION_WITHOUT_WON); orders billing has not answered yet are in flight.
+  5. usage per subscription, period and metric: usage recorded against usage invoiced
+     (adjustments included): MISMATCH (invoiced differs from the events billed: leakage or double
+     billing) is a difference; UNBILLED (events waiting for their invoice: the period in its
+     grace, or late usage waiting for the next invoice) is reported, settled by the next run.
 Documents the ERP has not posted yet and issued less than --grace-minutes ago (default 5) are in
 flight: reported as backlog, not as differences. Amendments not COMPLETED after the grace period
 are reported as stuck.
@@ -129,6 +136,16 @@ export interface ReconciliationReport {
     billing: string | null;
   }[];
   stuckAmendments: TotalsData['stuck'];
+  /** Usage periods (subscription, period, metric) whose recorded and invoiced usage differ. */
+  usage: {
+    kind: UsageDifference['kind'];
+    subscriptionId: string;
+    period: string;
+    metric: string;
+    recorded: string;
+    invoiced: string;
+    unbilled: string;
+  }[];
   inFlight: { count: number; buckets: number };
   backlog: TotalsData['backlog'];
   differences: number;
@@ -440,8 +457,30 @@ export async function reconcile(
     }
   });
 
+  // Usage periods are selected by their start, over the same months as the documents.
+  const usageLines = (
+    await gql<{ usageReconciliation: UsageReconciliationLine[] }>(operation('ops.UsageReconciliation'), {
+      from: options.range.from,
+      to: options.range.to,
+    })
+  ).usageReconciliation;
+  const usage = compareUsage(usageLines).map(({ kind, line }) => ({
+    kind,
+    subscriptionId: line.subscriptionId,
+    period: `${line.period.start} to ${line.period.end}`,
+    metric: line.metric,
+    recorded: line.recorded,
+    invoiced: line.invoiced,
+    unbilled: line.unbilled,
+  }));
+  const mismatches = usage.filter((u) => u.kind === 'MISMATCH').length;
+
   const differences =
-    documents.length + valueDifferences.length + orderDifferences.length + totals.stuck.totalCount;
+    documents.length +
+    valueDifferences.length +
+    orderDifferences.length +
+    totals.stuck.totalCount +
+    mismatches;
   return {
     gateway: options.gateway,
     range: options.range,
@@ -460,6 +499,7 @@ export async function reconcile(
     ordersInFlight: orderComparison.inFlight.length,
     orders: orderDifferences,
     stuckAmendments: totals.stuck,
+    usage,
     inFlight: { count: inFlightDocuments, buckets: bucketsInFlight },
     backlog: totals.backlog,
     differences,
@@ -583,6 +623,28 @@ export function formatReport(report: ReconciliationReport): string {
       out.push(`  … and ${stuck.totalCount - stuck.nodes.length} more`);
   }
   out.push('');
+  const usageMismatches = report.usage.filter((u) => u.kind === 'MISMATCH').length;
+  out.push(
+    `Usage (recorded against invoiced, per subscription, period and metric): ${usageMismatches} mismatch(es), ` +
+      `${report.usage.length - usageMismatches} period(s) with usage waiting for its invoice`,
+  );
+  if (report.usage.length) {
+    out.push(
+      table(
+        ['Difference', 'Subscription', 'Period', 'Metric', 'Recorded', 'Invoiced', 'Unbilled'],
+        report.usage.map((u) => [
+          u.kind,
+          u.subscriptionId,
+          u.period,
+          u.metric,
+          u.recorded,
+          u.invoiced,
+          u.unbilled,
+        ]),
+      ),
+    );
+  }
+  out.push('');
   out.push(
     `Sync backlog (documents the ERP has not acknowledged): ${report.backlog.reduce((n, b) => n + b.pendingCount, 0)} pending, ` +
       `${report.inFlight.count} in flight within the grace period`,
@@ -612,7 +674,7 @@ export function formatReport(report: ReconciliationReport): string {
 
 export const command: Command = {
   name: 'reconcile',
-  summary: 'reconcile billing, ERP and CRM (control totals, documents, contract values, orders)',
+  summary: 'reconcile billing, ERP and CRM (control totals, documents, contract values, orders, usage)',
   usage: USAGE,
   async run(argv) {
     let values;

@@ -28,6 +28,26 @@ const graphql = createRequire(import.meta.url)('graphql') as typeof GraphQLModul
 export const DEFAULT_MAX_PAGE_SIZE = 100;
 /** Largest list a client may send as an argument or variable (Shopify's convention). */
 export const MAX_INPUT_LIST = 250;
+/**
+ * Fields that take larger lists by design, with their limit: usage ingestion takes 1–1,000 events a
+ * call (docs/usage.md). An operation whose root fields are all listed here gets the largest of their limits.
+ */
+export const INPUT_LIST_LIMITS: Readonly<Record<string, number>> = { 'Mutation.recordUsage': 1000 };
+
+/** The input list limit of an operation: larger only when every root field allows more. */
+function inputListLimit(operation: OperationDefinitionNode): number {
+  const parent =
+    operation.operation === 'mutation' ? 'Mutation' : operation.operation === 'query' ? 'Query' : '';
+  let limit = 0;
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD) return MAX_INPUT_LIST;
+    const allowed = INPUT_LIST_LIMITS[`${parent}.${selection.name.value}`];
+    if (selection.name.value === '__typename') continue;
+    if (allowed === undefined) return MAX_INPUT_LIST;
+    limit = Math.max(limit, allowed);
+  }
+  return limit === 0 ? MAX_INPUT_LIST : limit;
+}
 
 export interface Violation {
   code: 'FORBIDDEN' | 'BAD_USER_INPUT';
@@ -109,11 +129,12 @@ export function analyzeOperation(
   for (const definition of document.definitions) {
     if (definition.kind === 'FragmentDefinition') fragments.set(definition.name.value, definition);
   }
+  const maxInputList = inputListLimit(operation);
   const longestVariableList = longestList(variables);
-  if (longestVariableList > MAX_INPUT_LIST) {
+  if (longestVariableList > maxInputList) {
     analysis.invalid.push({
       code: 'BAD_USER_INPUT',
-      message: `a list in the variables has ${longestVariableList} items; at most ${MAX_INPUT_LIST} are accepted`,
+      message: `a list in the variables has ${longestVariableList} items; at most ${maxInputList} are accepted`,
       path: [],
     });
   }
@@ -182,10 +203,10 @@ export function analyzeOperation(
           } else pageSize = Math.max(pageSize, value);
         }
         const longest = longestList(value);
-        if (longest > MAX_INPUT_LIST && argument.value.kind !== 'Variable') {
+        if (longest > maxInputList && argument.value.kind !== 'Variable') {
           analysis.invalid.push({
             code: 'BAD_USER_INPUT',
-            message: `${coordinate}(${name}:) has a list of ${longest} items; at most ${MAX_INPUT_LIST} are accepted`,
+            message: `${coordinate}(${name}:) has a list of ${longest} items; at most ${maxInputList} are accepted`,
             path: responsePath,
           });
         }
@@ -213,6 +234,8 @@ export function analyzeOperation(
   if (root) walk(root, operation.selectionSet, [], 1, new Set());
   return analysis;
 }
+
+const INPUT_LIST_LIMITS_MAX = Math.max(MAX_INPUT_LIST, ...Object.values(INPUT_LIST_LIMITS));
 
 /** Something with a `parseValue`, as a scalar has. */
 export interface ScalarParser {
@@ -249,7 +272,7 @@ export function invalidVariables(
     if (graphql.isListType(type)) {
       const items = Array.isArray(value) ? value : [value];
       items
-        .slice(0, MAX_INPUT_LIST + 1)
+        .slice(0, INPUT_LIST_LIMITS_MAX + 1)
         .forEach((item, i) => visit(type.ofType, item, `${where}[${i}]`, depth + 1));
       return;
     }

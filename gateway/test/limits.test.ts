@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type * as GraphQLModule from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { accessPolicyFromSdl, ROLE_SCOPES } from '@c2c/platform/auth';
+import { accessPolicyFromSdl, ROLE_SCOPES, type Principal } from '@c2c/platform/auth';
 import { ARMOR_LIMITS, MAX_OPERATION_COST, tooExpensive } from '../src/limits.ts';
 import { pageLimitsFromSdl } from '../src/page-limits.ts';
 import { analyzeOperation, invalidVariables } from '../src/policy.ts';
@@ -30,6 +30,7 @@ const ROLE_OF: Record<string, keyof typeof ROLE_SCOPES> = {
   ops: 'finance',
   admin: 'admin',
   sales: 'sales',
+  usage: 'telemetry',
 };
 
 describe('limits against the registered operations', () => {
@@ -87,6 +88,40 @@ describe('limits against the registered operations', () => {
       expect(analysis.forbidden[0]?.code).toBe('FORBIDDEN');
       expect(analysis.forbidden[0]?.path.length).toBe(1);
     }
+  });
+});
+
+describe('input list limits', () => {
+  const telemetry: Principal = { sub: 't', role: 'telemetry', scopes: [...ROLE_SCOPES.telemetry] };
+  const events = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `e${i}`,
+      subscriptionId: 's',
+      metric: 'm',
+      quantity: '1',
+      occurredAt: '2026-01-01T00:00:00Z',
+    }));
+  const analyze = (source: string, variables: Record<string, unknown>, principal = telemetry) => {
+    const document = graphql.parse(source);
+    const operation = document.definitions[0] as GraphQLModule.OperationDefinitionNode;
+    return analyzeOperation(api, policy, document, operation, variables, principal, pageLimits);
+  };
+  const recordUsage = readFileSync(join(dir, 'usage.RecordUsage.graphql'), 'utf8');
+
+  it('lets recordUsage carry 1,000 events and refuses 1,001 (docs/usage.md)', () => {
+    expect(analyze(recordUsage, { input: { events: events(1000) } }).invalid).toEqual([]);
+    expect(analyze(recordUsage, { input: { events: events(1001) } }).invalid[0]?.message).toBe(
+      'a list in the variables has 1001 items; at most 1000 are accepted',
+    );
+  });
+
+  it('keeps 250 for every other operation, also one that adds another field to recordUsage', () => {
+    const admin: Principal = { sub: 'a', role: 'admin', scopes: [...ROLE_SCOPES.admin, 'c2c:usage'] };
+    const mixed = `mutation ($input: RecordUsageInput!) { recordUsage(input: $input) { accepted }
+      renewSubscriptions(asOf: "2026-01-01", idempotencyKey: "k") { renewedCount } }`;
+    expect(analyze(mixed, { input: { events: events(251) } }, admin).invalid[0]?.message).toMatch(
+      /at most 250 are accepted/,
+    );
   });
 });
 

@@ -278,3 +278,43 @@ export function compareOrders(
       differences.push({ kind: 'SUBSCRIPTION_WITHOUT_WON', subscription: record });
   return { differences, inFlight };
 }
+
+/** Usage of one subscription, period and metric as billing reports it: exact decimal quantities. */
+export interface UsageReconciliationLine {
+  subscriptionId: string;
+  period: { start: string; end: string };
+  metric: string;
+  recorded: string;
+  invoiced: string;
+  unbilled: string;
+}
+
+/**
+ * A period whose usage recorded differs from usage invoiced: `MISMATCH` when the invoices billed
+ * more or less than the events marked billed (leakage or double billing), `UNBILLED` when events
+ * are still waiting for an invoice (the period in its grace, or late usage waiting for the next
+ * invoice), which the next billing run settles.
+ */
+export interface UsageDifference {
+  kind: 'MISMATCH' | 'UNBILLED';
+  line: UsageReconciliationLine;
+}
+
+/** Exact micro-units of a decimal quantity string ("12.5"), for comparison without floats. */
+export function quantityMicro(value: string): bigint {
+  const [whole = '0', fraction = ''] = value.split('.');
+  return BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, '0').slice(0, 6));
+}
+
+/** Names the differences between usage recorded and usage invoiced (adjustments included). */
+export function compareUsage(lines: readonly UsageReconciliationLine[]): UsageDifference[] {
+  const differences: UsageDifference[] = [];
+  for (const line of lines) {
+    const recorded = quantityMicro(line.recorded);
+    const invoiced = quantityMicro(line.invoiced);
+    const unbilled = quantityMicro(line.unbilled);
+    if (recorded === invoiced) continue;
+    differences.push({ kind: recorded - unbilled === invoiced ? 'UNBILLED' : 'MISMATCH', line });
+  }
+  return differences;
+}

@@ -3,11 +3,13 @@ import {
   compareContractValues,
   compareControlTotals,
   compareDocuments,
+  compareUsage,
   monthRange,
   parseBucketKey,
   settledDifferences,
   triageBuckets,
   type ControlTotal,
+  type UsageReconciliationLine,
 } from '../src/reconcile.ts';
 
 const bucket = (overrides: Partial<ControlTotal>): ControlTotal => ({
@@ -140,5 +142,28 @@ describe('month range', () => {
     expect(monthRange('2026-13', undefined)).toBeNull();
     expect(monthRange('2026-1', undefined)).toBeNull();
     expect(monthRange('2026-03', '2026-02')).toBeNull();
+  });
+});
+
+describe('usage reconciliation', () => {
+  const line = (recorded: string, invoiced: string, unbilled: string): UsageReconciliationLine => ({
+    subscriptionId: 's1',
+    period: { start: '2026-01-01', end: '2026-02-01' },
+    metric: 'api_calls',
+    recorded,
+    invoiced,
+    unbilled,
+  });
+
+  it('reports nothing when every recorded quantity was invoiced, exactly', () => {
+    expect(compareUsage([line('14000.5', '14000.500000', '0'), line('0', '0', '0')])).toEqual([]);
+  });
+
+  it('names usage waiting for its invoice UNBILLED, and anything else a MISMATCH', () => {
+    expect(compareUsage([line('14000.5', '12000', '2000.5')]).map((d) => d.kind)).toEqual(['UNBILLED']);
+    // Invoiced less than the events marked billed (leakage), or more (double billing).
+    expect(compareUsage([line('14000.5', '12000', '0')]).map((d) => d.kind)).toEqual(['MISMATCH']);
+    expect(compareUsage([line('100', '100.000001', '0')]).map((d) => d.kind)).toEqual(['MISMATCH']);
+    expect(compareUsage([line('100', '0', '0')]).map((d) => d.kind)).toEqual(['MISMATCH']);
   });
 });

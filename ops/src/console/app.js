@@ -169,10 +169,13 @@ async function refresh(generation = state.generation) {
     send('AmendmentActivity', { minutes: 60 }),
     send('Orders', { first: 15 }),
   ];
-  if (reconcile) requests.push(send('ReconciliationTotals', { graceMinutes: GRACE_MINUTES }));
-  const [amendments, letters, backlog, activity, orders, totals] = await Promise.all(requests);
+  if (reconcile) {
+    requests.push(send('ReconciliationTotals', { graceMinutes: GRACE_MINUTES }));
+    requests.push(send('UsageReconciliation', {}));
+  }
+  const [amendments, letters, backlog, activity, orders, totals, usage] = await Promise.all(requests);
   if (generation !== state.generation) return;
-  const all = [amendments, letters, backlog, activity, orders, totals].filter(Boolean);
+  const all = [amendments, letters, backlog, activity, orders, totals, usage].filter(Boolean);
   // No answer from /graphql at all (no connection, or a proxy's 502/503/504 page): the gateway is
   // down, not the three systems. Keep showing the last data, and say since when.
   if (all.every(gatewayUnreachable)) return gatewayDown(generation);
@@ -190,6 +193,7 @@ async function refresh(generation = state.generation) {
     if (totals.data && totals.errors.length === 0) state.reconciledAt = Date.now();
     renderReconciliation(totals.data, totals.errors.length > 0);
   }
+  if (usage) renderUsageReconciliation(usage.data);
   renderProblems(errors);
   if (errors.length === 0) state.lastCompleteAt = Date.now();
   renderFreshness(errors.length > 0 ? 'partial' : 'live');
@@ -542,6 +546,35 @@ function renderBacklog(data) {
     stuck === undefined || stuck === null
       ? ''
       : `${stuck} amendment(s) not COMPLETED ${GRACE_MINUTES} minutes after billing accepted them.`;
+}
+
+/**
+ * Usage recorded against usage invoiced, only where they differ (ops/src/reconcile.ts's rule):
+ * UNBILLED waits for its invoice (grace, late usage), MISMATCH is leakage or double billing.
+ */
+function renderUsageReconciliation(data) {
+  const micro = (q) => {
+    const [whole = '0', fraction = ''] = String(q).split('.');
+    return BigInt(whole) * 1000000n + BigInt(fraction.padEnd(6, '0').slice(0, 6));
+  };
+  const rows = (data?.usageReconciliation ?? []).map((line) => {
+    const mismatch = micro(line.recorded) - micro(line.unbilled) !== micro(line.invoiced);
+    return h(
+      'tr',
+      { 'data-usage': mismatch ? 'MISMATCH' : 'UNBILLED' },
+      h('td', {}, badge(mismatch ? 'Mismatch' : 'Unbilled', mismatch ? 'step-failed' : 'step-pending')),
+      h('td', {}, `${line.subscriptionId} · ${line.period.start} to ${line.period.end} · ${line.metric}`),
+      h('td', { class: 'num' }, line.recorded),
+      h('td', { class: 'num' }, line.invoiced),
+      h('td', { class: 'num' }, line.unbilled),
+    );
+  });
+  setRows(
+    'usage-recon',
+    rows,
+    data ? 'Usage: everything recorded is invoiced.' : 'Billing did not answer the usage reconciliation.',
+    5,
+  );
 }
 
 function renderActivity(data) {

@@ -16,6 +16,7 @@ export const CONSOLE_OPERATIONS = [
   'DeadLetters',
   'SyncBacklog',
   'ReconciliationTotals',
+  'UsageReconciliation',
   'ReplayCrmDeadLetters',
   'ReplayBillingDeadLetters',
   'ReplayErpDeadLetters',

@@ -10,6 +10,8 @@ export const ROLE_SCOPES = {
   admin: ['c2c:read', 'c2c:amend', 'c2c:finance', 'c2c:admin', 'c2c:sales'],
   /** A CRM user: reads everything; creates, wins and loses opportunities. */
   sales: ['c2c:read', 'c2c:sales'],
+  // A product platform's machine client: reports usage (recordUsage), reads nothing.
+  telemetry: ['c2c:usage'],
 } as const;
 export type Role = keyof typeof ROLE_SCOPES;
 export const ROLES = Object.keys(ROLE_SCOPES) as Role[];

@@ -11,6 +11,7 @@ import type { OrderService } from './domain/order.service.ts';
 import type { PlanService } from './domain/plan.service.ts';
 import type { ReconciliationService } from './domain/reconciliation.service.ts';
 import type { SubscriptionService } from './domain/subscription.service.ts';
+import type { UsageService } from './domain/usage.service.ts';
 
 /** What a resolver reaches: services and the request's loaders, never the database itself. */
 export interface SubscriptionContext extends RequestContext {
@@ -20,6 +21,7 @@ export interface SubscriptionContext extends RequestContext {
   billingRun: BillingRunService;
   amendments: AmendmentService;
   reconciliation: ReconciliationService;
+  usage: UsageService;
   /** Read-only view of the amendment workflow for operators. */
   monitor: AmendmentMonitor;
   /** Orders billing fulfilled (reconciliation reads). */

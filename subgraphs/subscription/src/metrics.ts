@@ -2,7 +2,9 @@ import type { AnyDb } from '@c2c/platform/db';
 import type { MetricsSink } from '@c2c/platform/observability';
 import { OPEN_AMENDMENT_STATUSES, openAmendmentsByStatus } from './data/metrics.repository.ts';
 import { syncBacklog } from './data/reconciliation.repository.ts';
+import { oldestUnbilledPeriodEnd } from './data/usage.repository.ts';
 import type { BillingRunService } from './domain/billing-run.service.ts';
+import type { UsageIngestionCounters } from './domain/usage.service.ts';
 
 /** Minutes after which an unposted document counts as overdue, as in `billingSyncBacklog`'s default. */
 const OVERDUE_MINUTES = 5;
@@ -16,7 +18,9 @@ export function registerBillingMetrics(
   metrics: MetricsSink,
   db: AnyDb,
   billingRun?: Pick<BillingRunService, 'failuresOfLastRun'>,
+  usage?: { counters: UsageIngestionCounters; now: () => Date },
 ): void {
+  if (usage) registerUsageMetrics(metrics, db, usage);
   if (billingRun) {
     metrics.scrapedGauge({
       name: 'c2c_billing_run_failures',
@@ -84,5 +88,39 @@ export function registerBillingMetrics(
         labels: { business_unit: unit },
         value: row?.oldestPendingAgeSeconds ?? 0,
       })),
+  });
+}
+
+/**
+ * Usage ingestion (docs/usage.md): events this process handled since start by outcome (monotonic:
+ * `rate()` gives the ingestion rate), and how long the oldest unbilled usage has waited since its
+ * period ended (0 while it is in the current period). The grace is 72 hours: above 259200 seconds,
+ * a billing run is overdue.
+ */
+function registerUsageMetrics(
+  metrics: MetricsSink,
+  db: AnyDb,
+  usage: { counters: UsageIngestionCounters; now: () => Date },
+): void {
+  metrics.scrapedGauge({
+    name: 'c2c_usage_events_total',
+    help: 'Usage events this process received since start, by outcome (accepted, duplicate, late, rejected); monotonic',
+    labelNames: ['outcome'],
+    read: async () => [
+      { labels: { outcome: 'accepted' }, value: usage.counters.accepted },
+      { labels: { outcome: 'duplicate' }, value: usage.counters.duplicates },
+      { labels: { outcome: 'late' }, value: usage.counters.late },
+      { labels: { outcome: 'rejected' }, value: usage.counters.rejected },
+    ],
+  });
+  metrics.scrapedGauge({
+    name: 'c2c_usage_oldest_unbilled_age_seconds',
+    help: 'Seconds since the end of the oldest period whose usage is not yet invoiced (0 when none has ended)',
+    read: async () => {
+      const end = await oldestUnbilledPeriodEnd(db);
+      const age =
+        end === null ? 0 : Math.floor((usage.now().getTime() - Date.parse(`${end}T00:00:00Z`)) / 1000);
+      return [{ labels: {}, value: Math.max(0, age) }];
+    },
   });
 }

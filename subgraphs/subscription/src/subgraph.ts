@@ -20,6 +20,7 @@ import { OrderService } from './domain/order.service.ts';
 import { PlanService } from './domain/plan.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
+import { UsageService } from './domain/usage.service.ts';
 import { registerBillingMetrics } from './metrics.ts';
 import { Amendment } from './resolvers/Amendment.ts';
 import { AmendmentStep } from './resolvers/AmendmentStep.ts';
@@ -38,6 +39,7 @@ import { Plan } from './resolvers/Plan.ts';
 import { Query } from './resolvers/Query.ts';
 import { ReconciliationQueries } from './resolvers/Reconciliation.queries.ts';
 import { StuckAmendment } from './resolvers/StuckAmendment.ts';
+import { UsageReconciliationLine } from './resolvers/UsageReconciliationLine.ts';
 import type { Resolvers } from './generated/resolvers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -52,6 +54,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const reconciliation = new ReconciliationService(deps.db);
   const monitor = new AmendmentMonitor(deps.db);
   const orders = new OrderService(deps);
+  const usage = new UsageService(deps);
   const consumers = subscriptionConsumers({
     billTo: new BillToService(),
     erpAcknowledgements: new ErpAcknowledgementService(),
@@ -80,6 +83,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       BillingDocument,
       BillingContractValue,
       StuckAmendment,
+      UsageReconciliationLine,
     }),
     createContext: (base) => {
       const loaders = createSubscriptionLoaders(deps.db);
@@ -91,6 +95,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
         billingRun,
         amendments,
         reconciliation,
+        usage,
         monitor,
         orders,
         loadPlan: (code) => (isPlanCode(code) ? loaders.planByCode.load(code) : Promise.resolve(null)),
@@ -107,6 +112,10 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
     onDeadLetter: onOrderDeadLetter(orders),
-    metrics: (sink) => registerBillingMetrics(sink, deps.db, billingRun),
+    metrics: (sink) =>
+      registerBillingMetrics(sink, deps.db, billingRun, {
+        counters: usage.counters,
+        now: () => deps.clock.now(),
+      }),
   };
 }

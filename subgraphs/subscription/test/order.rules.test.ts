@@ -28,6 +28,7 @@ const plan: PlanRow = {
   min_seats: 2,
   max_seats: 10,
   created_at: new Date(0),
+  usage_prices: null,
 };
 const rate = (overrides: Partial<TaxRateRow>): TaxRateRow => ({
   id: 1,

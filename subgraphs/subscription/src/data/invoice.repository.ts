@@ -156,6 +156,8 @@ export async function findPeriodSeatLines(
     .where('invoice.subscription_id', '=', subscriptionId)
     .where('invoice_line.period_end', '=', period.end)
     .where('invoice_line.period_start', '>=', period.start)
+    // Usage lines of the period bill usage, not seats.
+    .where('invoice_line.usage_metric', 'is', null)
     .orderBy('invoice.seq')
     .orderBy('invoice_line.line_no')
     .execute();

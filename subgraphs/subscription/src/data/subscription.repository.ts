@@ -57,6 +57,26 @@ export async function findDueSubscriptionsForUpdate(db: AnyDb, asOf: string): Pr
   return rows;
 }
 
+/** Cancelled subscriptions that still have unbilled usage, locked for the billing run. */
+export async function findEndedWithUnbilledUsageForUpdate(db: AnyDb): Promise<SubscriptionRow[]> {
+  return scoped(db)
+    .selectFrom('subscription')
+    .selectAll()
+    .where('status', '=', 'CANCELLED')
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('usage_period')
+          .select('usage_period.metric')
+          .whereRef('usage_period.subscription_id', '=', 'subscription.id')
+          .whereRef('usage_period.quantity_micro', '<>', 'usage_period.billed_quantity_micro'),
+      ),
+    )
+    .orderBy('created_at')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
 /**
  * Moves a subscription to period `index`, applying a seat change scheduled for the renewal; the
  * version guard fails loudly on a concurrent writer.

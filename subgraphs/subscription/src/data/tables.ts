@@ -15,6 +15,8 @@ export interface PlanTable {
   currency: string;
   min_seats: number;
   max_seats: number;
+  /** Metered prices as entered (`UsagePriceDefinition[]` as JSON); null for a seat-only plan. */
+  usage_prices: Generated<unknown>;
   created_at: Generated<Date>;
 }
 
@@ -136,6 +138,50 @@ export interface InvoiceLineTable {
   tax_minor: number;
   period_start: string;
   period_end: string;
+  /** Usage lines only: the metric, the exact quantity in the tier and the tier's unit price. */
+  usage_metric: Generated<string | null>;
+  usage_quantity: Generated<string | null>;
+  usage_unit_price: Generated<string | null>;
+  usage_adjustment: Generated<boolean | null>;
+}
+
+export interface UsageEventTable {
+  id: string;
+  subscription_id: string;
+  metric: string;
+  /** Exact quantity in micro-units (10^-6), at most 10^15 (below 2^53). */
+  quantity_micro: number;
+  occurred_at: Date;
+  received_at: Generated<Date>;
+  period_start: string;
+  period_end: string;
+  late: boolean;
+}
+
+export interface UsagePeriodTable {
+  subscription_id: string;
+  period_start: string;
+  period_end: string;
+  metric: string;
+  /** numeric: always selected as text. */
+  quantity_micro: string;
+  event_count: number;
+  last_event_at: Date;
+  billed_quantity_micro: Generated<string>;
+  billed_amount_minor: Generated<number>;
+  invoiced: Generated<boolean>;
+}
+
+export interface UsageChargeTable {
+  invoice_id: string;
+  subscription_id: string;
+  period_start: string;
+  period_end: string;
+  metric: string;
+  /** numeric: always selected as text (a period's total may pass 2^53). */
+  quantity_micro: string;
+  amount_minor: number;
+  adjustment: boolean;
 }
 
 export interface TaxRateTable {
@@ -157,6 +203,9 @@ export interface SubscriptionDatabase {
   amendment: AmendmentTable;
   amendment_step: AmendmentStepTable;
   order_subscription: OrderSubscriptionTable;
+  usage_event: UsageEventTable;
+  usage_charge: UsageChargeTable;
+  usage_period: UsagePeriodTable;
 }
 
 export type SubscriptionDb = Kysely<SubscriptionDatabase>;

@@ -12,17 +12,21 @@ import {
   advanceSubscription,
   amendSubscriptionRow,
   findDueSubscriptionsForUpdate,
+  findEndedWithUnbilledUsageForUpdate,
   type SubscriptionRow,
 } from '../data/subscription.repository.ts';
 import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
 import { findTaxRates, type TaxRateRow } from '../data/tax-rate.repository.ts';
+import { insertUsageCharges } from '../data/usage.repository.ts';
 import { invoiceIssuedEvent } from '../events/invoice-events.ts';
 import { subscriptionEvent } from '../events/subscription-events.ts';
 import { initialSteps, workflowStatus } from './amendment.rules.ts';
 import type { Caller } from './caller.ts';
-import { renewalInvoiceDates } from './invoice.rules.ts';
-import { issuePeriodInvoice } from './invoicing.ts';
+import { pickTaxRate, renewalInvoiceDates } from './invoice.rules.ts';
+import { insertDocument, issuePeriodInvoice, type IssuedDocument } from './invoicing.ts';
 import { renewalSchedule } from './subscription.rules.ts';
+import { billUsage, usageLine } from './usage-billing.ts';
+import { DEFAULT_USAGE_GRACE_HOURS, gracePassed, usagePricesOf, type UsagePrice } from './usage.rules.ts';
 
 /** How far ahead of today a run may bill: keeps a mistyped year from issuing decades of invoices. */
 export const MAX_RUN_AHEAD_DAYS = 366;
@@ -46,6 +50,11 @@ export interface RenewalSummary {
   invoiced: { currency: string; totalMinor: number }[];
   /** Absent from results stored before failures were reported. */
   failures?: RenewalFailure[];
+  /**
+   * Metered subscriptions whose renewal waits for the ended period's usage grace: a DRAFT, not
+   * issued; the first run at or after the grace's end issues it. Absent from older results.
+   */
+  drafts?: number;
 }
 
 /** An error that is not a business failure is still isolated, under this code (and logged). */
@@ -55,6 +64,8 @@ export const RENEWAL_FAILED = 'RENEWAL_FAILED';
 interface RunReferenceData {
   billTos: Map<string, BillToRow>;
   planNames: Map<string, string>;
+  /** Metered prices per plan code; absent for a seat-only plan. */
+  usagePrices: Map<string, UsagePrice[]>;
   rates: TaxRateRow[];
   /** The run's request: its correlation id goes on every amendment it records. */
   correlationId: string;
@@ -105,12 +116,14 @@ export class BillingRunService {
       { scope: who.caller, key: command.idempotencyKey, operation: 'renewSubscriptions', input: { asOf } },
       async (trx) => {
         const due = await findDueSubscriptionsForUpdate(trx, asOf);
-        const reference = await loadReferenceData(trx, due, who);
+        const ended = await findEndedWithUnbilledUsageForUpdate(trx);
+        const reference = await loadReferenceData(trx, [...due, ...ended], who);
         const totals = new Map<string, number>();
         const events: NewEvent[] = [];
         const workflow: RunWorkflow = { amendments: [], steps: [] };
         const failures: RenewalFailure[] = [];
         let renewedCount = 0;
+        let drafts = 0;
         for (const subscription of due) {
           const mark = { amendments: workflow.amendments.length, steps: workflow.steps.length };
           await sql`savepoint renewal`.execute(trx);
@@ -136,11 +149,53 @@ export class BillingRunService {
             continue;
           }
           for (const renewal of outcome.renewals) {
-            renewedCount += 1;
+            if (renewal.renewed) renewedCount += 1;
             totals.set(renewal.currency, (totals.get(renewal.currency) ?? 0) + renewal.totalMinor);
             events.push(...renewal.events);
           }
           events.push(...outcome.endEvents);
+          if (outcome.draft) drafts += 1;
+        }
+        // Cancelled subscriptions with usage not yet invoiced (an immediate cancellation's final
+        // period, late usage after the final invoice): a usage invoice once the grace has passed.
+        for (const subscription of ended) {
+          const prices = reference.usagePrices.get(subscription.plan_code) ?? [];
+          const endedOn = subscription.cancelled_on ?? subscription.current_period_end;
+          if (prices.length === 0 || !gracePassed(endedOn, asOf, DEFAULT_USAGE_GRACE_HOURS)) continue;
+          const billTo = reference.billTos.get(subscription.customer_id);
+          if (!billTo) continue;
+          await sql`savepoint final_usage`.execute(trx);
+          try {
+            const final = await issueFinalUsageInvoice(
+              trx,
+              subscription,
+              prices,
+              { start: subscription.current_period_start, end: subscription.current_period_end },
+              billTo,
+              reference,
+              endedOn,
+            );
+            await sql`release savepoint final_usage`.execute(trx);
+            if (!final) continue;
+            totals.set(
+              final.invoice.currency,
+              (totals.get(final.invoice.currency) ?? 0) + final.invoice.total_minor,
+            );
+            events.push(invoiceIssuedEvent(final.invoice, final.lines, subscription.version));
+          } catch (error) {
+            await sql`rollback to savepoint final_usage`.execute(trx);
+            const failure = renewalFailure(subscription.id, error);
+            failures.push(failure);
+            this.deps.log[error instanceof DomainError ? 'warn' : 'error'](
+              {
+                subscriptionId: subscription.id,
+                correlationId: who.correlationId,
+                code: failure.code,
+                err: error,
+              },
+              'final usage not invoiced; left for the next run',
+            );
+          }
         }
         // After the loop: every period invoice an amendment links to exists by now.
         await insertAmendments(trx, workflow.amendments, workflow.steps);
@@ -154,6 +209,7 @@ export class BillingRunService {
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([currency, totalMinor]) => ({ currency, totalMinor })),
           failures,
+          drafts,
         };
       },
     );
@@ -197,6 +253,11 @@ async function loadReferenceData(
   return {
     billTos: new Map(billTos.map((row) => [row.id, row])),
     planNames: new Map(plans.map((row) => [row.code, row.name])),
+    usagePrices: new Map(
+      plans
+        .map((row) => [row.code, usagePricesOf(row.usage_prices, row.currency)] as const)
+        .filter(([, prices]) => prices.length > 0),
+    ),
     rates: await findTaxRates(trx, [...new Set(billTos.map((row) => row.country))]),
     correlationId: who.correlationId,
     committedAt: new Date(),
@@ -261,8 +322,10 @@ async function renewOne(
   // The replica is never deleted and a subscription needs it to exist: a miss is a bug, not input.
   if (!billTo)
     throw new Error(`subscription ${subscription.id} has no bill-to account ${subscription.customer_id}`);
-  const renewals: { currency: string; totalMinor: number; events: NewEvent[] }[] = [];
+  const renewals: { renewed: boolean; currency: string; totalMinor: number; events: NewEvent[] }[] = [];
   const endEvents: NewEvent[] = [];
+  const prices = reference.usagePrices.get(subscription.plan_code) ?? [];
+  let draft = false;
   let current = subscription;
   for (const { index, period } of renewalSchedule(
     current.start_date,
@@ -271,6 +334,13 @@ async function renewOne(
     asOf,
   )) {
     const before = current;
+    const ended = { start: before.current_period_start, end: before.current_period_end };
+    // Metered: the ended period's usage is billed in arrears on this renewal once its grace has
+    // passed; until then the renewal is a DRAFT and the subscription stays in the ended period.
+    if (prices.length > 0 && !gracePassed(ended.end, asOf, DEFAULT_USAGE_GRACE_HOURS)) {
+      draft = true;
+      break;
+    }
     const cancelAt = before.cancel_at;
     if (cancelAt !== null && toDayNumber(cancelAt) <= toDayNumber(period.start)) {
       current = await amendSubscriptionRow(trx, before, {
@@ -279,18 +349,34 @@ async function renewOne(
         cancelAt: null,
         pendingSeats: null,
       });
+      // The final period's usage (and any late usage) on an invoice of its own.
+      const final =
+        prices.length > 0
+          ? await issueFinalUsageInvoice(trx, current, prices, ended, billTo, reference, cancelAt)
+          : null;
       const amendmentId = recordAmendment(workflow, reference, {
         kind: 'CANCELLATION',
         before,
         after: current,
         effectiveDate: cancelAt,
         scheduled: true,
-        invoiceId: null,
+        invoiceId: final?.invoice.id ?? null,
         reason: APPLIED_CANCELLATION_REASON,
       });
       endEvents.push(subscriptionEvent('subscription.cancelled', current, amendmentId));
+      if (final) {
+        // Invoiced by the run, but not a renewal.
+        renewals.push({
+          renewed: false,
+          currency: final.invoice.currency,
+          totalMinor: final.invoice.total_minor,
+          events: [invoiceIssuedEvent(final.invoice, final.lines, current.version, amendmentId)],
+        });
+      }
       break;
     }
+    const invoiceId = uuidv7();
+    const usage = prices.length > 0 ? await billUsage(trx, before.id, prices, ended, invoiceId) : null;
     current = await advanceSubscription(trx, before, index, period);
     const issued = await issuePeriodInvoice(trx, {
       subscription: current,
@@ -299,7 +385,12 @@ async function renewOne(
       rates: reference.rates,
       period,
       ...renewalInvoiceDates(period.start),
+      invoiceId,
+      ...(usage
+        ? { extraLines: (ratePpm: number) => usage.items.map((item) => usageLine(item, ratePpm)) }
+        : {}),
     });
+    if (usage) await insertUsageCharges(trx, usage.charges);
     const amendmentId = recordAmendment(workflow, reference, {
       kind: 'RENEWAL',
       before,
@@ -310,6 +401,7 @@ async function renewOne(
       reason: null,
     });
     renewals.push({
+      renewed: true,
       currency: issued.invoice.currency,
       totalMinor: issued.invoice.total_minor,
       events: [
@@ -318,5 +410,36 @@ async function renewOne(
       ],
     });
   }
-  return { renewals, endEvents };
+  return { renewals, endEvents, draft };
+}
+
+/**
+ * A usage-only invoice for a cancelled subscription's final period (and late usage of earlier
+ * ones), issued on the day the service ended; null when no usage is left unbilled.
+ */
+async function issueFinalUsageInvoice(
+  trx: AnyTransaction,
+  subscription: SubscriptionRow,
+  prices: readonly UsagePrice[],
+  ended: { start: IsoDate; end: IsoDate },
+  billTo: BillToRow,
+  reference: RunReferenceData,
+  endedOn: IsoDate,
+): Promise<IssuedDocument | null> {
+  const invoiceId = uuidv7();
+  const usage = await billUsage(trx, subscription.id, prices, ended, invoiceId);
+  if (usage.charges.length === 0) return null;
+  // Dated like a renewal invoice on the day the service ended.
+  const dates = renewalInvoiceDates(endedOn);
+  const rate = pickTaxRate(reference.rates, billTo.country, billTo.region, dates.issuedOn);
+  const issued = await insertDocument(trx, 'INVOICE', {
+    invoiceId,
+    subscription,
+    billTo,
+    ...dates,
+    missing: rate.missing,
+    lines: usage.items.map((item) => usageLine(item, rate.ratePpm)),
+  });
+  await insertUsageCharges(trx, usage.charges);
+  return issued;
 }

@@ -56,6 +56,8 @@ export interface LineDraft {
   taxMinor: number;
   periodStart: IsoDate;
   periodEnd: IsoDate;
+  /** A usage line's metric, exact quantity and tier unit price (null on an adjustment); absent on seat lines. */
+  usage?: { metric: string; quantity: string; unitPrice: string | null; adjustment: boolean };
 }
 
 /** A full-period seat line: amount = seats × unit price (exact), tax HALF_UP once on the line. */

@@ -32,6 +32,10 @@ export function lineColumns(line: LineDraft) {
     tax_minor: line.taxMinor,
     period_start: line.periodStart,
     period_end: line.periodEnd,
+    usage_metric: line.usage?.metric ?? null,
+    usage_quantity: line.usage?.quantity ?? null,
+    usage_unit_price: line.usage?.unitPrice ?? null,
+    usage_adjustment: line.usage ? line.usage.adjustment : null,
   };
 }
 
@@ -49,6 +53,10 @@ export interface PeriodInvoiceRequest {
   period: Period;
   issuedOn: IsoDate;
   dueOn: IsoDate;
+  /** The invoice's id when the caller needs it first (usage claimed for this invoice). */
+  invoiceId?: string;
+  /** Lines after the seat line (usage in arrears), given the tax rate of the invoice's issue date. */
+  extraLines?: (ratePpm: number) => LineDraft[];
 }
 
 /** Issues the in-advance invoice of one full period, inside the caller's transaction. */
@@ -65,7 +73,8 @@ export async function issuePeriodInvoice(
     ratePpm: rate.ratePpm,
     period,
   });
-  return insertDocument(trx, 'INVOICE', { ...request, missing: rate.missing, lines: [line] });
+  const lines = [line, ...(request.extraLines?.(rate.ratePpm) ?? [])];
+  return insertDocument(trx, 'INVOICE', { ...request, missing: rate.missing, lines });
 }
 
 export interface ProrationDocumentRequest {
@@ -144,10 +153,12 @@ export async function issueProrationDocument(
   });
 }
 
-async function insertDocument(
+/** Inserts a document of the given lines (an invoice carrying only usage, for instance). */
+export async function insertDocument(
   trx: AnyTransaction,
   kind: 'INVOICE' | 'CREDIT_NOTE',
   request: {
+    invoiceId?: string;
     subscription: SubscriptionRow;
     billTo: BillToRow;
     issuedOn: IsoDate;
@@ -158,7 +169,7 @@ async function insertDocument(
 ): Promise<IssuedDocument> {
   const { subscription, billTo, lines } = request;
   const totals = invoiceTotals(lines);
-  const invoiceId = uuidv7();
+  const invoiceId = request.invoiceId ?? uuidv7();
   return insertInvoice(
     trx,
     {

@@ -11,6 +11,7 @@ import {
   validatePlanName,
   validateSeatBounds,
 } from './plan.rules.ts';
+import { validateUsagePrices, type UsagePriceInput } from './usage.rules.ts';
 
 export interface CreatePlanCommand {
   code: string;
@@ -19,6 +20,7 @@ export interface CreatePlanCommand {
   unitPrice: { amount: string; currency: string };
   minSeats?: number | null;
   maxSeats?: number | null;
+  usagePrices?: readonly UsagePriceInput[] | null;
   idempotencyKey: string;
 }
 
@@ -42,6 +44,10 @@ export class PlanService {
       currency: price.currency,
       min_seats: bounds.minSeats,
       max_seats: bounds.maxSeats,
+      usage_prices:
+        command.usagePrices && command.usagePrices.length > 0
+          ? JSON.stringify(validateUsagePrices(command.usagePrices, price.currency))
+          : null,
     };
     const { value } = await runIdempotent(
       this.deps.db,

@@ -11,6 +11,10 @@ export interface InvoiceLineEventData {
   taxRatePpm: number;
   periodStart: string;
   periodEnd: string;
+  /** Usage lines only (added with usage billing): the metric, the exact quantity, an adjustment or not. */
+  usageMetric?: string;
+  usageQuantity?: string;
+  usageAdjustment?: boolean;
 }
 
 /** Data of `invoice.issued` / `creditnote.issued`; a credit note's amounts are negative. */
@@ -69,6 +73,13 @@ export function invoiceIssuedEvent(
         taxRatePpm: line.tax_rate_ppm,
         periodStart: line.period_start,
         periodEnd: line.period_end,
+        ...(line.usage_metric !== null
+          ? {
+              usageMetric: line.usage_metric,
+              usageQuantity: line.usage_quantity ?? '0',
+              usageAdjustment: line.usage_adjustment === true,
+            }
+          : {}),
       })),
       ...(amendmentId ? { amendmentId } : {}),
       ...(orderId ? { orderId } : {}),

@@ -23,6 +23,7 @@ import type {
   ContractValueRow,
   StuckAmendmentRow,
 } from '../data/reconciliation.repository.ts';
+import type { UsageReconciliationRow } from '../data/usage.repository.ts';
 import type { OrderSubscriptionRow } from '../data/order.repository.ts';
 import type { SubscriptionContext } from '../context.ts';
 export type Maybe<T> = T | null;
@@ -101,6 +102,63 @@ export type Plan = {
   maxSeats: Scalars['Int']['output'];
   /** When the plan was added. */
   createdAt: Scalars['DateTime']['output'];
+  /** Metered prices, billed in arrears for each period's usage; empty for a seat-only plan. */
+  usagePrices: Array<UsagePrice>;
+};
+
+/**
+ * A price per unit that may carry up to 6 fractional digits more than the currency's exponent
+ * (sub-cent prices such as "0.0015" EUR); amounts billed are rounded HALF_UP once per line.
+ */
+export type UnitPrice = {
+  __typename?: 'UnitPrice';
+  /** The price of one unit, an exact decimal with at least the currency's digits, e.g. "0.0015". */
+  amount: Scalars['Decimal']['output'];
+  /** ISO 4217 currency code. */
+  currency: Scalars['Currency']['output'];
+};
+
+/**
+ * One graduated tier of a metered price: it covers the billable quantity above the previous tier's
+ * `upTo` up to and including its own.
+ */
+export type UsageTier = {
+  __typename?: 'UsageTier';
+  /** Upper bound of billable quantity in this tier (inclusive); null on the last, open-ended tier. */
+  upTo?: Maybe<Scalars['Decimal']['output']>;
+  /** Price of one unit in this tier. */
+  unitPrice: UnitPrice;
+};
+
+/**
+ * A metered price of a plan: usage of one metric per period above an included quantity, rated over
+ * graduated tiers (docs/usage.md).
+ */
+export type UsagePrice = {
+  __typename?: 'UsagePrice';
+  /** The metric reported by usage events, e.g. "api_calls". */
+  metric: Scalars['String']['output'];
+  /** Quantity included in every period at no charge. */
+  includedQuantity: Scalars['Decimal']['output'];
+  /** Graduated tiers over the billable quantity, in order. */
+  tiers: Array<UsageTier>;
+};
+
+/** A subscription's usage of one metered price in its current period, rated as it stands. */
+export type MeteredUsage = {
+  __typename?: 'MeteredUsage';
+  /** The metric. */
+  metric: Scalars['String']['output'];
+  /** Quantity recorded in the current period (every event counted once by id). */
+  quantity: Scalars['Decimal']['output'];
+  /** Quantity included in the period at no charge. */
+  includedQuantity: Scalars['Decimal']['output'];
+  /** Quantity above the included quantity (never below 0). */
+  billableQuantity: Scalars['Decimal']['output'];
+  /** What the period's usage would bill now, before tax. */
+  estimatedCharge: Money;
+  /** When the latest event of the period occurred; null when none was recorded. */
+  lastEventAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
 /** Where a subscription stands. */
@@ -150,6 +208,8 @@ export type BillingSubscription = {
   amendments: Array<Amendment>;
   /** When the subscription was created. */
   createdAt: Scalars['DateTime']['output'];
+  /** Usage of each of the plan's metered prices in the current period; empty for a seat-only plan. */
+  usage: Array<MeteredUsage>;
 };
 
 /** A customer's subscription to a plan; billing is its system of record. */
@@ -224,6 +284,24 @@ export type InvoiceLine = {
   periodStart: Scalars['Date']['output'];
   /** First day after the service period billed. */
   periodEnd: Scalars['Date']['output'];
+  /**
+   * On a usage line, the metric it bills: one tier of the period's usage, or an adjustment for late
+   * usage of an earlier period (re-rated with it, the difference billed); the line's period is the
+   * usage's period. Null on seat lines.
+   */
+  usageMetric?: Maybe<Scalars['String']['output']>;
+  /**
+   * On a usage line, the quantity billed: the quantity in the tier, or on an adjustment the late
+   * quantity. Null on seat lines.
+   */
+  usageQuantity?: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * On a usage line, the tier's unit price in the invoice's currency (up to 6 more fractional digits
+   * than the currency has); null on adjustments and seat lines.
+   */
+  usageUnitPrice?: Maybe<Scalars['Decimal']['output']>;
+  /** True on an adjustment line for late usage. */
+  usageAdjustment: Scalars['Boolean']['output'];
 };
 
 /** A page of invoices. */
@@ -401,8 +479,95 @@ export type CreatePlanInput = {
   minSeats?: InputMaybe<Scalars['Int']['input']>;
   /** Most seats allowed (default 10000). */
   maxSeats?: InputMaybe<Scalars['Int']['input']>;
+  /** Metered prices billed in arrears for each period's usage (up to 20, one per metric). */
+  usagePrices?: InputMaybe<Array<UsagePriceInput>>;
   /** Idempotency key, 1–255 printable ASCII characters, scoped to the caller. */
   idempotencyKey: Scalars['String']['input'];
+};
+
+/** A metered price of a new plan. */
+export type UsagePriceInput = {
+  /** The metric usage events report: 1–64 of a–z, 0–9, ".", "_" and "-", starting with a letter. */
+  metric: Scalars['String']['input'];
+  /** Quantity included per period; a decimal ≥ 0 with at most 6 fractional digits. */
+  includedQuantity: Scalars['Decimal']['input'];
+  /** 1–20 graduated tiers over the billable quantity; every tier but the last has `upTo`, increasing. */
+  tiers: Array<UsageTierInput>;
+};
+
+/** One tier of a metered price. */
+export type UsageTierInput = {
+  /** Upper bound of billable quantity in the tier (inclusive); null on the last tier. */
+  upTo?: InputMaybe<Scalars['Decimal']['input']>;
+  /** Price of one unit in the tier, in the plan's currency. */
+  unitPrice: UnitPriceInput;
+};
+
+/** A unit price: up to 6 fractional digits more than the currency's exponent. */
+export type UnitPriceInput = {
+  /** The price of one unit, ≥ 0, e.g. "0.0015". */
+  amount: Scalars['Decimal']['input'];
+  /** ISO 4217 currency code. */
+  currency: Scalars['Currency']['input'];
+};
+
+/** Input of recordUsage. */
+export type RecordUsageInput = {
+  /** 1–1,000 usage events. */
+  events: Array<UsageEventInput>;
+};
+
+/** One usage event from a product platform. */
+export type UsageEventInput = {
+  /** The event's id, 1–255 printable ASCII characters: the event counts once by it, whenever it arrives. */
+  id: Scalars['String']['input'];
+  /** The subscription whose plan prices the metric. */
+  subscriptionId: Scalars['ID']['input'];
+  /** The metric, one of the plan's metered prices. */
+  metric: Scalars['String']['input'];
+  /** Quantity used, ≥ 0, at most 6 fractional digits. */
+  quantity: Scalars['Decimal']['input'];
+  /**
+   * When the usage occurred (UTC decides the period); not more than 5 minutes ahead of billing's
+   * clock, not before the subscription started.
+   */
+  occurredAt: Scalars['DateTime']['input'];
+};
+
+/**
+ * Result of recordUsage. Each refused event is one `userErrors` entry whose field names it
+ * (`events[3].quantity`); the batch's other events are recorded regardless.
+ */
+export type RecordUsagePayload = {
+  __typename?: 'RecordUsagePayload';
+  /** New events stored by this call. */
+  accepted: Scalars['Int']['output'];
+  /** Events whose id was seen before (or repeated in this call): ignored. */
+  duplicates: Scalars['Int']['output'];
+  /** Accepted events whose period was already invoiced: billed as an adjustment on the next invoice. */
+  late: Scalars['Int']['output'];
+  /** Refused events and expected business failures; empty when every event was accepted or a duplicate. */
+  userErrors: Array<UserError>;
+};
+
+/** Usage recorded against usage invoiced for one subscription, period and metric. */
+export type UsageReconciliationLine = {
+  __typename?: 'UsageReconciliationLine';
+  /** The subscription. */
+  subscriptionId: Scalars['ID']['output'];
+  /** The usage period. */
+  period: ServicePeriod;
+  /** The metric. */
+  metric: Scalars['String']['output'];
+  /** Quantity recorded (every stored event, counted once). */
+  recorded: Scalars['Decimal']['output'];
+  /** Quantity invoiced, adjustments included. */
+  invoiced: Scalars['Decimal']['output'];
+  /**
+   * Quantity recorded and not yet on an invoice (the period in its grace, or late usage waiting for
+   * the next invoice).
+   */
+  unbilled: Scalars['Decimal']['output'];
 };
 
 /** Result of createPlan. */
@@ -557,6 +722,11 @@ export type RenewSubscriptionsPayload = {
    * left as it was and is due again for the next run; the others were renewed regardless.
    */
   failures: Array<RenewalFailure>;
+  /**
+   * Metered subscriptions whose renewal invoice is still a DRAFT: the ended period's usage grace
+   * (72 hours after its end) has not passed; the first run at or after it issues the invoice.
+   */
+  draftCount: Scalars['Int']['output'];
   /** Expected business failures; empty on success. */
   userErrors: Array<UserError>;
 };
@@ -720,6 +890,12 @@ export type BillingSyncBacklog = {
 /** The root of every read. */
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Usage reconciliation: per subscription, period and metric, the usage recorded against the usage
+   * invoiced (adjustments included), for periods starting in [from, to); ordered by subscription,
+   * period and metric.
+   */
+  usageReconciliation: Array<UsageReconciliationLine>;
   /** The plan catalog, ordered by code. */
   plans: Array<Plan>;
   /** One plan by code. */
@@ -759,6 +935,13 @@ export type Query = {
   billingDeadLetters: Array<BillingDeadLetter>;
   /** The billing audit log: every mutation this system executed, newest first — who, what (variables with secrets redacted), the outcome and the correlation id. `first` is 1–100. */
   billingAuditLog: Array<BillingAuditEntry>;
+};
+
+/** The root of every read. */
+export type QueryUsageReconciliationArgs = {
+  from?: InputMaybe<Scalars['Date']['input']>;
+  to?: InputMaybe<Scalars['Date']['input']>;
+  onlyDifferences?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** The root of every read. */
@@ -861,6 +1044,11 @@ export type Mutation = {
   /** Starts a subscription and invoices its first period in advance. */
   createSubscription: CreateSubscriptionPayload;
   /**
+   * Records metered usage from a product platform: 1–1,000 events, each counted once by its id
+   * whenever it arrives; events for an already invoiced period are billed as an adjustment.
+   */
+  recordUsage: RecordUsagePayload;
+  /**
    * The billing run: renews every active subscription whose current period ends on or before
    * `asOf`, invoicing each next period in advance, as many periods as needed to catch up.
    */
@@ -892,6 +1080,11 @@ export type MutationCreatePlanArgs = {
 /** The root of every write; each mutation is routed to the system that owns the data. */
 export type MutationCreateSubscriptionArgs = {
   input: CreateSubscriptionInput;
+};
+
+/** The root of every write; each mutation is routed to the system that owns the data. */
+export type MutationRecordUsageArgs = {
+  input: RecordUsageInput;
 };
 
 /** The root of every write; each mutation is routed to the system that owns the data. */
@@ -1128,6 +1321,10 @@ export type ResolversTypes = {
   UserError: ResolverTypeWrapper<UserError>;
   BillingPeriod: BillingPeriod;
   Plan: ResolverTypeWrapper<PlanRow>;
+  UnitPrice: ResolverTypeWrapper<UnitPrice>;
+  UsageTier: ResolverTypeWrapper<UsageTier>;
+  UsagePrice: ResolverTypeWrapper<UsagePrice>;
+  MeteredUsage: ResolverTypeWrapper<MeteredUsage>;
   SubscriptionStatus: SubscriptionStatus;
   ServicePeriod: ResolverTypeWrapper<ServicePeriod>;
   BillingSubscription: ResolverTypeWrapper<SubscriptionRow>;
@@ -1149,6 +1346,13 @@ export type ResolversTypes = {
   Opportunity: ResolverTypeWrapper<OpportunityRef>;
   MoneyInput: MoneyInput;
   CreatePlanInput: CreatePlanInput;
+  UsagePriceInput: UsagePriceInput;
+  UsageTierInput: UsageTierInput;
+  UnitPriceInput: UnitPriceInput;
+  RecordUsageInput: RecordUsageInput;
+  UsageEventInput: UsageEventInput;
+  RecordUsagePayload: ResolverTypeWrapper<RecordUsagePayload>;
+  UsageReconciliationLine: ResolverTypeWrapper<UsageReconciliationRow>;
   CreatePlanPayload: ResolverTypeWrapper<
     Omit<CreatePlanPayload, 'plan'> & { plan?: Maybe<ResolversTypes['Plan']> }
   >;
@@ -1215,6 +1419,10 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   UserError: UserError;
   Plan: PlanRow;
+  UnitPrice: UnitPrice;
+  UsageTier: UsageTier;
+  UsagePrice: UsagePrice;
+  MeteredUsage: MeteredUsage;
   ServicePeriod: ServicePeriod;
   BillingSubscription: SubscriptionRow;
   ID: Scalars['ID']['output'];
@@ -1229,6 +1437,13 @@ export type ResolversParentTypes = {
   Opportunity: OpportunityRef;
   MoneyInput: MoneyInput;
   CreatePlanInput: CreatePlanInput;
+  UsagePriceInput: UsagePriceInput;
+  UsageTierInput: UsageTierInput;
+  UnitPriceInput: UnitPriceInput;
+  RecordUsageInput: RecordUsageInput;
+  UsageEventInput: UsageEventInput;
+  RecordUsagePayload: RecordUsagePayload;
+  UsageReconciliationLine: UsageReconciliationRow;
   CreatePlanPayload: Omit<CreatePlanPayload, 'plan'> & { plan?: Maybe<ResolversParentTypes['Plan']> };
   CreateSubscriptionInput: CreateSubscriptionInput;
   CreateSubscriptionPayload: Omit<CreateSubscriptionPayload, 'subscription'> & {
@@ -1388,6 +1603,44 @@ export type PlanResolvers<
   minSeats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   maxSeats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  usagePrices?: Resolver<Array<ResolversTypes['UsagePrice']>, ParentType, ContextType>;
+};
+
+export type UnitPriceResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['UnitPrice'] = ResolversParentTypes['UnitPrice'],
+> = {
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['Currency'], ParentType, ContextType>;
+};
+
+export type UsageTierResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['UsageTier'] = ResolversParentTypes['UsageTier'],
+> = {
+  upTo?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['UnitPrice'], ParentType, ContextType>;
+};
+
+export type UsagePriceResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['UsagePrice'] = ResolversParentTypes['UsagePrice'],
+> = {
+  metric?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  includedQuantity?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  tiers?: Resolver<Array<ResolversTypes['UsageTier']>, ParentType, ContextType>;
+};
+
+export type MeteredUsageResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['MeteredUsage'] = ResolversParentTypes['MeteredUsage'],
+> = {
+  metric?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  includedQuantity?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  billableQuantity?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  estimatedCharge?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  lastEventAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type ServicePeriodResolvers<
@@ -1429,6 +1682,7 @@ export type BillingSubscriptionResolvers<
   cancelledOn?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
   amendments?: Resolver<Array<ResolversTypes['Amendment']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  usage?: Resolver<Array<ResolversTypes['MeteredUsage']>, ParentType, ContextType>;
 };
 
 export type InvoiceResolvers<
@@ -1468,6 +1722,10 @@ export type InvoiceLineResolvers<
   tax?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   periodStart?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   periodEnd?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  usageMetric?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  usageQuantity?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  usageUnitPrice?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  usageAdjustment?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type InvoiceConnectionResolvers<
@@ -1570,6 +1828,29 @@ export type OpportunityResolvers<
   expectedValue?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
 };
 
+export type RecordUsagePayloadResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['RecordUsagePayload'] = ResolversParentTypes['RecordUsagePayload'],
+> = {
+  accepted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  duplicates?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  late?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type UsageReconciliationLineResolvers<
+  ContextType = SubscriptionContext,
+  ParentType extends ResolversParentTypes['UsageReconciliationLine'] =
+    ResolversParentTypes['UsageReconciliationLine'],
+> = {
+  subscriptionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['ServicePeriod'], ParentType, ContextType>;
+  metric?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recorded?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  invoiced?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  unbilled?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
+
 export type CreatePlanPayloadResolvers<
   ContextType = SubscriptionContext,
   ParentType extends ResolversParentTypes['CreatePlanPayload'] = ResolversParentTypes['CreatePlanPayload'],
@@ -1636,6 +1917,7 @@ export type RenewSubscriptionsPayloadResolvers<
   renewedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   invoicedTotal?: Resolver<Array<ResolversTypes['Money']>, ParentType, ContextType>;
   failures?: Resolver<Array<ResolversTypes['RenewalFailure']>, ParentType, ContextType>;
+  draftCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -1762,6 +2044,12 @@ export type QueryResolvers<
   ContextType = SubscriptionContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = {
+  usageReconciliation?: Resolver<
+    Array<ResolversTypes['UsageReconciliationLine']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryUsageReconciliationArgs, 'onlyDifferences'>
+  >;
   plans?: Resolver<Array<ResolversTypes['Plan']>, ParentType, ContextType>;
   plan?: Resolver<
     Maybe<ResolversTypes['Plan']>,
@@ -1875,6 +2163,12 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationCreateSubscriptionArgs, 'input'>
   >;
+  recordUsage?: Resolver<
+    ResolversTypes['RecordUsagePayload'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecordUsageArgs, 'input'>
+  >;
   renewSubscriptions?: Resolver<
     ResolversTypes['RenewSubscriptionsPayload'],
     ParentType,
@@ -1965,6 +2259,10 @@ export type Resolvers<ContextType = SubscriptionContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   Plan?: PlanResolvers<ContextType>;
+  UnitPrice?: UnitPriceResolvers<ContextType>;
+  UsageTier?: UsageTierResolvers<ContextType>;
+  UsagePrice?: UsagePriceResolvers<ContextType>;
+  MeteredUsage?: MeteredUsageResolvers<ContextType>;
   ServicePeriod?: ServicePeriodResolvers<ContextType>;
   BillingSubscription?: BillingSubscriptionResolvers<ContextType>;
   Invoice?: InvoiceResolvers<ContextType>;
@@ -1976,6 +2274,8 @@ export type Resolvers<ContextType = SubscriptionContext> = {
   BillingOrderSubscription?: BillingOrderSubscriptionResolvers<ContextType>;
   BillingOrderSubscriptionConnection?: BillingOrderSubscriptionConnectionResolvers<ContextType>;
   Opportunity?: OpportunityResolvers<ContextType>;
+  RecordUsagePayload?: RecordUsagePayloadResolvers<ContextType>;
+  UsageReconciliationLine?: UsageReconciliationLineResolvers<ContextType>;
   CreatePlanPayload?: CreatePlanPayloadResolvers<ContextType>;
   CreateSubscriptionPayload?: CreateSubscriptionPayloadResolvers<ContextType>;
   AmendmentPreview?: AmendmentPreviewResolvers<ContextType>;

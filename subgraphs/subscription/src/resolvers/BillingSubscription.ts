@@ -15,6 +15,7 @@ export const BillingSubscription: BillingSubscriptionResolvers = {
   pendingSeats: (row) => row.pending_seats,
   cancelAt: (row) => row.cancel_at,
   cancelledOn: (row) => row.cancelled_on,
+  usage: (row, _, ctx) => ctx.usage.usageSummary(row),
   amendments: async (row, _, ctx) => {
     const rows = await ctx.loaders.amendmentsBySubscriptionId.load(row.id);
     for (const amendment of rows) ctx.loaders.amendmentById.prime(amendment.id, amendment);

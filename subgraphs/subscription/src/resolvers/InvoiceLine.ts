@@ -8,4 +8,8 @@ export const InvoiceLine: InvoiceLineResolvers = {
   tax: (line) => money(line.tax_minor, line.currency),
   periodStart: (line) => line.period_start,
   periodEnd: (line) => line.period_end,
+  usageMetric: (line) => line.usage_metric ?? null,
+  usageQuantity: (line) => line.usage_quantity ?? null,
+  usageUnitPrice: (line) => line.usage_unit_price ?? null,
+  usageAdjustment: (line) => line.usage_adjustment === true,
 };

@@ -1,4 +1,4 @@
-import { money } from '@c2c/platform/core';
+import { money, toUserError, type UserError } from '@c2c/platform/core';
 import { mutationPayload } from '@c2c/platform/graphql';
 import type { AmendmentResult } from '../domain/amendment.service.ts';
 import type { SubscriptionContext } from '../context.ts';
@@ -38,14 +38,25 @@ export const Mutation: MutationResolvers = {
   // renewedCount and invoicedTotal are non-null in the contract: a refused run reports 0 and [].
   renewSubscriptions: (_, args, ctx) =>
     mutationPayload(
-      { renewedCount: 0, invoicedTotal: [], failures: [] },
+      { renewedCount: 0, invoicedTotal: [], failures: [], draftCount: 0 },
       () => ctx.billingRun.renewSubscriptions(args, ctx),
       async (summary) => ({
         renewedCount: summary.renewedCount,
         invoicedTotal: summary.invoiced.map((total) => money(total.totalMinor, total.currency)),
         failures: summary.failures ?? [],
+        draftCount: summary.drafts ?? 0,
       }),
     ),
+  // Refused events are userErrors next to the counts: the batch's other events are recorded.
+  recordUsage: async (_, args, ctx) => {
+    const payload = await mutationPayload(
+      { accepted: 0, duplicates: 0, late: 0, errors: [] as UserError[] },
+      () => ctx.usage.recordUsage(args.input.events),
+      (result) => ({ ...result, errors: result.errors.map(toUserError) }),
+    );
+    const { errors, userErrors, ...counts } = payload;
+    return { ...counts, userErrors: [...userErrors, ...errors] };
+  },
   amendSubscription: (_, args, ctx) =>
     mutationPayload(
       { amendment: null, subscription: null },

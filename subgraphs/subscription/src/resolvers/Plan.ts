@@ -1,4 +1,5 @@
 import { money } from '@c2c/platform/core';
+import type { UsagePriceDefinition } from '../domain/usage.rules.ts';
 import type { PlanResolvers } from '../generated/resolvers.ts';
 
 export const Plan: PlanResolvers = {
@@ -8,4 +9,13 @@ export const Plan: PlanResolvers = {
   minSeats: (row) => row.min_seats,
   maxSeats: (row) => row.max_seats,
   createdAt: (row) => row.created_at,
+  usagePrices: (row) =>
+    ((row.usage_prices as UsagePriceDefinition[] | null) ?? []).map((price) => ({
+      metric: price.metric,
+      includedQuantity: price.includedQuantity,
+      tiers: price.tiers.map((tier) => ({
+        upTo: tier.upTo,
+        unitPrice: { amount: tier.unitPrice, currency: row.currency },
+      })),
+    })),
 };

@@ -12,6 +12,8 @@ export const Query: QueryResolvers = {
   plan: (_, args, ctx) => ctx.loadPlan(args.code),
   billingSubscription: (_, args, ctx) => ctx.loadSubscription(args.id),
   invoice: (_, args, ctx) => ctx.loadInvoice(args.id),
+  usageReconciliation: (_, args, ctx) =>
+    ctx.usage.reconciliation(args.from ?? null, args.to ?? null, args.onlyDifferences ?? false),
   amendment: (_, args, ctx) => ctx.loadAmendment(args.id),
   // A query with a payload's shape: a refused preview is `userErrors`, like a mutation's.
   previewAmendment: (_, args, ctx) =>
