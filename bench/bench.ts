@@ -16,9 +16,8 @@ import {
   type ReadRatios,
 } from './report.ts';
 import { runReconciliation, runSoak, type ReconciliationRun, type SoakReport } from './scale.ts';
-import { runUsageBench, type UsageBenchReport } from './usage.ts';
 import { runClusterWrites, runWrites, type ClusterWritesReport, type WritesReport } from './writes.ts';
-import { runContributed, type ContributedResult } from './contributed.ts';
+import { runContributed, startBenchStack, type ContributedResult } from './contributed.ts';
 
 const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|usage|erp] [--database-url URL]
 
@@ -158,8 +157,9 @@ async function main(args: BenchArgs): Promise<void> {
   }
 
   const contributed: Record<string, ContributedResult> = await runContributed(
-    args.only.filter((s) => s === 'erp'),
-    { quick: args.quick, env: process.env, log },
+    // Sections a subgraph contributes (its bench/index.ts), run in rover.yaml's order.
+    args.only.filter((s) => s === 'usage' || s === 'erp'),
+    { quick: args.quick, env: process.env, log, databaseUrl: args.databaseUrl, startStack: startBenchStack },
   );
 
   const floorTps =
@@ -172,9 +172,6 @@ async function main(args: BenchArgs): Promise<void> {
   const amendmentsPerSecond = clusterRate ?? writes?.amendmentsPerSecond ?? null;
   const overPostgresFloor =
     amendmentsPerSecond !== null && floorTps ? round(amendmentsPerSecond / floorTps, 3) : null;
-  let usage: UsageBenchReport | null = null;
-  if (args.only.includes('usage'))
-    usage = await runUsageBench({ quick: args.quick, databaseUrl: args.databaseUrl, log });
 
   const million = reconciliation.find((r) => r.invoices === 1_000_000) ?? null;
   const at50 = reads?.coldCustomerToCashAt50;
@@ -197,19 +194,6 @@ async function main(args: BenchArgs): Promise<void> {
     ),
     target('reconciliation of 10^6 invoices < 60 s', million?.seconds ?? null, 60, false),
     target('reconciliation of 10^6 invoices < 1024 MiB', million?.peakMiB.total ?? null, 1024, false),
-    target(
-      'usage ingestion via the gateway ≥ 0.5× the INSERT floor',
-      usage?.ingestion.gatewayOverFloor ?? null,
-      0.5,
-    ),
-    target(
-      `usage rating of ${usage?.rating.events.toLocaleString('en') ?? '10^6'} events < 30 s`,
-      usage?.rating.seconds ?? null,
-      30,
-      false,
-    ),
-    target('usage rating peak RSS < 1024 MiB', usage?.rating.peakRssMiB ?? null, 1024, false),
-    target('billing run with usage peak RSS < 1024 MiB', usage?.billingRun.peakRssMiB ?? null, 1024, false),
     ...Object.values(contributed).flatMap((c) =>
       c.targets.map((t) => target(t.target, t.measured, t.goal, t.atLeast)),
     ),
@@ -318,37 +302,6 @@ async function main(args: BenchArgs): Promise<void> {
       `Soak: ${soak.minutes} min, ${soak.requests} requests, gateway RSS ${soak.rssMiB.start} → ${soak.rssMiB.end} MiB (max ${soak.rssMiB.max}), slope ${soak.slopeMiBPerMinute} MiB/min`,
     );
   }
-  if (usage) {
-    out.push('', `Usage (${usage.store}; load generator in the stack's process)`);
-    out.push(
-      table(
-        ['measure', 'value'],
-        [
-          [
-            `ingestion via the gateway, events/s (${usage.ingestion.batches} × ${usage.ingestion.batchSize}, ${usage.ingestion.concurrency} in flight)`,
-            usage.ingestion.gatewayEventsPerSecond,
-          ],
-          [
-            'floor: multi-row INSERT … ON CONFLICT DO NOTHING, events/s',
-            usage.ingestion.floorEventsPerSecond,
-          ],
-          ['gateway / floor', usage.ingestion.gatewayOverFloor],
-          ['ingestion over the event backbone', usage.ingestion.backbone.unavailable],
-          [
-            `rating: one period of ${usage.rating.events} events, ${usage.rating.subscriptions} subscriptions, s`,
-            usage.rating.seconds,
-          ],
-          ['rating: peak RSS of the process, MiB', usage.rating.peakRssMiB],
-          [
-            `billing run: ${usage.billingRun.subscriptions} renewals with their usage lines, s`,
-            usage.billingRun.seconds,
-          ],
-          ['billing run: renewals/s', usage.billingRun.renewalsPerSecond],
-          ['billing run: peak RSS of the process, MiB', usage.billingRun.peakRssMiB],
-        ],
-      ),
-    );
-  }
   for (const c of Object.values(contributed)) out.push('', ...c.lines);
   out.push('', 'Targets');
   out.push(
@@ -394,7 +347,6 @@ async function main(args: BenchArgs): Promise<void> {
           raw: writes,
         },
         scale: { reconciliation, soak },
-        usage,
         ...Object.fromEntries(Object.entries(contributed).map(([name, c]) => [name, c.json])),
         targets,
         seconds: round((Date.now() - started) / 1000, 1),

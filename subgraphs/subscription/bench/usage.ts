@@ -1,11 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { silentLogger } from '@c2c/platform/core';
 import { openDatabase, type Database } from '@c2c/platform/db';
 import { operation } from '@c2c/schema/operations';
-import { startStack, type Stack } from '@c2c/apps/stack';
-import { ratedTotal, rateUsage, usagePricesOf } from '@c2c/subscription/usage-rating';
-import { round } from './report.ts';
+import { ratedTotal, rateUsage, usagePricesOf } from '../src/domain/usage.rules.ts';
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** What this benchmark needs of the one-process stack; `npm run bench` starts it (apps/stack). */
+export interface BenchStack {
+  gatewayUrl: string;
+  token(role: string): Promise<string>;
+  stop(): Promise<void>;
+}
+export type StartBenchStack = (options: {
+  database: Database;
+  clock: { now(): Date };
+  gateway: Record<string, unknown>;
+}) => Promise<BenchStack>;
 
 /*
  * Usage benchmark (docs/benchmarks.md, docs/usage.md), in one process on an in-memory PGlite (or
@@ -88,7 +99,7 @@ async function openStore(
 type Payload = { accepted?: number; renewedCount?: number; userErrors?: unknown[] };
 
 async function gql(
-  stack: Stack,
+  stack: BenchStack,
   token: string,
   name: string,
   variables: Record<string, unknown>,
@@ -224,15 +235,13 @@ export async function runUsageBench(options: {
   quick: boolean;
   databaseUrl: string | null;
   log: (line: string) => void;
+  startStack: StartBenchStack;
 }): Promise<UsageBenchReport> {
   const { log } = options;
   const store = await openStore(options.databaseUrl);
   const clock = { now: () => NOW };
-  const stack = await startStack({
-    dataDir: null,
+  const stack = await options.startStack({
     database: store.database,
-    ports: { gateway: 0 },
-    log: silentLogger(),
     clock,
     // A billing run over 10^4 subscriptions takes minutes on PGlite: longer than the default 120 s.
     gateway: {
