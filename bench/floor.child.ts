@@ -5,7 +5,14 @@ import { buildSchema, execute, parse, validate, type DocumentNode } from 'graphq
 import { sql } from 'kysely';
 import { encodeCursor, money, todayUtc } from '@c2c/platform/core';
 import { openDatabase, type AnyDb } from '@c2c/platform/db';
+import { subgraphOfSystem } from '@c2c/schema/subgraphs';
 import { runChild, storeFromEnv } from './child-runtime.ts';
+
+// The floor reads each system's tables directly; their schemas come from the ownership rules.
+const CRM = subgraphOfSystem('CRM');
+const BILLING = subgraphOfSystem('billing');
+const ERP = subgraphOfSystem('ERP');
+const table = (schema: string, name: string) => sql.table(`${schema}.${name}`);
 
 // The floor: one process answering portal.CustomerToCash and portal.Customers from the same
 // database with no gateway, no subgraphs and no HTTP hop behind it. A hand-written GraphQL schema
@@ -120,7 +127,7 @@ function loaders(db: AnyDb) {
       const found = groupBy(
         await rows(
           db,
-          sql`select * from subscription.subscription where customer_id in (${sql.join(ids)}) order by created_at, id`,
+          sql`select * from ${table(BILLING, 'subscription')} where customer_id in (${sql.join(ids)}) order by created_at, id`,
         ),
         (r) => String(r.customer_id),
       );
@@ -128,10 +135,9 @@ function loaders(db: AnyDb) {
     }),
     plan: new DataLoader<string, Row | null>(async (codes) => {
       const found = new Map(
-        (await rows(db, sql`select * from subscription.plan where code in (${sql.join(codes)})`)).map((r) => [
-          String(r.code),
-          r,
-        ]),
+        (await rows(db, sql`select * from ${table(BILLING, 'plan')} where code in (${sql.join(codes)})`)).map(
+          (r) => [String(r.code), r],
+        ),
       );
       return codes.map((code) => found.get(code) ?? null);
     }),
@@ -144,7 +150,7 @@ function loaders(db: AnyDb) {
               db,
               sql`select * from (select *, count(*) over (partition by subscription_id) as total_count,
                 row_number() over (partition by subscription_id order by seq desc) as rn
-                from subscription.invoice where subscription_id in (${sql.join(ids)})) ranked
+                from ${table(BILLING, 'invoice')} where subscription_id in (${sql.join(ids)})) ranked
                 where rn <= ${limit} order by subscription_id, rn`,
             ),
             (r) => String(r.subscription_id),
@@ -160,9 +166,12 @@ function loaders(db: AnyDb) {
     },
     receivable: new DataLoader<string, Row | null>(async (ids) => {
       const found = new Map(
-        (await rows(db, sql`select * from finance.receivable where invoice_id in (${sql.join(ids)})`)).map(
-          (r) => [String(r.invoice_id), r],
-        ),
+        (
+          await rows(
+            db,
+            sql`select * from ${table(ERP, 'receivable')} where invoice_id in (${sql.join(ids)})`,
+          )
+        ).map((r) => [String(r.invoice_id), r]),
       );
       return ids.map((id) => found.get(id) ?? null);
     }),
@@ -171,7 +180,7 @@ function loaders(db: AnyDb) {
         await rows(
           db,
           sql`select subscription_id, month, currency, sum(amount_minor)::bigint as amount
-            from finance.revenue_schedule where subscription_id in (${sql.join(ids)})
+            from ${table(ERP, 'revenue_schedule')} where subscription_id in (${sql.join(ids)})
             group by subscription_id, month, currency order by subscription_id, month, currency`,
         ),
         (r) => String(r.subscription_id),
@@ -186,7 +195,7 @@ function loaders(db: AnyDb) {
           db,
           sql`select customer_id, currency, count(*) as document_count, sum(amount_due_minor)::bigint as balance,
             coalesce(sum(amount_due_minor) filter (where ${open} and due_on < ${today}::date), 0)::bigint as overdue
-            from finance.receivable where customer_id in (${sql.join(ids)}) group by customer_id, currency`,
+            from ${table(ERP, 'receivable')} where customer_id in (${sql.join(ids)}) group by customer_id, currency`,
         ),
         (r) => String(r.customer_id),
       );
@@ -290,7 +299,10 @@ function root(db: AnyDb) {
   return {
     customer: async (args: { id: string }) => {
       if (!/^[0-9a-f-]{36}$/i.test(args.id)) return null;
-      const [row] = await rows(db, sql`select * from customer.customer where id = ${args.id.toLowerCase()}`);
+      const [row] = await rows(
+        db,
+        sql`select * from ${table(CRM, 'customer')} where id = ${args.id.toLowerCase()}`,
+      );
       return row ? customer(row) : null;
     },
     customers: async (args: {
@@ -310,9 +322,9 @@ function root(db: AnyDb) {
       const [page, [count]] = await Promise.all([
         rows(
           db,
-          sql`select * from customer.customer where ${filter} and ${position} order by name, id limit ${first + 1}`,
+          sql`select * from ${table(CRM, 'customer')} where ${filter} and ${position} order by name, id limit ${first + 1}`,
         ),
-        rows<{ n: unknown }>(db, sql`select count(*) as n from customer.customer where ${filter}`),
+        rows<{ n: unknown }>(db, sql`select count(*) as n from ${table(CRM, 'customer')} where ${filter}`),
       ]);
       const nodes = page.slice(0, first);
       const last = nodes.at(-1);

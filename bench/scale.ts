@@ -1,11 +1,17 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { subgraphOfSystem } from '@c2c/schema/subgraphs';
 import type { StoreSpec } from './child-runtime.ts';
 import { memoryMiB, ROOT, sleep, spawnChild, tsxCommand, type BenchChild } from './processes.ts';
 import { round, slope } from './report.ts';
 import { dropScratch, scratchStore } from './store.ts';
 import { ourGatewayEnv, secretsEnv } from './security.ts';
 import { benchToken } from './token.ts';
+
+// The systems' schemas, from the ownership rules (rover.yaml names the subgraphs; nothing here does).
+const CRM = subgraphOfSystem('CRM');
+const BILLING = subgraphOfSystem('billing');
+const ERP = subgraphOfSystem('ERP');
 
 export interface ReconciliationRun {
   invoices: number;
@@ -38,30 +44,30 @@ function bookSql(invoices: number): string[] {
     (7,'APAC','AUD','AU')) as m(k, bu, cur, country)`;
   const uuid = (prefix: string, n: string) => `('${prefix}' || lpad(to_hex(${n}), 12, '0'))::uuid`;
   return [
-    `insert into subscription.plan (code, name, billing_period, unit_price_minor, currency, min_seats, max_seats)
+    `insert into ${BILLING}.plan (code, name, billing_period, unit_price_minor, currency, min_seats, max_seats)
       select 'BENCH-' || cur, 'Bench ' || cur, 'MONTH', 2900, cur, 1, 100000 from ${markets} group by cur`,
-    `insert into customer.customer (id, name, email, status, business_unit, country, contract_value_minor, contract_currency)
+    `insert into ${CRM}.customer (id, name, email, status, business_unit, country, contract_value_minor, contract_currency)
       select ${uuid('00000000-0000-4000-8000-', 'g')}, 'Bench customer ' || g, 'ap@bench.example', 'ACTIVE', m.bu, m.country,
         10 * 2900 * 12, m.cur
       from generate_series(1, ${CUSTOMERS}) g join ${markets} on m.k = g % 8`,
-    `insert into subscription.subscription (id, customer_id, plan_code, billing_period, unit_price_minor, currency, status,
+    `insert into ${BILLING}.subscription (id, customer_id, plan_code, billing_period, unit_price_minor, currency, status,
         seats, start_date, current_period_start, current_period_end)
       select ${uuid('00000000-0000-4000-9000-', 'g')}, ${uuid('00000000-0000-4000-8000-', 'g')}, 'BENCH-' || m.cur,
         'MONTH', 2900, m.cur, 'ACTIVE', 10, date '2024-01-01', date '2025-12-01', date '2026-01-01'
       from generate_series(1, ${CUSTOMERS}) g join ${markets} on m.k = g % 8`,
-    `insert into subscription.invoice (id, number, kind, status, customer_id, subscription_id, business_unit, currency,
+    `insert into ${BILLING}.invoice (id, number, kind, status, customer_id, subscription_id, business_unit, currency,
         issued_on, due_on, subtotal_minor, tax_minor, total_minor, posting_status, posted_at, created_at)
       select ${uuid('00000000-0000-4000-a000-', 'i')}, 'INV-B' || lpad(i::text, 8, '0'), 'INVOICE', 'OPEN',
         ${uuid('00000000-0000-4000-8000-', 's')}, ${uuid('00000000-0000-4000-9000-', 's')}, m.bu, m.cur,
         date '2024-01-01' + (i % 730), date '2024-01-31' + (i % 730), 29000, 2900, 31900,
         case when i <= ${PLANTED.unposted} then 'PENDING' else 'POSTED' end, now() - interval '1 day', now() - interval '2 days'
       from (select i, 1 + i % ${CUSTOMERS} as s from generate_series(1, ${invoices}) i) x join ${markets} on m.k = x.s % 8`,
-    `insert into finance.receivable (invoice_id, number, kind, customer_id, subscription_id, business_unit, currency,
+    `insert into ${ERP}.receivable (invoice_id, number, kind, customer_id, subscription_id, business_unit, currency,
         issued_on, due_on, subtotal_minor, tax_minor, total_minor, amount_due_minor, posting_status, posted_at, created_at)
       select id, number, kind, customer_id, subscription_id, business_unit, currency, issued_on, due_on, subtotal_minor,
         tax_minor, case when seq <= ${PLANTED.unposted + PLANTED.mismatched} then total_minor + 1 else total_minor end,
         0, 'POSTED', posted_at, created_at
-      from subscription.invoice where seq > ${PLANTED.unposted}`,
+      from ${BILLING}.invoice where seq > ${PLANTED.unposted}`,
     'analyze',
   ];
 }
@@ -198,7 +204,7 @@ export async function runSoak(
   try {
     const { rows } = await subgraphs.request<{ rows: { id: string }[] }>({
       type: 'sql',
-      text: 'select id from customer.customer order by id',
+      text: `select id from ${CRM}.customer order by id`,
     });
     const query = operation('portal.CustomerToCash');
     const bodies = rows.map((r) => JSON.stringify({ query, variables: { customerId: r.id } }));

@@ -3,12 +3,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { operation } from '@c2c/schema/operations';
+import { subgraphOfSystem } from '@c2c/schema/subgraphs';
 import type { StoreSpec } from './child-runtime.ts';
 import { BENCH_DIR, cpuPerUnit, cpuSnapshot, spawnChild, tsxCommand } from './processes.ts';
 import { percentile, round } from './report.ts';
 import { ourGatewayEnv, secretsEnv } from './security.ts';
 import { gatewayClient } from '@c2c/cli/gateway-client';
 import { benchToken } from './token.ts';
+
+// Billing's and the ERP's tables are read directly; their schemas come from the ownership rules.
+const BILLING = subgraphOfSystem('billing');
+const ERP = subgraphOfSystem('ERP');
 
 export interface WritesReport {
   store: string;
@@ -56,7 +61,7 @@ async function amend(
 ): Promise<Omit<WritesReport, 'store' | 'postgresFloor'>> {
   const gql = gatewayClient(gatewayUrl, token);
   const { rows } = await runSql<{ id: string; seats: number; current_period_start: string }>(
-    "select id, seats, current_period_start::text from subscription.subscription where status = 'ACTIVE' order by id",
+    `select id, seats, current_period_start::text from ${BILLING}.subscription where status = 'ACTIVE' order by id`,
   );
   if (rows.length === 0) throw new Error('no active subscription to amend');
   const targets: Target[] = rows.map((r) => ({
@@ -88,7 +93,7 @@ async function amend(
         watcherQueries += 1;
         const ids = [...waiting.keys()];
         const { rows: done } = await runSql<{ id: string; status: string }>(
-          `select id::text as id, status from subscription.amendment
+          `select id::text as id, status from ${BILLING}.amendment
             where id in (${ids.map((id) => `'${id}'`).join(', ')}) and status in ('COMPLETED', 'EXCEPTION')`,
         );
         for (const row of done) {
@@ -169,7 +174,7 @@ async function amend(
 
   const lag = await runSql<{ ms: string | number }>(
     `select extract(epoch from (r.posted_at - a.created_at)) * 1000 as ms
-      from subscription.amendment a join finance.receivable r on r.invoice_id = a.invoice_id
+      from ${BILLING}.amendment a join ${ERP}.receivable r on r.invoice_id = a.invoice_id
       where a.id in (${completedIds.map((id) => `'${id}'`).join(', ')}) and r.posted_at is not null`,
   );
   const lags = lag.rows.map((r) => Number(r.ms));

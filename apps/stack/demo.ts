@@ -5,6 +5,10 @@ import { sql } from 'kysely';
 import type { GatewayExtension } from '@c2c/gateway';
 import { DEV_AUDIENCE, DEV_ISSUER } from '@c2c/platform/auth';
 import type { AnyDb } from '@c2c/platform/db';
+import { subgraphOfSystem } from '@c2c/schema/subgraphs';
+
+// The systems' schemas, from the ownership rules (rover.yaml names the subgraphs; nothing here does).
+const CRM = subgraphOfSystem('CRM');
 
 /** The development route `npm run c2c -- demo exception` calls (the stack's gateway, development only). */
 export const DEMO_FAULT_PATH = '/dev/demo/crm-fault';
@@ -24,16 +28,16 @@ export async function plantCrmFault(db: AnyDb, subscriptionId: string): Promise<
   const trigger = `demo_exception_${randomBytes(6).toString('hex')}`;
   await sql
     .raw(
-      `create or replace function customer.demo_exception_refuse() returns trigger language plpgsql as $$
+      `create or replace function ${CRM}.demo_exception_refuse() returns trigger language plpgsql as $$
        begin
-         if not exists (select 1 from customer.dead_letter d where d.subject = new.subscription_id::text) then
+         if not exists (select 1 from ${CRM}.dead_letter d where d.subject = new.subscription_id::text) then
            raise exception 'demo exception: the CRM refuses the contract line of subscription % (planted by npm run c2c -- demo exception; press Replay)', new.subscription_id;
          end if;
          return new;
        end $$;
-       create trigger ${trigger} before update on customer.contract_line for each row
+       create trigger ${trigger} before update on ${CRM}.contract_line for each row
        when (new.subscription_id = '${subscriptionId.toLowerCase()}')
-       execute function customer.demo_exception_refuse();`,
+       execute function ${CRM}.demo_exception_refuse();`,
     )
     .execute(db);
   return trigger;

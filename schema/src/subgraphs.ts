@@ -39,6 +39,17 @@ export function systemLabels(rulesPath: string = OWNERSHIP_RULES): Record<string
 }
 
 /**
+ * The subgraph that is the system of record `label` (CRM, billing, ERP) per the ownership rules:
+ * how tools that must reach one system's data (the benchmark's floor) find its database schema
+ * without naming a subgraph.
+ */
+export function subgraphOfSystem(label: string, rulesPath: string = OWNERSHIP_RULES): string {
+  const found = Object.entries(systemLabels(rulesPath)).find(([, l]) => l === label);
+  if (!found) throw new Error(`${rulesPath}: no subgraph is the system ${label} (systems: …)`);
+  return found[0];
+}
+
+/**
  * The subgraphs of a Rover config, in its order. Everything that starts, reaches, signs for or
  * lists subgraphs derives the list from here, so adding one to rover.yaml is the only edit.
  */
