@@ -8,7 +8,8 @@ import {
   parseIsoDate,
   todayUtc,
 } from '@c2c/platform/core';
-import { appendToOutbox } from '@c2c/platform/events';
+import type { AnyTransaction } from '@c2c/platform/db';
+import { appendToOutbox, type Causality } from '@c2c/platform/events';
 import { requestHash, runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { insertPayment, type PaymentRow } from '../data/payment.repository.ts';
@@ -20,7 +21,7 @@ import {
 import { SCHEMA } from '../data/tables.ts';
 import { paymentAppliedEvent } from '../events/finance-events.ts';
 import { isUuid, normalizeId } from './ids.ts';
-import type { ExternalPayment, LedgerChanges, LedgerPort } from '../ports/ledger.port.ts';
+import type { ExternalPayment, LedgerChanges, LedgerPayment, LedgerPort } from '../ports/ledger.port.ts';
 
 export interface RecordPaymentCommand {
   invoiceId: string;
@@ -94,6 +95,45 @@ export interface RecordedPayment {
   receivable?: ReceivableRow;
 }
 
+/**
+ * A payment applied here, in the transaction that recorded it in the ledger of record: the payment
+ * row, the invoice's amount due, and `payment.applied` for billing.
+ */
+async function applyHere(
+  trx: AnyTransaction,
+  payment: LedgerPayment,
+  journalEntryId: string,
+  causality: Causality,
+): Promise<{ stored: PaymentRow; amountDueMinor: number }> {
+  const stored = await insertPayment(trx, {
+    id: payment.id,
+    invoice_id: payment.invoiceId,
+    amount_minor: payment.amountMinor,
+    currency: payment.currency,
+    received_on: payment.receivedOn,
+    reference: payment.reference,
+    journal_entry_id: journalEntryId,
+  });
+  const amountDueMinor = await decreaseAmountDue(trx, payment.invoiceId, payment.amountMinor);
+  await appendToOutbox(
+    trx,
+    SCHEMA,
+    SCHEMA,
+    [
+      paymentAppliedEvent({
+        paymentId: payment.id,
+        invoiceId: payment.invoiceId,
+        amountMinor: payment.amountMinor,
+        currency: payment.currency,
+        receivedOn: payment.receivedOn,
+        amountDueMinor,
+      }),
+    ],
+    causality,
+  );
+  return { stored, amountDueMinor };
+}
+
 const PAYMENT_IDS = 'f3b0e7c2-5a1d-4c8e-9b6a-2d4e8f1a7c35';
 
 /** A payment id derived from the request (caller, key, input): a retry gets the same id. */
@@ -146,43 +186,20 @@ export class PaymentService implements LedgerChanges {
         assertPayable(receivable, payment);
         // The same id on every retry of this request: the ledger finds its earlier write by it.
         const paymentId = paymentIdFor(who.caller, command.idempotencyKey, payment);
-        const journalEntryId = await this.ledger.applyPayment(
-          trx,
-          {
-            id: paymentId,
-            invoiceId: payment.invoiceId,
-            invoiceNumber: receivable.number,
-            amountMinor: payment.amountMinor,
-            currency: payment.currency,
-            receivedOn: payment.receivedOn,
-            reference: payment.reference,
-          },
-          this.deps.log,
-        );
-        const stored = await insertPayment(trx, {
+        const ledgerPayment: LedgerPayment = {
           id: paymentId,
-          invoice_id: payment.invoiceId,
-          amount_minor: payment.amountMinor,
+          invoiceId: payment.invoiceId,
+          invoiceNumber: receivable.number,
+          amountMinor: payment.amountMinor,
           currency: payment.currency,
-          received_on: payment.receivedOn,
+          receivedOn: payment.receivedOn,
           reference: payment.reference,
-          journal_entry_id: journalEntryId,
-        });
-        const amountDueMinor = await decreaseAmountDue(trx, payment.invoiceId, payment.amountMinor);
-        await appendToOutbox(
+        };
+        const journalEntryId = await this.ledger.applyPayment(trx, ledgerPayment, this.deps.log);
+        const { stored, amountDueMinor } = await applyHere(
           trx,
-          SCHEMA,
-          SCHEMA,
-          [
-            paymentAppliedEvent({
-              paymentId,
-              invoiceId: payment.invoiceId,
-              amountMinor: payment.amountMinor,
-              currency: payment.currency,
-              receivedOn: payment.receivedOn,
-              amountDueMinor,
-            }),
-          ],
+          { ...ledgerPayment, id: paymentId },
+          journalEntryId,
           who,
         );
         return {
@@ -206,32 +223,9 @@ export class PaymentService implements LedgerChanges {
       if (!receivable) return 'unknown-invoice' as const;
       const journalEntryId = await this.ledger.recordExternalPayment(trx, payment);
       if (journalEntryId === null) return 'known' as const;
-      await insertPayment(trx, {
-        id: payment.id,
-        invoice_id: payment.invoiceId,
-        amount_minor: payment.amountMinor,
-        currency: payment.currency,
-        received_on: payment.receivedOn,
-        reference: payment.reference,
-        journal_entry_id: journalEntryId,
+      await applyHere(trx, payment, journalEntryId, {
+        correlationId: `erp-${this.ledger.system}-${payment.erpId}`,
       });
-      const amountDueMinor = await decreaseAmountDue(trx, payment.invoiceId, payment.amountMinor);
-      await appendToOutbox(
-        trx,
-        SCHEMA,
-        SCHEMA,
-        [
-          paymentAppliedEvent({
-            paymentId: payment.id,
-            invoiceId: payment.invoiceId,
-            amountMinor: payment.amountMinor,
-            currency: payment.currency,
-            receivedOn: payment.receivedOn,
-            amountDueMinor,
-          }),
-        ],
-        { correlationId: `erp-${this.ledger.system}-${payment.erpId}` },
-      );
       return 'recorded' as const;
     });
     if (outcome === 'recorded') this.deps.afterCommit();
