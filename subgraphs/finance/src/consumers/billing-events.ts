@@ -1,4 +1,5 @@
-import { isValidIsoDate, z } from '@c2c/platform/core';
+import { isValidIsoDate, z, type Logger } from '@c2c/platform/core';
+import type { AnyTransaction } from '@c2c/platform/db';
 import {
   type DeadLetterEffect,
   type EventEffect,
@@ -7,6 +8,7 @@ import {
 } from '@c2c/platform/events/reading';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 import type { BillingDocument, PostingService } from '../domain/posting.service.ts';
+import type { ExternalPosting } from '../ports/ledger.port.ts';
 import type { ReplicaService } from '../domain/replica.service.ts';
 
 const id = z.string().refine(isUuid, 'expected a UUID').transform(normalizeId);
@@ -60,22 +62,32 @@ function documentEffect(kind: BillingDocument['kind'], posting: PostingService):
   const ofKind = (doc: BillingDocument, type: string) => {
     if (doc.kind !== kind) throw new Error(`${type} carries a document of kind ${doc.kind}`);
   };
+  const apply = async (
+    trx: AnyTransaction,
+    doc: BillingDocument,
+    event: { type: string; correlationid: string; id: string },
+    log: Logger,
+    external: ExternalPosting | null,
+  ) => {
+    ofKind(doc, event.type);
+    await posting.post(
+      trx,
+      doc,
+      { correlationId: event.correlationid, causationId: event.id },
+      log,
+      external,
+    );
+  };
+  // The built-in ledger has nothing to write outside: no prepare phase (and no inbox look-up for it).
+  if (!posting.external)
+    return reading(BillingDocumentData, (trx, doc, event, log) => apply(trx, doc, event, log, null));
   return readingWithExternalWrite(
     BillingDocumentData,
     async (doc, event, log) => {
       ofKind(doc, event.type);
       return posting.publish(doc, log);
     },
-    async (trx, doc, event, log, external) => {
-      ofKind(doc, event.type);
-      await posting.post(
-        trx,
-        doc,
-        { correlationId: event.correlationid, causationId: event.id },
-        log,
-        external,
-      );
-    },
+    apply,
   );
 }
 

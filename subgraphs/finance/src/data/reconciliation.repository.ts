@@ -106,17 +106,8 @@ export type ReceivableBucketRow = Pick<
   'invoice_id' | 'currency' | 'business_unit' | 'kind' | 'issued_on'
 >;
 
-/**
- * The receivables issued in `range` with what places them in a bucket (for an external ledger,
- * whose totals come from the ledger itself); null when `builtin` (the aggregate is one SQL
- * statement, erpControlTotals).
- */
-export async function receivablesInRange(
-  db: AnyDb,
-  range: DateRange,
-  builtin: boolean,
-): Promise<ReceivableBucketRow[] | null> {
-  if (builtin) return null;
+/** The receivables issued in `range` with what places them in a bucket (for an external ledger, whose totals come from the ledger itself). */
+export async function receivablesInRange(db: AnyDb, range: DateRange): Promise<ReceivableBucketRow[]> {
   let query = scoped(db)
     .selectFrom('receivable')
     .select(['invoice_id', 'currency', 'business_unit', 'kind', 'issued_on']);

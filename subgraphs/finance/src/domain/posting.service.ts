@@ -53,6 +53,11 @@ export class PostingService {
     private readonly ledger: LedgerPort,
   ) {}
 
+  /** True when posting writes to an external ledger first (publish, outside any transaction). */
+  get external(): boolean {
+    return this.ledger.external;
+  }
+
   /**
    * The external part of posting, outside any transaction: an ERP that keeps its own books receives
    * the document (idempotent by its id). Refuses what the ledger cannot post faithfully first.

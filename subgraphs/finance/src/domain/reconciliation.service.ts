@@ -27,8 +27,8 @@ export class ReconciliationService {
   ) {}
 
   async controlTotals(range: DateRange): Promise<ErpControlTotalRow[]> {
-    const rows = await receivablesInRange(this.db, range, this.ledger.system === 'builtin');
-    if (rows === null) return erpControlTotals(this.db, range);
+    if (!this.ledger.external) return erpControlTotals(this.db, range);
+    const rows = await receivablesInRange(this.db, range);
     const held = await this.ledger.postedTotals(rows.map((r) => r.invoice_id));
     if (held === null) return erpControlTotals(this.db, range);
     const totals = new Map<string, ErpControlTotalRow>();
@@ -59,6 +59,7 @@ export class ReconciliationService {
     limit: number,
   ): Promise<ErpDocumentRow[]> {
     const rows = await findBucketDocuments(this.db, b, after, limit);
+    if (!this.ledger.external) return rows;
     const held = await this.ledger.postedTotals(rows.map((r) => r.invoice_id));
     if (held === null) return rows;
     // The ERP's own amount; a document it does not hold is not one it posted.
@@ -69,7 +70,7 @@ export class ReconciliationService {
   }
 
   async countDocuments(b: Bucket): Promise<number> {
-    if (this.ledger.system === 'builtin') return countBucketDocuments(this.db, b);
+    if (!this.ledger.external) return countBucketDocuments(this.db, b);
     const rows = await findBucketDocuments(this.db, b, null, 1_000_000);
     const held = await this.ledger.postedTotals(rows.map((r) => r.invoice_id));
     return held === null ? rows.length : rows.filter((r) => held.has(r.invoice_id)).length;

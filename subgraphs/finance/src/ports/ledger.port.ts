@@ -80,6 +80,11 @@ export interface LedgerChanges {
 export interface LedgerPort {
   /** `builtin`, `tryton`, …: shown in logs, metrics and reconciliation. */
   readonly system: string;
+  /**
+   * True when another system keeps the books: `publishDocument` writes there and `postedTotals`
+   * reads there. False for the built-in ledger, whose tables are ours (nothing to publish).
+   */
+  readonly external: boolean;
   /** Checks the connection and credentials at start; throws one clear message when it cannot. */
   connect(log: Logger): Promise<void>;
   /** The external write of a document (idempotent by `doc.id`); null for the built-in ledger. */

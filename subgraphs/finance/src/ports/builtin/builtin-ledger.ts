@@ -10,6 +10,7 @@ const rows = (lines: JournalLineDraft[]) =>
 /** The built-in ledger: double-entry journal entries in the finance subgraph's own tables. */
 export class BuiltinLedger implements LedgerPort {
   readonly system = 'builtin';
+  readonly external = false;
 
   async connect(): Promise<void> {}
 

@@ -33,7 +33,7 @@ import type {
   LedgerPort,
 } from '../ledger.port.ts';
 import { TrytonClient, TrytonError, date, decimal, type TrytonDate, type TrytonDecimal } from './client.ts';
-import { acceptedPostWarnings, ensureCustomer, payInvoice, postInvoice, readInvoice } from './invoices.ts';
+import { acceptedPostWarnings, ensureCustomer, payInvoice, postInvoice } from './invoices.ts';
 import { prepareTryton, xmlId, type TrytonSetup } from './setup.ts';
 
 export interface TrytonLedgerOptions {
@@ -129,6 +129,7 @@ const ppmLabel = (ppm: number) => `${(ppm / 10_000).toFixed(4).replace(/\.?0+$/,
  */
 export class TrytonLedger implements LedgerPort {
   readonly system = 'tryton';
+  readonly external = true;
   private readonly client: TrytonClient;
   private readonly mirror = new BuiltinLedger();
   private readonly policy;
@@ -471,13 +472,6 @@ export class TrytonLedger implements LedgerPort {
         totals.set(row.reference, parseDecimal(row.total_amount.value, this.options.currency, null));
     }
     return totals;
-  }
-
-  /** Tryton's own view of one of our documents (for tests and reconciliation). */
-  async readDocument(ourId: string) {
-    const [row] = await findCrosswalk(this.db, this.system, [ourId]);
-    if (!row) return null;
-    return this.call('reading', () => readInvoice(this.client, Number(row.erp_id)));
   }
 
   async recordExternalPayment(trx: AnyTransaction, payment: ExternalPayment): Promise<string | null> {
