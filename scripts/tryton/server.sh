@@ -8,7 +8,7 @@ usage() {
 Usage: scripts/tryton/server.sh [--fresh | --stop | --help]
 
 Runs a local Tryton server (Debian's trytond) on the PostgreSQL server at PGHOST:PGPORT:
-  1. installs tryton-server and tryton-modules-account-invoice with apt-get when `trytond` is missing;
+  1. installs tryton-server, tryton-modules-account-invoice and python3-psycopg2 with apt-get when missing;
   2. writes $TRYTON_HOME/trytond.conf;
   3. creates the template database c2c_tryton_template (account_invoice activated, user admin with
      password admin) when it does not exist — about 2 minutes, once;
@@ -95,17 +95,19 @@ if [[ "$MODE" == stop ]]; then
 fi
 
 # --- 1. packages ------------------------------------------------------------------------------
-if ! command -v trytond >/dev/null || ! [[ -d /usr/lib/python3/dist-packages/trytond/modules/account_invoice ]]; then
+# python3-psycopg2 is only a Recommends of tryton-server, and Tryton cannot reach PostgreSQL without it.
+if ! command -v trytond >/dev/null || ! [[ -d /usr/lib/python3/dist-packages/trytond/modules/account_invoice ]] ||
+  ! /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; then
   command -v apt-get >/dev/null || die "trytond is not installed and there is no apt-get: install Tryton (trytond with the account_invoice module) yourself"
   SUDO=()
   if [[ "$(id -u)" != 0 ]]; then
     command -v sudo >/dev/null || die "installing Tryton needs root (apt-get) and there is no sudo"
     SUDO=(sudo)
   fi
-  say "installing tryton-server and tryton-modules-account-invoice with apt-get (about a minute)…"
+  say "installing tryton-server, tryton-modules-account-invoice and python3-psycopg2 with apt-get (about a minute)…"
   t=$(now)
   if ! "${SUDO[@]}" apt-get update -qq >"$TRYTON_HOME/apt.log" 2>&1 ||
-    ! DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends tryton-server tryton-modules-account-invoice >>"$TRYTON_HOME/apt.log" 2>&1; then
+    ! DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends tryton-server tryton-modules-account-invoice python3-psycopg2 >>"$TRYTON_HOME/apt.log" 2>&1; then
     tail -n 15 "$TRYTON_HOME/apt.log" >&2
     die "apt-get failed (full output in $TRYTON_HOME/apt.log)"
   fi
