@@ -15,4 +15,9 @@ export interface FinanceContext extends RequestContext {
   reconciliation: ReconciliationService;
   /** Loads a billing document's receivable through the request's loader; null for unknown or malformed ids. */
   loadReceivable(invoiceId: string): Promise<ReceivableRow | null>;
+  /**
+   * What the external ERP says is still to pay on a posted document (minor units), batched per
+   * request; null with the built-in ledger or when the ERP does not hold the document.
+   */
+  erpAmountToPay(invoiceId: string): Promise<number | null>;
 }

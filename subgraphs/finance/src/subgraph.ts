@@ -6,6 +6,7 @@ import { EVENT_CATALOG } from '@c2c/schema/events';
 import { financeConsumers, onBillingDeadLetter } from './consumers/index.ts';
 import type { FinanceContext } from './context.ts';
 import { createFinanceLoaders } from './data/loaders.ts';
+import { erpAmountsToPay } from './domain/erp-reads.ts';
 import { SCHEMA } from './data/tables.ts';
 import { isUuid, normalizeId } from './domain/ids.ts';
 import { LedgerQueries } from './domain/ledger.queries.ts';
@@ -59,6 +60,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
     }),
     createContext: (base) => {
       const loaders = createFinanceLoaders(deps.db, deps.clock);
+      const erpAmounts = erpAmountsToPay(ledger);
       return {
         ...base,
         loaders,
@@ -68,6 +70,7 @@ export function buildFinanceSubgraph(deps: SubgraphDeps): SubgraphDefinition<Fin
         reconciliation,
         loadReceivable: (id) =>
           isUuid(id) ? loaders.receivableById.load(normalizeId(id)) : Promise.resolve(null),
+        erpAmountToPay: (id) => (erpAmounts ? erpAmounts.load(id) : Promise.resolve(null)),
       };
     },
     consumers,

@@ -108,6 +108,12 @@ export interface LedgerPort {
    * built-in ledger, whose tables are the ones reconciliation reads anyway.
    */
   postedTotals(ourIds: readonly string[]): Promise<Map<string, number> | null>;
+  /**
+   * For the customer-to-cash view, what the system of record says is still to pay (minor units) on
+   * each of our documents it has posted, among `ourIds`, read in batches (never one call per
+   * document); absent: not posted there. Null for the built-in ledger (its receivables are ours).
+   */
+  amountsToPay(ourIds: readonly string[]): Promise<Map<string, number> | null>;
   /** Starts change capture (an ERP that keeps its own books); `close()` stops it. */
   watch(changes: LedgerChanges, log: Logger): void;
   /** Stops background work and closes sessions. */

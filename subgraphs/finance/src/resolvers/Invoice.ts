@@ -21,9 +21,15 @@ export const Invoice: InvoiceResolvers = {
       error: row.posting_error,
     };
   },
+  // With an external ERP, a posted invoice's amount due is the ERP's (docs/adapters.md).
   amountDue: async (ref, _, ctx) => {
     const row = await receivableOf(ref, ctx);
-    return row ? money(row.amount_due_minor, row.currency) : null;
+    if (!row) return null;
+    const held =
+      row.kind === 'INVOICE' && row.posting_status === 'POSTED'
+        ? await ctx.erpAmountToPay(row.invoice_id)
+        : null;
+    return money(held ?? row.amount_due_minor, row.currency);
   },
   payments: async (ref, _, ctx) => {
     const row = await receivableOf(ref, ctx);

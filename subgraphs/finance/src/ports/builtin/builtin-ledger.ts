@@ -53,6 +53,10 @@ export class BuiltinLedger implements LedgerPort {
     return null;
   }
 
+  async amountsToPay(): Promise<null> {
+    return null;
+  }
+
   watch(): void {}
 
   async close(): Promise<void> {}

@@ -442,36 +442,49 @@ export class TrytonLedger implements LedgerPort {
     return this.mirror.applyPayment(trx, payment);
   }
 
-  async postedTotals(ourIds: readonly string[]): Promise<Map<string, number>> {
-    const totals = new Map<string, number>();
+  /** Our documents Tryton has posted (posted or paid), among `ourIds`: one search_read per 500. */
+  private async postedInvoices(
+    ourIds: readonly string[],
+    what: string,
+  ): Promise<Array<{ reference: string; total_amount: TrytonDecimal; amount_to_pay: TrytonDecimal }>> {
+    if (ourIds.length === 0) return [];
     const setup = await this.call('setup', () =>
       this.setup((this.options.now?.() ?? new Date()).getUTCFullYear()),
     );
-    // Batches of 500 references: one search_read each, whatever the number of documents.
+    const found: Array<{ reference: string; total_amount: TrytonDecimal; amount_to_pay: TrytonDecimal }> = [];
     for (let i = 0; i < ourIds.length; i += 500) {
       const batch = ourIds.slice(i, i + 500);
-      const rows = await this.call('reading invoices for reconciliation', () =>
-        this.client.call<Array<{ reference: string; total_amount: TrytonDecimal }>>(
-          'account.invoice',
-          'search_read',
+      const rows = await this.call(what, () =>
+        this.client.call<typeof found>('account.invoice', 'search_read', [
           [
-            [
-              ['company', '=', setup.companyId],
-              ['type', '=', 'out'],
-              ['state', 'in', ['posted', 'paid']],
-              ['reference', 'in', batch],
-            ],
-            0,
-            null,
-            null,
-            ['reference', 'total_amount'],
+            ['company', '=', setup.companyId],
+            ['type', '=', 'out'],
+            ['state', 'in', ['posted', 'paid']],
+            ['reference', 'in', batch],
           ],
-        ),
+          0,
+          null,
+          null,
+          ['reference', 'total_amount', 'amount_to_pay'],
+        ]),
       );
-      for (const row of rows)
-        totals.set(row.reference, parseDecimal(row.total_amount.value, this.options.currency, null));
+      found.push(...rows);
     }
-    return totals;
+    return found;
+  }
+
+  async postedTotals(ourIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.postedInvoices(ourIds, 'reading invoices for reconciliation');
+    return new Map(
+      rows.map((row) => [row.reference, parseDecimal(row.total_amount.value, this.options.currency, null)]),
+    );
+  }
+
+  async amountsToPay(ourIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.postedInvoices(ourIds, 'reading amounts to pay');
+    return new Map(
+      rows.map((row) => [row.reference, parseDecimal(row.amount_to_pay.value, this.options.currency, null)]),
+    );
   }
 
   async recordExternalPayment(trx: AnyTransaction, payment: ExternalPayment): Promise<string | null> {
