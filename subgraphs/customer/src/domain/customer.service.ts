@@ -83,9 +83,12 @@ export class CustomerService implements CrmChanges {
     const { value } = await runIdempotent(this.deps.db, SCHEMA, request, async (trx) => {
       if (values.parent_id) await this.requireCustomer(trx, values.parent_id, 'parentId');
       const id = requestedId(ACCOUNT_IDS, who.caller, command.idempotencyKey, request.operation, values);
-      const row = await this.crm.createAccount(trx, { id, status: 'ACTIVE', ...values });
-      await appendToOutbox(trx, SCHEMA, SCHEMA, [customerEvent('customer.created', row)], who);
-      return { customerId: row.id };
+      const { account, created } = await this.crm.createAccount(trx, { id, status: 'ACTIVE', ...values });
+      // Our own tables commit an account with its event, so one found there was announced; an
+      // external CRM may hold an account whose announcing transaction of ours was lost.
+      if (created || this.crm.external)
+        await appendToOutbox(trx, SCHEMA, SCHEMA, [customerEvent('customer.created', account)], who);
+      return { customerId: account.id };
     });
     this.deps.afterCommit();
     return value;

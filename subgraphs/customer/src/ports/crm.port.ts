@@ -132,9 +132,10 @@ export interface CrmPort {
 
   /**
    * Creates the account under our id (`account.id`), or answers the account already carrying that
-   * id (a retry of the same request). The parent, if any, has been checked by the service.
+   * id (a retry of the same request) with `created: false`. The parent, if any, has been checked
+   * by the service.
    */
-  createAccount(trx: AnyTransaction, account: NewAccount): Promise<CrmAccount>;
+  createAccount(trx: AnyTransaction, account: NewAccount): Promise<{ account: CrmAccount; created: boolean }>;
   /** Reads the account and keeps others from changing it until `trx` ends; null when unknown. */
   lockAccount(trx: AnyTransaction, id: string): Promise<CrmAccount | null>;
   /**

@@ -56,9 +56,13 @@ export class BuiltinCrm implements CrmPort {
 
   async close(): Promise<void> {}
 
-  async createAccount(trx: AnyTransaction, account: NewAccount): Promise<CrmAccount> {
+  async createAccount(
+    trx: AnyTransaction,
+    account: NewAccount,
+  ): Promise<{ account: CrmAccount; created: boolean }> {
     const [earlier] = await findCustomersByIds(trx, [account.id]);
-    return earlier ?? insertCustomer(trx, account);
+    if (earlier) return { account: earlier, created: false };
+    return { account: await insertCustomer(trx, account), created: true };
   }
 
   async lockAccount(trx: AnyTransaction, id: string): Promise<CrmAccount | null> {
