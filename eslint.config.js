@@ -32,6 +32,15 @@ const PLATFORM_OUTSIDE = [
   '**/gateway/**',
 ];
 
+/**
+ * The repositories of each subgraph's system of record, which its domain services reach only
+ * through the subgraph's port (docs/adapters.md): a value import in `src/domain/` fails, a type
+ * import does not. The subgraph's own bookkeeping (orders, contract changes) is not listed.
+ */
+const SYSTEM_OF_RECORD_REPOSITORIES = {
+  customer: ['customer.repository', 'contract.repository', 'opportunity.repository'],
+};
+
 /** Import boundaries: gateway, ops and platform import no subgraph; platform layers import downwards. */
 const boundary = (files, forbidden, message) => ({
   files,
@@ -81,6 +90,12 @@ export default tseslint.config(
       message:
         'resolvers and consumers call domain services, never a repository (docs/architecture.md): type-only imports of row types are fine',
     };
+    const ofRecord = SYSTEM_OF_RECORD_REPOSITORIES[name] ?? [];
+    const throughPort = {
+      group: ofRecord.map((repository) => `**/data/${repository}*`),
+      allowTypeImports: true,
+      message: `the ${name} subgraph's domain services reach its system of record through its port (src/ports/, docs/adapters.md), never its repositories: type-only imports are fine`,
+    };
     return [
       {
         files: [`subgraphs/${name}/**/*.ts`],
@@ -90,6 +105,14 @@ export default tseslint.config(
         files: [`subgraphs/${name}/src/resolvers/**/*.ts`, `subgraphs/${name}/src/consumers/**/*.ts`],
         rules: { 'no-restricted-imports': ['error', { patterns: [crossing, throughServices] }] },
       },
+      ...(ofRecord.length
+        ? [
+            {
+              files: [`subgraphs/${name}/src/domain/**/*.ts`],
+              rules: { 'no-restricted-imports': ['error', { patterns: [crossing, throughPort] }] },
+            },
+          ]
+        : []),
     ];
   }),
   boundary(

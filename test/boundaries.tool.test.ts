@@ -147,12 +147,44 @@ describe('import boundaries', () => {
       ),
     ).toContain('no-restricted-imports');
   });
-  it('allow a domain service to import a repository', async () => {
+  it('allow a domain service to import a repository of its own bookkeeping', async () => {
     expect(
       await ruleIds(
         'subgraphs/customer/src/domain/x.ts',
-        "import { findCustomerPage } from '../data/customer.repository.ts';\nexport const x = findCustomerPage;\n",
+        "import { insertOrder } from '../data/order.repository.ts';\nexport const x = insertOrder;\n",
       ),
     ).not.toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'subgraphs/finance/src/domain/x.ts',
+        "import { findReceivableForUpdate } from '../data/receivable.repository.ts';\nexport const x = findReceivableForUpdate;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+  });
+  it("stop the CRM's domain services importing its system of record's repositories, but not their types", async () => {
+    for (const [repository, name] of [
+      ['customer.repository', 'findCustomersByIds'],
+      ['contract.repository', 'upsertContractLine'],
+      ['opportunity.repository', 'reopenOpportunity'],
+    ]) {
+      expect(
+        await ruleIds(
+          'subgraphs/customer/src/domain/x.ts',
+          `import { ${name} } from '../data/${repository}.ts';\nexport const x = ${name};\n`,
+        ),
+      ).toContain('no-restricted-imports');
+    }
+    expect(
+      await ruleIds(
+        'subgraphs/customer/src/domain/x.ts',
+        "import type { CustomerRow } from '../data/customer.repository.ts';\nexport type X = CustomerRow;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'subgraphs/customer/src/domain/x.ts',
+        "import { x } from '../../../finance/src/subgraph.ts';\nexport const y = x;\n",
+      ),
+    ).toContain('no-restricted-imports');
   });
 });

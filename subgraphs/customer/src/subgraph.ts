@@ -15,6 +15,7 @@ import { CustomerService } from './domain/customer.service.ts';
 import { OpportunityService } from './domain/opportunity.service.ts';
 import { OrderWorkflow } from './domain/order-workflow.ts';
 import type { Resolvers } from './generated/resolvers.ts';
+import { crmFromEnv } from './ports/crm-config.ts';
 import { CrmContractValue } from './resolvers/CrmContractValue.ts';
 import { ContractChange } from './resolvers/ContractChange.ts';
 import { Customer } from './resolvers/Customer.ts';
@@ -30,11 +31,12 @@ export const customerTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), 'utf8
 
 /** Builds the CRM subgraph from injected dependencies; no ports, no environment. */
 export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<CustomerContext> {
-  const service = new CustomerService(deps);
-  const contracts = new ContractValueService(deps.db);
-  const opportunities = new OpportunityService(deps);
-  const orders = new OrderWorkflow();
-  const contractChanges = new ContractChangeService(deps);
+  const crm = crmFromEnv(deps.env, deps.db);
+  const service = new CustomerService(deps, crm);
+  const contracts = new ContractValueService(crm);
+  const opportunities = new OpportunityService(deps, crm);
+  const orders = new OrderWorkflow(crm);
+  const contractChanges = new ContractChangeService(deps, crm);
   const consumers = customerConsumers({ contracts, orders, changes: contractChanges });
   return {
     name: SCHEMA,
@@ -52,7 +54,7 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
       ContractChange,
     }),
     createContext: (base) => {
-      const loaders = createCustomerLoaders(deps.db);
+      const loaders = createCustomerLoaders(crm, deps.db);
       return {
         ...base,
         loaders,
@@ -74,5 +76,10 @@ export function buildCustomerSubgraph(deps: SubgraphDeps): SubgraphDefinition<Cu
     deadLetterFields: { query: 'crmDeadLetters', mutation: 'replayCrmDeadLetters' },
     auditLogField: 'crmAuditLog',
     onDeadLetter: onContractValueDeadLetter(contracts, orders),
+    connect: async (log) => {
+      await crm.connect(log);
+      crm.watch(service, log);
+    },
+    close: () => crm.close(),
   };
 }

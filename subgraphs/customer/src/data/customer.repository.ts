@@ -78,6 +78,7 @@ export async function insertCustomer(
     .executeTakeFirstOrThrow();
 }
 
+/** The account at `version` + 1, or undefined when it is no longer at `version` (nothing written). */
 export async function updateCustomerRow(
   db: AnyDb,
   id: string,
@@ -85,12 +86,12 @@ export async function updateCustomerRow(
     Pick<CustomerRow, 'name' | 'email' | 'status' | 'business_unit' | 'segment' | 'country' | 'region'>
   >,
   version: number,
-): Promise<CustomerRow> {
+): Promise<CustomerRow | undefined> {
   return scoped(db)
     .updateTable('customer')
     .set((eb) => ({ ...changes, version: eb('version', '+', 1), updated_at: new Date() }))
     .where('id', '=', id)
     .where('version', '=', version)
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }

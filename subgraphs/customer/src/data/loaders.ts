@@ -1,8 +1,7 @@
 import type { AnyDb } from '@c2c/platform/db';
 import { byKeyLoader, groupedLoader } from '@c2c/platform/graphql';
+import type { CrmPort } from '../ports/crm.port.ts';
 import { findContractChangesByCustomerIds, findContractChangesByIds } from './contract-change.repository.ts';
-import { findChildrenByParentIds, findCustomersByIds } from './customer.repository.ts';
-import { findOpenOpportunitiesByCustomerIds, findOpportunitiesByIds } from './opportunity.repository.ts';
 import {
   findChecksByOrderIds,
   findOrdersByIds,
@@ -10,23 +9,27 @@ import {
   findStepsByOrderIds,
 } from './order.repository.ts';
 
-/** Per-request loaders: one SQL query per entity type per request, whatever the list size. */
-export function createCustomerLoaders(db: AnyDb) {
+/**
+ * Per-request loaders: one read per entity type per request, whatever the list size. Accounts and
+ * opportunities come from the CRM of record (one batch call to the port); orders and contract
+ * changes are our own bookkeeping, read from our tables.
+ */
+export function createCustomerLoaders(crm: CrmPort, db: AnyDb) {
   return {
     customerById: byKeyLoader(
-      (ids: readonly string[]) => findCustomersByIds(db, ids),
+      (ids: readonly string[]) => crm.accounts(ids),
       (row) => row.id,
     ),
     childrenByParentId: groupedLoader(
-      (ids: readonly string[]) => findChildrenByParentIds(db, ids),
+      (ids: readonly string[]) => crm.childAccounts(ids),
       (row) => row.parent_id as string,
     ),
     opportunityById: byKeyLoader(
-      (ids: readonly string[]) => findOpportunitiesByIds(db, ids),
+      (ids: readonly string[]) => crm.opportunities(ids),
       (row) => row.id,
     ),
     openOpportunitiesByCustomerId: groupedLoader(
-      (ids: readonly string[]) => findOpenOpportunitiesByCustomerIds(db, ids),
+      (ids: readonly string[]) => crm.openOpportunities(ids),
       (row) => row.customer_id,
     ),
     orderById: byKeyLoader(

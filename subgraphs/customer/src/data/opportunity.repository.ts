@@ -37,19 +37,20 @@ export async function insertOpportunity(
   return scoped(db).insertInto('opportunity').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+/** The opportunity at `version` + 1, or undefined when it is no longer at `version` (nothing written). */
 export async function updateOpportunityRow(
   db: AnyDb,
   id: string,
   changes: Partial<Pick<OpportunityRow, 'name' | 'plan_code' | 'seats' | 'start_date' | 'stage'>>,
   version: number,
-): Promise<OpportunityRow> {
+): Promise<OpportunityRow | undefined> {
   return scoped(db)
     .updateTable('opportunity')
     .set((eb) => ({ ...changes, version: eb('version', '+', 1), updated_at: new Date() }))
     .where('id', '=', id)
     .where('version', '=', version)
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
 /** Reconciliation: every won opportunity with its terms, by id after the keyset position. */

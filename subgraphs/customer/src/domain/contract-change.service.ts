@@ -5,9 +5,9 @@ import { appendToOutbox } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { answerContractChange, insertContractChange } from '../data/contract-change.repository.ts';
-import { findContractLine } from '../data/contract.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { contractChangeRequestedEvent } from '../events/contract-change-events.ts';
+import type { CrmPort } from '../ports/crm.port.ts';
 import type { Caller } from './customer.service.ts';
 import { validateOpportunitySeats } from './order.rules.ts';
 
@@ -22,10 +22,15 @@ export interface RecordContractChangeCommand {
 /**
  * Commercial amendments in the CRM: a customer-success user records an expansion or a reduction
  * of an account's contract; billing, which owns subscriptions, applies it as a seat amendment (or
- * refuses it with its reason) and the CRM records the answer.
+ * refuses it with its reason) and the CRM records the answer. The change itself is our own
+ * bookkeeping (table `contract_change`), whichever CRM holds the accounts; the subscription's
+ * contract line is read from the CRM of record.
  */
 export class ContractChangeService {
-  constructor(private readonly deps: SubgraphDeps) {}
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly crm: CrmPort,
+  ) {}
 
   async record(command: RecordContractChangeCommand, who: Caller): Promise<{ changeId: string }> {
     if (!isUuid(command.subscriptionId)) {
@@ -47,7 +52,7 @@ export class ContractChangeService {
       { scope: who.caller, key: command.idempotencyKey, operation: 'recordContractChange', input },
       async (trx) => {
         // The CRM knows an account's subscriptions from billing's events (its contract lines).
-        const line = await findContractLine(trx, input.subscriptionId);
+        const line = await this.crm.contractLine(input.subscriptionId, trx);
         if (!line) {
           throw new DomainError(
             'SUBSCRIPTION_NOT_FOUND',
@@ -57,7 +62,7 @@ export class ContractChangeService {
         }
         const row = await insertContractChange(trx, {
           id: uuidv7(),
-          customer_id: line.customer_id,
+          customer_id: line.customerId,
           subscription_id: input.subscriptionId,
           seats: input.seats,
           effective_date: input.effectiveDate,

@@ -1,23 +1,16 @@
 import type { Logger } from '@c2c/platform/core';
-import type { AnyDb, AnyTransaction } from '@c2c/platform/db';
+import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox, type Causality } from '@c2c/platform/events';
-import {
-  countContractValues,
-  findContractValue,
-  findContractValuePage,
-  refreshContractValue,
-  upsertContractLine,
-  type ContractLine,
-} from '../data/contract.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { contractSyncedEvent, contractSyncFailedEvent } from '../events/contract-events.ts';
+import type { ContractLine, CrmAccount, CrmPort } from '../ports/crm.port.ts';
 
 /**
  * The CRM's contract value (ARR) kept from billing's subscriptions: applied in the consumer's
  * transaction, announced back to billing, and read for reconciliation.
  */
 export class ContractValueService {
-  constructor(private readonly db: AnyDb) {}
+  constructor(private readonly crm: CrmPort) {}
 
   /**
    * Applies a subscription's contract line (a stale version is ignored: the newer one already
@@ -30,14 +23,13 @@ export class ContractValueService {
     log: Logger,
   ): Promise<void> {
     const { amendmentId, ...contractLine } = line;
-    const written = await upsertContractLine(trx, contractLine);
-    if (written) await refreshContractValue(trx, line.customerId);
-    else
+    const written = await this.crm.applyContractLine(trx, contractLine);
+    if (!written)
       log.debug(
         { subscriptionId: line.subscriptionId, version: line.sourceVersion },
         'stale subscription event ignored',
       );
-    const value = await findContractValue(trx, line.customerId);
+    const value = await this.crm.contractValue(line.customerId, trx);
     await appendToOutbox(
       trx,
       SCHEMA,
@@ -79,11 +71,11 @@ export class ContractValueService {
   }
 
   /** Reconciliation: customers with a contract value, by id, after the keyset position. */
-  page(afterId: string | null, limit: number) {
-    return findContractValuePage(this.db, afterId, limit);
+  page(afterId: string | null, limit: number): Promise<CrmAccount[]> {
+    return this.crm.contractValuePage(afterId, limit);
   }
 
-  count() {
-    return countContractValues(this.db);
+  count(): Promise<number> {
+    return this.crm.contractValueCount();
   }
 }

@@ -1,20 +1,12 @@
-import { v7 as uuidv7 } from 'uuid';
-import { cleanName, DomainError } from '@c2c/platform/core';
-import { type AnyDb } from '@c2c/platform/db';
+import { v5 as uuidv5 } from 'uuid';
+import { cleanName, DomainError, type Logger } from '@c2c/platform/core';
+import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox } from '@c2c/platform/events';
-import { runIdempotent } from '@c2c/platform/graphql';
+import { requestHash, runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import {
-  findCustomerForUpdate,
-  findCustomerPage,
-  findCustomersByIds,
-  insertCustomer,
-  updateCustomerRow,
-  type CustomerPageQuery,
-  type CustomerRow,
-} from '../data/customer.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { customerEvent } from '../events/customer-events.ts';
+import type { AccountChanges, AccountPageQuery, CrmAccount, CrmChanges, CrmPort } from '../ports/crm.port.ts';
 import { parseCustomerId, validateCountry, validateEmail, validateStatus } from './customer.rules.ts';
 
 export interface CreateCustomerCommand {
@@ -46,9 +38,31 @@ export interface Caller {
   correlationId: string;
 }
 
-/** CRM use cases. Each runs in one transaction with its idempotency record and outbox events. */
-export class CustomerService {
-  constructor(private readonly deps: SubgraphDeps) {}
+const ACCOUNT_IDS = '6b1f3c2e-8d4a-4f7b-a5c9-0e2d7b9f4a18';
+
+/**
+ * The id of the account a request creates, derived from the request (caller, key, input): a retry
+ * of the same request gets the same id, so the CRM of record finds its earlier write by it.
+ */
+export function requestedId(
+  namespace: string,
+  caller: string,
+  key: string,
+  operation: string,
+  input: unknown,
+) {
+  return uuidv5(`${caller}\n${key}\n${requestHash(operation, input)}`, namespace);
+}
+
+/**
+ * CRM use cases over the CRM of record (`CrmPort`). Each runs in one transaction with its
+ * idempotency record and outbox events.
+ */
+export class CustomerService implements CrmChanges {
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly crm: CrmPort,
+  ) {}
 
   async createCustomer(command: CreateCustomerCommand, who: Caller): Promise<{ customerId: string }> {
     const values = {
@@ -60,24 +74,29 @@ export class CustomerService {
       segment: cleanName(command.segment, 'segment', 64, true),
       parent_id: command.parentId ? parseCustomerId(command.parentId, 'parentId') : null,
     };
-    const { value } = await runIdempotent(
-      this.deps.db,
-      SCHEMA,
-      { scope: who.caller, key: command.idempotencyKey, operation: 'createCustomer', input: values },
-      async (trx) => {
-        if (values.parent_id) await this.requireCustomer(trx, values.parent_id, 'parentId');
-        const row = await insertCustomer(trx, { id: uuidv7(), status: 'ACTIVE', ...values });
-        await appendToOutbox(trx, SCHEMA, SCHEMA, [customerEvent('customer.created', row)], who);
-        return { customerId: row.id };
-      },
-    );
+    const request = {
+      scope: who.caller,
+      key: command.idempotencyKey,
+      operation: 'createCustomer',
+      input: values,
+    };
+    const { value } = await runIdempotent(this.deps.db, SCHEMA, request, async (trx) => {
+      if (values.parent_id) await this.requireCustomer(trx, values.parent_id, 'parentId');
+      const id = requestedId(ACCOUNT_IDS, who.caller, command.idempotencyKey, request.operation, values);
+      const { account, created } = await this.crm.createAccount(trx, { id, status: 'ACTIVE', ...values });
+      // Our own tables commit an account with its event, so one found there was announced; an
+      // external CRM may hold an account whose announcing transaction of ours was lost.
+      if (created || this.crm.external)
+        await appendToOutbox(trx, SCHEMA, SCHEMA, [customerEvent('customer.created', account)], who);
+      return { customerId: account.id };
+    });
     this.deps.afterCommit();
     return value;
   }
 
   async updateCustomer(command: UpdateCustomerCommand, who: Caller): Promise<{ customerId: string }> {
     const id = parseCustomerId(command.id, 'id');
-    const changes: Parameters<typeof updateCustomerRow>[2] = {};
+    const changes: AccountChanges = {};
     if (command.name != null) changes.name = cleanName(command.name, 'name', 200);
     if (command.email != null) changes.email = validateEmail(command.email);
     if (command.status != null) changes.status = validateStatus(command.status);
@@ -104,7 +123,7 @@ export class CustomerService {
         input: { id, changes, expectedVersion },
       },
       async (trx) => {
-        const current = await findCustomerForUpdate(trx, id);
+        const current = await this.crm.lockAccount(trx, id);
         if (!current) throw new DomainError('CUSTOMER_NOT_FOUND', `no customer ${id}`, 'id');
         if (expectedVersion !== null && current.version !== expectedVersion) {
           throw new DomainError(
@@ -113,7 +132,7 @@ export class CustomerService {
             'expectedVersion',
           );
         }
-        const row = await updateCustomerRow(trx, id, changes, current.version);
+        const row = await this.crm.updateAccount(trx, id, changes, current.version);
         await appendToOutbox(trx, SCHEMA, SCHEMA, [customerEvent('customer.updated', row)], who);
         return { customerId: row.id };
       },
@@ -123,12 +142,28 @@ export class CustomerService {
   }
 
   /** One page of customers ordered by (name, id), and the total count of the filter. */
-  customerPage(query: CustomerPageQuery): Promise<{ rows: CustomerRow[]; totalCount: number }> {
-    return findCustomerPage(this.deps.db, query);
+  customerPage(query: AccountPageQuery): Promise<{ rows: CrmAccount[]; totalCount: number }> {
+    return this.crm.accountPage(query);
   }
 
-  private async requireCustomer(db: AnyDb, id: string, field: string): Promise<CustomerRow> {
-    const [row] = await findCustomersByIds(db, [id]);
+  /** An account changed in an external CRM (its change feed): announced as `customer.updated`. */
+  async accountChanged(accountId: string, log: Logger): Promise<'announced' | 'unknown'> {
+    const outcome = await this.deps.db.transaction().execute(async (trx) => {
+      const row = await this.crm.lockAccount(trx, accountId);
+      if (!row) return 'unknown' as const;
+      await appendToOutbox(trx, SCHEMA, SCHEMA, [customerEvent('customer.updated', row)], {
+        correlationId: `crm-${this.crm.system}-${accountId}-v${row.version}`,
+      });
+      return 'announced' as const;
+    });
+    if (outcome === 'announced') this.deps.afterCommit();
+    else
+      log.warn({ accountId, system: this.crm.system }, 'change for an account the CRM does not hold ignored');
+    return outcome;
+  }
+
+  private async requireCustomer(trx: AnyTransaction, id: string, field: string): Promise<CrmAccount> {
+    const [row] = await this.crm.accounts([id], trx);
     if (!row) throw new DomainError('CUSTOMER_NOT_FOUND', `no customer ${id}`, field);
     return row;
   }

@@ -3,19 +3,12 @@ import { cleanName, DomainError, isUuid } from '@c2c/platform/core';
 import { appendToOutbox } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import { findCustomersByIds } from '../data/customer.repository.ts';
-import {
-  countWonOpportunities,
-  findOpportunityForUpdate,
-  findWonOpportunityPage,
-  insertOpportunity,
-  updateOpportunityRow,
-  type OpportunityRow,
-} from '../data/opportunity.repository.ts';
+import type { AnyTransaction } from '@c2c/platform/db';
 import { findLiveOrder, findOrderPage, insertOrder } from '../data/order.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { opportunityWonEvent } from '../events/opportunity-events.ts';
-import type { Caller } from './customer.service.ts';
+import type { CrmOpportunity, CrmPort, OpportunityChanges } from '../ports/crm.port.ts';
+import { requestedId, type Caller } from './customer.service.ts';
 import { parseCustomerId } from './customer.rules.ts';
 import {
   validateExpectedVersion,
@@ -60,12 +53,18 @@ function parseOpportunityId(value: string): string {
   return value.toLowerCase();
 }
 
+const OPPORTUNITY_IDS = 'c4e8a1d6-2b7f-4e3a-9c5d-8f1b6a0e7d42';
+
 /**
- * Opportunities in the CRM, and winning one: the opportunity turns WON, its order is recorded
- * (VALIDATING) and `opportunity.won` is appended, in one transaction. Billing runs the checks.
+ * Opportunities in the CRM of record (`CrmPort`), and winning one: the opportunity turns WON, its
+ * order is recorded (VALIDATING; the order is our own bookkeeping) and `opportunity.won` is
+ * appended, in one transaction. Billing runs the checks.
  */
 export class OpportunityService {
-  constructor(private readonly deps: SubgraphDeps) {}
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly crm: CrmPort,
+  ) {}
 
   async create(command: CreateOpportunityCommand, who: Caller): Promise<{ opportunityId: string }> {
     const values = {
@@ -75,16 +74,18 @@ export class OpportunityService {
       seats: validateOpportunitySeats(command.seats),
       start_date: validateStartDate(command.startDate),
     };
+    const operation = 'createOpportunity';
     const { value } = await runIdempotent(
       this.deps.db,
       SCHEMA,
-      { scope: who.caller, key: command.idempotencyKey, operation: 'createOpportunity', input: values },
+      { scope: who.caller, key: command.idempotencyKey, operation, input: values },
       async (trx) => {
-        const [customer] = await findCustomersByIds(trx, [values.customer_id]);
+        const [customer] = await this.crm.accounts([values.customer_id], trx);
         if (!customer) {
           throw new DomainError('CUSTOMER_NOT_FOUND', `no customer ${values.customer_id}`, 'customerId');
         }
-        const row = await insertOpportunity(trx, { id: uuidv7(), stage: 'OPEN', ...values });
+        const id = requestedId(OPPORTUNITY_IDS, who.caller, command.idempotencyKey, operation, values);
+        const row = await this.crm.createOpportunity(trx, { id, stage: 'OPEN', ...values });
         return { opportunityId: row.id };
       },
     );
@@ -93,7 +94,7 @@ export class OpportunityService {
 
   async update(command: UpdateOpportunityCommand, who: Caller): Promise<{ opportunityId: string }> {
     const id = parseOpportunityId(command.opportunityId);
-    const changes: Parameters<typeof updateOpportunityRow>[2] = {};
+    const changes: OpportunityChanges = {};
     if (command.name != null) changes.name = cleanName(command.name, 'name', 200);
     if (command.planCode != null) changes.plan_code = validatePlanCode(command.planCode);
     if (command.seats != null) changes.seats = validateOpportunitySeats(command.seats);
@@ -110,7 +111,7 @@ export class OpportunityService {
       },
       async (trx) => {
         const current = await this.requireOpen(trx, id, expectedVersion);
-        const row = await updateOpportunityRow(trx, id, changes, current.version);
+        const row = await this.crm.updateOpportunity(trx, id, changes, current.version);
         return { opportunityId: row.id };
       },
     );
@@ -137,7 +138,7 @@ export class OpportunityService {
         input: { id, expectedVersion },
       },
       async (trx) => {
-        const current = await findOpportunityForUpdate(trx, id);
+        const current = await this.crm.lockOpportunity(trx, id);
         if (!current) throw new DomainError('OPPORTUNITY_NOT_FOUND', `no opportunity ${id}`, 'opportunityId');
         if (current.stage === 'WON') {
           const order = await findLiveOrder(trx, id);
@@ -145,7 +146,7 @@ export class OpportunityService {
           return { opportunityId: id, orderId: order.id };
         }
         this.requireOpenStage(current, expectedVersion);
-        const won = await updateOpportunityRow(trx, id, { stage: 'WON' }, current.version);
+        const won = await this.crm.updateOpportunity(trx, id, { stage: 'WON' }, current.version);
         const order = await insertOrder(trx, {
           id: uuidv7(),
           opportunity_id: id,
@@ -177,7 +178,7 @@ export class OpportunityService {
       },
       async (trx) => {
         const current = await this.requireOpen(trx, id, expectedVersion);
-        await updateOpportunityRow(trx, id, { stage: 'LOST' }, current.version);
+        await this.crm.updateOpportunity(trx, id, { stage: 'LOST' }, current.version);
         return { opportunityId: id };
       },
     );
@@ -190,26 +191,26 @@ export class OpportunityService {
   }
 
   /** Reconciliation: WON opportunities by id after the keyset position. */
-  wonPage(afterId: string | null, limit: number) {
-    return findWonOpportunityPage(this.deps.db, afterId, limit);
+  wonPage(afterId: string | null, limit: number): Promise<CrmOpportunity[]> {
+    return this.crm.wonOpportunityPage(afterId, limit);
   }
 
-  countWon() {
-    return countWonOpportunities(this.deps.db);
+  countWon(): Promise<number> {
+    return this.crm.wonOpportunityCount();
   }
 
   private async requireOpen(
-    trx: Parameters<typeof findOpportunityForUpdate>[0],
+    trx: AnyTransaction,
     id: string,
     expectedVersion: number | null,
-  ): Promise<OpportunityRow> {
-    const current = await findOpportunityForUpdate(trx, id);
+  ): Promise<CrmOpportunity> {
+    const current = await this.crm.lockOpportunity(trx, id);
     if (!current) throw new DomainError('OPPORTUNITY_NOT_FOUND', `no opportunity ${id}`, 'opportunityId');
     this.requireOpenStage(current, expectedVersion);
     return current;
   }
 
-  private requireOpenStage(current: OpportunityRow, expectedVersion: number | null): void {
+  private requireOpenStage(current: CrmOpportunity, expectedVersion: number | null): void {
     if (current.stage !== 'OPEN') {
       throw new DomainError(
         current.stage === 'LOST' ? 'OPPORTUNITY_LOST' : 'OPPORTUNITY_WON',

@@ -9,8 +9,8 @@ import {
   type OrderCheckRow,
   type OrderRow,
 } from '../data/order.repository.ts';
-import { reopenOpportunity } from '../data/opportunity.repository.ts';
 import type { OrderSystem } from '../data/tables.ts';
+import type { CrmPort } from '../ports/crm.port.ts';
 import { ERROR_MAX, orderStatus } from './order.rules.ts';
 
 /** What a system reported about its step of an order. */
@@ -24,9 +24,13 @@ export type ReportedCheck = Omit<OrderCheckRow, 'order_id'>;
  * the consumers' transactions. The order row is locked first, so acknowledgements arriving
  * together cannot miss each other's step. As for amendments: a success after a failure (a
  * replayed dead letter) turns the step DONE, a failure never undoes a success, and `attempts`
- * adds up the failed deliveries reported with a dead letter and the one that succeeded.
+ * adds up the failed deliveries reported with a dead letter and the one that succeeded. Orders
+ * are our own bookkeeping (tables `sales_order`, `order_check`, `order_step`); only reopening the
+ * opportunity goes to the CRM of record.
  */
 export class OrderWorkflow {
+  constructor(private readonly crm: CrmPort) {}
+
   /**
    * Billing refused the order: every check's outcome; nothing was created anywhere, so the
    * opportunity is OPEN again (version + 1).
@@ -46,7 +50,7 @@ export class OrderWorkflow {
     await updateOrder(trx, orderId, { rejected: true });
     await this.record(trx, { ...order, rejected: true }, 'BILLING', { kind: 'done', at }, log);
     // Nothing was created: the deal goes back to OPEN, to be fixed and won again (a new order).
-    await reopenOpportunity(trx, order.opportunity_id);
+    await this.crm.reopenOpportunity(trx, order.opportunity_id);
     log.info(
       {
         orderId,
