@@ -32,6 +32,18 @@ const PLATFORM_OUTSIDE = [
   '**/gateway/**',
 ];
 
+/**
+ * Subgraphs whose domain services reach their system of record through a port: the repositories
+ * of the records the port's adapters keep (the built-in adapter uses them, the domain may not).
+ */
+const SYSTEM_OF_RECORD_PORTS = {
+  subscription: {
+    port: 'BillingPort',
+    records: 'plans, bill-to customers, subscriptions, invoices and credit notes',
+    repositories: ['plan', 'subscription', 'invoice', 'bill-to'],
+  },
+};
+
 /** Import boundaries: gateway, ops and platform import no subgraph; platform layers import downwards. */
 const boundary = (files, forbidden, message) => ({
   files,
@@ -81,6 +93,14 @@ export default tseslint.config(
       message:
         'resolvers and consumers call domain services, never a repository (docs/architecture.md): type-only imports of row types are fine',
     };
+    const port = SYSTEM_OF_RECORD_PORTS[name];
+    // Domain services reach the system of record through its port (docs/adapters.md): the
+    // repositories of the records an adapter keeps are off limits there, their row types are not.
+    const throughPort = port && {
+      group: port.repositories.map((repository) => `**/data/${repository}.repository*`),
+      allowTypeImports: true,
+      message: `domain services reach ${port.records} through ${port.port} (src/ports/, docs/adapters.md), never its repositories: type-only imports of row types are fine`,
+    };
     return [
       {
         files: [`subgraphs/${name}/**/*.ts`],
@@ -90,6 +110,14 @@ export default tseslint.config(
         files: [`subgraphs/${name}/src/resolvers/**/*.ts`, `subgraphs/${name}/src/consumers/**/*.ts`],
         rules: { 'no-restricted-imports': ['error', { patterns: [crossing, throughServices] }] },
       },
+      ...(throughPort
+        ? [
+            {
+              files: [`subgraphs/${name}/src/domain/**/*.ts`],
+              rules: { 'no-restricted-imports': ['error', { patterns: [crossing, throughPort] }] },
+            },
+          ]
+        : []),
     ];
   }),
   boundary(
