@@ -316,7 +316,10 @@ export class AmendmentService {
       ? { issued: result.document, prorationMinor: result.prorationMinor }
       : null;
     if (document) {
-      this.deps.log.debug({ amendmentId, invoiceId: document.issued.invoice.id }, 'proration document issued');
+      this.deps.log.debug(
+        { amendmentId, invoiceId: document.issued.invoice.id },
+        'proration document issued',
+      );
     }
     const steps = initialSteps(document !== null, new Date());
     const amendment = await insertAmendment(

@@ -35,7 +35,11 @@ export class ErpAcknowledgementService {
     failure: { invoiceId: string; error: string; attempts: number | null },
     log: Logger,
   ): Promise<void> {
-    const changed = await this.billing.recordPostingFailed(trx, failure.invoiceId, failure.error.slice(0, 2000));
+    const changed = await this.billing.recordPostingFailed(
+      trx,
+      failure.invoiceId,
+      failure.error.slice(0, 2000),
+    );
     if (!changed) {
       log.warn({ invoiceId: failure.invoiceId }, 'posting.failed ignored: unknown or already posted invoice');
       return;

@@ -136,7 +136,10 @@ export interface AmendmentProrationRequest {
 }
 
 /** The proration of an amendment (DOMAIN: seat-days over the period, HALF_UP once). */
-export function amendmentProration(request: AmendmentProrationRequest): { proration: Proration; period: Period } {
+export function amendmentProration(request: AmendmentProrationRequest): {
+  proration: Proration;
+  period: Period;
+} {
   const { subscription } = request;
   const period = { start: subscription.current_period_start, end: subscription.current_period_end };
   const proration = prorate({

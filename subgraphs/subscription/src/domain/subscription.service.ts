@@ -94,7 +94,9 @@ export class SubscriptionService {
     customerId: string,
     currency: string,
   ): Promise<void> {
-    const other = (await this.billing.customerCurrencies(trx, customerId)).find((existing) => existing !== currency);
+    const other = (await this.billing.customerCurrencies(trx, customerId)).find(
+      (existing) => existing !== currency,
+    );
     if (other) {
       throw new DomainError(
         'CURRENCY_MISMATCH',

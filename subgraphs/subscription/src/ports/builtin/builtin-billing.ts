@@ -156,7 +156,11 @@ export class BuiltinBilling implements BillingPort {
   }
 
   async previewAmendment(db: AnyDb, request: AmendmentPreviewRequest): Promise<ProrationDraft | null> {
-    return this.draft(db, { subscription: request.subscription, billTo: request.billTo, ...request.proration });
+    return this.draft(db, {
+      subscription: request.subscription,
+      billTo: request.billTo,
+      ...request.proration,
+    });
   }
 
   async renewSubscription(trx: AnyTransaction, request: RenewalRequest) {
