@@ -33,12 +33,20 @@ const PLATFORM_OUTSIDE = [
 ];
 
 /**
- * The repositories of each subgraph's system of record, which its domain services reach only
- * through the subgraph's port (docs/adapters.md): a value import in `src/domain/` fails, a type
- * import does not. The subgraph's own bookkeeping (orders, contract changes) is not listed.
+ * Subgraphs whose domain services reach their system of record through a port: the repositories
+ * of the records the port's adapters keep (the built-in adapter uses them, the domain may not).
  */
-const SYSTEM_OF_RECORD_REPOSITORIES = {
-  customer: ['customer.repository', 'contract.repository', 'opportunity.repository'],
+const SYSTEM_OF_RECORD_PORTS = {
+  customer: {
+    port: 'CrmPort',
+    records: 'accounts, contract values and opportunities',
+    repositories: ['customer', 'contract', 'opportunity'],
+  },
+  subscription: {
+    port: 'BillingPort',
+    records: 'plans, bill-to customers, subscriptions, invoices and credit notes',
+    repositories: ['plan', 'subscription', 'invoice', 'bill-to'],
+  },
 };
 
 /** Import boundaries: gateway, ops and platform import no subgraph; platform layers import downwards. */
@@ -90,11 +98,13 @@ export default tseslint.config(
       message:
         'resolvers and consumers call domain services, never a repository (docs/architecture.md): type-only imports of row types are fine',
     };
-    const ofRecord = SYSTEM_OF_RECORD_REPOSITORIES[name] ?? [];
-    const throughPort = {
-      group: ofRecord.map((repository) => `**/data/${repository}*`),
+    const port = SYSTEM_OF_RECORD_PORTS[name];
+    // Domain services reach the system of record through its port (docs/adapters.md): the
+    // repositories of the records an adapter keeps are off limits there, their row types are not.
+    const throughPort = port && {
+      group: port.repositories.map((repository) => `**/data/${repository}.repository*`),
       allowTypeImports: true,
-      message: `the ${name} subgraph's domain services reach its system of record through its port (src/ports/, docs/adapters.md), never its repositories: type-only imports are fine`,
+      message: `domain services reach ${port.records} through ${port.port} (src/ports/, docs/adapters.md), never its repositories: type-only imports of row types are fine`,
     };
     return [
       {
@@ -105,7 +115,7 @@ export default tseslint.config(
         files: [`subgraphs/${name}/src/resolvers/**/*.ts`, `subgraphs/${name}/src/consumers/**/*.ts`],
         rules: { 'no-restricted-imports': ['error', { patterns: [crossing, throughServices] }] },
       },
-      ...(ofRecord.length
+      ...(throughPort
         ? [
             {
               files: [`subgraphs/${name}/src/domain/**/*.ts`],

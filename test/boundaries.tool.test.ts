@@ -147,6 +147,47 @@ describe('import boundaries', () => {
       ),
     ).toContain('no-restricted-imports');
   });
+  it("stop billing's domain importing a system-of-record repository, but not its row types", async () => {
+    for (const [repository, name] of [
+      ['plan', 'findPlansByCodes'],
+      ['subscription', 'amendSubscriptionRow'],
+      ['invoice', 'insertInvoice'],
+      ['bill-to', 'findBillToForUpdate'],
+    ]) {
+      expect(
+        await ruleIds(
+          'subgraphs/subscription/src/domain/x.ts',
+          `import { ${name} } from '../data/${repository}.repository.ts';\nexport const x = ${name};\n`,
+        ),
+      ).toContain('no-restricted-imports');
+    }
+    expect(
+      await ruleIds(
+        'subgraphs/subscription/src/domain/x.ts',
+        "import type { InvoiceRow } from '../data/invoice.repository.ts';\nexport type X = InvoiceRow;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+    // Our own bookkeeping stays the domain's to reach, and the built-in adapter uses the repositories.
+    expect(
+      await ruleIds(
+        'subgraphs/subscription/src/domain/x.ts',
+        "import { insertAmendment } from '../data/amendment.repository.ts';\nexport const x = insertAmendment;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+    expect(
+      await ruleIds(
+        'subgraphs/subscription/src/ports/builtin/x.ts',
+        "import { insertInvoice } from '../../data/invoice.repository.ts';\nexport const x = insertInvoice;\n",
+      ),
+    ).not.toContain('no-restricted-imports');
+    // The subgraph boundary still holds in the domain.
+    expect(
+      await ruleIds(
+        'subgraphs/subscription/src/domain/x.ts',
+        "import { x } from '../../../finance/src/subgraph.ts';\nexport const y = x;\n",
+      ),
+    ).toContain('no-restricted-imports');
+  });
   it('allow a domain service to import a repository of its own bookkeeping', async () => {
     expect(
       await ruleIds(

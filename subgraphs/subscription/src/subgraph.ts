@@ -18,10 +18,12 @@ import { ErpAcknowledgementService } from './domain/erp-acknowledgement.service.
 import { isPlanCode } from './domain/plan.rules.ts';
 import { OrderService } from './domain/order.service.ts';
 import { PlanService } from './domain/plan.service.ts';
+import { PlatformChangeService } from './domain/platform-changes.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
 import { UsageService } from './domain/usage.service.ts';
 import { registerBillingMetrics } from './metrics.ts';
+import { billingFromEnv } from './ports/billing-config.ts';
 import { Amendment } from './resolvers/Amendment.ts';
 import { AmendmentStep } from './resolvers/AmendmentStep.ts';
 import { BillingContractValue } from './resolvers/BillingContractValue.ts';
@@ -47,17 +49,18 @@ export const subscriptionTypeDefs = readFileSync(join(ROOT, 'schema.graphql'), '
 
 /** Builds the billing subgraph from injected dependencies; no ports, no environment. */
 export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinition<SubscriptionContext> {
-  const plans = new PlanService(deps);
-  const subscriptions = new SubscriptionService(deps);
-  const billingRun = new BillingRunService(deps);
-  const amendments = new AmendmentService(deps);
+  const billing = billingFromEnv(deps.env);
+  const plans = new PlanService(deps, billing);
+  const subscriptions = new SubscriptionService(deps, billing);
+  const billingRun = new BillingRunService(deps, billing);
+  const amendments = new AmendmentService(deps, billing);
   const reconciliation = new ReconciliationService(deps.db);
   const monitor = new AmendmentMonitor(deps.db);
-  const orders = new OrderService(deps);
-  const usage = new UsageService(deps);
+  const orders = new OrderService(deps, billing);
+  const usage = new UsageService(deps, billing);
   const consumers = subscriptionConsumers({
-    billTo: new BillToService(),
-    erpAcknowledgements: new ErpAcknowledgementService(),
+    billTo: new BillToService(billing),
+    erpAcknowledgements: new ErpAcknowledgementService(billing),
     crmAcknowledgements: new CrmAcknowledgementService(),
     orders,
     contractChanges: new ContractChangeService(amendments),
@@ -86,7 +89,7 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
       UsageReconciliationLine,
     }),
     createContext: (base) => {
-      const loaders = createSubscriptionLoaders(deps.db);
+      const loaders = createSubscriptionLoaders(deps.db, billing);
       return {
         ...base,
         loaders,
@@ -112,6 +115,11 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
     onDeadLetter: onOrderDeadLetter(orders),
+    connect: async (log) => {
+      await billing.connect(log);
+      billing.watch(new PlatformChangeService(deps.db, billing), log);
+    },
+    close: () => billing.close(),
     metrics: (sink) =>
       registerBillingMetrics(sink, deps.db, billingRun, {
         counters: usage.counters,

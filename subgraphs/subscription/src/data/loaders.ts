@@ -6,14 +6,8 @@ import {
   findAmendmentsBySubscriptionIds,
   findStepsByAmendmentIds,
 } from './amendment.repository.ts';
-import {
-  findInvoicePages,
-  findInvoicesByIds,
-  findLinesByInvoiceIds,
-  type InvoiceRow,
-} from './invoice.repository.ts';
-import { findPlansByCodes } from './plan.repository.ts';
-import { findSubscriptionsByCustomerIds, findSubscriptionsByIds } from './subscription.repository.ts';
+import type { BillingPort } from '../ports/billing.port.ts';
+import type { InvoiceRow } from './invoice.repository.ts';
 
 export interface InvoicePage {
   rows: InvoiceRow[];
@@ -21,7 +15,7 @@ export interface InvoicePage {
 }
 
 /** Invoice pages of many subscriptions, one query per distinct (limit, cursor) in the request. */
-function invoicePageLoaders(db: AnyDb) {
+function invoicePageLoaders(db: AnyDb, billing: BillingPort) {
   const loaders = new Map<string, DataLoader<string, InvoicePage>>();
   return (limit: number, afterSeq: number | null): DataLoader<string, InvoicePage> => {
     const key = `${limit}:${afterSeq ?? ''}`;
@@ -29,7 +23,7 @@ function invoicePageLoaders(db: AnyDb) {
     if (!loader) {
       loader = new DataLoader<string, InvoicePage>(async (ids) => {
         const groups = groupBy(
-          await findInvoicePages(db, ids, limit, afterSeq),
+          await billing.invoicePages(db, ids, limit, afterSeq),
           (row) => row.subscription_id,
         );
         return ids.map((id) => {
@@ -46,30 +40,33 @@ function invoicePageLoaders(db: AnyDb) {
 
 type Keys = readonly string[];
 
-/** Per-request loaders: one SQL query per entity type per request, whatever the list size. */
-export function createSubscriptionLoaders(db: AnyDb) {
+/**
+ * Per-request loaders: one batch read per entity type per request, whatever the list size. Plans,
+ * subscriptions and documents come from the billing platform (its port), amendments from our tables.
+ */
+export function createSubscriptionLoaders(db: AnyDb, billing: BillingPort) {
   return {
     planByCode: byKeyLoader(
-      (codes: Keys) => findPlansByCodes(db, codes),
+      (codes: Keys) => billing.plansByCodes(db, codes),
       (row) => row.code,
     ),
     subscriptionById: byKeyLoader(
-      (ids: Keys) => findSubscriptionsByIds(db, ids),
+      (ids: Keys) => billing.subscriptionsByIds(db, ids),
       (row) => row.id,
     ),
     subscriptionsByCustomerId: groupedLoader(
-      (ids: Keys) => findSubscriptionsByCustomerIds(db, ids),
+      (ids: Keys) => billing.subscriptionsByCustomerIds(db, ids),
       (row) => row.customer_id,
     ),
     invoiceById: byKeyLoader(
-      (ids: Keys) => findInvoicesByIds(db, ids),
+      (ids: Keys) => billing.invoicesByIds(db, ids),
       (row) => row.id,
     ),
     linesByInvoiceId: groupedLoader(
-      (ids: Keys) => findLinesByInvoiceIds(db, ids),
+      (ids: Keys) => billing.linesByInvoiceIds(db, ids),
       (row) => row.invoice_id,
     ),
-    invoicePage: invoicePageLoaders(db),
+    invoicePage: invoicePageLoaders(db, billing),
     amendmentById: byKeyLoader(
       (ids: Keys) => findAmendmentsByIds(db, ids),
       (row) => row.id,

@@ -23,22 +23,6 @@ export async function insertOrderSubscription(
   await scoped(db).insertInto('order_subscription').values(row).execute();
 }
 
-/** Active subscriptions of one customer to one plan (the ELIGIBILITY check). */
-export async function countActiveSubscriptions(
-  db: AnyDb,
-  customerId: string,
-  planCode: string,
-): Promise<number> {
-  const row = await scoped(db)
-    .selectFrom('subscription')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('customer_id', '=', customerId)
-    .where('plan_code', '=', planCode)
-    .where('status', '=', 'ACTIVE')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 /** Reconciliation: the subscriptions orders opened, by order id after the keyset position. */
 export async function findOrderSubscriptionPage(
   db: AnyDb,

@@ -36,6 +36,22 @@ export async function findCustomerCurrencies(db: AnyDb, customerId: string): Pro
   return rows.map((row) => row.currency);
 }
 
+/** Active subscriptions of one customer to one plan (the ELIGIBILITY check). */
+export async function countActiveSubscriptions(
+  db: AnyDb,
+  customerId: string,
+  planCode: string,
+): Promise<number> {
+  const row = await scoped(db)
+    .selectFrom('subscription')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('customer_id', '=', customerId)
+    .where('plan_code', '=', planCode)
+    .where('status', '=', 'ACTIVE')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export async function insertSubscription(
   db: AnyDb,
   row: Omit<Insertable<SubscriptionTable>, 'version' | 'created_at' | 'updated_at'>,

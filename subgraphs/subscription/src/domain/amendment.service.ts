@@ -5,17 +5,11 @@ import { appendToOutbox, type NewEvent } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { findLastChangeInPeriod, insertAmendment, type AmendmentRow } from '../data/amendment.repository.ts';
-import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
-import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
-import {
-  amendSubscriptionRow,
-  findSubscriptionForUpdate,
-  findSubscriptionsByIds,
-  type SubscriptionChange,
-  type SubscriptionRow,
-} from '../data/subscription.repository.ts';
+import type { BillToRow } from '../data/bill-to.repository.ts';
+import type { PlanRow } from '../data/plan.repository.ts';
+import type { SubscriptionChange, SubscriptionRow } from '../data/subscription.repository.ts';
 import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
-import { findPeriodSeatLines, type InvoiceRow } from '../data/invoice.repository.ts';
+import type { InvoiceRow } from '../data/invoice.repository.ts';
 import { findTaxRates } from '../data/tax-rate.repository.ts';
 import { invoiceIssuedEvent } from '../events/invoice-events.ts';
 import { subscriptionEvent, type SubscriptionEventType } from '../events/subscription-events.ts';
@@ -27,15 +21,11 @@ import {
   workflowStatus,
 } from './amendment.rules.ts';
 import type { Caller } from './caller.ts';
-import { firstInvoiceDates, pickTaxRate, requireRenewableSeats } from './invoice.rules.ts';
-import {
-  draftProrationDocument,
-  issueProrationDocument,
-  type IssuedDocument,
-  type ProrationDraft,
-} from './invoicing.ts';
-import { placeEffectiveDate, prorate, prorationLineDescription } from './proration.ts';
-import { creditedSeats, requireOnOrAfterLastChange } from './period-timeline.ts';
+import type { BillingPort, ProrationRequest } from '../ports/billing.port.ts';
+import { firstInvoiceDates, requireRenewableSeats } from './invoice.rules.ts';
+import type { ProrationDraft } from './invoicing.ts';
+import { placeEffectiveDate } from './proration.ts';
+import { requireOnOrAfterLastChange } from './period-timeline.ts';
 import { validateSeats } from './subscription.rules.ts';
 
 export interface AmendSubscriptionCommand {
@@ -112,7 +102,10 @@ function currentPeriod(row: SubscriptionRow): Period {
  * its workflow steps, issue the proration invoice or credit note, and append the events.
  */
 export class AmendmentService {
-  constructor(private readonly deps: SubgraphDeps) {}
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly billing: BillingPort,
+  ) {}
 
   async amendSubscription(command: AmendSubscriptionCommand, who: Caller): Promise<AmendmentResult> {
     const input = {
@@ -143,15 +136,20 @@ export class AmendmentService {
     };
     if (!isUuid(command.subscriptionId)) throw subscriptionNotFound(command.subscriptionId);
     return this.deps.db.transaction().execute(async (trx) => {
-      const [subscription] = await findSubscriptionsByIds(trx, [command.subscriptionId.toLowerCase()]);
+      const [subscription] = await this.billing.subscriptionsByIds(trx, [
+        command.subscriptionId.toLowerCase(),
+      ]);
       if (!subscription) throw subscriptionNotFound(command.subscriptionId);
-      const [billTo] = await findBillToByIds(trx, [subscription.customer_id]);
-      const [plan] = await findPlansByCodes(trx, [subscription.plan_code]);
+      const [billTo] = await this.billing.customersByIds(trx, [subscription.customer_id]);
+      const [plan] = await this.billing.plansByCodes(trx, [subscription.plan_code]);
       if (!billTo || !plan)
         throw new Error(`subscription ${subscription.id} misses its bill-to account or plan`);
       const lastChange = await findLastChangeInPeriod(trx, subscription.id, currentPeriod(subscription));
       const decided = decideSeatChange(input, subscription, plan, billTo, lastChange);
-      const draft = await this.draftDocument(trx, subscription, plan, billTo, decided);
+      const proration = await this.prorationOf(trx, plan, billTo, decided);
+      const draft = proration
+        ? await this.billing.previewAmendment(trx, { subscription, billTo, proration })
+        : null;
       return { currency: subscription.currency, draft };
     });
   }
@@ -289,22 +287,40 @@ export class AmendmentService {
     ) => AmendmentPlan,
   ): Promise<AmendmentResult> {
     if (!isUuid(input.subscriptionId)) throw subscriptionNotFound(input.subscriptionId);
-    const locked = await findSubscriptionForUpdate(trx, input.subscriptionId.toLowerCase());
+    const locked = await this.billing.lockSubscription(trx, input.subscriptionId.toLowerCase());
     if (!locked) throw subscriptionNotFound(input.subscriptionId);
     if (input.expectedVersion !== null && input.expectedVersion !== locked.version) {
       throw versionConflict(input.expectedVersion, locked.version);
     }
-    const [billTo] = await findBillToByIds(trx, [locked.customer_id]);
-    const [plan] = await findPlansByCodes(trx, [locked.plan_code]);
+    const [billTo] = await this.billing.customersByIds(trx, [locked.customer_id]);
+    const [plan] = await this.billing.plansByCodes(trx, [locked.plan_code]);
     // The replica is never deleted and plans are never removed: a miss is a bug, not input.
     if (!billTo || !plan) throw new Error(`subscription ${locked.id} misses its bill-to account or plan`);
     const lastChange = await findLastChangeInPeriod(trx, locked.id, currentPeriod(locked));
     const decided = decide(locked, plan, billTo, lastChange);
-    const amended = await amendSubscriptionRow(trx, locked, decided.change);
     const amendmentId = uuidv7();
-    const document = decided.prorate
-      ? await this.issueDocument(trx, locked, amended, plan, billTo, decided, amendmentId)
+    const proration = await this.prorationOf(trx, plan, billTo, decided);
+    const request = {
+      amendmentId,
+      subscription: locked,
+      billTo,
+      change: decided.change,
+      proration: proration ? { documentId: uuidv7(), ...proration } : null,
+    };
+    const result =
+      decided.kind === 'CANCELLATION'
+        ? await this.billing.cancelSubscription(trx, request)
+        : await this.billing.amendSeats(trx, request);
+    const amended = result.subscription;
+    const document = result.document
+      ? { issued: result.document, prorationMinor: result.prorationMinor }
       : null;
+    if (document) {
+      this.deps.log.debug(
+        { amendmentId, invoiceId: document.issued.invoice.id },
+        'proration document issued',
+      );
+    }
     const steps = initialSteps(document !== null, new Date());
     const amendment = await insertAmendment(
       trx,
@@ -351,72 +367,26 @@ export class AmendmentService {
     };
   }
 
-  /** The proration invoice (more seats) or credit note (fewer); none when it rounds to zero. */
-  private async issueDocument(
-    trx: AnyTransaction,
-    before: SubscriptionRow,
-    after: SubscriptionRow,
-    plan: PlanRow,
-    billTo: BillToRow,
-    decided: AmendmentPlan,
-    amendmentId: string,
-  ): Promise<{ issued: IssuedDocument; prorationMinor: number } | null> {
-    const draft = await this.draftDocument(trx, before, plan, billTo, decided);
-    if (!draft) return null;
-    const issued = await issueProrationDocument(trx, after, billTo, draft);
-    this.deps.log.debug({ amendmentId, invoiceId: issued.invoice.id }, 'proration document issued');
-    return { issued, prorationMinor: draft.totals.subtotalMinor };
-  }
-
   /**
-   * What the amendment bills, computed from the locked subscription and the period's documents
-   * without writing anything: the amendment issues it, the preview returns it.
+   * What the amendment prorates, for the billing platform to bill (and the preview to show): the
+   * seats over [effectiveDate, period end), the document's dates and our tax rates; null when
+   * nothing is prorated (a change scheduled for the renewal, a cancellation at period end).
    */
-  private async draftDocument(
+  private async prorationOf(
     trx: AnyTransaction,
-    before: SubscriptionRow,
     plan: PlanRow,
     billTo: BillToRow,
     decided: AmendmentPlan,
-  ): Promise<ProrationDraft | null> {
+  ): Promise<Omit<ProrationRequest, 'documentId'> | null> {
     if (!decided.prorate) return null;
-    const period = currentPeriod(before);
-    const proration = prorate({
+    return {
+      planName: plan.name,
       seatsBefore: decided.prorate.from,
       seatsAfter: decided.prorate.to,
-      unitPriceMinor: before.unit_price_minor,
-      period,
       effectiveDate: decided.effectiveDate,
-    });
-    if (proration.amountMinor === 0) return null;
-    const rates = await findTaxRates(trx, [billTo.country]);
-    const dates = firstInvoiceDates(decided.effectiveDate, todayUtc(this.deps.clock.now()));
-    const credited =
-      proration.seatDelta < 0
-        ? creditedSeats(
-            await findPeriodSeatLines(trx, before.id, period),
-            -proration.seatDelta,
-            pickTaxRate(rates, billTo.country, billTo.region, dates.issuedOn),
-          )
-        : undefined;
-    return draftProrationDocument({
-      subscription: before,
-      billTo,
-      rates,
-      proration,
-      description: prorationLineDescription(
-        plan.name,
-        decided.prorate.from,
-        decided.prorate.to,
-        proration,
-        decided.effectiveDate,
-        period,
-      ),
-      effectiveDate: decided.effectiveDate,
-      period,
-      ...dates,
-      ...(credited ? { credited } : {}),
-    });
+      rates: await findTaxRates(trx, [billTo.country]),
+      ...firstInvoiceDates(decided.effectiveDate, todayUtc(this.deps.clock.now())),
+    };
   }
 }
 

@@ -6,15 +6,8 @@ import { appendToOutbox, type NewEvent } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import { insertAmendments, type NewAmendment, type NewAmendmentStep } from '../data/amendment.repository.ts';
-import { findBillToByIds, type BillToRow } from '../data/bill-to.repository.ts';
-import { findPlansByCodes } from '../data/plan.repository.ts';
-import {
-  advanceSubscription,
-  amendSubscriptionRow,
-  findDueSubscriptionsForUpdate,
-  findEndedWithUnbilledUsageForUpdate,
-  type SubscriptionRow,
-} from '../data/subscription.repository.ts';
+import type { BillToRow } from '../data/bill-to.repository.ts';
+import type { SubscriptionRow } from '../data/subscription.repository.ts';
 import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
 import { findTaxRates, type TaxRateRow } from '../data/tax-rate.repository.ts';
 import { insertUsageCharges } from '../data/usage.repository.ts';
@@ -23,7 +16,7 @@ import { subscriptionEvent } from '../events/subscription-events.ts';
 import { initialSteps, workflowStatus } from './amendment.rules.ts';
 import type { Caller } from './caller.ts';
 import { pickTaxRate, renewalInvoiceDates } from './invoice.rules.ts';
-import { insertDocument, issuePeriodInvoice, type IssuedDocument } from './invoicing.ts';
+import type { BillingPort, IssuedDocument } from '../ports/billing.port.ts';
 import { renewalSchedule } from './subscription.rules.ts';
 import { billUsage, usageLine } from './usage-billing.ts';
 import { DEFAULT_USAGE_GRACE_HOURS, gracePassed, usagePricesOf, type UsagePrice } from './usage.rules.ts';
@@ -92,7 +85,10 @@ export class BillingRunService {
   /** Failures of this process's latest committed run, by code (the `c2c_billing_run_failures` gauge). */
   private lastRunFailures = new Map<string, number>();
 
-  constructor(private readonly deps: SubgraphDeps) {}
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly billing: BillingPort,
+  ) {}
 
   /** Subscriptions the latest run of this process could not bill, by code. */
   failuresOfLastRun(): { code: string; count: number }[] {
@@ -115,9 +111,10 @@ export class BillingRunService {
       SCHEMA,
       { scope: who.caller, key: command.idempotencyKey, operation: 'renewSubscriptions', input: { asOf } },
       async (trx) => {
-        const due = await findDueSubscriptionsForUpdate(trx, asOf);
-        const ended = await findEndedWithUnbilledUsageForUpdate(trx);
-        const reference = await loadReferenceData(trx, [...due, ...ended], who);
+        const billing = this.billing;
+        const due = await billing.lockDueSubscriptions(trx, asOf);
+        const ended = await billing.lockEndedWithUnbilledUsage(trx);
+        const reference = await loadReferenceData(billing, trx, [...due, ...ended], who);
         const totals = new Map<string, number>();
         const events: NewEvent[] = [];
         const workflow: RunWorkflow = { amendments: [], steps: [] };
@@ -129,7 +126,7 @@ export class BillingRunService {
           await sql`savepoint renewal`.execute(trx);
           let outcome: Awaited<ReturnType<typeof renewOne>>;
           try {
-            outcome = await renewOne(trx, subscription, asOf, reference, workflow);
+            outcome = await renewOne(billing, trx, subscription, asOf, reference, workflow);
             await sql`release savepoint renewal`.execute(trx);
           } catch (error) {
             await sql`rollback to savepoint renewal`.execute(trx);
@@ -167,6 +164,7 @@ export class BillingRunService {
           await sql`savepoint final_usage`.execute(trx);
           try {
             const final = await issueFinalUsageInvoice(
+              billing,
               trx,
               subscription,
               prices,
@@ -244,12 +242,13 @@ function renewalFailure(subscriptionId: string, error: unknown): RenewalFailure 
 }
 
 async function loadReferenceData(
+  billing: BillingPort,
   trx: AnyTransaction,
   due: readonly SubscriptionRow[],
   who: Caller,
 ): Promise<RunReferenceData> {
-  const billTos = await findBillToByIds(trx, [...new Set(due.map((s) => s.customer_id))]);
-  const plans = await findPlansByCodes(trx, [...new Set(due.map((s) => s.plan_code))]);
+  const billTos = await billing.customersByIds(trx, [...new Set(due.map((s) => s.customer_id))]);
+  const plans = await billing.plansByCodes(trx, [...new Set(due.map((s) => s.plan_code))]);
   return {
     billTos: new Map(billTos.map((row) => [row.id, row])),
     planNames: new Map(plans.map((row) => [row.code, row.name])),
@@ -273,6 +272,7 @@ function recordAmendment(
   workflow: RunWorkflow,
   reference: RunReferenceData,
   change: {
+    id: string;
     kind: AmendmentKind;
     before: SubscriptionRow;
     after: SubscriptionRow;
@@ -282,7 +282,7 @@ function recordAmendment(
     reason: string | null;
   },
 ): string {
-  const id = uuidv7();
+  const { id } = change;
   const hasDocument = change.invoiceId !== null;
   const steps = initialSteps(hasDocument, reference.committedAt);
   workflow.amendments.push({
@@ -312,6 +312,7 @@ function recordAmendment(
  * ends the subscription there instead of renewing it, recorded as a CANCELLATION amendment.
  */
 async function renewOne(
+  billing: BillingPort,
   trx: AnyTransaction,
   subscription: SubscriptionRow,
   asOf: string,
@@ -343,18 +344,21 @@ async function renewOne(
     }
     const cancelAt = before.cancel_at;
     if (cancelAt !== null && toDayNumber(cancelAt) <= toDayNumber(period.start)) {
-      current = await amendSubscriptionRow(trx, before, {
-        status: 'CANCELLED',
-        cancelledOn: cancelAt,
-        cancelAt: null,
-        pendingSeats: null,
-      });
+      const amendmentId = uuidv7();
+      ({ subscription: current } = await billing.cancelSubscription(trx, {
+        amendmentId,
+        subscription: before,
+        billTo,
+        change: { status: 'CANCELLED', cancelledOn: cancelAt, cancelAt: null, pendingSeats: null },
+        proration: null,
+      }));
       // The final period's usage (and any late usage) on an invoice of its own.
       const final =
         prices.length > 0
-          ? await issueFinalUsageInvoice(trx, current, prices, ended, billTo, reference, cancelAt)
+          ? await issueFinalUsageInvoice(billing, trx, current, prices, ended, billTo, reference, cancelAt)
           : null;
-      const amendmentId = recordAmendment(workflow, reference, {
+      recordAmendment(workflow, reference, {
+        id: amendmentId,
         kind: 'CANCELLATION',
         before,
         after: current,
@@ -377,21 +381,24 @@ async function renewOne(
     }
     const invoiceId = uuidv7();
     const usage = prices.length > 0 ? await billUsage(trx, before.id, prices, ended, invoiceId) : null;
-    current = await advanceSubscription(trx, before, index, period);
-    const issued = await issuePeriodInvoice(trx, {
-      subscription: current,
-      planName: reference.planNames.get(current.plan_code) ?? current.plan_code,
+    const renewed = await billing.renewSubscription(trx, {
+      subscription: before,
+      index,
+      period,
+      planName: reference.planNames.get(before.plan_code) ?? before.plan_code,
       billTo,
       rates: reference.rates,
-      period,
       ...renewalInvoiceDates(period.start),
       invoiceId,
       ...(usage
         ? { extraLines: (ratePpm: number) => usage.items.map((item) => usageLine(item, ratePpm)) }
         : {}),
     });
+    current = renewed.subscription;
+    const issued = renewed.invoice;
     if (usage) await insertUsageCharges(trx, usage.charges);
     const amendmentId = recordAmendment(workflow, reference, {
+      id: uuidv7(),
       kind: 'RENEWAL',
       before,
       after: current,
@@ -418,6 +425,7 @@ async function renewOne(
  * ones), issued on the day the service ended; null when no usage is left unbilled.
  */
 async function issueFinalUsageInvoice(
+  billing: BillingPort,
   trx: AnyTransaction,
   subscription: SubscriptionRow,
   prices: readonly UsagePrice[],
@@ -432,12 +440,13 @@ async function issueFinalUsageInvoice(
   // Dated like a renewal invoice on the day the service ended.
   const dates = renewalInvoiceDates(endedOn);
   const rate = pickTaxRate(reference.rates, billTo.country, billTo.region, dates.issuedOn);
-  const issued = await insertDocument(trx, 'INVOICE', {
+  const issued = await billing.issueDocument(trx, {
+    kind: 'INVOICE',
     invoiceId,
     subscription,
     billTo,
     ...dates,
-    missing: rate.missing,
+    rateMissing: rate.missing,
     lines: usage.items.map((item) => usageLine(item, rate.ratePpm)),
   });
   await insertUsageCharges(trx, usage.charges);

@@ -1,6 +1,6 @@
 import type { Logger } from '@c2c/platform/core';
 import type { AnyTransaction } from '@c2c/platform/db';
-import { markPaid, markPosted, markPostingFailed } from '../data/invoice.repository.ts';
+import type { BillingPort } from '../ports/billing.port.ts';
 import { recordStepOutcome } from './amendment-workflow.ts';
 
 /**
@@ -8,12 +8,14 @@ import { recordStepOutcome } from './amendment-workflow.ts';
  * document's posting status or payment, and the ERP step of the amendment that issued it.
  */
 export class ErpAcknowledgementService {
+  constructor(private readonly billing: BillingPort) {}
+
   async posted(
     trx: AnyTransaction,
     ack: { invoiceId: string; journalEntryId: string; postedAt: Date },
     log: Logger,
   ): Promise<void> {
-    const found = await markPosted(trx, ack.invoiceId, ack.journalEntryId, ack.postedAt);
+    const found = await this.billing.recordPosted(trx, ack);
     if (!found) {
       log.warn({ invoiceId: ack.invoiceId }, 'invoice.posted for an unknown invoice ignored');
       return;
@@ -33,7 +35,11 @@ export class ErpAcknowledgementService {
     failure: { invoiceId: string; error: string; attempts: number | null },
     log: Logger,
   ): Promise<void> {
-    const changed = await markPostingFailed(trx, failure.invoiceId, failure.error.slice(0, 2000));
+    const changed = await this.billing.recordPostingFailed(
+      trx,
+      failure.invoiceId,
+      failure.error.slice(0, 2000),
+    );
     if (!changed) {
       log.warn({ invoiceId: failure.invoiceId }, 'posting.failed ignored: unknown or already posted invoice');
       return;
@@ -54,7 +60,7 @@ export class ErpAcknowledgementService {
     log: Logger,
   ): Promise<void> {
     if (payment.amountDueMinor !== 0) return;
-    const changed = await markPaid(trx, payment.invoiceId);
+    const changed = await this.billing.markPaid(trx, payment.invoiceId);
     if (!changed) log.debug({ invoiceId: payment.invoiceId }, 'payment.applied: invoice unknown or not OPEN');
   }
 }

@@ -1,13 +1,6 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { IsoDate, Period } from '@c2c/platform/core';
-import type { AnyTransaction } from '@c2c/platform/db';
 import type { BillToRow } from '../data/bill-to.repository.ts';
-import {
-  insertInvoice,
-  nextDocumentNumber,
-  type InvoiceLineRow,
-  type InvoiceRow,
-} from '../data/invoice.repository.ts';
+import type { PeriodSeatLine } from '../data/invoice.repository.ts';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
 import type { TaxRateRow } from '../data/tax-rate.repository.ts';
 import {
@@ -18,8 +11,8 @@ import {
   type InvoiceTotals,
   type LineDraft,
 } from './invoice.rules.ts';
-import type { CreditedSeats } from './period-timeline.ts';
-import { prorationLines, type Proration } from './proration.ts';
+import { creditedSeats, type CreditedSeats } from './period-timeline.ts';
+import { prorate, prorationLineDescription, prorationLines, type Proration } from './proration.ts';
 
 /** A drafted line as the columns of a stored invoice line (what InvoiceLine's resolvers read). */
 export function lineColumns(line: LineDraft) {
@@ -39,11 +32,7 @@ export function lineColumns(line: LineDraft) {
   };
 }
 
-export interface IssuedDocument {
-  invoice: InvoiceRow;
-  lines: InvoiceLineRow[];
-}
-
+/** The lines of one full period's in-advance invoice: the seat line, then any extra lines. */
 export interface PeriodInvoiceRequest {
   subscription: SubscriptionRow;
   planName: string;
@@ -52,18 +41,15 @@ export interface PeriodInvoiceRequest {
   rates: readonly TaxRateRow[];
   period: Period;
   issuedOn: IsoDate;
-  dueOn: IsoDate;
-  /** The invoice's id when the caller needs it first (usage claimed for this invoice). */
-  invoiceId?: string;
   /** Lines after the seat line (usage in arrears), given the tax rate of the invoice's issue date. */
   extraLines?: (ratePpm: number) => LineDraft[];
 }
 
-/** Issues the in-advance invoice of one full period, inside the caller's transaction. */
-export async function issuePeriodInvoice(
-  trx: AnyTransaction,
-  request: PeriodInvoiceRequest,
-): Promise<IssuedDocument> {
+/**
+ * The in-advance invoice of one full period, drafted: the seat line at the rate valid on the issue
+ * date for the bill-to address, then the extra lines; `missing` when no rate matched.
+ */
+export function draftPeriodInvoice(request: PeriodInvoiceRequest): { lines: LineDraft[]; missing: boolean } {
   const { subscription, billTo, period } = request;
   const rate = pickTaxRate(request.rates, billTo.country, billTo.region, request.issuedOn);
   const line = seatLine({
@@ -73,8 +59,7 @@ export async function issuePeriodInvoice(
     ratePpm: rate.ratePpm,
     period,
   });
-  const lines = [line, ...(request.extraLines?.(rate.ratePpm) ?? [])];
-  return insertDocument(trx, 'INVOICE', { ...request, missing: rate.missing, lines });
+  return { lines: [line, ...(request.extraLines?.(rate.ratePpm) ?? [])], missing: rate.missing };
 }
 
 export interface ProrationDocumentRequest {
@@ -136,65 +121,75 @@ export function draftProrationDocument(request: ProrationDocumentRequest): Prora
   };
 }
 
-/** Issues a drafted proration document inside the caller's transaction. */
-export async function issueProrationDocument(
-  trx: AnyTransaction,
-  subscription: SubscriptionRow,
-  billTo: BillToRow,
-  draft: ProrationDraft,
-): Promise<IssuedDocument> {
-  return insertDocument(trx, draft.kind, {
-    subscription,
-    billTo,
-    issuedOn: draft.issuedOn,
-    dueOn: draft.dueOn,
-    missing: draft.rateMissing,
-    lines: draft.lines,
-  });
+/** An amendment's proration over [effectiveDate, end) of the subscription's current period. */
+export interface AmendmentProrationRequest {
+  /** The subscription before the change. */
+  subscription: SubscriptionRow;
+  billTo: BillToRow;
+  planName: string;
+  seatsBefore: number;
+  seatsAfter: number;
+  effectiveDate: IsoDate;
+  issuedOn: IsoDate;
+  dueOn: IsoDate;
+  rates: readonly TaxRateRow[];
 }
 
-/** Inserts a document of the given lines (an invoice carrying only usage, for instance). */
-export async function insertDocument(
-  trx: AnyTransaction,
-  kind: 'INVOICE' | 'CREDIT_NOTE',
-  request: {
-    invoiceId?: string;
-    subscription: SubscriptionRow;
-    billTo: BillToRow;
-    issuedOn: IsoDate;
-    dueOn: IsoDate;
-    missing: boolean;
-    lines: readonly LineDraft[];
-  },
-): Promise<IssuedDocument> {
-  const { subscription, billTo, lines } = request;
-  const totals = invoiceTotals(lines);
-  const invoiceId = request.invoiceId ?? uuidv7();
-  return insertInvoice(
-    trx,
-    {
-      id: invoiceId,
-      number: await nextDocumentNumber(trx, kind),
-      kind,
-      customer_id: subscription.customer_id,
-      subscription_id: subscription.id,
-      business_unit: billTo.business_unit,
-      currency: subscription.currency,
-      issued_on: request.issuedOn,
-      due_on: request.dueOn,
-      subtotal_minor: totals.subtotalMinor,
-      tax_minor: totals.taxMinor,
-      total_minor: totals.totalMinor,
-      tax_rate_missing: request.missing,
-      journal_entry_id: null,
-      posted_at: null,
-      posting_error: null,
-    },
-    lines.map((line, index) => ({
-      id: uuidv7(),
-      invoice_id: invoiceId,
-      line_no: index + 1,
-      ...lineColumns(line),
-    })),
-  );
+/** The proration of an amendment (DOMAIN: seat-days over the period, HALF_UP once). */
+export function amendmentProration(request: AmendmentProrationRequest): {
+  proration: Proration;
+  period: Period;
+} {
+  const { subscription } = request;
+  const period = { start: subscription.current_period_start, end: subscription.current_period_end };
+  const proration = prorate({
+    seatsBefore: request.seatsBefore,
+    seatsAfter: request.seatsAfter,
+    unitPriceMinor: subscription.unit_price_minor,
+    period,
+    effectiveDate: request.effectiveDate,
+  });
+  return { proration, period };
+}
+
+/**
+ * The proration document an amendment issues (and its preview returns), null when it rounds to
+ * zero. A decrease needs the period's seat lines (`periodSeatLines`, in issue order) to credit
+ * each seat at the rate it was billed at.
+ */
+export function draftAmendmentDocument(
+  request: AmendmentProrationRequest,
+  prorated: { proration: Proration; period: Period },
+  periodSeatLines: readonly PeriodSeatLine[] = [],
+): ProrationDraft | null {
+  const { proration, period } = prorated;
+  if (proration.amountMinor === 0) return null;
+  const { billTo, rates } = request;
+  const credited =
+    proration.seatDelta < 0
+      ? creditedSeats(
+          periodSeatLines,
+          -proration.seatDelta,
+          pickTaxRate(rates, billTo.country, billTo.region, request.issuedOn),
+        )
+      : undefined;
+  return draftProrationDocument({
+    subscription: request.subscription,
+    billTo,
+    rates,
+    proration,
+    description: prorationLineDescription(
+      request.planName,
+      request.seatsBefore,
+      request.seatsAfter,
+      proration,
+      request.effectiveDate,
+      period,
+    ),
+    effectiveDate: request.effectiveDate,
+    period,
+    issuedOn: request.issuedOn,
+    dueOn: request.dueOn,
+    ...(credited ? { credited } : {}),
+  });
 }

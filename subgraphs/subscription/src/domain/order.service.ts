@@ -2,19 +2,16 @@ import { todayUtc, type IsoDate, type Logger } from '@c2c/platform/core';
 import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox, type Causality } from '@c2c/platform/events';
 import type { SubgraphDeps } from '@c2c/platform/subgraph';
-import { findBillToByIds, findBillToForUpdate } from '../data/bill-to.repository.ts';
 import {
-  countActiveSubscriptions,
   countOrderSubscriptions,
   findOrderSubscription,
   findOrderSubscriptionPage,
   insertOrderSubscription,
 } from '../data/order.repository.ts';
-import { findPlansByCodes } from '../data/plan.repository.ts';
-import { findCustomerCurrencies } from '../data/subscription.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { findTaxRates } from '../data/tax-rate.repository.ts';
 import { orderFailedEvent, orderRejectedEvent, orderSubscribedEvent } from '../events/order-events.ts';
+import type { BillingPort } from '../ports/billing.port.ts';
 import { runOrderChecks } from './order.rules.ts';
 import { openSubscription } from './subscription-opening.ts';
 
@@ -35,7 +32,10 @@ export interface WonOpportunity {
  * first invoice, remembered by the order's id, and announce it.
  */
 export class OrderService {
-  constructor(private readonly deps: SubgraphDeps) {}
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly billing: BillingPort,
+  ) {}
 
   async fulfil(trx: AnyTransaction, won: WonOpportunity, causality: Causality, log: Logger): Promise<void> {
     const fields = { orderId: won.orderId, correlationId: causality.correlationId };
@@ -46,14 +46,14 @@ export class OrderService {
     }
     // Locks the account, so one account's subscriptions are created one at a time (currency and
     // eligibility rules hold under concurrent orders).
-    const account = await findBillToForUpdate(trx, won.customerId);
+    const account = await this.billing.lockCustomer(trx, won.customerId);
     // The CRM only wins opportunities of accounts it has: a missing replica is lag, not a verdict,
     // so the event is retried (and dead-lettered as order.failed if the replica never arrives).
     if (!account) throw new Error(`billing has no bill-to account ${won.customerId} yet`);
-    const [parent] = account.parent_id ? await findBillToByIds(trx, [account.parent_id]) : [];
+    const [parent] = account.parent_id ? await this.billing.customersByIds(trx, [account.parent_id]) : [];
     if (account.parent_id && !parent)
       throw new Error(`billing has no bill-to account ${account.parent_id} (parent) yet`);
-    const [plan] = await findPlansByCodes(trx, [won.planCode]);
+    const [plan] = await this.billing.plansByCodes(trx, [won.planCode]);
     const checks = runOrderChecks({
       account,
       parent,
@@ -61,9 +61,9 @@ export class OrderService {
       planCode: won.planCode,
       seats: won.seats,
       startDate: won.startDate,
-      accountCurrencies: await findCustomerCurrencies(trx, account.id),
+      accountCurrencies: await this.billing.customerCurrencies(trx, account.id),
       rates: await findTaxRates(trx, [account.country]),
-      activeOfPlan: await countActiveSubscriptions(trx, account.id, won.planCode),
+      activeOfPlan: await this.billing.countActiveSubscriptions(trx, account.id, won.planCode),
     });
     const base = { orderId: won.orderId, opportunityId: won.opportunityId, customerId: account.id, checks };
     if (!plan || checks.some((check) => check.status === 'FAILED')) {
@@ -74,7 +74,7 @@ export class OrderService {
       );
       return;
     }
-    const { subscription, invoice, events } = await openSubscription(trx, {
+    const { subscription, invoice, events } = await openSubscription(this.billing, trx, {
       billTo: account,
       plan,
       seats: won.seats,

@@ -1,8 +1,9 @@
 import { DomainError } from '@c2c/platform/core';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import { findAllPlans, insertPlan, type PlanRow } from '../data/plan.repository.ts';
+import type { PlanRow } from '../data/plan.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
+import type { BillingPort } from '../ports/billing.port.ts';
 import type { Caller } from './caller.ts';
 import {
   parseUnitPrice,
@@ -26,11 +27,14 @@ export interface CreatePlanCommand {
 
 /** Catalog use cases. A plan is reference data: no events, nobody else keeps a copy. */
 export class PlanService {
-  constructor(private readonly deps: SubgraphDeps) {}
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly billing: BillingPort,
+  ) {}
 
   /** The whole catalog, by code. */
   allPlans(): Promise<PlanRow[]> {
-    return findAllPlans(this.deps.db);
+    return this.billing.allPlans(this.deps.db);
   }
 
   async createPlan(command: CreatePlanCommand, who: Caller): Promise<{ planCode: string }> {
@@ -54,7 +58,7 @@ export class PlanService {
       SCHEMA,
       { scope: who.caller, key: command.idempotencyKey, operation: 'createPlan', input: values },
       async (trx) => {
-        const row = await insertPlan(trx, values);
+        const row = await this.billing.createPlan(trx, values);
         if (!row)
           throw new DomainError('PLAN_CODE_TAKEN', `a plan with code ${values.code} already exists`, 'code');
         return { planCode: row.code };

@@ -3,10 +3,11 @@ import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import { findBillToForUpdate, type BillToRow } from '../data/bill-to.repository.ts';
-import { findPlansByCodes, type PlanRow } from '../data/plan.repository.ts';
-import { findCustomerCurrencies, type SubscriptionRow } from '../data/subscription.repository.ts';
+import type { BillToRow } from '../data/bill-to.repository.ts';
+import type { PlanRow } from '../data/plan.repository.ts';
+import type { SubscriptionRow } from '../data/subscription.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
+import type { BillingPort } from '../ports/billing.port.ts';
 import type { Caller } from './caller.ts';
 import { isPlanCode } from './plan.rules.ts';
 import { openSubscription } from './subscription-opening.ts';
@@ -26,7 +27,10 @@ function planNotFound(code: string): DomainError {
 
 /** Subscription use cases. Each runs in one transaction with its idempotency record and outbox events. */
 export class SubscriptionService {
-  constructor(private readonly deps: SubgraphDeps) {}
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly billing: BillingPort,
+  ) {}
 
   async createSubscription(
     command: CreateSubscriptionCommand,
@@ -49,7 +53,7 @@ export class SubscriptionService {
         const plan = await this.requirePlan(trx, planCode);
         validateSeats(input.seats, { minSeats: plan.min_seats, maxSeats: plan.max_seats });
         await this.requireSameCurrency(trx, billTo.id, plan.currency);
-        const { subscription, events } = await openSubscription(trx, {
+        const { subscription, events } = await openSubscription(this.billing, trx, {
           billTo,
           plan,
           seats: input.seats,
@@ -66,7 +70,7 @@ export class SubscriptionService {
   }
 
   private async requireActiveBillTo(trx: AnyTransaction, customerId: string): Promise<BillToRow> {
-    const billTo = await findBillToForUpdate(trx, customerId);
+    const billTo = await this.billing.lockCustomer(trx, customerId);
     if (!billTo) throw unknownCustomer(customerId);
     if (billTo.status !== 'ACTIVE') {
       throw new DomainError(
@@ -79,7 +83,7 @@ export class SubscriptionService {
   }
 
   private async requirePlan(trx: AnyTransaction, code: string): Promise<PlanRow> {
-    const [plan] = await findPlansByCodes(trx, [code]);
+    const [plan] = await this.billing.plansByCodes(trx, [code]);
     if (!plan) throw planNotFound(code);
     return plan;
   }
@@ -90,7 +94,9 @@ export class SubscriptionService {
     customerId: string,
     currency: string,
   ): Promise<void> {
-    const other = (await findCustomerCurrencies(trx, customerId)).find((existing) => existing !== currency);
+    const other = (await this.billing.customerCurrencies(trx, customerId)).find(
+      (existing) => existing !== currency,
+    );
     if (other) {
       throw new DomainError(
         'CURRENCY_MISMATCH',

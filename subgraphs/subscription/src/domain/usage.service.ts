@@ -8,7 +8,6 @@ import {
   type MoneyValue,
 } from '@c2c/platform/core';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import { findPlansByCodes } from '../data/plan.repository.ts';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
 import {
   addToPeriods,
@@ -21,6 +20,7 @@ import {
   type PeriodAddition,
   type UsageReconciliationRow,
 } from '../data/usage.repository.ts';
+import type { BillingPort } from '../ports/billing.port.ts';
 import {
   billableQuantity,
   CLOCK_SKEW_MS,
@@ -78,7 +78,10 @@ export interface UsageSummaryLine {
 export class UsageService {
   readonly counters: UsageIngestionCounters = { accepted: 0, duplicates: 0, late: 0, rejected: 0 };
 
-  constructor(private readonly deps: SubgraphDeps) {}
+  constructor(
+    private readonly deps: SubgraphDeps,
+    private readonly billing: BillingPort,
+  ) {}
 
   async recordUsage(events: readonly UsageEventInput[]): Promise<UsageBatchResult> {
     if (events.length === 0 || events.length > MAX_EVENTS_PER_CALL) {
@@ -99,7 +102,7 @@ export class UsageService {
         ),
       ];
       const subscriptions = new Map((await findSubscriptionsForUsage(trx, ids)).map((row) => [row.id, row]));
-      const plans = await findPlansByCodes(trx, [
+      const plans = await this.billing.plansByCodes(trx, [
         ...new Set([...subscriptions.values()].map((s) => s.plan_code)),
       ]);
       const prices = new Map(
@@ -158,7 +161,7 @@ export class UsageService {
 
   /** Usage of the subscription's current period per metered price, rated as it stands. */
   async usageSummary(subscription: SubscriptionRow): Promise<UsageSummaryLine[]> {
-    const [plan] = await findPlansByCodes(this.deps.db, [subscription.plan_code]);
+    const [plan] = await this.billing.plansByCodes(this.deps.db, [subscription.plan_code]);
     const prices = plan ? usagePricesOf(plan.usage_prices, plan.currency) : [];
     if (prices.length === 0) return [];
     const recorded = new Map(
