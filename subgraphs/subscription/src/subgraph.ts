@@ -21,6 +21,7 @@ import { PlanService } from './domain/plan.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
 import { UsageService } from './domain/usage.service.ts';
+import { startUsageBackbone, usageBackboneSettingsFrom } from './ingestion/usage-backbone.ts';
 import { registerBillingMetrics } from './metrics.ts';
 import { Amendment } from './resolvers/Amendment.ts';
 import { AmendmentStep } from './resolvers/AmendmentStep.ts';
@@ -55,6 +56,9 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const monitor = new AmendmentMonitor(deps.db);
   const orders = new OrderService(deps);
   const usage = new UsageService(deps);
+  // The scaled-out shape (NATS_URL): usage also arrives on the backbone (docs/usage.md).
+  const backbone = usageBackboneSettingsFrom(deps.env);
+  let ingesting: { stop(): Promise<void> } | null = null;
   const consumers = subscriptionConsumers({
     billTo: new BillToService(),
     erpAcknowledgements: new ErpAcknowledgementService(),
@@ -112,6 +116,16 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     deadLetterFields: { query: 'billingDeadLetters', mutation: 'replayBillingDeadLetters' },
     auditLogField: 'billingAuditLog',
     onDeadLetter: onOrderDeadLetter(orders),
+    ...(backbone
+      ? {
+          connect: async (log) => {
+            ingesting = await startUsageBackbone({ db: deps.db, usage, log, settings: backbone });
+          },
+          close: async () => {
+            await ingesting?.stop();
+          },
+        }
+      : {}),
     metrics: (sink) =>
       registerBillingMetrics(sink, deps.db, billingRun, {
         counters: usage.counters,
