@@ -118,7 +118,9 @@ export class UsageService {
     const ids = new Set<string>();
     for (const events of batches)
       for (const event of events)
-        if (isUuid(event.subscriptionId)) ids.add(event.subscriptionId.toLowerCase());
+        // The backbone's events are whatever JSON arrived: validateEvent refuses a non-object.
+        if (typeof event === 'object' && event !== null && isUuid(event.subscriptionId))
+          ids.add(event.subscriptionId.toLowerCase());
     const subscriptions = new Map(
       (await findSubscriptionsForUsage(trx, [...ids])).map((row) => [row.id, row]),
     );

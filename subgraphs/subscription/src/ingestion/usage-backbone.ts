@@ -9,7 +9,7 @@ import {
   type WorkQueueVerdict,
 } from '@c2c/platform/events';
 import { storable } from '@c2c/platform/graphql';
-import type { Logger } from 'pino';
+import type { Logger } from '@c2c/platform/core';
 import { insertUsageRejections, type UsageRejection } from '../data/usage.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { MAX_EVENTS_PER_CALL } from '../domain/usage.rules.ts';
