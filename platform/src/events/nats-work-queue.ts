@@ -140,6 +140,10 @@ export async function startNatsWorkQueue(options: NatsWorkQueueOptions): Promise
 class WorkQueue implements RunningWorkQueue {
   readonly settled = { acked: 0, terminated: 0, retried: 0 };
   private messages: ConsumerMessages | null = null;
+  /** Delivered, not yet handed to the handler. */
+  private readonly waiting: JsMsg[] = [];
+  private wake: (() => void) | null = null;
+  /** Handed to the handler, not yet settled. */
   private readonly held = new Set<JsMsg>();
   private readonly inFlight = new Set<Promise<void>>();
   private dispatcher: Promise<void> | null = null;
@@ -161,16 +165,16 @@ class WorkQueue implements RunningWorkQueue {
     const ackWaitMs = this.options.ackWaitMs ?? 30_000;
     const jsm = await jetstreamManager(this.nc);
     await ensureWorkQueueStream(jsm, stream);
-    // The pull asks for what the handlers can take next; everything in the pull's buffer and in
-    // the handlers is unacknowledged, so max_ack_pending covers both (a pull for more than
-    // max_ack_pending is refused by the server).
+    // Every message delivered and not yet settled is pending: a batch for each handler in flight and
+    // one more batch waiting, so a handler that finishes finds its next batch at once. (A pull for
+    // more than max_ack_pending is refused by the server: the pull asks for a batch.)
     const buffered = batch * (concurrency + 1);
     const config: Partial<ConsumerConfig> = {
       durable_name: consumer,
       description: `${consumer} on ${stream.name}`,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      max_ack_pending: buffered + batch * concurrency,
+      max_ack_pending: buffered,
       max_deliver: -1,
       ack_wait: ackWaitMs * NS_PER_MS,
     };
@@ -184,47 +188,49 @@ class WorkQueue implements RunningWorkQueue {
     }
     const js = jetstream(this.nc);
     const pull = await js.consumers.get(stream.name, consumer);
-    this.messages = await pull.consume({ max_messages: buffered, expires: 30_000 });
+    // Callback mode: every delivered message lands in `waiting` at once; the server stops
+    // delivering at max_ack_pending, which bounds it.
+    this.messages = await pull.consume({
+      max_messages: batch,
+      expires: 30_000,
+      callback: (msg) => {
+        if (this.stopping) {
+          msg.nak();
+          return;
+        }
+        this.waiting.push(msg);
+        this.wake?.();
+      },
+    });
     this.keepAlive = setInterval(
       () => {
         for (const msg of this.held) msg.working();
+        for (const msg of this.waiting) msg.working();
       },
       Math.max(100, Math.floor(ackWaitMs / 3)),
     );
     this.keepAlive.unref();
-    this.dispatcher = this.dispatch(this.messages);
+    this.dispatcher = this.dispatch();
     this.log.info({ stream: stream.name, consumer, batch, concurrency }, 'NATS work queue consuming');
   }
 
-  /** Takes what has arrived (up to a batch) whenever a handler slot is free. */
-  private async dispatch(messages: ConsumerMessages): Promise<void> {
+  /** Hands what has arrived (up to a batch) to the handler whenever a handler slot is free. */
+  private async dispatch(): Promise<void> {
     const { batch, concurrency } = this.options;
-    const iterator = messages[Symbol.asyncIterator]();
-    try {
-      while (!this.stopping) {
-        while (this.inFlight.size >= concurrency) await Promise.race(this.inFlight);
-        const first = await iterator.next();
-        if (first.done) return;
-        const taken = [first.value];
-        while (taken.length < batch && messages.getPending() > 0) {
-          const next = await iterator.next();
-          if (next.done) break;
-          taken.push(next.value);
-        }
-        if (this.stopping) {
-          for (const msg of taken) msg.nak();
-          return;
-        }
-        for (const msg of taken) this.held.add(msg);
-        const call = this.run(taken).finally(() => {
-          for (const msg of taken) this.held.delete(msg);
-          this.inFlight.delete(call);
-        });
-        this.inFlight.add(call);
+    while (!this.stopping) {
+      while (this.inFlight.size >= concurrency) await Promise.race(this.inFlight);
+      if (this.waiting.length === 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = null;
+        continue;
       }
-    } catch (error) {
-      if (!this.stopping)
-        this.log.error({ err: error, consumer: this.options.consumer }, 'NATS work queue pull ended');
+      const taken = this.waiting.splice(0, batch);
+      for (const msg of taken) this.held.add(msg);
+      const call = this.run(taken).finally(() => {
+        for (const msg of taken) this.held.delete(msg);
+        this.inFlight.delete(call);
+      });
+      this.inFlight.add(call);
     }
   }
 
@@ -271,8 +277,11 @@ class WorkQueue implements RunningWorkQueue {
       this.stopping = true;
       if (this.keepAlive) clearInterval(this.keepAlive);
       await this.messages?.close().catch(() => undefined);
+      this.wake?.();
       await this.dispatcher;
       await Promise.allSettled([...this.inFlight]);
+      // Delivered but never handed over: back to the server at once, for another replica.
+      for (const msg of this.waiting.splice(0)) msg.nak();
       // The server has every ack sent before this round trip.
       if (!this.nc.isClosed()) {
         await this.nc.flush().catch(() => undefined);

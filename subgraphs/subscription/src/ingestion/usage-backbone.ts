@@ -335,8 +335,8 @@ export function usageBackboneSettingsFrom(
     streamPrefix: env.NATS_STREAM_PREFIX || 'C2C',
     replicas: int('NATS_STREAM_REPLICAS', 1, 1, 5),
     ackWaitMs: int('NATS_ACK_WAIT_MS', 30_000, 1000, 600_000),
-    batch: int('USAGE_INGEST_BATCH', 16, 1, 100),
-    concurrency: int('USAGE_INGEST_CONCURRENCY', 2, 1, 16),
+    batch: int('USAGE_INGEST_BATCH', 8, 1, 100),
+    concurrency: int('USAGE_INGEST_CONCURRENCY', 4, 1, 16),
     retry: DEFAULT_BACKBONE_RETRY,
   };
 }
