@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DomainError } from '@c2c/platform/core';
+import type { DomainError } from '@c2c/platform/core';
 import type { AnyDb } from '@c2c/platform/db';
 import {
   startNatsWorkQueue,
