@@ -53,21 +53,6 @@ export async function insertUsageRejections(db: AnyDb, rows: readonly UsageRejec
   return recorded;
 }
 
-/** The latest refusals of backbone messages, newest first. */
-export async function latestUsageRejections(
-  db: AnyDb,
-  limit: number,
-): Promise<(UsageRejection & { received_at: Date })[]> {
-  return scoped(db)
-    .selectFrom('usage_rejected_event')
-    .selectAll()
-    .orderBy('received_at', 'desc')
-    .orderBy('message_key')
-    .orderBy('event_index')
-    .limit(limit)
-    .execute();
-}
-
 /** Subscriptions named by a batch of events, share-locked so that a billing run waits for the batch. */
 export async function findSubscriptionsForUsage(
   db: AnyDb,
