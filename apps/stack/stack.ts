@@ -145,7 +145,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: ports[name] ?? 0,
       host,
       build: builds.get(name)!,
-      ...(options.env ? { env: options.env } : {}),
+      // The embedded shape has no event backbone: a NATS_URL in the shell starts nothing on NATS
+      // (billing consumes usage from NATS only in the scaled-out shape, docs/usage.md).
+      ...(options.env ? { env: { ...options.env, NATS_URL: undefined } } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       // The bus is shared: each subgraph's job may prune it, one at a time (an advisory lock).
       ...(options.retention ? { retention: { ...options.retention, bus: true } } : {}),

@@ -9,3 +9,4 @@ export * from './reading.ts';
 export * from './dead-letters.ts';
 export * from './event-catalog.ts';
 export * from './event-metrics.ts';
+export * from './nats-work-queue.ts';

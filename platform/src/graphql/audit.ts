@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
 import { retryOnConnectionLoss } from '../core/connection-loss.ts';
@@ -28,6 +29,32 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
     );
   }
   if (typeof value === 'string' && value.length > 2000) return `${value.slice(0, 2000)}…`;
+  return value;
+}
+
+/** Lists longer than this are audited as their length and a digest, not item by item. */
+export const AUDIT_LIST_ITEMS = 100;
+
+/**
+ * A copy of `value` in which every list longer than AUDIT_LIST_ITEMS is replaced by
+ * `{ "[list]": <items>, "sha256": <hex of its JSON> }`: a call carrying 1,000 usage events is
+ * audited as who sent how many events with which digest, not as a second copy of the events
+ * (which are stored anyway); the digest proves what was sent against the client's copy.
+ */
+export function summarizeLongLists(value: unknown, depth = 0): unknown {
+  if (depth > 16) return value;
+  if (Array.isArray(value)) {
+    if (value.length > AUDIT_LIST_ITEMS)
+      return {
+        '[list]': value.length,
+        sha256: createHash('sha256').update(JSON.stringify(value)).digest('hex'),
+      };
+    return value.map((item) => summarizeLongLists(item, depth + 1));
+  }
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, summarizeLongLists(inner, depth + 1)]),
+    );
   return value;
 }
 
@@ -157,7 +184,7 @@ export function auditPlugin(db: AnyDb, schema: string, log: Logger): ApolloServe
                 clientOperationName(request.operationName ?? operation.name?.value) ?? fields.join(','),
               ) as string,
               fields: JSON.stringify(fields),
-              variables: JSON.stringify(storable(redactSecrets(request.variables ?? {}))),
+              variables: JSON.stringify(storable(redactSecrets(summarizeLongLists(request.variables ?? {})))),
               correlation_id: contextValue.correlationId,
               request_id: contextValue.requestId,
             },

@@ -3,8 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   checkEventContracts,
+  checkIngestContracts,
   diffEventContracts,
   eventContractsFromFiles,
+  INGEST_DIR,
+  ingestContractsFromFiles,
+  readIngestContracts,
   generatedSection,
   normalizeTables,
   readEventContracts,
@@ -27,13 +31,29 @@ export function eventContractsAtRevision(root: string, rev: string, dir: string)
     return undefined;
   }
   if (!names.includes('catalog.json')) return undefined;
-  return eventContractsFromFiles((name) => {
+  const contracts = eventContractsFromFiles((name) => {
     try {
       return git(['show', `${rev}:${dir}/${name}`]);
     } catch {
       return undefined;
     }
   }, names);
+  let ingestNames: string[] = [];
+  try {
+    ingestNames = git(['ls-tree', '--name-only', `${rev}:${dir}/${INGEST_DIR}`])
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    // No inbound contracts at that revision.
+  }
+  const ingest = ingestContractsFromFiles((name) => {
+    try {
+      return git(['show', `${rev}:${dir}/${INGEST_DIR}/${name}`]);
+    } catch {
+      return undefined;
+    }
+  }, ingestNames);
+  return { ...contracts, ingest };
 }
 
 export interface EventCheckInput {
@@ -71,6 +91,19 @@ export function eventContractCheck(input: EventCheckInput): TaskResult {
     ]);
   }
   const findings = checkEventContracts(contracts, input.subgraphs).map(finding);
+  let ingest: ReturnType<typeof readIngestContracts> = {};
+  try {
+    ingest = readIngestContracts(resolve(input.root, input.dir));
+  } catch (error) {
+    findings.push(
+      finding({
+        severity: 'FAIL',
+        code: 'INGEST_CONTRACTS_UNREADABLE',
+        description: `${input.dir}/${(error as Error).message}`,
+      }),
+    );
+  }
+  findings.push(...checkIngestContracts(ingest, input.baseline?.contracts.ingest).map(finding));
   const docPath = resolve(input.root, input.doc);
   const section = existsSync(docPath) ? generatedSection(readFileSync(docPath, 'utf8')) : undefined;
   if (section === undefined)
@@ -96,5 +129,9 @@ export function eventContractCheck(input: EventCheckInput): TaskResult {
     findings.push(...changes.map(finding));
     compared = `${changes.length} change(s) against ${input.baseline.label}`;
   }
-  return taskResult('Event Contract', `checked ${types} event types; ${compared}`, findings);
+  return taskResult(
+    'Event Contract',
+    `checked ${types} event types and ${Object.keys(ingest).length} inbound contract(s); ${compared}`,
+    findings,
+  );
 }

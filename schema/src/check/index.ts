@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { readRoverConfig } from '../compose.ts';
 import { defaultBaseRev, loadBaseline } from './baseline.ts';
 import { eventContractCheck, eventContractsAtRevision } from './events.ts';
-import { readEventContracts } from '../events/contracts.ts';
+import { readEventContracts, readIngestContracts } from '../events/contracts.ts';
 import { breakingChangeCheck, diffApiSchemas } from './breaking.ts';
 import { apiSchemaOf, buildCheck } from './build.ts';
 import { lintCheck } from './lint.ts';
@@ -188,7 +188,13 @@ export async function runSchemaCheck(options: SchemaCheckOptions): Promise<Schem
 function eventBaseline(root: string, dir: string, options: SchemaCheckOptions) {
   if (options.eventsBase !== undefined) {
     try {
-      return { label: options.eventsBase, contracts: readEventContracts(resolve(root, options.eventsBase)) };
+      return {
+        label: options.eventsBase,
+        contracts: {
+          ...readEventContracts(resolve(root, options.eventsBase)),
+          ingest: readIngestContracts(resolve(root, options.eventsBase)),
+        },
+      };
     } catch (error) {
       throw new UsageError(`--events-base ${options.eventsBase}: ${(error as Error).message}`);
     }

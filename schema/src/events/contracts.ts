@@ -22,6 +22,8 @@ export interface JsonSchema {
 export interface EventContracts {
   catalog: EventCatalog;
   schemas: Record<string, JsonSchema>;
+  /** Inbound contracts (ingest/), when read with them: a baseline to compare with. */
+  ingest?: Record<string, JsonSchema>;
 }
 
 /** A contract problem or change, in the schema check's terms. */
@@ -368,4 +370,105 @@ export function normalizeTables(text: string): string {
     .map(normalizeLine)
     .filter((l) => l !== '')
     .join('\n');
+}
+
+/*
+ * Inbound contracts (schema/events/ingest/): payloads that producers outside the supergraph publish on
+ * the backbone for a subgraph to consume (usage events). One file per version,
+ * `<name>.v<N>.schema.json`; a published version never changes (a producer relies on exactly it):
+ * a new shape is a new version, read beside the old one.
+ */
+
+export const INGEST_DIR = 'ingest';
+const INGEST_FILE = /^([a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)*\.v[1-9][0-9]*)\.schema\.json$/;
+
+/** The inbound contracts of a contracts directory (its `ingest/`), by `<name>.v<N>`. */
+export function readIngestContracts(dir: string): Record<string, JsonSchema> {
+  const ingest = join(dir, INGEST_DIR);
+  if (!existsSync(ingest)) return {};
+  return ingestContractsFromFiles((name) => readFileSync(join(ingest, name), 'utf8'), readdirSync(ingest));
+}
+
+/** Builds the inbound contracts from file contents (a directory, or files read from a git revision). */
+export function ingestContractsFromFiles(
+  read: (name: string) => string | undefined,
+  names: readonly string[],
+): Record<string, JsonSchema> {
+  const schemas: Record<string, JsonSchema> = {};
+  for (const name of names) {
+    if (!name.endsWith(SCHEMA_SUFFIX)) continue;
+    const text = read(name);
+    if (text === undefined) throw new Error(`${INGEST_DIR}/${name} not found`);
+    try {
+      schemas[name.slice(0, -SCHEMA_SUFFIX.length)] = JSON.parse(text) as JsonSchema;
+    } catch (error) {
+      throw new Error(`${INGEST_DIR}/${name} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  return schemas;
+}
+
+/** A validator of one inbound contract's payloads: the problems, or an empty list. */
+export function createIngestValidator(schema: JsonSchema): (payload: unknown) => string[] {
+  const validate = newAjv().compile(schema);
+  return (payload) =>
+    validate(payload)
+      ? []
+      : (validate.errors ?? []).map(
+          (e) => `${schema.title ?? 'payload'}${e.instancePath} ${e.message ?? 'is invalid'}`,
+        );
+}
+
+/**
+ * The inbound contracts' consistency (file names, titles, schemas compile, examples match) and,
+ * against a baseline, that no published version changed.
+ */
+export function checkIngestContracts(
+  schemas: Record<string, JsonSchema>,
+  base?: Record<string, JsonSchema>,
+): EventFinding[] {
+  const findings: EventFinding[] = [];
+  const fail = (code: string, description: string, eventType: string) =>
+    findings.push({ severity: 'FAIL', code, description, eventType });
+  const ajv = newAjv();
+  for (const [name, schema] of Object.entries(schemas)) {
+    const file = `${INGEST_DIR}/${name}${SCHEMA_SUFFIX}`;
+    if (!INGEST_FILE.test(`${name}${SCHEMA_SUFFIX}`))
+      fail('INGEST_CONTRACT_NAME', `${file} must be named <name>.v<N>.schema.json`, name);
+    if (schema.title !== name) fail('INGEST_CONTRACT_TITLE', `${file} must have "title": "${name}"`, name);
+    let validate;
+    try {
+      validate = ajv.compile(schema);
+    } catch (error) {
+      fail('INGEST_CONTRACT_INVALID', `${file}: ${(error as Error).message}`, name);
+      continue;
+    }
+    if (!schema.examples?.length) fail('INGEST_EXAMPLE_MISSING', `${file} needs at least one example`, name);
+    for (const example of schema.examples ?? [])
+      if (!validate(example))
+        fail(
+          'INGEST_EXAMPLE_INVALID',
+          `${file}: an example does not match the schema: ${ajv.errorsText(validate.errors)}`,
+          name,
+        );
+  }
+  for (const [name, baseSchema] of Object.entries(base ?? {})) {
+    const next = schemas[name];
+    if (!next) fail('INGEST_CONTRACT_REMOVED', `${name} was removed: producers may still publish it`, name);
+    else if (JSON.stringify(next) !== JSON.stringify(baseSchema))
+      fail(
+        'INGEST_CONTRACT_CHANGED',
+        `${name} changed since it was published: producers rely on it as it was; publish a new version instead`,
+        name,
+      );
+  }
+  for (const name of Object.keys(schemas))
+    if (base && !base[name])
+      findings.push({
+        severity: 'PASS',
+        code: 'INGEST_CONTRACT_ADDED',
+        eventType: name,
+        description: `${name}: new inbound contract`,
+      });
+  return findings;
 }

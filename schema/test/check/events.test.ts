@@ -124,3 +124,29 @@ describe('Event Contract check', () => {
     );
   });
 });
+
+describe('inbound contracts (schema/events/ingest)', () => {
+  /** A copy of schema/events with the usage ingestion contract edited. */
+  function editedIngest(edit: (schema: JsonSchema) => void): string {
+    const dir = join(tempDir(), 'events');
+    cpSync(EVENTS, dir, { recursive: true });
+    const file = join(dir, 'ingest', 'usage.ingest.v1.schema.json');
+    const schema = JSON.parse(readFileSync(file, 'utf8')) as JsonSchema;
+    edit(schema);
+    writeFileSync(file, JSON.stringify(schema, null, 2));
+    return dir;
+  }
+
+  it('fails when a published version changes, and when an example does not match', async () => {
+    const report = await checkWith(
+      editedIngest((schema) => {
+        (schema.properties!.events as JsonSchema).maxItems = 500;
+        (schema.examples as { version: number }[])[0]!.version = 2;
+      }),
+    );
+    expect(report.ok).toBe(false);
+    const codes = report.tasks.find((t) => t.task === 'Event Contract')!.findings.map((f) => f.code);
+    expect(codes).toContain('INGEST_CONTRACT_CHANGED');
+    expect(codes).toContain('INGEST_EXAMPLE_INVALID');
+  });
+});

@@ -1,8 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { openDatabase, type Database } from '@c2c/platform/db';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { silentLogger } from '@c2c/platform/core';
+import { ensureWorkQueueStream } from '@c2c/platform/events';
 import { operation } from '@c2c/schema/operations';
 import { ratedTotal, rateUsage, usagePricesOf } from '../src/domain/usage.rules.ts';
+import { UsageService } from '../src/domain/usage.service.ts';
+import { billingFromEnv } from '../src/ports/billing-config.ts';
+import {
+  startUsageBackbone,
+  usageBackboneNames,
+  usageBackboneSettingsFrom,
+} from '../src/ingestion/usage-backbone.ts';
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -42,7 +53,15 @@ export interface UsageBenchReport {
     gatewayEventsPerSecond: number;
     floorEventsPerSecond: number;
     gatewayOverFloor: number;
-    backbone: { unavailable: string };
+    backbone:
+      | {
+          eventsPerSecond: number;
+          overFloor: number;
+          /** Messages recorded in one transaction at most, and transactions in flight. */
+          batch: number;
+          concurrency: number;
+        }
+      | { unavailable: string };
   };
   rating: {
     events: number;
@@ -231,8 +250,76 @@ async function timed(
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+/**
+ * Ingestion over the backbone: the same stream of events published beforehand as messages of 1,000
+ * to the usage subject of a stream of its own (a fresh prefix), then billing's consumer started with
+ * its default settings: seconds from its start until it has committed every message.
+ */
+async function backboneIngestion(options: {
+  natsUrl: string;
+  database: Database;
+  clock: { now(): Date };
+  batches: number;
+  subscriptions: readonly string[];
+  /** USAGE_INGEST_BATCH and USAGE_INGEST_CONCURRENCY, as billing reads them (defaults otherwise). */
+  env: Readonly<Record<string, string | undefined>>;
+}): Promise<{ seconds: number; batch: number; concurrency: number }> {
+  const prefix = `C2CBENCH_${randomUUID().slice(0, 8).toUpperCase()}`;
+  const settings = usageBackboneSettingsFrom({
+    NATS_URL: options.natsUrl,
+    NATS_STREAM_PREFIX: prefix,
+    USAGE_INGEST_BATCH: options.env.USAGE_INGEST_BATCH,
+    USAGE_INGEST_CONCURRENCY: options.env.USAGE_INGEST_CONCURRENCY,
+  })!;
+  const names = usageBackboneNames(prefix);
+  const nc = await connect({ servers: options.natsUrl });
+  const jsm = await jetstreamManager(nc);
+  try {
+    await ensureWorkQueueStream(jsm, { name: names.stream, subjects: [names.subject], description: 'bench' });
+    const js = jetstream(nc);
+    for (let b = 0; b < options.batches; b += 1) {
+      const events = Array.from({ length: BATCH }, (_, i) =>
+        eventAt(b * BATCH + i, 'bb', options.subscriptions),
+      );
+      await js.publish(
+        names.subject,
+        JSON.stringify({ version: 1, source: 'bench', batchId: `bb-${b}`, events }),
+        { msgID: `bb-${b}` },
+      );
+    }
+    const usage = new UsageService(
+      {
+        db: options.database.db,
+        log: silentLogger(),
+        clock: options.clock,
+        afterCommit: () => {},
+        env: {},
+      },
+      billingFromEnv({}),
+    );
+    // Timed from the consumer's first pull (connecting and creating the consumer are not ingestion).
+    const queue = await startUsageBackbone({ db: options.database.db, usage, log: silentLogger(), settings });
+    const started = process.hrtime.bigint();
+    try {
+      while (queue.settled.acked + queue.settled.terminated + queue.settled.retried < options.batches)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (usage.counters.accepted !== options.batches * BATCH)
+        throw new Error(`backbone: ${JSON.stringify(usage.counters)}`);
+      return { seconds, batch: settings.batch, concurrency: settings.concurrency };
+    } finally {
+      await queue.stop();
+    }
+  } finally {
+    await jsm.streams.delete(names.stream).catch(() => undefined);
+    await nc.close();
+  }
+}
+
 export async function runUsageBench(options: {
   quick: boolean;
+  natsUrl: string | null;
+  env?: Readonly<Record<string, string | undefined>>;
   databaseUrl: string | null;
   log: (line: string) => void;
   startStack: StartBenchStack;
@@ -283,6 +370,27 @@ export async function runUsageBench(options: {
     const events = batches * BATCH;
     const gatewayEventsPerSecond = round(events / gatewaySeconds, 0);
     const floorEventsPerSecond = round(events / floorSeconds, 0);
+    let backbone: UsageBenchReport['ingestion']['backbone'] = {
+      unavailable: 'needs NATS_URL (the backbone is the scaled-out shape’s)',
+    };
+    if (options.natsUrl) {
+      log(`usage: ingesting ${batches} messages of ${BATCH} events over the backbone`);
+      const run = await backboneIngestion({
+        natsUrl: options.natsUrl,
+        database: store.database,
+        clock,
+        batches,
+        subscriptions: ingestSubscriptions,
+        env: options.env ?? {},
+      });
+      const eventsPerSecond = round(events / run.seconds, 0);
+      backbone = {
+        eventsPerSecond,
+        overFloor: round(eventsPerSecond / floorEventsPerSecond, 3),
+        batch: run.batch,
+        concurrency: run.concurrency,
+      };
+    }
 
     // Rating: N events of January for M subscriptions, then one billing run after the grace.
     const ratingEvents = options.quick ? 100_000 : 1_000_000;
@@ -346,7 +454,7 @@ export async function runUsageBench(options: {
         gatewayEventsPerSecond,
         floorEventsPerSecond,
         gatewayOverFloor: round(gatewayEventsPerSecond / floorEventsPerSecond, 3),
-        backbone: { unavailable: 'ingestion over the event backbone is not built (docs/usage.md)' },
+        backbone,
       },
       rating: {
         events: ratingEvents,

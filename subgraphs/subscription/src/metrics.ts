@@ -114,6 +114,16 @@ function registerUsageMetrics(
     ],
   });
   metrics.scrapedGauge({
+    name: 'c2c_usage_backbone_messages_total',
+    help: 'Usage messages this process consumed from the event backbone since start, by outcome (processed: its events recorded or refused one by one; rejected: refused whole; retried: handed back for redelivery); monotonic',
+    labelNames: ['outcome'],
+    read: async () => [
+      { labels: { outcome: 'processed' }, value: usage.counters.messages.processed },
+      { labels: { outcome: 'rejected' }, value: usage.counters.messages.rejected },
+      { labels: { outcome: 'retried' }, value: usage.counters.messages.retried },
+    ],
+  });
+  metrics.scrapedGauge({
     name: 'c2c_usage_oldest_unbilled_age_seconds',
     help: 'Seconds since the end of the oldest period whose usage is not yet invoiced (0 when none has ended)',
     read: async () => {

@@ -22,6 +22,7 @@ import { PlatformChangeService } from './domain/platform-changes.service.ts';
 import { ReconciliationService } from './domain/reconciliation.service.ts';
 import { SubscriptionService } from './domain/subscription.service.ts';
 import { UsageService } from './domain/usage.service.ts';
+import { startUsageBackbone, usageBackboneSettingsFrom } from './ingestion/usage-backbone.ts';
 import { registerBillingMetrics } from './metrics.ts';
 import { billingFromEnv } from './ports/billing-config.ts';
 import { Amendment } from './resolvers/Amendment.ts';
@@ -58,6 +59,9 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
   const monitor = new AmendmentMonitor(deps.db);
   const orders = new OrderService(deps, billing);
   const usage = new UsageService(deps, billing);
+  // The scaled-out shape (NATS_URL): usage also arrives on the backbone (docs/usage.md).
+  const backbone = usageBackboneSettingsFrom(deps.env);
+  let ingesting: { stop(): Promise<void> } | null = null;
   const consumers = subscriptionConsumers({
     billTo: new BillToService(billing),
     erpAcknowledgements: new ErpAcknowledgementService(billing),
@@ -118,8 +122,12 @@ export function buildSubscriptionSubgraph(deps: SubgraphDeps): SubgraphDefinitio
     connect: async (log) => {
       await billing.connect(log);
       billing.watch(new PlatformChangeService(deps.db, billing), log);
+      if (backbone) ingesting = await startUsageBackbone({ db: deps.db, usage, log, settings: backbone });
     },
-    close: () => billing.close(),
+    close: async () => {
+      await ingesting?.stop();
+      await billing.close();
+    },
     metrics: (sink) =>
       registerBillingMetrics(sink, deps.db, billingRun, {
         counters: usage.counters,

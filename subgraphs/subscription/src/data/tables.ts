@@ -158,6 +158,21 @@ export interface UsageEventTable {
   late: boolean;
 }
 
+/** What billing refused of a usage message from the event backbone (migration 0008). */
+export interface UsageRejectedEventTable {
+  message_key: string;
+  /** The event's index in the message, or -1 for the whole message. */
+  event_index: number;
+  source: string | null;
+  batch_id: string | null;
+  event_id: string | null;
+  code: string;
+  field: string | null;
+  message: string;
+  payload: string | null;
+  received_at: Generated<Date>;
+}
+
 export interface UsagePeriodTable {
   subscription_id: string;
   period_start: string;
@@ -206,6 +221,7 @@ export interface SubscriptionDatabase {
   usage_event: UsageEventTable;
   usage_charge: UsageChargeTable;
   usage_period: UsagePeriodTable;
+  usage_rejected_event: UsageRejectedEventTable;
 }
 
 export type SubscriptionDb = Kysely<SubscriptionDatabase>;

@@ -1,7 +1,13 @@
 import { sql, type Insertable } from 'kysely';
 import type { AnyDb } from '@c2c/platform/db';
 import type { SubscriptionRow } from './subscription.repository.ts';
-import { SCHEMA, scoped, type UsageChargeTable, type UsageEventTable } from './tables.ts';
+import {
+  SCHEMA,
+  scoped,
+  type UsageChargeTable,
+  type UsageEventTable,
+  type UsageRejectedEventTable,
+} from './tables.ts';
 
 export type NewUsageEvent = Omit<Insertable<UsageEventTable>, 'received_at'>;
 
@@ -24,6 +30,27 @@ export async function insertUsageEvents(db: AnyDb, rows: readonly NewUsageEvent[
     for (const row of inserted) stored.add(row.id);
   }
   return stored;
+}
+
+export type UsageRejection = Omit<Insertable<UsageRejectedEventTable>, 'received_at'>;
+
+/**
+ * Records refusals of backbone messages; a refusal already recorded (a redelivered message) is
+ * left as it was. Returns how many this call recorded.
+ */
+export async function insertUsageRejections(db: AnyDb, rows: readonly UsageRejection[]): Promise<number> {
+  let recorded = 0;
+  // 10 parameters a row.
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const inserted = await scoped(db)
+      .insertInto('usage_rejected_event')
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .onConflict((oc) => oc.columns(['message_key', 'event_index']).doNothing())
+      .returning('event_index')
+      .execute();
+    recorded += inserted.length;
+  }
+  return recorded;
 }
 
 /** Subscriptions named by a batch of events, share-locked so that a billing run waits for the batch. */

@@ -282,6 +282,13 @@ export function isEventId(value: unknown): value is string {
   return typeof value === 'string' && EVENT_ID.test(value);
 }
 
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** An RFC 3339 date-time with its offset ("2026-03-05T14:03:11Z"), as the backbone's payload carries it. */
+export function isDateTime(value: unknown): value is string {
+  return typeof value === 'string' && DATE_TIME.test(value) && Number.isFinite(Date.parse(value));
+}
+
 /** The instant a period's grace ends: its end date (00:00 UTC) plus the grace hours. */
 export function graceEnd(periodEnd: string, graceHours: number): number {
   return Date.parse(`${periodEnd}T00:00:00Z`) + graceHours * 3_600_000;

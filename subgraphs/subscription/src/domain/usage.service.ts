@@ -7,8 +7,10 @@ import {
   todayUtc,
   type MoneyValue,
 } from '@c2c/platform/core';
+import type { AnyDb } from '@c2c/platform/db';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
 import type { SubscriptionRow } from '../data/subscription.repository.ts';
+import type { BillingPort } from '../ports/billing.port.ts';
 import {
   addToPeriods,
   findChargedPeriods,
@@ -20,11 +22,11 @@ import {
   type PeriodAddition,
   type UsageReconciliationRow,
 } from '../data/usage.repository.ts';
-import type { BillingPort } from '../ports/billing.port.ts';
 import {
   billableQuantity,
   CLOCK_SKEW_MS,
   formatQuantity,
+  isDateTime,
   isEventId,
   isMetric,
   MAX_EVENTS_PER_CALL,
@@ -59,6 +61,8 @@ export interface UsageIngestionCounters {
   duplicates: number;
   late: number;
   rejected: number;
+  /** Backbone messages by how they were settled (docs/usage.md). */
+  messages: { processed: number; rejected: number; retried: number };
 }
 
 export interface UsageSummaryLine {
@@ -76,7 +80,13 @@ export interface UsageSummaryLine {
  * transaction, so nothing is half-stored.
  */
 export class UsageService {
-  readonly counters: UsageIngestionCounters = { accepted: 0, duplicates: 0, late: 0, rejected: 0 };
+  readonly counters: UsageIngestionCounters = {
+    accepted: 0,
+    duplicates: 0,
+    late: 0,
+    rejected: 0,
+    messages: { processed: 0, rejected: 0, retried: 0 },
+  };
 
   constructor(
     private readonly deps: SubgraphDeps,
@@ -91,72 +101,113 @@ export class UsageService {
         'events',
       );
     }
+    const [result] = await this.deps.db.transaction().execute((trx) => this.recordBatchesIn(trx, [events]));
+    this.committed([result!]);
+    return result!;
+  }
+
+  /**
+   * Records several batches in the caller's transaction (the event backbone hands over many
+   * messages at once): one lookup of their subscriptions, plans and invoiced periods, multi-row
+   * inserts, one totals upsert, and one result per batch. An id seen in an earlier batch of the
+   * same call counts as a duplicate of it, as if the batches had come one after the other. Batch
+   * sizes are the caller's to check. Call `committed` with the results once the transaction commits.
+   */
+  async recordBatchesIn(
+    trx: AnyDb,
+    batches: readonly (readonly UsageEventInput[])[],
+  ): Promise<UsageBatchResult[]> {
     const now = this.deps.clock.now().getTime();
-    const result = await this.deps.db.transaction().execute(async (trx) => {
-      const ids = [
-        ...new Set(
-          events
-            .map((e) => e.subscriptionId)
-            .filter(isUuid)
-            .map((id) => id.toLowerCase()),
-        ),
-      ];
-      const subscriptions = new Map((await findSubscriptionsForUsage(trx, ids)).map((row) => [row.id, row]));
-      const plans = await this.billing.plansByCodes(trx, [
-        ...new Set([...subscriptions.values()].map((s) => s.plan_code)),
-      ]);
-      const prices = new Map(
-        plans.map((plan) => [
-          plan.code,
-          new Map(usagePricesOf(plan.usage_prices, plan.currency).map((p) => [p.metric, p])),
-        ]),
-      );
-      // Events of a batch cluster on a few days: each subscription's period of a day is found once.
-      const periods = new Map<string, { start: string; end: string }>();
-      const charged = new Set(
-        (await findChargedPeriods(trx, [...subscriptions.keys()])).map(
-          (row) => `${row.subscription_id}|${row.period_start}`,
-        ),
-      );
-      const errors: DomainError[] = [];
-      const rows: NewUsageEvent[] = [];
-      const inBatch = new Set<string>();
-      let duplicates = 0;
+    const ids = new Set<string>();
+    for (const events of batches)
+      for (const event of events)
+        // The backbone's events are whatever JSON arrived: validateEvent refuses a non-object.
+        if (typeof event === 'object' && event !== null && isUuid(event.subscriptionId))
+          ids.add(event.subscriptionId.toLowerCase());
+    const subscriptions = new Map(
+      (await findSubscriptionsForUsage(trx, [...ids])).map((row) => [row.id, row]),
+    );
+    const plans = await this.billing.plansByCodes(trx, [
+      ...new Set([...subscriptions.values()].map((s) => s.plan_code)),
+    ]);
+    const prices = new Map(
+      plans.map((plan) => [
+        plan.code,
+        new Map(usagePricesOf(plan.usage_prices, plan.currency).map((p) => [p.metric, p])),
+      ]),
+    );
+    const charged = new Set(
+      (await findChargedPeriods(trx, [...subscriptions.keys()])).map(
+        (row) => `${row.subscription_id}|${row.period_start}`,
+      ),
+    );
+    // Events of a batch cluster on a few days: each subscription's period of a day is found once.
+    const context = {
+      subscriptions,
+      prices,
+      charged,
+      now,
+      periods: new Map<string, { start: string; end: string }>(),
+    };
+    const results: UsageBatchResult[] = [];
+    const rows: NewUsageEvent[] = [];
+    /** The batch (index into results) each row came from. */
+    const rowBatch: number[] = [];
+    const seen = new Set<string>();
+    for (const [b, events] of batches.entries()) {
+      const result: UsageBatchResult = { accepted: 0, duplicates: 0, late: 0, errors: [] };
+      results.push(result);
       for (const [i, event] of events.entries()) {
         try {
-          const row = validateEvent(event, i, { subscriptions, prices, charged, now, periods });
-          if (inBatch.has(row.id)) {
-            duplicates += 1;
+          const row = validateEvent(event, i, context);
+          if (seen.has(row.id)) {
+            result.duplicates += 1;
             continue;
           }
-          inBatch.add(row.id);
+          seen.add(row.id);
           rows.push(row);
+          rowBatch.push(b);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
-          errors.push(error);
+          result.errors.push(error);
         }
       }
-      const stored = await insertUsageEvents(trx, rows);
-      duplicates += rows.length - stored.size;
-      await addToPeriods(trx, periodAdditions(rows.filter((row) => stored.has(row.id))));
-      const late = rows.filter((row) => row.late && stored.has(row.id)).length;
-      return { accepted: stored.size, duplicates, late, errors };
-    });
-    this.counters.accepted += result.accepted;
-    this.counters.duplicates += result.duplicates;
-    this.counters.late += result.late;
-    this.counters.rejected += result.errors.length;
-    if (result.errors.length > 0 || result.late > 0)
-      this.deps.log.info(
-        {
-          accepted: result.accepted,
-          duplicates: result.duplicates,
-          late: result.late,
-          refused: result.errors.length,
-        },
-        'usage batch recorded',
-      );
-    return result;
+    }
+    const stored = await insertUsageEvents(trx, rows);
+    const accepted: NewUsageEvent[] = [];
+    for (const [r, row] of rows.entries()) {
+      const result = results[rowBatch[r]!]!;
+      if (!stored.has(row.id)) {
+        result.duplicates += 1;
+        continue;
+      }
+      accepted.push(row);
+      result.accepted += 1;
+      if (row.late) result.late += 1;
+    }
+    await addToPeriods(trx, periodAdditions(accepted));
+    return results;
+  }
+
+  /** Counts committed batches in the ingestion metrics and logs the ones with refusals or late events. */
+  committed(
+    results: readonly UsageBatchResult[],
+    rejected = results.reduce((n, r) => n + r.errors.length, 0),
+  ): void {
+    let accepted = 0;
+    let duplicates = 0;
+    let late = 0;
+    for (const result of results) {
+      accepted += result.accepted;
+      duplicates += result.duplicates;
+      late += result.late;
+    }
+    this.counters.accepted += accepted;
+    this.counters.duplicates += duplicates;
+    this.counters.late += late;
+    this.counters.rejected += rejected;
+    if (rejected > 0 || late > 0)
+      this.deps.log.info({ accepted, duplicates, late, refused: rejected }, 'usage batch recorded');
   }
 
   /** Usage of the subscription's current period per metered price, rated as it stands. */
@@ -211,6 +262,14 @@ function validateEvent(
   },
 ): NewUsageEvent {
   const at = `events[${i}]`;
+  // GraphQL hands over typed inputs; the event backbone hands over whatever JSON the producer sent.
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new DomainError(
+      'INVALID_EVENT',
+      'an event is an object with id, subscriptionId, metric, quantity and occurredAt',
+      at,
+    );
+  }
   if (!isEventId(event.id)) {
     throw new DomainError('INVALID_EVENT_ID', 'id must be 1–255 printable ASCII characters', `${at}.id`);
   }
@@ -235,7 +294,12 @@ function validateEvent(
     );
   }
   const quantityMicro = parseQuantity(event.quantity, `${at}.quantity`);
-  const occurredAt = event.occurredAt instanceof Date ? event.occurredAt : new Date(event.occurredAt);
+  const occurredAt =
+    event.occurredAt instanceof Date
+      ? event.occurredAt
+      : isDateTime(event.occurredAt)
+        ? new Date(event.occurredAt)
+        : new Date(Number.NaN);
   const occurred = occurredAt.getTime();
   if (!Number.isFinite(occurred)) {
     throw new DomainError('INVALID_DATE', 'occurredAt must be an ISO 8601 date-time', `${at}.occurredAt`);
