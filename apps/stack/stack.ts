@@ -186,23 +186,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       rateLimit: { costPerMinute: 600_000, burst: 100_000 },
       ...options.gateway,
     };
-    const gateway = await buildGateway(gatewayConfig, log, [
-      readinessGate.extension,
-      opsExtension({
-        operationsDir: gatewayConfig.operationsDir,
-        safelistMode: gatewayConfig.safelistMode,
-        ...(gatewayConfig.reconcileIntervalSeconds !== undefined
-          ? { reconcileIntervalSeconds: gatewayConfig.reconcileIntervalSeconds }
-          : {}),
-        log,
-      }),
-      // Development only: the GraphiQL explorer at /graphiql, and the route of `c2c demo exception`.
-      ...(gatewayConfig.production ? [] : [explorerExtension(), demoExtension(database.db, issuer.jwks)]),
-    ]);
+    const gateway = await buildGateway(
+      gatewayConfig,
+      log,
+      [
+        readinessGate.extension,
+        opsExtension({
+          operationsDir: gatewayConfig.operationsDir,
+          safelistMode: gatewayConfig.safelistMode,
+          ...(gatewayConfig.reconcileIntervalSeconds !== undefined
+            ? { reconcileIntervalSeconds: gatewayConfig.reconcileIntervalSeconds }
+            : {}),
+          log,
+        }),
+        // Development only: the GraphiQL explorer at /graphiql, and the route of `c2c demo exception`.
+        ...(gatewayConfig.production ? [] : [explorerExtension(), demoExtension(database.db, issuer.jwks)]),
+      ],
+      { deliversEvents: true },
+    );
     const cache = gateway.cache;
     if (cache)
       evict = (events) => {
-        cache.applied(events).catch((error: unknown) => log.error({ err: error }, 'entity cache eviction failed'));
+        cache
+          .applied(events)
+          .catch((error: unknown) => log.error({ err: error }, 'entity cache eviction failed'));
       };
     const { url } = await listen(gateway.server, options.ports.gateway, host);
     return {

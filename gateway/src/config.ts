@@ -52,7 +52,11 @@ export const GatewayEnv = z.object({
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),
   ENTITY_CACHE: z.enum(['on', 'off']).default('on'),
-  ENTITY_CACHE_MAX_BYTES: z.coerce.number().int().min(1_000_000).default(64 * 1024 * 1024),
+  ENTITY_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_000_000)
+    .default(64 * 1024 * 1024),
   ENTITY_CACHE_MAX_AGE_S: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 

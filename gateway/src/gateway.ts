@@ -52,6 +52,12 @@ export interface BuiltGateway {
 }
 
 export interface BuildGatewayOptions {
+  /**
+   * The composition root hands the entity cache every event the subgraphs applied or published
+   * (`cache.applied`). Without it the cache stays off whatever the setting says: nothing would evict
+   * what the events change (a gateway process on its own, for now: docs/cache.md).
+   */
+  deliversEvents?: boolean;
   /** Where the entity cache keeps entries (default: in process, bounded by `entityCache.maxBytes`). */
   cacheStore?: CacheStore;
 }
@@ -92,10 +98,16 @@ export async function buildGateway(
   });
 
   let cache: EntityCache | null = null;
-  if (config.entityCache.enabled) {
+  if (config.entityCache.enabled && !options.deliversEvents)
+    gatewayLog.info(
+      'entity cache off: no event reaches this gateway to evict what it would keep (docs/cache.md)',
+    );
+  if (config.entityCache.enabled && options.deliversEvents) {
     const store =
       options.cacheStore ??
-      new MemoryCacheStore(config.entityCache.maxBytes, { evicted: (reason, n) => cache?.evicted(reason, n) });
+      new MemoryCacheStore(config.entityCache.maxBytes, {
+        evicted: (reason, n) => cache?.evicted(reason, n),
+      });
     cache = new EntityCache({
       policy: cachePolicyFromSdl(supergraphSdl),
       store,

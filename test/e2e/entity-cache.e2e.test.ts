@@ -26,7 +26,9 @@ async function lookups(): Promise<{ hit: number; miss: number }> {
   const sum = (result: string) =>
     text
       .split('\n')
-      .filter((line) => line.startsWith('c2c_entity_cache_lookups_total{') && line.includes(`result="${result}"`))
+      .filter(
+        (line) => line.startsWith('c2c_entity_cache_lookups_total{') && line.includes(`result="${result}"`),
+      )
       .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
   return { hit: sum('hit'), miss: sum('miss') };
 }
@@ -153,7 +155,12 @@ describe('the entity cache through the gateway', () => {
     // Another role with the read scope is another key: its first read is a miss, then a hit.
     const portal = await stack.token('portal');
     const read = () =>
-      graphql(stack.gatewayUrl, operation('portal.CustomerToCash'), { customerId }, { authorization: `Bearer ${portal}` });
+      graphql(
+        stack.gatewayUrl,
+        operation('portal.CustomerToCash'),
+        { customerId },
+        { authorization: `Bearer ${portal}` },
+      );
     const before = await lookups();
     const one = await read();
     const middle = await lookups();

@@ -52,7 +52,7 @@ export class EntityCache {
     const registers = options.registry ? [options.registry] : [];
     this.lookups = new Counter({
       name: 'c2c_entity_cache_lookups_total',
-      help: "Entity cache lookups by the gateway, one per cacheable entity representation or root query, by subgraph and result (hit: not asked of the subgraph; miss: asked)",
+      help: 'Entity cache lookups by the gateway, one per cacheable entity representation or root query, by subgraph and result (hit: not asked of the subgraph; miss: asked)',
       labelNames: ['subgraph', 'result'],
       registers,
     });
@@ -126,7 +126,8 @@ export class EntityCache {
       else {
         const value = (event.data as Record<string, unknown> | null)?.[eviction.field];
         // An event without the named field cannot say which object: every one of the type goes.
-        if (typeof value === 'string' || typeof value === 'number') tags.add(objectTag(eviction.type, String(value)));
+        if (typeof value === 'string' || typeof value === 'number')
+          tags.add(objectTag(eviction.type, String(value)));
         else tags.add(typeTag(eviction.type));
       }
     }
@@ -158,7 +159,12 @@ export class EntityCache {
     fetch: (variables: Record<string, unknown> | undefined) => Promise<SubgraphAnswer>,
   ): Promise<SubgraphAnswer> {
     const { store, policy } = this.options;
-    const key = digest([subgraph, request.query, JSON.stringify(request.variables ?? {}), authKey(principal)]);
+    const key = digest([
+      subgraph,
+      request.query,
+      JSON.stringify(request.variables ?? {}),
+      authKey(principal),
+    ]);
     const [cached] = await store.get([key]);
     this.lookups.inc({ subgraph, result: cached === undefined ? 'miss' : 'hit' });
     if (cached !== undefined) return { data: JSON.parse(cached) as Record<string, unknown> };
@@ -180,7 +186,9 @@ export class EntityCache {
       if (field.lookupOf && answer.data[field.responseKey] == null) tags.add(listTag(field.lookupOf));
     }
     const value = JSON.stringify(answer.data);
-    const refused = await store.set(ticket, [{ key, value, tags: [...tags], ttlMs: this.ttl(shape.part.maxAgeMs) }]);
+    const refused = await store.set(ticket, [
+      { key, value, tags: [...tags], ttlMs: this.ttl(shape.part.maxAgeMs) },
+    ]);
     if (refused) this.refused.inc(refused);
     return answer;
   }
@@ -221,7 +229,9 @@ export class EntityCache {
     let answer: SubgraphAnswer;
     try {
       answer = await fetch(
-        known.size ? { ...others, representations: missing.map((i) => representations[i]) } : request.variables,
+        known.size
+          ? { ...others, representations: missing.map((i) => representations[i]) }
+          : request.variables,
       );
     } catch (error) {
       store.end(ticket);
@@ -255,15 +265,17 @@ export class EntityCache {
       results[original] = value;
       const entry = plan[original];
       if (!entry || unlocated || failed.has(original) || value === null || value === undefined) return;
-      const tags = tagsOf(policy, value, entry.part);
       const representation = representations[original] as Record<string, unknown>;
       const keyFields = policy.keys.get(entry.part.type.name) ?? [];
       const key = keyFields.map((f) => representation[f]);
-      if (key.every((k) => typeof k === 'string' || typeof k === 'number'))
-        tags.add(objectTag(entry.part.type.name, key.join(',')));
-      else tags.add(keylessTag(entry.part.type.name));
-      tags.add(typeTag(entry.part.type.name));
-      entries.push({ key: entry.key, value: JSON.stringify(value), tags: [...tags], ttlMs: this.ttl(entry.part.maxAgeMs) });
+      const simple = key.every((k) => typeof k === 'string' || typeof k === 'number');
+      const tags = tagsOf(policy, value, entry.part, false, simple ? key.join(',') : undefined);
+      entries.push({
+        key: entry.key,
+        value: JSON.stringify(value),
+        tags: [...tags],
+        ttlMs: this.ttl(entry.part.maxAgeMs),
+      });
     });
     if (entries.length) {
       const refused = await store.set(ticket, entries);

@@ -46,7 +46,8 @@ export function parseEviction(type: string, spec: string): { event: string; evic
   if (colon === -1) return { event: spec, eviction: { type, kind: 'lists' } };
   const event = spec.slice(0, colon);
   const field = spec.slice(colon + 1);
-  if (!event || !field) throw new Error(`@evictedBy on ${type}: "${spec}" is not "type", "type:field" or "type:*"`);
+  if (!event || !field)
+    throw new Error(`@evictedBy on ${type}: "${spec}" is not "type", "type:field" or "type:*"`);
   return { event, eviction: field === '*' ? { type, kind: 'all' } : { type, kind: 'object', field } };
 }
 
@@ -88,7 +89,8 @@ export function cachePolicyFromSdl(supergraphSdl: string): CachePolicy {
     for (const field of definition.fields ?? []) {
       const cached = field.directives?.find((d) => d.name.value === 'cached');
       const maxAge = cached && argument(cached, 'maxAge');
-      if (maxAge?.kind === Kind.INT) policy.fieldMaxAge.set(`${type}.${field.name.value}`, Number(maxAge.value));
+      if (maxAge?.kind === Kind.INT)
+        policy.fieldMaxAge.set(`${type}.${field.name.value}`, Number(maxAge.value));
     }
   }
   for (const type of policy.declared) if (!policy.keys.has(type)) policy.keys.set(type, ['id']);

@@ -74,7 +74,8 @@ export function analyseFetch(policy: CachePolicy, query: string): FetchShape {
       const type = policy.schema.getType(name);
       if (!isObjectType(type) || !policy.declared.has(name)) continue;
       const maxAge = checker.selection(selection.selectionSet, type, null);
-      if (maxAge !== null && maxAge > 0) parts.set(name, { type, selection: selection.selectionSet, maxAgeMs: maxAge * 1000, fragments });
+      if (maxAge !== null && maxAge > 0)
+        parts.set(name, { type, selection: selection.selectionSet, maxAgeMs: maxAge * 1000, fragments });
     }
     return parts.size ? { kind: 'entities', parts } : { kind: 'uncached' };
   }
@@ -87,7 +88,8 @@ export function analyseFetch(policy: CachePolicy, query: string): FetchShape {
     if (selection.kind !== Kind.FIELD || selection.name.value === '__typename') continue;
     const definition = queryType.getFields()[selection.name.value];
     const returned = definition ? unwrapNonNull(definition.type) : null;
-    const lookup = returned && isObjectType(returned) && policy.keys.has(returned.name) ? returned.name : null;
+    const lookup =
+      returned && isObjectType(returned) && policy.keys.has(returned.name) ? returned.name : null;
     fields.push({ responseKey: selection.alias?.value ?? selection.name.value, lookupOf: lookup });
   }
   return {
@@ -129,7 +131,8 @@ class Checker {
         let age: number | null;
         if (hint !== undefined) age = hint;
         else if (keyField) age = Infinity;
-        else if (!identified && type !== this.policy.schema.getQueryType() && inherited !== null) age = inherited;
+        else if (!identified && type !== this.policy.schema.getQueryType() && inherited !== null)
+          age = inherited;
         else return null;
         if (age === 0) return null;
         const named = getNamedType(definition.type);
@@ -167,6 +170,8 @@ export function tagsOf(
   value: unknown,
   part: Part,
   lists = false,
+  /** The key of the top object when the answer leaves it out (an entity: its representation has it). */
+  rootKey?: string,
 ): Set<string> {
   const tags = new Set<string>();
   const walk = (node: unknown, set: SelectionSetNode, type: GraphQLObjectType, inList: boolean) => {
@@ -181,7 +186,8 @@ export function tagsOf(
     if (keyFields) {
       const key = keyFields.map((f) => object[f]);
       tags.add(typeTag(type.name));
-      if (key.every((k) => typeof k === 'string' || typeof k === 'number'))
+      if (node === value && rootKey !== undefined) tags.add(objectTag(type.name, rootKey));
+      else if (key.every((k) => typeof k === 'string' || typeof k === 'number'))
         tags.add(objectTag(type.name, key.join(',')));
       else tags.add(keylessTag(type.name));
       if (lists && inList) tags.add(listTag(type.name));

@@ -37,8 +37,7 @@ The events after which this subgraph's data of an object of this type changes: "
 object whose id is data.field), "type:*" (every object of the type) or "type" (every lookup and
 list of the type: what they return may change).
 """
-directive @evictedBy(events: [String!]!) repeatable on OBJECT
-`;
+directive @evictedBy(events: [String!]!) repeatable on OBJECT`;
 
 /** The names a subgraph's platform fields get from its system label. */
 export interface PlatformNames {
