@@ -22,6 +22,7 @@ import {
   seedRecord,
   seedUnits,
 } from './seed.ts';
+import { GatewayEnv } from '@c2c/gateway/config';
 import { startStack, type Stack } from './stack.ts';
 
 const Env = z.object({
@@ -38,6 +39,10 @@ const Env = z.object({
   EVENT_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(DEFAULT_RETRY.baseDelayMs),
   EVENT_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(DEFAULT_RETRY.maxDelayMs),
   RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  // The gateway's entity cache (docs/cache.md): the same settings as a gateway on its own.
+  ENTITY_CACHE: GatewayEnv.shape.ENTITY_CACHE,
+  ENTITY_CACHE_MAX_BYTES: GatewayEnv.shape.ENTITY_CACHE_MAX_BYTES,
+  ENTITY_CACHE_MAX_AGE_S: GatewayEnv.shape.ENTITY_CACHE_MAX_AGE_S,
   CORS_ORIGINS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   LOG_PRETTY: booleanFlag(process.stdout.isTTY === true),
@@ -80,6 +85,11 @@ export async function main(): Promise<void> {
         .map((o) => o.trim())
         .filter(Boolean),
       reconcileIntervalSeconds: config.RECONCILE_INTERVAL_S,
+      entityCache: {
+        enabled: config.ENTITY_CACHE === 'on',
+        maxBytes: config.ENTITY_CACHE_MAX_BYTES,
+        maxAgeSeconds: config.ENTITY_CACHE_MAX_AGE_S,
+      },
     },
     retention: { policy: policyFromEnv(retention), intervalMs: retention.RETENTION_INTERVAL_S * 1000 },
     retry: {

@@ -8,6 +8,7 @@ import {
   gatewayConfigFromEnv,
   subgraphVariables,
   type GatewayConfig,
+  type EntityCache,
   type GatewayExtension,
 } from '@c2c/gateway';
 import { opsExtension } from '@c2c/ops';
@@ -16,7 +17,7 @@ import { ROVER_CONFIG, subgraphsOf } from '@c2c/schema/subgraphs';
 import { DEV_TOKEN_HINT, devIssuer, type MintOptions } from '@c2c/platform/auth';
 import { Signals, type Logger } from '@c2c/platform/core';
 import { openDatabase, type Database } from '@c2c/platform/db';
-import { DatabaseTransport, type RetryPolicy } from '@c2c/platform/events';
+import { DatabaseTransport, type CloudEvent, type RetryPolicy } from '@c2c/platform/events';
 import { closeServer, listen } from '@c2c/platform/graphql';
 import {
   startSubgraph,
@@ -83,6 +84,8 @@ export type StackPorts = { gateway: number } & Partial<Record<SubgraphName, numb
 
 export interface Stack {
   gatewayUrl: string;
+  /** The gateway's entity cache (null when ENTITY_CACHE=off): its metrics and tests look at it. */
+  cache: EntityCache | null;
   /**
    * Mints a token from the stack's development issuer (its key lives in the data directory, or
    * in memory for an in-memory stack): `token('portal')`, or with a subject and scopes.
@@ -135,6 +138,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     list.map((s) => [s.name, randomBytes(32).toString('hex')]),
   );
   const issuer = await devIssuer(options.dataDir);
+  // The gateway's entity cache hears, in process, of every event a subgraph applied or published
+  // (docs/cache.md); the subgraphs start first, when there is no cache yet to evict from.
+  let evict: ((events: CloudEvent[]) => void) | null = null;
   const start = async (name: SubgraphName) => {
     const running = await startSubgraph({
       secret: secrets[name]!,
@@ -145,6 +151,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: ports[name] ?? 0,
       host,
       build: builds.get(name)!,
+      onEventsApplied: (events) => evict?.(events),
       // The embedded shape has no event backbone: a NATS_URL in the shell starts nothing on NATS
       // (billing consumes usage from NATS only in the scaled-out shape, docs/usage.md).
       ...(options.env ? { env: { ...options.env, NATS_URL: undefined } } : {}),
@@ -181,22 +188,35 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       rateLimit: { costPerMinute: 600_000, burst: 100_000 },
       ...options.gateway,
     };
-    const gateway = await buildGateway(gatewayConfig, log, [
-      readinessGate.extension,
-      opsExtension({
-        operationsDir: gatewayConfig.operationsDir,
-        safelistMode: gatewayConfig.safelistMode,
-        ...(gatewayConfig.reconcileIntervalSeconds !== undefined
-          ? { reconcileIntervalSeconds: gatewayConfig.reconcileIntervalSeconds }
-          : {}),
-        log,
-      }),
-      // Development only: the GraphiQL explorer at /graphiql, and the route of `c2c demo exception`.
-      ...(gatewayConfig.production ? [] : [explorerExtension(), demoExtension(database.db, issuer.jwks)]),
-    ]);
+    const gateway = await buildGateway(
+      gatewayConfig,
+      log,
+      [
+        readinessGate.extension,
+        opsExtension({
+          operationsDir: gatewayConfig.operationsDir,
+          safelistMode: gatewayConfig.safelistMode,
+          ...(gatewayConfig.reconcileIntervalSeconds !== undefined
+            ? { reconcileIntervalSeconds: gatewayConfig.reconcileIntervalSeconds }
+            : {}),
+          log,
+        }),
+        // Development only: the GraphiQL explorer at /graphiql, and the route of `c2c demo exception`.
+        ...(gatewayConfig.production ? [] : [explorerExtension(), demoExtension(database.db, issuer.jwks)]),
+      ],
+      { deliversEvents: true },
+    );
+    const cache = gateway.cache;
+    if (cache)
+      evict = (events) => {
+        cache
+          .applied(events)
+          .catch((error: unknown) => log.error({ err: error }, 'entity cache eviction failed'));
+      };
     const { url } = await listen(gateway.server, options.ports.gateway, host);
     return {
       gatewayUrl: url,
+      cache,
       token: (role) => issuer.mint(typeof role === 'string' ? { role } : role),
       secrets,
       subgraphs,

@@ -51,6 +51,13 @@ export const GatewayEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  ENTITY_CACHE: z.enum(['on', 'off']).default('on'),
+  ENTITY_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_000_000)
+    .default(64 * 1024 * 1024),
+  ENTITY_CACHE_MAX_AGE_S: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 export interface GatewayConfig {
@@ -83,6 +90,16 @@ export interface GatewayConfig {
   metricsToken?: string;
   /** Seconds between the reconciliation runs behind `c2c_reconciliation_*`; 0 or absent: none. */
   reconcileIntervalSeconds?: number;
+  /** The entity cache (docs/cache.md); on only where the composition root delivers invalidations. */
+  entityCache: EntityCacheConfig;
+}
+
+export interface EntityCacheConfig {
+  enabled: boolean;
+  /** The in-process store's bound. */
+  maxBytes: number;
+  /** A ceiling on every max age the subgraphs declare, in seconds. */
+  maxAgeSeconds: number;
 }
 
 /** Reads the gateway's configuration from the environment once, failing fast. */
@@ -161,5 +178,10 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined>): G
     rateLimit: { costPerMinute: parsed.RATE_LIMIT_COST_PER_MINUTE, burst: parsed.RATE_LIMIT_BURST },
     ...(parsed.METRICS_TOKEN ? { metricsToken: parsed.METRICS_TOKEN } : {}),
     reconcileIntervalSeconds: parsed.RECONCILE_INTERVAL_S,
+    entityCache: {
+      enabled: parsed.ENTITY_CACHE === 'on',
+      maxBytes: parsed.ENTITY_CACHE_MAX_BYTES,
+      maxAgeSeconds: parsed.ENTITY_CACHE_MAX_AGE_S,
+    },
   };
 }

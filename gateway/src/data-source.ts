@@ -3,6 +3,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type * as GraphQLModule from 'graphql';
 import type { Response } from 'node-fetch';
 import { CORRELATION_HEADER } from '@c2c/platform/graphql';
+import type { EntityCache, SubgraphAnswer } from './cache/entity-cache.ts';
 import type { GatewayContext } from './context.ts';
 import type { SubgraphRequest } from './subgraph-fetcher.ts';
 
@@ -21,6 +22,8 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
     private readonly url: string,
     private readonly send: (request: SubgraphRequest) => Promise<Response>,
+    /** The entity cache and this subgraph's name in it, when the cache is on (docs/cache.md). */
+    private readonly cache?: { cache: EntityCache; subgraph: string },
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
@@ -28,10 +31,35 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
     if (!('incomingRequestContext' in options))
       throw new Error(`internal: a subgraph request of kind ${options.kind}`);
     const { request, context } = options;
-    if (!request.query) throw new Error('internal: a subgraph request without a query');
+    const query = request.query;
+    if (!query) throw new Error('internal: a subgraph request without a query');
+    const mutation = options.incomingRequestContext.operation?.operation === 'mutation';
+    const ask = (variables: Record<string, unknown> | undefined) =>
+      this.ask(options, query, variables, mutation) as Promise<SubgraphAnswer>;
+    if (!this.cache || mutation) return this.ask(options, query, request.variables, mutation);
+    const answer = await this.cache.cache.resolve(
+      this.cache.subgraph,
+      {
+        query,
+        ...(request.variables ? { variables: request.variables } : {}),
+        ...(request.operationName ? { operationName: request.operationName } : {}),
+      },
+      context.principal,
+      ask,
+    );
+    return answer as GatewayGraphQLResponse;
+  }
+
+  private async ask(
+    options: Extract<GraphQLDataSourceProcessOptions<GatewayContext>, { incomingRequestContext: unknown }>,
+    query: string,
+    variables: Record<string, unknown> | undefined,
+    mutation: boolean,
+  ): Promise<GatewayGraphQLResponse> {
+    const { request, context } = options;
     const body = JSON.stringify({
-      query: request.query,
-      ...(request.variables ? { variables: request.variables } : {}),
+      query,
+      ...(variables ? { variables } : {}),
       ...(request.operationName ? { operationName: request.operationName } : {}),
     });
     const response = await this.send({
@@ -39,7 +67,7 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
       body,
       headers: { 'content-type': 'application/json', [CORRELATION_HEADER]: context.correlationId },
       principal: context.principal,
-      mutation: options.incomingRequestContext.operation?.operation === 'mutation',
+      mutation,
     });
     const parsed = await readBody(response);
     if (!response.ok) {

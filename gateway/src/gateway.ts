@@ -22,6 +22,9 @@ import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import type { GatewayContext } from './context.ts';
 import type { GatewayExtension } from './extension.ts';
 import { SignedDataSource } from './data-source.ts';
+import { EntityCache } from './cache/entity-cache.ts';
+import { cachePolicyFromSdl } from './cache/policy.ts';
+import { MemoryCacheStore, type CacheStore } from './cache/store.ts';
 import { sanitizeGatewayError } from './errors.ts';
 import { ARMOR_LIMITS, costLimitError, tooManyTokens } from './limits.ts';
 import { pageLimitsFromSdl } from './page-limits.ts';
@@ -41,6 +44,22 @@ export interface BuiltGateway {
   agent: Agent;
   /** The gateway's registry, served on GET /metrics. */
   metrics: GatewayMetrics;
+  /**
+   * The entity cache, when on: the composition root hands it every applied event
+   * (`cache.applied(events)`), or it would serve what they changed until their max age.
+   */
+  cache: EntityCache | null;
+}
+
+export interface BuildGatewayOptions {
+  /**
+   * The composition root hands the entity cache every event the subgraphs applied or published
+   * (`cache.applied`). Without it the cache stays off whatever the setting says: nothing would evict
+   * what the events change (a gateway process on its own, for now: docs/cache.md).
+   */
+  deliversEvents?: boolean;
+  /** Where the entity cache keeps entries (default: in process, bounded by `entityCache.maxBytes`). */
+  cacheStore?: CacheStore;
 }
 
 /** Builds the gateway (no listening): Apollo Gateway over the static supergraph, hardened. */
@@ -48,6 +67,7 @@ export async function buildGateway(
   config: GatewayConfig,
   log: Logger,
   extensions: GatewayExtension[] = [],
+  options: BuildGatewayOptions = {},
 ): Promise<BuiltGateway> {
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const policy = accessPolicyFromSdl(supergraphSdl);
@@ -77,6 +97,26 @@ export async function buildGateway(
     ...(config.metricsToken ? { token: config.metricsToken } : {}),
   });
 
+  let cache: EntityCache | null = null;
+  if (config.entityCache.enabled && !options.deliversEvents)
+    gatewayLog.info(
+      'entity cache off: no event reaches this gateway to evict what it would keep (docs/cache.md)',
+    );
+  if (config.entityCache.enabled && options.deliversEvents) {
+    const store =
+      options.cacheStore ??
+      new MemoryCacheStore(config.entityCache.maxBytes, {
+        evicted: (reason, n) => cache?.evicted(reason, n),
+      });
+    cache = new EntityCache({
+      policy: cachePolicyFromSdl(supergraphSdl),
+      store,
+      log: gatewayLog,
+      registry: metrics.registry,
+      maxAgeCeilingS: config.entityCache.maxAgeSeconds,
+    });
+  }
+
   const gateway = new ApolloGateway({
     supergraphSdl: withoutSecurityPurpose(supergraphSdl),
     // Our plan store counts its hits and misses (c2c_query_plan_cache_lookups_total).
@@ -91,7 +131,11 @@ export async function buildGateway(
       const fetcher = fetchers[name];
       const target = subgraphUrls[name] ?? url;
       if (!fetcher || !target) throw new Error(`internal: no client or URL for subgraph ${name}`);
-      return new SignedDataSource(target, metrics.instrumentFetch(name, fetcher.send));
+      return new SignedDataSource(
+        target,
+        metrics.instrumentFetch(name, fetcher.send),
+        cache ? { cache, subgraph: name } : undefined,
+      );
     },
   });
 
@@ -221,5 +265,5 @@ export async function buildGateway(
       return answers.every(Boolean);
     },
   });
-  return { apollo, server, subgraphUrls, fetchers, agent, metrics };
+  return { apollo, server, subgraphUrls, fetchers, agent, metrics, cache };
 }

@@ -1,4 +1,6 @@
-export { buildGateway, type BuiltGateway } from './gateway.ts';
+export { buildGateway, type BuiltGateway, type BuildGatewayOptions } from './gateway.ts';
+export { EntityCache, type AppliedEvent } from './cache/entity-cache.ts';
+export { MemoryCacheStore, type CacheStore } from './cache/store.ts';
 export { sanitizeGatewayError, SYSTEM_OF } from './errors.ts';
 export { supergraphRoutingUrls, withoutSecurityPurpose } from './supergraph.ts';
 export {

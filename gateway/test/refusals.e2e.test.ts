@@ -76,6 +76,7 @@ beforeAll(async () => {
       maxBodyBytes: 1_000_000,
       rateLimit: { costPerMinute: 600_000, burst: 100_000 },
       reconcileIntervalSeconds: 0,
+      entityCache: { enabled: false, maxBytes: 1_000_000, maxAgeSeconds: 300 },
     },
     silentLogger(),
   );

@@ -20,6 +20,11 @@ export interface ConsumerOptions {
   /** Called after a transaction that may have appended to the outbox commits. */
   afterCommit?: () => void;
   /**
+   * Called once the event's effect is committed — also when a redelivery finds it applied already
+   * (the first run may have stopped before calling): the gateway's entity cache evicts what it changed.
+   */
+  onApplied?: (event: CloudEvent) => void;
+  /**
    * Runs in the transaction that records a dead letter, so a subgraph can react (e.g. announce
    * that a workflow step failed) atomically with it.
    */
@@ -64,7 +69,10 @@ async function applyInTransaction(
       .where('consumer', '=', consumer)
       .where('event_id', '=', event.id)
       .executeTakeFirst();
-    if (done) return false;
+    if (done) {
+      options.onApplied?.(event);
+      return false;
+    }
     prepared = await handler.prepare(event, eventLog);
   }
   // Safe to repeat on a new connection: the inbox row makes the second run a no-op if the first committed.
@@ -86,6 +94,7 @@ async function applyInTransaction(
     eventLog.debug('event applied');
     options.afterCommit?.();
   }
+  options.onApplied?.(event);
   return applied;
 }
 

@@ -83,6 +83,8 @@ export interface ReplayOptions {
   consumers: Record<string, Record<string, EventEffect>>;
   log: Logger;
   afterCommit?: () => void;
+  /** As ConsumerOptions.onApplied. */
+  onApplied?: (event: CloudEvent) => void;
 }
 
 /**
@@ -120,6 +122,7 @@ export async function replayDeadLetters(
           handlers,
           log,
           ...(options.afterCommit ? { afterCommit: options.afterCommit } : {}),
+          ...(options.onApplied ? { onApplied: options.onApplied } : {}),
         },
         event,
       );

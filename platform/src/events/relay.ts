@@ -4,6 +4,7 @@ import type { AnyDb } from '../db/db.ts';
 import { markPublished, readUnpublished } from './events.ts';
 import { faultPoint } from '../core/faults.ts';
 import type { Signals } from '../core/signals.ts';
+import type { CloudEvent } from './events.ts';
 import type { EventTransport } from './transport.ts';
 
 export interface RelayOptions {
@@ -14,6 +15,8 @@ export interface RelayOptions {
   log: Logger;
   pollMs?: number;
   batchSize?: number;
+  /** Called with each batch once published (its transaction committed before): the entity cache's eviction. */
+  onPublished?: (events: CloudEvent[]) => void;
 }
 
 /** What a claiming pass returns when another relay holds the outbox's lock. */
@@ -119,7 +122,9 @@ export class OutboxRelay {
     const batch = await readUnpublished(db, schema, this.options.batchSize ?? 200, { lock });
     if (batch.length === 0) return 0;
     faultPoint('outbox.after-commit');
-    await transport.publish(batch.map((row) => row.event));
+    const events = batch.map((row) => row.event);
+    await transport.publish(events);
+    this.options.onPublished?.(events);
     faultPoint('relay.after-publish');
     await markPublished(
       db,

@@ -26,6 +26,7 @@ import { OutboxRelay, outboxTopic } from '../events/relay.ts';
 import { startRetentionJob, type RetentionJob, type RetentionPolicy } from './retention.ts';
 import { traceLogFields } from '../observability/tracing.ts';
 import type { Signals } from '../core/signals.ts';
+import type { CloudEvent } from '../events/events.ts';
 import type { EventTransport, Subscription } from '../events/transport.ts';
 
 /** A clock, injected so tests can pin "today". */
@@ -128,6 +129,12 @@ export interface StartSubgraphOptions {
    * prunes the in-database bus. Without it nothing is pruned.
    */
   retention?: { policy: RetentionPolicy; intervalMs: number; bus: boolean };
+  /**
+   * Told of every event once this subgraph's data reflects it: its own, when the relay published
+   * them (their transaction committed), and others', when a consumer (or a replay) applied them.
+   * The gateway's entity cache evicts what they change (docs/cache.md).
+   */
+  onEventsApplied?: (events: CloudEvent[]) => void;
 }
 
 /** The subgraph's resolvers plus the platform's fields it declares: dead letters and audit log. */
@@ -136,6 +143,7 @@ function withPlatformFields(
   db: AnyDb,
   log: Logger,
   afterCommit: () => void,
+  onApplied?: (event: CloudEvent) => void,
 ): GraphQLResolverMap<unknown> {
   const resolvers = definition.resolvers as Record<string, Record<string, unknown>>;
   const fields = definition.deadLetterFields;
@@ -146,6 +154,7 @@ function withPlatformFields(
         consumers: definition.consumers,
         log,
         afterCommit,
+        ...(onApplied ? { onApplied } : {}),
         queryField: fields.query,
         mutationField: fields.mutation,
       })
@@ -181,7 +190,16 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   if (report.applied.length) subgraphLog.info({ applied: report.applied }, 'migrations applied');
   await definition.connect?.(subgraphLog);
 
-  const relay = new OutboxRelay({ db, schema: definition.name, transport, signals, log: subgraphLog });
+  const applied = options.onEventsApplied;
+  const onApplied = applied && ((event: CloudEvent) => applied([event]));
+  const relay = new OutboxRelay({
+    db,
+    schema: definition.name,
+    transport,
+    signals,
+    log: subgraphLog,
+    ...(applied ? { onPublished: applied } : {}),
+  });
   const subscriptions: Subscription[] = [];
   if (options.events !== false) {
     for (const [consumer, handlers] of Object.entries(definition.consumers)) {
@@ -199,6 +217,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
           transport,
           log: subgraphLog,
           afterCommit: () => signals.notify(outboxTopic(definition.name)),
+          ...(onApplied ? { onApplied } : {}),
           ...(definition.onDeadLetter ? { onDeadLetter: definition.onDeadLetter } : {}),
         }),
       );
@@ -220,8 +239,12 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
 
   const apollo = buildSubgraphServer<RequestContext>({
     typeDefs: definition.typeDefs,
-    resolvers: withPlatformFields(definition, db, subgraphLog, () =>
-      signals.notify(outboxTopic(definition.name)),
+    resolvers: withPlatformFields(
+      definition,
+      db,
+      subgraphLog,
+      () => signals.notify(outboxTopic(definition.name)),
+      onApplied,
     ),
     plugins: [auditPlugin(db, definition.name, subgraphLog), metrics.plugin<RequestContext>()],
   });

@@ -743,6 +743,28 @@ export type ListSizeDirectiveResolver<
   Args = ListSizeDirectiveArgs,
 > = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type CachedDirectiveArgs = {
+  maxAge: Scalars['Int']['input'];
+};
+
+export type CachedDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = FinanceContext,
+  Args = CachedDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type EvictedByDirectiveArgs = {
+  events: Array<Scalars['String']['input']>;
+};
+
+export type EvictedByDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = FinanceContext,
+  Args = EvictedByDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<
   ResolversTypes['link__Import'],
   any
@@ -1128,4 +1150,6 @@ export type DirectiveResolvers<ContextType = FinanceContext> = {
   shareable?: ShareableDirectiveResolver<any, any, ContextType>;
   requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
   listSize?: ListSizeDirectiveResolver<any, any, ContextType>;
+  cached?: CachedDirectiveResolver<any, any, ContextType>;
+  evictedBy?: EvictedByDirectiveResolver<any, any, ContextType>;
 };
