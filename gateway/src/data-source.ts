@@ -36,7 +36,13 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
     const mutation = options.incomingRequestContext.operation?.operation === 'mutation';
     const ask = (variables: Record<string, unknown> | undefined) =>
       this.ask(options, query, variables, mutation) as Promise<SubgraphAnswer>;
-    if (!this.cache || mutation) return this.ask(options, query, request.variables, mutation);
+    if (!this.cache) return this.ask(options, query, request.variables, mutation);
+    if (mutation) {
+      // Read-your-writes: what was read from this subgraph goes before the client hears the answer.
+      const answer = await this.ask(options, query, request.variables, mutation);
+      await this.cache.cache.mutated(this.cache.subgraph);
+      return answer;
+    }
     const answer = await this.cache.cache.resolve(
       this.cache.subgraph,
       {

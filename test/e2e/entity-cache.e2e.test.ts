@@ -33,6 +33,15 @@ async function lookups(): Promise<{ hit: number; miss: number }> {
   return { hit: sum('hit'), miss: sum('miss') };
 }
 
+/** Entries the gateway removed because a mutation went to the subgraph they were read from. */
+async function mutationEvictions(): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', stack.gatewayUrl))).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('c2c_entity_cache_evictions_total{') && l.includes('reason="mutation"'));
+  return Number(line?.split(' ').pop() ?? 0);
+}
+
 /** The bus's newest message so far: later events have a larger sequence number. */
 async function busMark(): Promise<number> {
   const { rows } = await sql<{ seq: string | null }>`select max(seq) as seq from bus.message`.execute(
@@ -137,6 +146,32 @@ describe('the entity cache through the gateway', () => {
     expect(subscription.invoices.totalCount).toBe(beforeAmendment.subscriptions[0].invoices.totalCount + 1);
     expect(afterAmendment.contractValue).not.toEqual(beforeAmendment.contractValue);
     expect(afterAmendment.receivable.balance).not.toEqual(beforeAmendment.receivable.balance);
+  });
+
+  it("shows a client its own write in the very next read, before the write's event is relayed", async () => {
+    const { customerId } = await aSyncedSubscription(send, 2);
+    const invoice = (await view(customerId)).subscriptions[0].invoices.nodes[0];
+    await view(customerId); // cached, amount due unpaid
+    const evictedBefore = await mutationEvictions();
+    const paid = await send('finance.RecordPayment', {
+      input: {
+        invoiceId: invoice.id,
+        amount: invoice.amountDue,
+        receivedOn: '2026-03-10',
+        idempotencyKey: unique('pay'),
+      },
+    });
+    expect(paid.recordPayment.userErrors).toEqual([]);
+    // No wait for any event: finance changed the amount due in the mutation's own transaction, and
+    // the gateway dropped what it had read from finance before answering the mutation.
+    const next = (await view(customerId)).subscriptions[0].invoices.nodes[0];
+    expect(next.amountDue.amount).toBe('0.00');
+    expect(await mutationEvictions()).toBeGreaterThan(evictedBefore);
+    const renamed = unique('Renamed');
+    await send('admin.UpdateCustomer', {
+      input: { id: customerId, name: renamed, idempotencyKey: unique('upd') },
+    });
+    expect((await view(customerId)).name).toBe(renamed);
   });
 
   it('keys entries by what authorization depends on: a caller without the scope is refused, not served', async () => {

@@ -3,7 +3,16 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Principal } from '@c2c/platform/auth';
 import type { Logger } from '@c2c/platform/core';
 import type { CachePolicy } from './policy.ts';
-import { analyseFetch, keylessTag, listTag, objectTag, tagsOf, typeTag, type FetchShape } from './shape.ts';
+import {
+  analyseFetch,
+  keylessTag,
+  listTag,
+  objectTag,
+  subgraphTag,
+  tagsOf,
+  typeTag,
+  type FetchShape,
+} from './shape.ts';
 import type { CacheEntry, CacheStore } from './store.ts';
 
 /** A subgraph's answer as the data source hands it to Apollo Gateway. */
@@ -58,11 +67,11 @@ export class EntityCache {
     });
     this.evictions = new Counter({
       name: 'c2c_entity_cache_evictions_total',
-      help: 'Entries removed from the entity cache, by reason (event: an applied domain event changed what they show; capacity: the byte bound; expired: their max age passed)',
+      help: 'Entries removed from the entity cache, by reason (event: an applied domain event changed what they show; mutation: a mutation went to the subgraph they were read from; capacity: the byte bound; expired: their max age passed)',
       labelNames: ['reason'],
       registers,
     });
-    for (const reason of ['event', 'capacity', 'expired']) this.evictions.inc({ reason }, 0);
+    for (const reason of ['event', 'mutation', 'capacity', 'expired']) this.evictions.inc({ reason }, 0);
     this.refused = new Counter({
       name: 'c2c_entity_cache_stale_refused_total',
       help: 'Answers not stored because an event invalidated what they hold while they were being read',
@@ -146,6 +155,18 @@ export class EntityCache {
     return removed;
   }
 
+  /**
+   * Called when a mutation sent to `subgraph` has answered, before its answer goes back to the
+   * client: removes every entry read from that subgraph, so the client's next read sees its own
+   * write even before the subgraph's relay publishes the event (which then evicts precisely in the
+   * other subgraphs that follow it). Reads in flight meanwhile are not kept.
+   */
+  async mutated(subgraph: string): Promise<number> {
+    const removed = await this.options.store.invalidate([subgraphTag(subgraph)]);
+    if (removed) this.evictions.inc({ reason: 'mutation' }, removed);
+    return removed;
+  }
+
   private ttl(maxAgeMs: number): number {
     const ceiling = this.options.maxAgeCeilingS;
     return ceiling === undefined ? maxAgeMs : Math.min(maxAgeMs, ceiling * 1000);
@@ -181,6 +202,7 @@ export class EntityCache {
       return answer;
     }
     const tags = tagsOf(policy, answer.data, shape.part, true);
+    tags.add(subgraphTag(subgraph));
     for (const field of shape.fields) {
       // A lookup that found nothing changes when the object appears: the type's lookups evict it.
       if (field.lookupOf && answer.data[field.responseKey] == null) tags.add(listTag(field.lookupOf));
@@ -273,7 +295,7 @@ export class EntityCache {
       entries.push({
         key: entry.key,
         value: JSON.stringify(value),
-        tags: [...tags],
+        tags: [...tags, subgraphTag(subgraph)],
         ttlMs: this.ttl(entry.part.maxAgeMs),
       });
     });

@@ -44,6 +44,8 @@ export const objectTag = (type: string, key: string) => `o:${type}:${key}`;
 export const typeTag = (type: string) => `t:${type}`;
 export const keylessTag = (type: string) => `a:${type}`;
 export const listTag = (type: string) => `l:${type}`;
+/** Every entry read from a subgraph: a mutation there removes them all (read-your-writes). */
+export const subgraphTag = (subgraph: string) => `s:${subgraph}`;
 
 const ENTITIES = '_entities';
 
