@@ -18,8 +18,9 @@ import {
 import { runReconciliation, runSoak, type ReconciliationRun, type SoakReport } from './scale.ts';
 import { runClusterWrites, runWrites, type ClusterWritesReport, type WritesReport } from './writes.ts';
 import { runContributed, startBenchStack, type ContributedResult } from './contributed.ts';
+import { microLines, runMicro, type MicroReport } from './micro.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|usage|erp] [--database-url URL]
+const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|usage|erp|micro] [--database-url URL]
 
 Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md):
   reads   portal.CustomerToCash and portal.Customers, cold (a different variable set per request)
@@ -36,6 +37,8 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
           rating 10^5 events of 10^3 subscriptions (--quick) or 10^6 of 10^4: seconds, peak RSS
   erp     the ERP adapter: documents posted in Tryton through the adapter vs. with JSON-RPC
           directly, side by side (needs TRYTON_URL; a subgraph's contributed benchmark)
+  micro   in-process costs per request on the hot path: the subgraphs' nonce cache at 1,000 and
+          150,000 held nonces (against a bare Set of each size)
 
 --quick          about 1–3 minutes once the seeded book is cached (40 customers instead of 240)
 --json           print one JSON object with the raw figures and the ratios as the last line
@@ -155,6 +158,10 @@ async function main(args: BenchArgs): Promise<void> {
     }
     if (!args.quick && store) soak = await runSoak(store.spec, 10, log);
   }
+
+  const micro: MicroReport | null = args.only.includes('micro')
+    ? await runMicro({ quick: args.quick, log })
+    : null;
 
   const contributed: Record<string, ContributedResult> = await runContributed(
     // Sections a subgraph contributes (its bench/index.ts), run in rover.yaml's order.
@@ -302,6 +309,7 @@ async function main(args: BenchArgs): Promise<void> {
       `Soak: ${soak.minutes} min, ${soak.requests} requests, gateway RSS ${soak.rssMiB.start} → ${soak.rssMiB.end} MiB (max ${soak.rssMiB.max}), slope ${soak.slopeMiBPerMinute} MiB/min`,
     );
   }
+  if (micro) out.push('', ...microLines(micro));
   for (const c of Object.values(contributed)) out.push('', ...c.lines);
   out.push('', 'Targets');
   out.push(
@@ -347,6 +355,7 @@ async function main(args: BenchArgs): Promise<void> {
           raw: writes,
         },
         scale: { reconciliation, soak },
+        micro,
         ...Object.fromEntries(Object.entries(contributed).map(([name, c]) => [name, c.json])),
         targets,
         seconds: round((Date.now() - started) / 1000, 1),
