@@ -38,7 +38,8 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
   erp     the ERP adapter: documents posted in Tryton through the adapter vs. with JSON-RPC
           directly, side by side (needs TRYTON_URL; a subgraph's contributed benchmark)
   micro   in-process costs per request on the hot path: the subgraphs' nonce cache at 1,000 and
-          150,000 held nonces (against a bare Set of each size)
+          150,000 held nonces (against a bare Set of each size), and the gateway's bearer-token
+          check with and without the verified-token cache
 
 --quick          about 1–3 minutes once the seeded book is cached (40 customers instead of 240)
 --json           print one JSON object with the raw figures and the ratios as the last line

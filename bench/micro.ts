@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { NonceCache, signRequest, verifyRequest } from '@c2c/platform/auth';
+import { createAuthenticator } from '@c2c/gateway';
+import {
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  devIssuer,
+  NonceCache,
+  signRequest,
+  verifyRequest,
+} from '@c2c/platform/auth';
 import { round } from './report.ts';
 
 // In-process micro-benchmarks of per-request costs on the hot path, each compared with itself
@@ -30,8 +38,21 @@ export interface NonceCacheReport {
   rounds: number;
 }
 
+export interface TokenVerificationReport {
+  /** Distinct tokens (principals) the requests rotate through. */
+  principals: number;
+  /** Median µs per request to authenticate a bearer token: every request verified (ES256)… */
+  uncachedUs: number;
+  /** …and with the verified-token cache (each token verified once, then hits). */
+  cachedUs: number;
+  /** uncached ÷ cached. */
+  speedup: number;
+  rounds: number;
+}
+
 export interface MicroReport {
   nonceCache: NonceCacheReport;
+  tokenVerification: TokenVerificationReport;
 }
 
 /** `n` random 16-byte nonces in base64url, as the gateway makes them. */
@@ -140,12 +161,70 @@ export function runNonceCache(options: MicroOptions): NonceCacheReport {
   return report;
 }
 
+/**
+ * The gateway's bearer-token check per request, for requests from `principals` distinct tokens in
+ * turn: with the verified-token cache off (ES256 on every request) and on, alternating.
+ */
+export async function runTokenVerification(options: MicroOptions): Promise<TokenVerificationReport> {
+  const principals = 100;
+  const rounds = options.quick ? 3 : 7;
+  const requests = options.quick ? 2_000 : 5_000;
+  // An in-memory development issuer: ES256, as a production issuer's tokens usually are.
+  const issuer = await devIssuer(null);
+  const config = {
+    issuer: DEV_ISSUER,
+    audience: DEV_AUDIENCE,
+    jwks: issuer.jwks,
+    algorithms: ['ES256'],
+    clockToleranceSeconds: 30,
+  };
+  const headers = await Promise.all(
+    Array.from({ length: principals }, (_, i) =>
+      issuer.mint({ role: 'portal', subject: `bench-${i}`, ttlSeconds: 3600 }).then((t) => `Bearer ${t}`),
+    ),
+  );
+  const cost = async (cacheSize: number) => {
+    // A new authenticator each round: the cached side pays its first verification of every token.
+    const authenticate = createAuthenticator({ ...config, verifiedTokenCacheSize: cacheSize });
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < requests; i++) {
+      const result = await authenticate(headers[i % principals]);
+      if (!result.ok) throw new Error(`a bench token was refused: ${result.reason}`);
+    }
+    return Number(process.hrtime.bigint() - started) / requests / 1000;
+  };
+  await cost(0); // JIT warm-up, not counted
+  const uncached: number[] = [];
+  const cached: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      uncached.push(await cost(0));
+      cached.push(await cost(10_000));
+    } else {
+      cached.push(await cost(10_000));
+      uncached.push(await cost(0));
+    }
+  }
+  const report: TokenVerificationReport = {
+    principals,
+    uncachedUs: round(median(uncached), 2),
+    cachedUs: round(median(cached), 2),
+    speedup: round(median(uncached) / median(cached), 1),
+    rounds,
+  };
+  options.log(
+    `micro: token verification ${report.uncachedUs} µs uncached vs ${report.cachedUs} µs cached (${report.speedup}×)`,
+  );
+  return report;
+}
+
 export async function runMicro(options: MicroOptions): Promise<MicroReport> {
-  return { nonceCache: runNonceCache(options) };
+  return { nonceCache: runNonceCache(options), tokenVerification: await runTokenVerification(options) };
 }
 
 export function microLines(report: MicroReport): string[] {
   const n = report.nonceCache;
+  const t = report.tokenVerification;
   const size = (v: number) => v.toLocaleString('en');
   return [
     `Micro: the subgraphs' nonce cache, per request at ${size(n.sizes[0])} and ${size(n.sizes[1])} held nonces (median of ${n.rounds} alternating rounds)`,
@@ -154,5 +233,8 @@ export function microLines(report: MicroReport): string[] {
       `  floor (a bare Set: delete the oldest, look up, add): ${n.floorNs[0]} ns vs ${n.floorNs[1]} ns; ours ÷ floor at ${size(n.sizes[1])}: ${n.claimOverFloorAtLarge}×`,
       `  whole signed request (verifyRequest): ${n.verifyUs[0]} µs vs ${n.verifyUs[1]} µs (${n.verifyRatio}×)`,
     ].join('\n'),
+    '',
+    `Micro: the gateway's bearer-token check, requests from ${t.principals} tokens in turn (median of ${t.rounds} alternating rounds)`,
+    `  every request verified (ES256): ${t.uncachedUs} µs · verified-token cache: ${t.cachedUs} µs (${t.speedup}× less)`,
   ];
 }

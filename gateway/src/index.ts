@@ -1,4 +1,5 @@
 export { buildGateway, type BuiltGateway } from './gateway.ts';
+export { createAuthenticator, type AuthConfig } from './auth.ts';
 export { sanitizeGatewayError, SYSTEM_OF } from './errors.ts';
 export { supergraphRoutingUrls, withoutSecurityPurpose } from './supergraph.ts';
 export {
