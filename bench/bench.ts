@@ -24,10 +24,11 @@ const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|sc
 
 Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md):
   reads   portal.CustomerToCash and portal.Customers, cold (a different variable set per request)
-          and warm (the same one), through our gateway (production configuration), a bare
-          @apollo/gateway, Hive Gateway, all over the same three subgraphs, and the floor (one
-          process answering the same operations from the same database, no gateway): req/s,
-          p50/p99, CPU per request, subgraph requests and SQL statements per operation
+          and warm (the same one), from 100 principals in turn, through our gateway (production
+          configuration), a bare @apollo/gateway, Hive Gateway, each over fresh subgraph processes
+          of its own, and the floor (one process answering the same operations from the same
+          database, no gateway), in rounds (2 quick, 3 full) with the order rotated each round:
+          req/s, p50/p99, CPU per request, subgraph CPU, subgraph requests and SQL per operation
   writes  amendments per second end to end (accepted → COMPLETED) on the embedded store, the lag
           from billing's commit to the ERP's posting, and the PostgreSQL floor with pgbench
   scale   reconciliation time and peak memory on 10^4 (--quick) or 10^5 and 10^6 invoices; in a
@@ -48,7 +49,8 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
                  the pgbench floor runs against it (default: DATABASE_URL; without one, PGlite only
                  and the PostgreSQL floor is reported as unavailable)
 Processes are pinned with taskset where it exists: the system under test on core 0, the
-subgraphs on core 1, the load generator unpinned. Data lives in .bench/ (git-ignored).`;
+subgraphs and the database on core 1 (PostgreSQL: the bench's backends, on a local server), the
+load generator unpinned. Data lives in .bench/ (git-ignored).`;
 
 function version(pkg: string, root = ROOT): string {
   try {
@@ -136,8 +138,11 @@ async function main(args: BenchArgs): Promise<void> {
     );
 
   let reads: ReadsReport | null = null;
-  if (args.only.includes('reads') && store)
+  if (args.only.includes('reads') && store) {
     reads = await runReads({ quick: args.quick, store: store.spec, log });
+    // Hive Gateway may have been installed just now, by the reads.
+    info.versions['@graphql-hive/gateway'] = version('@graphql-hive/gateway', HIVE_DIR);
+  }
 
   let writes: WritesReport | null = null;
   let clusterWrites: ClusterWritesReport | { unavailable: string } | null = null;
@@ -215,11 +220,16 @@ async function main(args: BenchArgs): Promise<void> {
   out.push(`command: ${command}`);
   if (store) out.push(`book: ${customers} customers on ${store.describe}`);
   if (reads) {
-    out.push('', `Reads, cold (${reads.connections} connections, ${reads.secondsPerRun} s per run)`);
+    out.push(
+      '',
+      `Reads, cold (${reads.connections} connections, ${reads.secondsPerRun} s per run, ${reads.principals} principals in turn, median of ${reads.rounds.length} rounds in rotated order, fresh subgraphs per system)`,
+    );
     out.push(table(LOAD_HEADER, loadRows(reads.cold)));
     out.push('', 'Reads, warm');
     out.push(table(LOAD_HEADER, loadRows(reads.warm)));
     out.push('', ratioLine('cold', reads.ratios.cold), ratioLine('warm', reads.ratios.warm));
+    for (const r of reads.rounds)
+      out.push(ratioLine(`  round ${r.round} (${r.order.join(' → ')}), cold`, r.ratios.cold));
     out.push('', `Reads, cold CustomerToCash at ${HIGH_CONNECTIONS} connections`);
     out.push(
       table(
@@ -338,6 +348,8 @@ async function main(args: BenchArgs): Promise<void> {
         store: store ? { customers, describe: store.describe } : null,
         coldReads: {
           ...ratios(reads?.ratios.cold, reads?.cold ?? null),
+          principals: reads?.principals ?? null,
+          rounds: reads?.rounds ?? [],
           at50Connections: {
             oursP99OverApolloP50,
             customerToCash: reads?.coldCustomerToCashAt50 ?? null,
