@@ -18,15 +18,17 @@ import {
 import { runReconciliation, runSoak, type ReconciliationRun, type SoakReport } from './scale.ts';
 import { runClusterWrites, runWrites, type ClusterWritesReport, type WritesReport } from './writes.ts';
 import { runContributed, startBenchStack, type ContributedResult } from './contributed.ts';
+import { microLines, runMicro, type MicroReport } from './micro.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|usage|erp] [--database-url URL]
+const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|usage|erp|micro] [--database-url URL]
 
 Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md):
   reads   portal.CustomerToCash and portal.Customers, cold (a different variable set per request)
-          and warm (the same one), through our gateway (production configuration), a bare
-          @apollo/gateway, Hive Gateway, all over the same three subgraphs, and the floor (one
-          process answering the same operations from the same database, no gateway): req/s,
-          p50/p99, CPU per request, subgraph requests and SQL statements per operation
+          and warm (the same one), from 100 principals in turn, through our gateway (production
+          configuration), a bare @apollo/gateway, Hive Gateway, each over fresh subgraph processes
+          of its own, and the floor (one process answering the same operations from the same
+          database, no gateway), in rounds (2 quick, 3 full) with the order rotated each round:
+          req/s, p50/p99, CPU per request, subgraph CPU, subgraph requests and SQL per operation
   writes  amendments per second end to end (accepted → COMPLETED) on the embedded store, the lag
           from billing's commit to the ERP's posting, and the PostgreSQL floor with pgbench
   scale   reconciliation time and peak memory on 10^4 (--quick) or 10^5 and 10^6 invoices; in a
@@ -36,6 +38,9 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
           rating 10^5 events of 10^3 subscriptions (--quick) or 10^6 of 10^4: seconds, peak RSS
   erp     the ERP adapter: documents posted in Tryton through the adapter vs. with JSON-RPC
           directly, side by side (needs TRYTON_URL; a subgraph's contributed benchmark)
+  micro   in-process costs per request on the hot path: the subgraphs' nonce cache at 1,000 and
+          150,000 held nonces (against a bare Set of each size), and the gateway's bearer-token
+          check with and without the verified-token cache
 
 --quick          about 1–3 minutes once the seeded book is cached (40 customers instead of 240)
 --json           print one JSON object with the raw figures and the ratios as the last line
@@ -44,7 +49,8 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
                  the pgbench floor runs against it (default: DATABASE_URL; without one, PGlite only
                  and the PostgreSQL floor is reported as unavailable)
 Processes are pinned with taskset where it exists: the system under test on core 0, the
-subgraphs on core 1, the load generator unpinned. Data lives in .bench/ (git-ignored).`;
+subgraphs and the database on core 1 (PostgreSQL: the bench's backends, on a local server), the
+load generator unpinned. Data lives in .bench/ (git-ignored).`;
 
 function version(pkg: string, root = ROOT): string {
   try {
@@ -132,8 +138,11 @@ async function main(args: BenchArgs): Promise<void> {
     );
 
   let reads: ReadsReport | null = null;
-  if (args.only.includes('reads') && store)
+  if (args.only.includes('reads') && store) {
     reads = await runReads({ quick: args.quick, store: store.spec, log });
+    // Hive Gateway may have been installed just now, by the reads.
+    info.versions['@graphql-hive/gateway'] = version('@graphql-hive/gateway', HIVE_DIR);
+  }
 
   let writes: WritesReport | null = null;
   let clusterWrites: ClusterWritesReport | { unavailable: string } | null = null;
@@ -155,6 +164,10 @@ async function main(args: BenchArgs): Promise<void> {
     }
     if (!args.quick && store) soak = await runSoak(store.spec, 10, log);
   }
+
+  const micro: MicroReport | null = args.only.includes('micro')
+    ? await runMicro({ quick: args.quick, log })
+    : null;
 
   const contributed: Record<string, ContributedResult> = await runContributed(
     // Sections a subgraph contributes (its bench/index.ts), run in rover.yaml's order.
@@ -207,11 +220,16 @@ async function main(args: BenchArgs): Promise<void> {
   out.push(`command: ${command}`);
   if (store) out.push(`book: ${customers} customers on ${store.describe}`);
   if (reads) {
-    out.push('', `Reads, cold (${reads.connections} connections, ${reads.secondsPerRun} s per run)`);
+    out.push(
+      '',
+      `Reads, cold (${reads.connections} connections, ${reads.secondsPerRun} s per run, ${reads.principals} principals in turn, median of ${reads.rounds.length} rounds in rotated order, fresh subgraphs per system)`,
+    );
     out.push(table(LOAD_HEADER, loadRows(reads.cold)));
     out.push('', 'Reads, warm');
     out.push(table(LOAD_HEADER, loadRows(reads.warm)));
     out.push('', ratioLine('cold', reads.ratios.cold), ratioLine('warm', reads.ratios.warm));
+    for (const r of reads.rounds)
+      out.push(ratioLine(`  round ${r.round} (${r.order.join(' → ')}), cold`, r.ratios.cold));
     out.push('', `Reads, cold CustomerToCash at ${HIGH_CONNECTIONS} connections`);
     out.push(
       table(
@@ -302,6 +320,7 @@ async function main(args: BenchArgs): Promise<void> {
       `Soak: ${soak.minutes} min, ${soak.requests} requests, gateway RSS ${soak.rssMiB.start} → ${soak.rssMiB.end} MiB (max ${soak.rssMiB.max}), slope ${soak.slopeMiBPerMinute} MiB/min`,
     );
   }
+  if (micro) out.push('', ...microLines(micro));
   for (const c of Object.values(contributed)) out.push('', ...c.lines);
   out.push('', 'Targets');
   out.push(
@@ -329,6 +348,8 @@ async function main(args: BenchArgs): Promise<void> {
         store: store ? { customers, describe: store.describe } : null,
         coldReads: {
           ...ratios(reads?.ratios.cold, reads?.cold ?? null),
+          principals: reads?.principals ?? null,
+          rounds: reads?.rounds ?? [],
           at50Connections: {
             oursP99OverApolloP50,
             customerToCash: reads?.coldCustomerToCashAt50 ?? null,
@@ -347,6 +368,7 @@ async function main(args: BenchArgs): Promise<void> {
           raw: writes,
         },
         scale: { reconciliation, soak },
+        micro,
         ...Object.fromEntries(Object.entries(contributed).map(([name, c]) => [name, c.json])),
         targets,
         seconds: round((Date.now() - started) / 1000, 1),

@@ -15,7 +15,20 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
 export function pinning(): string {
   if (!HAS_TASKSET) return 'not pinned (no taskset)';
   if (CORES < 2) return 'not pinned (one core)';
-  return 'system under test on core 0, subgraphs on core 1 (taskset), load generator unpinned';
+  return "system under test on core 0, subgraphs and the database on core 1 (taskset; PostgreSQL: the bench's backends on a local server), load generator unpinned";
+}
+
+/** Whether processes can be pinned to cores here (taskset exists and there is more than one core). */
+export function canPin(): boolean {
+  return HAS_TASKSET && CORES > 1;
+}
+
+/** Pins a running process (all its threads) to one core; false when that was not possible. */
+export function pinProcess(pid: number, core: number): boolean {
+  if (!canPin()) return false;
+  return (
+    spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' }).status === 0
+  );
 }
 
 /** A bench child: one system under test or the shared subgraphs, with its pid for /proc readings. */

@@ -2,13 +2,16 @@ import { isDeepStrictEqual } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon, { type Options as AutocannonOptions } from 'autocannon';
+import pg from 'pg';
 import { operation } from '@c2c/schema/operations';
 import { subgraphOfSystem } from '@c2c/schema/subgraphs';
 import type { StoreSpec } from './child-runtime.ts';
 import {
   BENCH_DIR,
+  canPin,
   cpuSeconds,
   freePort,
+  pinProcess,
   ROOT,
   spawnChild,
   tsxCommand,
@@ -16,7 +19,9 @@ import {
   hiveGatewayBin,
 } from './processes.ts';
 import {
+  medianResult,
   readRatios,
+  rotation,
   SYSTEMS,
   type LoadResult,
   type ReadRatios,
@@ -24,7 +29,7 @@ import {
   type SystemName,
 } from './report.ts';
 import { ourGatewayEnv, secretsEnv } from './security.ts';
-import { authHeaders } from './token.ts';
+import { principalAuthorizations } from './token.ts';
 
 // The systems' schemas, from the ownership rules (rover.yaml names the subgraphs; nothing here does).
 const CRM = subgraphOfSystem('CRM');
@@ -48,8 +53,20 @@ export interface ReadsReport {
    */
   coldCustomerToCashAt50: Partial<Record<SystemName, LoadResult | null>>;
   secondsPerRun: number;
+  /** Each round's order, ratios and cold results (the figures above are medians over them). */
+  rounds: {
+    round: number;
+    order: SystemName[];
+    ratios: { cold: ReadRatios; warm: ReadRatios };
+    cold: ReadResults;
+  }[];
+  /** Distinct principals the load came from. */
+  principals: number;
   notes: string[];
 }
+
+/** Distinct principals (bearer tokens) the read load comes from, in turn. */
+export const PRINCIPALS = 100;
 
 /** Connections of the latency run (issue 8: "p99 at 50 connections below bare Apollo Gateway's p50"). */
 export const HIGH_CONNECTIONS = 50;
@@ -87,15 +104,10 @@ const body = (w: Workload, variables: Record<string, unknown>) =>
   JSON.stringify({ query: w.query, variables, operationName: w.name });
 
 /** Sends one request and fails loudly on an HTTP error or GraphQL errors. */
-async function sample(
-  system: string,
-  url: string,
-  headers: Record<string, string>,
-  w: Workload,
-): Promise<unknown> {
+async function sample(system: string, url: string, authorization: string, w: Workload): Promise<unknown> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', authorization },
     body: body(w, w.warm),
   });
   const text = await response.text();
@@ -128,23 +140,34 @@ const firstLines = (message: string) =>
 type Counters = { requests: Record<string, number>; sql: number };
 const totalRequests = (c: Counters) => Object.values(c.requests).reduce((a, b) => a + b, 0);
 
-/** autocannon requests that send the given bodies in turn, one per request. */
-function inTurn(bodies: string[]): AutocannonOptions['requests'] {
+/**
+ * autocannon requests that send the given bodies in turn, one per request, each with the next of
+ * the principals' `Authorization` values: request n carries body n mod (bodies) and principal
+ * n mod (principals), so consecutive requests come from different callers with different variables.
+ */
+function inTurn(bodies: string[], authorizations: string[]): AutocannonOptions['requests'] {
   let next = 0;
   return [
     {
       method: 'POST',
-      setupRequest: (request) => ({
-        ...request,
-        body: bodies[next++ % bodies.length] as string,
-      }),
+      setupRequest: (request) => {
+        const n = next++;
+        return {
+          ...request,
+          headers: {
+            ...request.headers,
+            authorization: authorizations[n % authorizations.length] as string,
+          },
+          body: bodies[n % bodies.length] as string,
+        };
+      },
     },
   ];
 }
 
 async function measure(
   url: string,
-  headers: Record<string, string>,
+  authorizations: string[],
   bodies: string[],
   seconds: number,
   connections: number,
@@ -157,8 +180,8 @@ async function measure(
       connections,
       duration,
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      requests: inTurn(bodies),
+      headers: { 'content-type': 'application/json' },
+      requests: inTurn(bodies, authorizations),
     });
   await run(Math.max(1, Math.round(seconds / 4))); // warm-up: JIT, plan caches, keep-alive sockets
   const counters = () => (subgraphs ?? system).request<Counters>({ type: 'counters' });
@@ -261,130 +284,204 @@ async function launch(
   }
 }
 
+/** Where the subgraphs run, and with them the database (PGlite in their process, PostgreSQL's backends). */
+const SUBGRAPHS_CORE = 1;
+
 function startSubgraphs(store: StoreSpec): Promise<BenchChild> {
   return spawnChild({
     name: 'subgraphs',
-    core: 1,
+    core: SUBGRAPHS_CORE,
     command: tsxCommand('subgraphs.child.ts'),
     env: { BENCH_STORE: JSON.stringify(store), BENCH_EVENTS: 'false', ...secretsEnv() },
     ready: { ipc: true },
   });
 }
 
-/** Reads through each gateway over the shared subgraphs, then the floor on the same database. */
+/**
+ * On a PostgreSQL server on this machine, pins the backends serving the bench's connections
+ * (application names c2c-bench and c2c-bench-floor) to the subgraphs' core, so the database has the
+ * same core whichever system runs, as PGlite has inside the subgraphs' process. The server itself
+ * and other clients' backends are left alone. Returns how many were pinned, or why none was.
+ */
+async function pinDatabaseBackends(store: StoreSpec): Promise<number | string> {
+  if (store.kind !== 'postgres') return 0;
+  if (!canPin()) return 'taskset is unavailable or the machine has one core';
+  const host = new URL(store.url).hostname;
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host))
+    return `the server (${host}) is not on this machine`;
+  const client = new pg.Client({ connectionString: store.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      `select pid from pg_stat_activity where datname = current_database() and application_name like 'c2c-bench%'`,
+    );
+    let pinned = 0;
+    for (const { pid } of rows) if (pinProcess(pid, SUBGRAPHS_CORE)) pinned++;
+    return rows.length && !pinned ? 'taskset could not pin the backends (not permitted?)' : pinned;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Rounds of the read comparison: every system in every round, the order rotated by one each round. */
+function roundsOf(quick: boolean): number {
+  return quick ? 2 : 3;
+}
+
+/**
+ * The fair read harness (issue 19). Each round runs every system, in an order rotated by one place
+ * per round; each system gets fresh subgraph processes of its own (nothing a previous system left —
+ * nonces, JIT state, pools, prepared statements — carries over), the same warm-up through itself,
+ * and the same load: requests from PRINCIPALS distinct principals in turn, each request with the
+ * next variable set. Subgraph CPU per operation is measured per system. A figure is the median over
+ * the rounds.
+ */
 export async function runReads(options: ReadsOptions): Promise<ReadsReport> {
   const { log } = options;
-  const seconds = options.quick ? 5 : 20;
+  const seconds = options.quick ? 4 : 10;
+  const warmupSeconds = options.quick ? 3 : 10;
+  const rounds = roundsOf(options.quick);
   const connections = 8;
-  const headers = await authHeaders('portal');
-  const cold: ReadResults = {};
-  const warm: ReadResults = {};
-  const coldCustomerToCashAt50: Partial<Record<SystemName, LoadResult | null>> = {};
-  const reference = new Map<string, unknown>();
-  const sameAnswerAsOurs: Partial<Record<SystemName, boolean>> = {};
+  const authorizations = await principalAuthorizations(PRINCIPALS);
+  const perRound: {
+    round: number;
+    order: SystemName[];
+    cold: ReadResults;
+    warm: ReadResults;
+    at50: Partial<Record<SystemName, LoadResult | null>>;
+  }[] = [];
+  const samples = new Map<SystemName, Map<string, unknown>>();
   const notes: string[] = [];
+  const pinnedBackends: string[] = [];
 
-  let subgraphs: BenchChild | null = await startSubgraphs(options.store);
-  const urls = JSON.parse(subgraphs.url) as Record<string, string>;
-  const ids = await subgraphs.request<{ rows: { id: string }[] }>({
-    type: 'sql',
-    text: `select id from ${CRM}.customer order by name, id`,
-  });
-  const loads = workloads(ids.rows.map((r) => r.id));
-  try {
-    for (const system of SYSTEMS) {
-      if (system === 'floor' && options.store.kind === 'pglite' && subgraphs) {
-        // PGlite is one process's: the floor opens the same data directory after the subgraphs let go.
-        await subgraphs.stop();
-        subgraphs = null;
-      }
-      log(`reads: ${system}…`);
-      let child: BenchChild;
+  // The customers, read once from a subgraphs process that is then stopped.
+  let loads: Workload[];
+  {
+    const subgraphs = await startSubgraphs(options.store);
+    try {
+      const ids = await subgraphs.request<{ rows: { id: string }[] }>({
+        type: 'sql',
+        text: `select id from ${CRM}.customer order by name, id`,
+      });
+      loads = workloads(ids.rows.map((r) => r.id));
+    } finally {
+      await subgraphs.stop();
+    }
+  }
+
+  for (let round = 0; round < rounds; round++) {
+    const order = rotation(SYSTEMS, round);
+    const results = {
+      round,
+      order,
+      cold: {} as ReadResults,
+      warm: {} as ReadResults,
+      at50: {} as Partial<Record<SystemName, LoadResult | null>>,
+    };
+    perRound.push(results);
+    for (const system of order) {
+      log(`reads: round ${round + 1}/${rounds}, ${system}…`);
+      // The floor has no subgraphs (with PGlite it opens their data directory, so none may run).
+      const subgraphs = system === 'floor' ? null : await startSubgraphs(options.store);
+      const urls = subgraphs ? (JSON.parse(subgraphs.url) as Record<string, string>) : {};
+      let child: BenchChild | null = null;
       try {
         child = await launch(system, urls, options.store);
-      } catch (error) {
-        if (system === 'ours') throw error;
-        notes.push(`${system} could not start: ${firstLines((error as Error).message)}`);
+        // The same warm-up for every system, through itself: its JIT, its subgraphs' JIT, caches
+        // and pools (prepared statements on PostgreSQL: one per statement text and connection).
         for (const w of loads) {
-          (cold[w.name] ??= {})[system] = null;
-          (warm[w.name] ??= {})[system] = null;
+          await autocannon({
+            url: child.url,
+            connections,
+            duration: warmupSeconds,
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            requests: inTurn(
+              w.cold.map((v) => body(w, v)),
+              authorizations,
+            ),
+          });
         }
-        continue;
-      }
-      try {
-        if (system === SYSTEMS[0]) {
-          // The subgraphs' JIT and caches (prepared statements on PostgreSQL: one per statement text
-          // and connection, and batches of different sizes are different texts) warm up once, with
-          // the cold variable sets, before any system is measured: otherwise the first system
-          // measured pays for it.
-          for (const w of loads) {
-            await autocannon({
-              url: child.url,
-              connections,
-              duration: seconds * 2,
-              method: 'POST',
-              headers: { 'content-type': 'application/json', ...headers },
-              requests: inTurn(w.cold.map((v) => body(w, v))),
-            });
-          }
-        }
+        const pinned = await pinDatabaseBackends(options.store);
+        if (options.store.kind === 'postgres') pinnedBackends.push(`${system}: ${pinned}`);
         for (const w of loads) {
-          const data = await sample(system, child.url, headers, w);
-          if (system === 'ours') reference.set(w.name, data);
-          else
-            sameAnswerAsOurs[system] =
-              (sameAnswerAsOurs[system] ?? true) && isDeepStrictEqual(data, reference.get(w.name));
-          const behind = system === 'floor' ? null : subgraphs;
+          const data = await sample(system, child.url, authorizations[0] as string, w);
+          const own = samples.get(system) ?? new Map<string, unknown>();
+          if (!own.has(w.name)) own.set(w.name, data);
+          samples.set(system, own);
           const coldBodies = w.cold.map((v) => body(w, v));
-          (cold[w.name] ??= {})[system] = await measure(
+          (results.cold[w.name] ??= {})[system] = await measure(
             child.url,
-            headers,
+            authorizations,
             coldBodies,
             seconds,
             connections,
             child,
-            behind,
+            subgraphs,
           );
-          (warm[w.name] ??= {})[system] = await measure(
+          (results.warm[w.name] ??= {})[system] = await measure(
             child.url,
-            headers,
+            authorizations,
             [body(w, w.warm)],
             seconds,
             connections,
             child,
-            behind,
+            subgraphs,
           );
           if (w.name === 'CustomerToCash' && (system === 'ours' || system === 'apolloGateway')) {
-            coldCustomerToCashAt50[system] = await measure(
+            results.at50[system] = await measure(
               child.url,
-              headers,
+              authorizations,
               coldBodies,
               seconds,
               HIGH_CONNECTIONS,
               child,
-              behind,
+              subgraphs,
             );
           }
           // Nothing may have failed under load: the answer is still the same.
-          await sample(system, child.url, headers, w);
+          await sample(system, child.url, authorizations[0] as string, w);
         }
       } catch (error) {
         if (system === 'ours') throw error;
-        notes.push(`${system} failed: ${firstLines((error as Error).message)}`);
+        notes.push(`round ${round + 1}: ${system} failed: ${firstLines((error as Error).message)}`);
         for (const w of loads) {
-          (cold[w.name] ??= {})[system] ??= null;
-          (warm[w.name] ??= {})[system] ??= null;
+          (results.cold[w.name] ??= {})[system] ??= null;
+          (results.warm[w.name] ??= {})[system] ??= null;
         }
       } finally {
-        await child.stop();
+        await child?.stop();
+        await subgraphs?.stop();
       }
     }
-  } finally {
-    await subgraphs?.stop();
   }
-  for (const [system, same] of Object.entries(sameAnswerAsOurs)) {
-    if (!same) notes.push(`${system}'s sample answer differs from our gateway's`);
+
+  const combine = (pick: (r: (typeof perRound)[number]) => ReadResults): ReadResults => {
+    const out: ReadResults = {};
+    for (const w of loads)
+      for (const system of SYSTEMS)
+        (out[w.name] ??= {})[system] = medianResult(perRound.map((r) => pick(r)[w.name]?.[system]));
+    return out;
+  };
+  const cold = combine((r) => r.cold);
+  const warm = combine((r) => r.warm);
+  const coldCustomerToCashAt50: Partial<Record<SystemName, LoadResult | null>> = {};
+  for (const system of ['ours', 'apolloGateway'] as const)
+    coldCustomerToCashAt50[system] = medianResult(perRound.map((r) => r.at50[system]));
+
+  const reference = samples.get('ours');
+  const sameAnswerAsOurs: Partial<Record<SystemName, boolean>> = {};
+  for (const [system, answers] of samples) {
+    if (system === 'ours' || !reference) continue;
+    sameAnswerAsOurs[system] = [...answers].every(([name, data]) =>
+      isDeepStrictEqual(data, reference.get(name)),
+    );
+    if (!sameAnswerAsOurs[system]) notes.push(`${system}'s sample answer differs from our gateway's`);
   }
+  if (pinnedBackends.length)
+    notes.push(
+      `PostgreSQL backends pinned to core ${SUBGRAPHS_CORE} after warm-up: ${pinnedBackends.join(', ')}`,
+    );
   return {
     cold,
     warm,
@@ -393,6 +490,13 @@ export async function runReads(options: ReadsOptions): Promise<ReadsReport> {
     connections,
     coldCustomerToCashAt50,
     secondsPerRun: seconds,
+    rounds: perRound.map((r) => ({
+      round: r.round + 1,
+      order: r.order,
+      ratios: { cold: readRatios(r.cold), warm: readRatios(r.warm) },
+      cold: r.cold,
+    })),
+    principals: PRINCIPALS,
     notes,
   };
 }

@@ -1,7 +1,7 @@
 /** Argument parsing, the result shapes, the ratios and their printing: pure, so they are unit tested. */
 
-export type Section = 'reads' | 'writes' | 'scale' | 'usage' | 'erp';
-export const SECTIONS: readonly Section[] = ['reads', 'writes', 'scale', 'usage', 'erp'];
+export type Section = 'reads' | 'writes' | 'scale' | 'usage' | 'erp' | 'micro';
+export const SECTIONS: readonly Section[] = ['reads', 'writes', 'scale', 'usage', 'erp', 'micro'];
 
 export interface BenchArgs {
   quick: boolean;
@@ -89,6 +89,46 @@ export const SYSTEMS: readonly SystemName[] = ['ours', 'apolloGateway', 'hiveGat
 
 /** operation → system → result (null when that system could not be measured). */
 export type ReadResults = Record<string, Partial<Record<SystemName, LoadResult | null>>>;
+
+/** The systems in the order of round `round`: rotated by one place per round. */
+export function rotation<T>(items: readonly T[], round: number): T[] {
+  const n = items.length;
+  if (n === 0) return [];
+  const shift = ((round % n) + n) % n;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+const medianOf = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/**
+ * One result from several rounds of the same run: the median of each figure over the rounds that
+ * were measured (null when none was); `requests` and `errors` are summed.
+ */
+export function medianResult(rounds: readonly (LoadResult | null | undefined)[]): LoadResult | null {
+  const measured = rounds.filter((r): r is LoadResult => !!r);
+  if (measured.length === 0) return null;
+  const field = (key: keyof LoadResult): number | null => {
+    const values = measured.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
+    return values.length ? medianOf(values) : null;
+  };
+  return {
+    requestsPerSecond: field('requestsPerSecond') as number,
+    p50Ms: field('p50Ms') as number,
+    p99Ms: field('p99Ms') as number,
+    requests: measured.reduce((sum, r) => sum + r.requests, 0),
+    errors: measured.reduce((sum, r) => sum + r.errors, 0),
+    cpuMsPerRequest: field('cpuMsPerRequest'),
+    subgraphCpuMsPerRequest: field('subgraphCpuMsPerRequest'),
+    subgraphRequestsPerOperation: field('subgraphRequestsPerOperation'),
+    sqlQueriesPerOperation: field('sqlQueriesPerOperation'),
+  };
+}
 
 export interface ReadRatios {
   oursOverApolloGateway: number | null;

@@ -24,3 +24,21 @@ export async function benchToken(role: Role = 'admin'): Promise<string> {
 export async function authHeaders(role: Role = 'admin'): Promise<Record<string, string>> {
   return { authorization: `Bearer ${await benchToken(role)}` };
 }
+
+/**
+ * `Authorization` values of `count` distinct principals of a role (subjects `bench-<role>-<i>`), as
+ * many users would send: the read load rotates through them so that no system profits from one
+ * caller's requests being identical.
+ */
+export async function principalAuthorizations(count: number, role: Role = 'portal'): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const token = await mintDevToken(ISSUER_DIR, {
+      role,
+      subject: `bench-${role}-${i}`,
+      ttlSeconds: 6 * 3600,
+    });
+    out.push(`Bearer ${token}`);
+  }
+  return out;
+}

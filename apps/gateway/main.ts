@@ -15,7 +15,8 @@ The gateway on its own, configured only by environment (README.md "Configuration
   (optional: overrides its routing URL) and <NAME>_SUBGRAPH_SECRET (required), e.g. ${example.url},
   ${example.secret},
   NODE_ENV=production (then AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL are required),
-  AUTH_ALGORITHMS, AUTH_CLOCK_TOLERANCE_S, DATA_DIR (dev issuer key), SAFELIST_MODE, OPERATIONS_DIR,
+  AUTH_ALGORITHMS, AUTH_CLOCK_TOLERANCE_S, AUTH_TOKEN_CACHE_SIZE, DATA_DIR (dev issuer key),
+  SAFELIST_MODE, OPERATIONS_DIR,
   SUBGRAPH_TIMEOUT_MS, SUBGRAPH_MUTATION_TIMEOUT_MS, CORS_ORIGINS, MAX_BODY_BYTES,
   RATE_LIMIT_COST_PER_MINUTE, RATE_LIMIT_BURST, LOG_LEVEL.`);
   process.exit(0);

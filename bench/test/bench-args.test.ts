@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  medianResult,
   parseBenchArgs,
+  rotation,
+  SYSTEMS,
   percentile,
   readRatios,
   slope,
@@ -28,7 +31,7 @@ describe('parseBenchArgs', () => {
         quick: false,
         json: false,
         help: false,
-        only: ['reads', 'writes', 'scale', 'usage', 'erp'],
+        only: ['reads', 'writes', 'scale', 'usage', 'erp', 'micro'],
         databaseUrl: null,
       },
     });
@@ -115,5 +118,33 @@ describe('percentile and slope', () => {
       ]),
     ).toBe(2);
     expect(slope([{ x: 0, y: 1 }])).toBeNull();
+  });
+});
+
+describe('the fair read harness: rounds', () => {
+  it('rotate the systems by one place per round, so each runs in each position once', () => {
+    const orders = SYSTEMS.map((_, round) => rotation(SYSTEMS, round));
+    for (const order of orders) expect([...order].sort()).toEqual([...SYSTEMS].sort());
+    for (let position = 0; position < SYSTEMS.length; position++)
+      expect(new Set(orders.map((o) => o[position])).size).toBe(SYSTEMS.length);
+    expect(rotation(SYSTEMS, 0)).toEqual(SYSTEMS);
+    expect(rotation(SYSTEMS, SYSTEMS.length)).toEqual(SYSTEMS);
+  });
+
+  it('combine into the median of each figure over the measured rounds, counts summed', () => {
+    const a = { ...load(100), subgraphCpuMsPerRequest: 3, p99Ms: 10 };
+    const b = { ...load(300), subgraphCpuMsPerRequest: 1, p99Ms: 30, errors: 2 };
+    const c = { ...load(200), subgraphCpuMsPerRequest: 2, p99Ms: 20 };
+    expect(medianResult([a, b, c])).toMatchObject({
+      requestsPerSecond: 200,
+      subgraphCpuMsPerRequest: 2,
+      p99Ms: 20,
+      requests: 300,
+      errors: 2,
+      sqlQueriesPerOperation: null,
+    });
+    // Two rounds: the mean of the middle two; a failed round is left out; none measured is null.
+    expect(medianResult([a, null, b])?.requestsPerSecond).toBe(200);
+    expect(medianResult([null, undefined])).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import {
   type JSONWebKeySet,
   type JWTVerifyGetKey,
 } from 'jose';
+import { VerifiedTokenCache } from './token-cache.ts';
 
 /** Who is calling, from a verified token. */
 export interface Principal {
@@ -30,6 +31,29 @@ export interface AuthConfig {
    * (the gateway on the development issuer names `npm run token`).
    */
   tokenHint?: string;
+  /**
+   * How many verified tokens to remember so that their next requests skip signature verification
+   * (token-cache.ts); 0 verifies every request. Default 10,000.
+   */
+  verifiedTokenCacheSize?: number;
+}
+
+/** Default of `AuthConfig.verifiedTokenCacheSize`. */
+export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+/**
+ * A verified token is served from the cache for at most this long after its verification (and
+ * never past its `exp`), so a signing key the issuer withdraws stops being honoured at most this
+ * much later than without the cache: the remote key set itself is cached by jose for up to
+ * JWKS_MAX_AGE_MS, and the cached tokens never consult it.
+ */
+export const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+
+/** Test seams: the clock (epoch ms) and a callback per cache lookup (the metrics). */
+export interface AuthenticatorOptions {
+  now?: () => number;
+  onCacheLookup?: (hit: boolean) => void;
 }
 
 /**
@@ -52,10 +76,18 @@ export type AuthResult = { ok: true; principal: Principal } | AuthFailure;
  * Verifies bearer tokens with jose: signature against the issuer's keys (a remote JWKS is fetched
  * with a cooldown, so a flood of unknown `kid`s costs at most one fetch per 30 s), pinned
  * algorithms, issuer, audience, expiry and not-before with bounded skew, and `typ: JWT`.
+ *
+ * A token that passed is remembered by the SHA-256 of its exact text (VerifiedTokenCache) until
+ * its `exp` or VERIFIED_TOKEN_MAX_AGE_MS after verification, whichever is first; its next requests
+ * skip the signature check. Every check passed depends only on the token's bytes, the configuration
+ * and the time, and the time is checked again at every hit (never served at or after `exp`, where
+ * jose would still grant the clock tolerance). Refusals are not cached.
  */
 export function createAuthenticator(
   config: AuthConfig,
+  options: AuthenticatorOptions = {},
 ): (authorization: string | undefined) => Promise<AuthResult> {
+  const now = options.now ?? Date.now;
   if (config.clockToleranceSeconds < 0 || config.clockToleranceSeconds > 60) {
     throw new Error('clock tolerance must be between 0 and 60 seconds');
   }
@@ -66,28 +98,55 @@ export function createAuthenticator(
     throw new Error('pin asymmetric signature algorithms (e.g. ES256, RS256); none and HS* are refused');
   }
   const keys: JWTVerifyGetKey = config.jwksUrl
-    ? createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 })
+    ? createRemoteJWKSet(new URL(config.jwksUrl), {
+        cooldownDuration: 30_000,
+        timeoutDuration: 5_000,
+        cacheMaxAge: JWKS_MAX_AGE_MS,
+      })
     : config.jwks
       ? createLocalJWKSet(config.jwks)
       : (() => {
           throw new Error('an issuer needs a JWKS URL or a local key set');
         })();
 
+  const cache = new VerifiedTokenCache(config.verifiedTokenCacheSize ?? VERIFIED_TOKEN_CACHE_SIZE);
+
   return async (authorization) => {
     const header = parseAuthorization(authorization);
     if (!header.ok) return fail(header.kind, withHint(header.message, config.tokenHint), header.reason);
+    const key = cache.capacity > 0 ? VerifiedTokenCache.keyOf(header.token) : null;
+    if (key !== null) {
+      const cached = cache.get(key, now());
+      options.onCacheLookup?.(cached !== undefined);
+      if (cached) return { ok: true, principal: cached };
+    }
     try {
+      const verifiedAt = now();
       const { payload } = await jwtVerify(header.token, keys, {
         issuer: config.issuer,
         audience: config.audience,
         algorithms: config.algorithms,
         clockTolerance: config.clockToleranceSeconds,
+        currentDate: new Date(verifiedAt),
         typ: 'JWT',
         requiredClaims: ['sub', 'exp'],
       });
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
       const role = typeof payload.role === 'string' ? payload.role : null;
-      return { ok: true, principal: { sub: payload.sub as string, role, scopes } };
+      // Frozen: the cache hands the same principal to every request carrying this token.
+      const principal: Principal = Object.freeze({
+        sub: payload.sub as string,
+        role,
+        scopes: Object.freeze(scopes) as string[],
+      });
+      if (key !== null)
+        cache.set(
+          key,
+          principal,
+          Math.min((payload.exp as number) * 1000, verifiedAt + VERIFIED_TOKEN_MAX_AGE_MS),
+          verifiedAt,
+        );
+      return { ok: true, principal };
     } catch (error) {
       return fail('invalid', explain(error, config), describe(error));
     }

@@ -42,6 +42,8 @@ export const GatewayEnv = z.object({
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_ALGORITHMS: z.string().default('ES256,RS256'),
   AUTH_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(60).default(30),
+  /** Verified bearer tokens remembered until their expiry (at most a minute); 0: verify every request. */
+  AUTH_TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   /** The development issuer's data directory (its public key), when no AUTH_JWKS_URL is given. */
   DATA_DIR: z.string().default(join(ROOT, '.data')),
   CORS_ORIGINS: z.string().default(''),
@@ -169,6 +171,7 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined>): G
         .map((a) => a.trim())
         .filter(Boolean),
       clockToleranceSeconds: parsed.AUTH_CLOCK_TOLERANCE_S,
+      verifiedTokenCacheSize: parsed.AUTH_TOKEN_CACHE_SIZE,
     },
     dataDir: parsed.DATA_DIR,
     corsOrigins: parsed.CORS_ORIGINS.split(',')

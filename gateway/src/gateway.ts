@@ -141,11 +141,14 @@ export async function buildGateway(
 
   const onDevIssuer = !config.auth.jwks && !config.auth.jwksUrl;
   const jwks = config.auth.jwks ?? (onDevIssuer ? (await devIssuer(config.dataDir)).jwks : undefined);
-  const authenticate = createAuthenticator({
-    ...(onDevIssuer ? { tokenHint: DEV_TOKEN_HINT } : {}),
-    ...config.auth,
-    ...(jwks ? { jwks } : {}),
-  } as AuthConfig);
+  const authenticate = createAuthenticator(
+    {
+      ...(onDevIssuer ? { tokenHint: DEV_TOKEN_HINT } : {}),
+      ...config.auth,
+      ...(jwks ? { jwks } : {}),
+    } as AuthConfig,
+    { onCacheLookup: metrics.tokenCacheLookup },
+  );
   const armor = new ApolloArmor({
     maxDepth: { n: ARMOR_LIMITS.maxDepth, flattenFragments: true },
     maxAliases: { n: ARMOR_LIMITS.maxAliases },

@@ -1,6 +1,7 @@
 export { buildGateway, type BuiltGateway, type BuildGatewayOptions } from './gateway.ts';
 export { EntityCache, type AppliedEvent } from './cache/entity-cache.ts';
 export { MemoryCacheStore, type CacheStore } from './cache/store.ts';
+export { createAuthenticator, type AuthConfig } from './auth.ts';
 export { sanitizeGatewayError, SYSTEM_OF } from './errors.ts';
 export { supergraphRoutingUrls, withoutSecurityPurpose } from './supergraph.ts';
 export {

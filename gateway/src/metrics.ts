@@ -9,7 +9,7 @@ import { SubgraphUnavailable } from './subgraph-unavailable.ts';
 /*
  * The gateway's metrics (docs/observability.md): the platform's GraphQL and HTTP request metrics,
  * labelled by registered operation name; per subgraph, the latency and outcome of each fetch and the
- * circuit breaker's state; and query plan cache lookups. The reconciliation gauges are ops' own
+ * circuit breaker's state; query plan cache and verified-token cache lookups. The reconciliation gauges are ops' own
  * (@c2c/ops), registered on this registry by the composition root.
  */
 
@@ -84,6 +84,8 @@ export interface GatewayMetrics extends Metrics {
   queryPlanCache: PlanCache;
   /** Wraps a subgraph's fetch to record its latency and outcome (retries and breaker included). */
   instrumentFetch(subgraph: string, send: SubgraphFetcher['send']): SubgraphFetcher['send'];
+  /** Counts one lookup in the verified-token cache (hit: the token's signature was not checked again). */
+  tokenCacheLookup(hit: boolean): void;
 }
 
 export interface GatewayMetricsOptions {
@@ -151,9 +153,19 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     },
   });
 
+  const tokenLookups = new Counter({
+    name: 'c2c_token_cache_lookups_total',
+    help: 'Verified-token cache lookups, one per request with a bearer token, by result (hit: signature not verified again; miss: verified)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  tokenLookups.inc({ result: 'hit' }, 0);
+  tokenLookups.inc({ result: 'miss' }, 0);
+
   return {
     ...metrics,
     queryPlanCache: cache,
+    tokenCacheLookup: (hit) => tokenLookups.inc({ result: hit ? 'hit' : 'miss' }),
     instrumentFetch: (subgraph, send) => async (request) => {
       const started = process.hrtime.bigint();
       try {
