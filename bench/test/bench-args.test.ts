@@ -28,7 +28,7 @@ describe('parseBenchArgs', () => {
         quick: false,
         json: false,
         help: false,
-        only: ['reads', 'writes', 'scale', 'usage', 'erp'],
+        only: ['reads', 'cached', 'writes', 'scale', 'usage', 'erp'],
         databaseUrl: null,
       },
     });
