@@ -18,9 +18,10 @@ import {
 import { runReconciliation, runSoak, type ReconciliationRun, type SoakReport } from './scale.ts';
 import { runClusterWrites, runWrites, type ClusterWritesReport, type WritesReport } from './writes.ts';
 import { runContributed, startBenchStack, type ContributedResult } from './contributed.ts';
+import { runCachedReads, type CachedReadsReport } from './cached-reads.ts';
 import { microLines, runMicro, type MicroReport } from './micro.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|writes|scale|usage|erp|micro] [--database-url URL]
+const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|cached|writes|scale|usage|erp|micro] [--database-url URL]
 
 Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md):
   reads   portal.CustomerToCash and portal.Customers, cold (a different variable set per request)
@@ -29,6 +30,9 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
           of its own, and the floor (one process answering the same operations from the same
           database, no gateway), in rounds (2 quick, 3 full) with the order rotated each round:
           req/s, p50/p99, CPU per request, subgraph CPU, subgraph requests and SQL per operation
+  cached  warm reads with the entity cache, 100 principals: our gateway with the cache in process and
+          in Redis (REDIS_URL, default redis://127.0.0.1:6379; skipped when it does not answer)
+          against the floor, which executes every request in full (bench/cached-reads.ts)
   writes  amendments per second end to end (accepted → COMPLETED) on the embedded store, the lag
           from billing's commit to the ERP's posting, and the PostgreSQL floor with pgbench
   scale   reconciliation time and peak memory on 10^4 (--quick) or 10^5 and 10^6 invoices; in a
@@ -129,6 +133,7 @@ async function main(args: BenchArgs): Promise<void> {
   // The soak (a full scale run) needs the book too; the usage section seeds its own data.
   const needsBook =
     args.only.includes('reads') ||
+    args.only.includes('cached') ||
     args.only.includes('writes') ||
     (!args.quick && args.only.includes('scale'));
   const store = needsBook ? await prepareStore(customers, args.databaseUrl, log) : null;
@@ -143,6 +148,15 @@ async function main(args: BenchArgs): Promise<void> {
     // Hive Gateway may have been installed just now, by the reads.
     info.versions['@graphql-hive/gateway'] = version('@graphql-hive/gateway', HIVE_DIR);
   }
+
+  let cached: CachedReadsReport | null = null;
+  if (args.only.includes('cached') && store)
+    cached = await runCachedReads({
+      quick: args.quick,
+      store: store.spec,
+      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      log,
+    });
 
   let writes: WritesReport | null = null;
   let clusterWrites: ClusterWritesReport | { unavailable: string } | null = null;
@@ -195,6 +209,16 @@ async function main(args: BenchArgs): Promise<void> {
     target('cold reads ≥ 1.5× Hive Gateway', reads?.ratios.cold.oursOverHiveGateway ?? null, 1.5),
     target('warm reads ≥ the floor', reads?.ratios.warm.oursOverFloor ?? null, 1),
     target(
+      'warm cached reads, 100 principals ≥ 1.5× the floor (in process)',
+      cached?.ratios.memoryOverFloor ?? null,
+      1.5,
+    ),
+    target(
+      'warm cached reads, 100 principals ≥ 1.5× the floor (Redis)',
+      cached?.ratios.redisOverFloor ?? null,
+      1.5,
+    ),
+    target(
       `cold p99 at ${HIGH_CONNECTIONS} connections < Apollo's p50 (ratio)`,
       oursP99OverApolloP50,
       1,
@@ -246,6 +270,33 @@ async function main(args: BenchArgs): Promise<void> {
     );
     out.push(`ours p99 ÷ Apollo p50 at ${HIGH_CONNECTIONS} connections: ${oursP99OverApolloP50 ?? '—'}`);
     for (const note of reads.notes) out.push(`note: ${note}`);
+  }
+  if (cached) {
+    out.push(
+      '',
+      `Reads, warm with the entity cache: ${cached.principals} principals, ${cached.bodies} variable sets (${cached.connections} connections, ${cached.secondsPerRun} s per run)`,
+    );
+    out.push(
+      table(
+        [...LOAD_HEADER.slice(0, -1), 'cache hit rate', 'errors'],
+        Object.entries(cached.results).map(([system, r]) => [
+          system,
+          r ? round(r.requestsPerSecond, 1) : null,
+          r ? round(r.p50Ms, 1) : null,
+          r ? round(r.p99Ms, 1) : null,
+          r?.cpuMsPerRequest != null ? round(r.cpuMsPerRequest, 2) : null,
+          r?.subgraphCpuMsPerRequest != null ? round(r.subgraphCpuMsPerRequest, 2) : null,
+          r?.subgraphRequestsPerOperation != null ? round(r.subgraphRequestsPerOperation, 2) : null,
+          r?.sqlQueriesPerOperation != null ? round(r.sqlQueriesPerOperation, 2) : null,
+          cached.hitRates[system as keyof typeof cached.hitRates] ?? null,
+          r?.errors ?? null,
+        ]),
+      ),
+    );
+    out.push(
+      `cached ÷ floor: in process ${cached.ratios.memoryOverFloor ?? '—'}, Redis ${cached.ratios.redisOverFloor ?? '—'}`,
+    );
+    for (const note of cached.notes) out.push(`note: ${note}`);
   }
   if (writes) {
     out.push('', `Writes (${writes.store}, ${writes.concurrency} concurrent agents, ${writes.seconds} s)`);
@@ -357,6 +408,7 @@ async function main(args: BenchArgs): Promise<void> {
         },
         warmReads: ratios(reads?.ratios.warm, reads?.warm ?? null),
         readNotes: reads?.notes ?? [],
+        cachedReads: cached,
         writes: {
           amendmentsPerSecond,
           embeddedAmendmentsPerSecond: writes?.amendmentsPerSecond ?? null,

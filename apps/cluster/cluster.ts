@@ -22,7 +22,9 @@ Environment:
   DATA_DIR         the dev issuer's key (default ./.data); tokens: npm run token -- --role portal
   SEED             seed a demo book when the book is empty (default true)
   SEED_CUSTOMERS   demo book size (default 40)
-  NATS_STREAM_PREFIX  stream names (default C2C)`;
+  NATS_STREAM_PREFIX  stream names (default C2C)
+  ENTITY_CACHE_REDIS_URL  redis://…: the gateways share an entity cache there, evicted by the
+                   events the subgraphs announce on NATS (docs/cache.md); without it the cache is off`;
 
 const Env = z.object({
   DATABASE_URL: z
@@ -37,6 +39,10 @@ const Env = z.object({
   SEED: booleanFlag(true),
   SEED_CUSTOMERS: z.coerce.number().int().min(1).max(100_000).default(40),
   NATS_STREAM_PREFIX: z.string().default('C2C'),
+  ENTITY_CACHE_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
 });
 
 async function main(): Promise<number> {
@@ -65,6 +71,7 @@ async function main(): Promise<number> {
     port: config.PORT,
     dataDir,
     streamPrefix: config.NATS_STREAM_PREFIX,
+    ...(config.ENTITY_CACHE_REDIS_URL ? { entityCache: { redisUrl: config.ENTITY_CACHE_REDIS_URL } } : {}),
   });
   let stopping = false;
   const stop = async (signal: string) => {

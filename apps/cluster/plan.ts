@@ -43,6 +43,11 @@ export interface ClusterOptions {
   output?: (line: string) => void;
   /** Extra Node.js flags for every process (the bench passes `--cpu-prof` ones). */
   nodeArgs?: string[];
+  /**
+   * The gateways' entity cache, shared in this Redis and invalidated by the subgraphs'
+   * announcements on NATS (docs/cache.md). Without it the gateways keep the cache off.
+   */
+  entityCache?: { redisUrl: string; prefix?: string };
 }
 
 export interface ClusterProcess {
@@ -336,6 +341,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
               secrets,
             ),
             LOG_LEVEL: 'warn',
+            ...(options.entityCache
+              ? {
+                  NATS_URL: options.natsUrl,
+                  NATS_STREAM_PREFIX: options.streamPrefix ?? 'C2C',
+                  ENTITY_CACHE_REDIS_URL: options.entityCache.redisUrl,
+                  ...(options.entityCache.prefix
+                    ? { ENTITY_CACHE_REDIS_PREFIX: options.entityCache.prefix }
+                    : {}),
+                }
+              : {}),
           },
           '/healthz',
         ),

@@ -1,7 +1,13 @@
 import { createLogger } from '@c2c/platform/core';
 import { closeServer, listen } from '@c2c/platform/graphql';
 import { setupTracing } from '@c2c/platform/observability';
-import { buildGateway, explorerExtension, gatewayConfigFromEnv, subgraphVariables } from '@c2c/gateway';
+import {
+  buildGateway,
+  explorerExtension,
+  gatewayConfigFromEnv,
+  listenForInvalidations,
+  subgraphVariables,
+} from '@c2c/gateway';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 import { opsExtension } from '@c2c/ops';
 
@@ -18,7 +24,11 @@ The gateway on its own, configured only by environment (README.md "Configuration
   AUTH_ALGORITHMS, AUTH_CLOCK_TOLERANCE_S, AUTH_TOKEN_CACHE_SIZE, DATA_DIR (dev issuer key),
   SAFELIST_MODE, OPERATIONS_DIR,
   SUBGRAPH_TIMEOUT_MS, SUBGRAPH_MUTATION_TIMEOUT_MS, CORS_ORIGINS, MAX_BODY_BYTES,
-  RATE_LIMIT_COST_PER_MINUTE, RATE_LIMIT_BURST, LOG_LEVEL.`);
+  RATE_LIMIT_COST_PER_MINUTE, RATE_LIMIT_BURST, LOG_LEVEL;
+  the entity cache (docs/cache.md): ENTITY_CACHE (on), ENTITY_CACHE_MAX_BYTES, ENTITY_CACHE_MAX_AGE_S,
+  NATS_URL and NATS_STREAM_PREFIX (where the subgraphs announce applied events: without NATS_URL the
+  cache stays off), ENTITY_CACHE_REDIS_URL and ENTITY_CACHE_REDIS_PREFIX (a store shared by the
+  replicas; without it each replica keeps its own in memory).`);
   process.exit(0);
 }
 
@@ -31,18 +41,29 @@ try {
 }
 const log = createLogger({ name: 'gateway', level: config.logLevel });
 const tracing = setupTracing({ serviceName: 'gateway', env: process.env });
-const gateway = await buildGateway(config, log, [
-  opsExtension({
-    operationsDir: config.operationsDir,
-    safelistMode: config.safelistMode,
-    ...(config.reconcileIntervalSeconds !== undefined
-      ? { reconcileIntervalSeconds: config.reconcileIntervalSeconds }
-      : {}),
-    log,
-  }),
-  // The GraphiQL explorer at /graphiql: development only.
-  ...(config.production ? [] : [explorerExtension()]),
-]);
+const natsUrl = config.entityCache.natsUrl;
+const gateway = await buildGateway(
+  config,
+  log,
+  [
+    opsExtension({
+      operationsDir: config.operationsDir,
+      safelistMode: config.safelistMode,
+      ...(config.reconcileIntervalSeconds !== undefined
+        ? { reconcileIntervalSeconds: config.reconcileIntervalSeconds }
+        : {}),
+      log,
+    }),
+    // The GraphiQL explorer at /graphiql: development only.
+    ...(config.production ? [] : [explorerExtension()]),
+  ],
+  // The subgraphs announce on NATS what they applied: the entity cache is on only with it.
+  { deliversEvents: Boolean(natsUrl) },
+);
+const invalidations =
+  gateway.cache && natsUrl
+    ? await listenForInvalidations(gateway.cache, { ...config.entityCache, natsUrl }, log)
+    : null;
 const { url } = await listen(gateway.server, config.port, config.host);
 log.info({ url, subgraphs: gateway.subgraphUrls }, 'gateway listening');
 
@@ -52,6 +73,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     await closeServer(gateway.server);
     await gateway.apollo.stop();
     gateway.agent.destroy();
+    await invalidations?.close();
+    await gateway.cache?.close();
     await tracing.shutdown();
     process.exit(0);
   });

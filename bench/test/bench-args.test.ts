@@ -31,7 +31,7 @@ describe('parseBenchArgs', () => {
         quick: false,
         json: false,
         help: false,
-        only: ['reads', 'writes', 'scale', 'usage', 'erp', 'micro'],
+        only: ['reads', 'cached', 'writes', 'scale', 'usage', 'erp', 'micro'],
         databaseUrl: null,
       },
     });

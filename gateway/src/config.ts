@@ -60,6 +60,20 @@ export const GatewayEnv = z.object({
     .min(1_000_000)
     .default(64 * 1024 * 1024),
   ENTITY_CACHE_MAX_AGE_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  ENTITY_CACHE_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  ENTITY_CACHE_REDIS_PREFIX: z.string().min(1).default('c2c:cache:'),
+  /** Where the subgraphs announce the events they applied (the scaled-out shape's NATS). */
+  NATS_URL: z
+    .string()
+    .regex(/^nats:\/\//, 'must be a nats:// URL (comma-separated for several)')
+    .optional(),
+  NATS_STREAM_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('C2C'),
 });
 
 export interface GatewayConfig {
@@ -102,6 +116,17 @@ export interface EntityCacheConfig {
   maxBytes: number;
   /** A ceiling on every max age the subgraphs declare, in seconds. */
   maxAgeSeconds: number;
+  /** A Redis shared by the gateway replicas (the scaled-out shape); absent: in process. */
+  redisUrl?: string;
+  /** The prefix of every key the cache writes in Redis (default `c2c:cache:`). */
+  redisPrefix?: string;
+  /**
+   * NATS, where the subgraph processes announce the events they applied (`<prefix>.applied`):
+   * a gateway process on its own keeps the cache on only with it.
+   */
+  natsUrl?: string;
+  /** The stream prefix of the subgraphs' transport (the subject's first token, in lower case; default `C2C`). */
+  streamPrefix?: string;
 }
 
 /** Reads the gateway's configuration from the environment once, failing fast. */
@@ -185,6 +210,10 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined>): G
       enabled: parsed.ENTITY_CACHE === 'on',
       maxBytes: parsed.ENTITY_CACHE_MAX_BYTES,
       maxAgeSeconds: parsed.ENTITY_CACHE_MAX_AGE_S,
+      ...(parsed.ENTITY_CACHE_REDIS_URL ? { redisUrl: parsed.ENTITY_CACHE_REDIS_URL } : {}),
+      redisPrefix: parsed.ENTITY_CACHE_REDIS_PREFIX,
+      ...(parsed.NATS_URL ? { natsUrl: parsed.NATS_URL } : {}),
+      streamPrefix: parsed.NATS_STREAM_PREFIX,
     },
   };
 }

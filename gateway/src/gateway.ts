@@ -25,6 +25,7 @@ import { SignedDataSource } from './data-source.ts';
 import { EntityCache } from './cache/entity-cache.ts';
 import { cachePolicyFromSdl } from './cache/policy.ts';
 import { MemoryCacheStore, type CacheStore } from './cache/store.ts';
+import { RedisCacheStore } from './cache/redis-store.ts';
 import { sanitizeGatewayError } from './errors.ts';
 import { ARMOR_LIMITS, costLimitError, tooManyTokens } from './limits.ts';
 import { pageLimitsFromSdl } from './page-limits.ts';
@@ -54,11 +55,15 @@ export interface BuiltGateway {
 export interface BuildGatewayOptions {
   /**
    * The composition root hands the entity cache every event the subgraphs applied or published
-   * (`cache.applied`). Without it the cache stays off whatever the setting says: nothing would evict
-   * what the events change (a gateway process on its own, for now: docs/cache.md).
+   * (`cache.applied`): in process (the embedded stack), or from NATS (`listenForInvalidations`, a
+   * gateway process given NATS_URL). Without it the cache stays off whatever the setting says:
+   * nothing would evict what the events change (docs/cache.md).
    */
   deliversEvents?: boolean;
-  /** Where the entity cache keeps entries (default: in process, bounded by `entityCache.maxBytes`). */
+  /**
+   * Where the entity cache keeps entries (default: Redis when `entityCache.redisUrl` is set, else in
+   * process, bounded by `entityCache.maxBytes`).
+   */
   cacheStore?: CacheStore;
 }
 
@@ -100,14 +105,22 @@ export async function buildGateway(
   let cache: EntityCache | null = null;
   if (config.entityCache.enabled && !options.deliversEvents)
     gatewayLog.info(
-      'entity cache off: no event reaches this gateway to evict what it would keep (docs/cache.md)',
+      'entity cache off: no event reaches this gateway to evict what it would keep (set NATS_URL: docs/cache.md)',
     );
   if (config.entityCache.enabled && options.deliversEvents) {
+    const events = {
+      evicted: (reason: 'capacity' | 'expired', n: number) => cache?.evicted(reason, n),
+      failed: (operation: string, error: unknown) => cache?.failed(operation, error),
+    };
     const store =
       options.cacheStore ??
-      new MemoryCacheStore(config.entityCache.maxBytes, {
-        evicted: (reason, n) => cache?.evicted(reason, n),
-      });
+      (config.entityCache.redisUrl
+        ? await RedisCacheStore.connect({
+            url: config.entityCache.redisUrl,
+            ...(config.entityCache.redisPrefix ? { prefix: config.entityCache.redisPrefix } : {}),
+            events,
+          })
+        : new MemoryCacheStore(config.entityCache.maxBytes, events));
     cache = new EntityCache({
       policy: cachePolicyFromSdl(supergraphSdl),
       store,

@@ -2,6 +2,8 @@ export { buildGateway, type BuiltGateway, type BuildGatewayOptions } from './gat
 export { EntityCache, type AppliedEvent } from './cache/entity-cache.ts';
 export { MemoryCacheStore, type CacheStore } from './cache/store.ts';
 export { createAuthenticator, type AuthConfig } from './auth.ts';
+export { RedisCacheStore, type RedisCacheStoreOptions } from './cache/redis-store.ts';
+export { listenForInvalidations } from './cache/invalidation.ts';
 export { sanitizeGatewayError, SYSTEM_OF } from './errors.ts';
 export { supergraphRoutingUrls, withoutSecurityPurpose } from './supergraph.ts';
 export {

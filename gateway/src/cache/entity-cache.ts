@@ -56,6 +56,9 @@ export class EntityCache {
   private readonly lookups: Counter<'subgraph' | 'result'>;
   private readonly evictions: Counter<'reason'>;
   private readonly refused: Counter;
+  private readonly failures: Counter<'operation'>;
+  /** While no invalidation can reach this gateway (its backbone connection is down): every fetch goes to the subgraph. */
+  private paused = false;
 
   constructor(private readonly options: EntityCacheOptions) {
     const registers = options.registry ? [options.registry] : [];
@@ -75,6 +78,12 @@ export class EntityCache {
     this.refused = new Counter({
       name: 'c2c_entity_cache_stale_refused_total',
       help: 'Answers not stored because an event invalidated what they hold while they were being read',
+      registers,
+    });
+    this.failures = new Counter({
+      name: 'c2c_entity_cache_store_errors_total',
+      help: 'Operations on a shared entity cache store (Redis) that failed; reads went to the subgraphs, answers were not stored',
+      labelNames: ['operation'],
       registers,
     });
     const store = options.store;
@@ -101,6 +110,35 @@ export class EntityCache {
     this.evictions.inc({ reason }, count);
   }
 
+  /** For a shared store's failures (it answers a failed read as a miss and stores nothing). */
+  failed(operation: string, error: unknown): void {
+    this.failures.inc({ operation });
+    this.options.log.warn({ err: error, operation }, 'entity cache store failed');
+  }
+
+  /**
+   * Stops answering from the cache (every fetch goes to its subgraph, nothing is stored) until
+   * `resume()`: while the invalidations cannot reach this gateway.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Empties the store (invalidations may have been missed) and answers from it again. */
+  async resume(): Promise<void> {
+    await this.options.store.clear();
+    this.paused = false;
+  }
+
+  get active(): boolean {
+    return !this.paused;
+  }
+
+  /** Closes the store (a shared store's connection). */
+  async close(): Promise<void> {
+    await this.options.store.close();
+  }
+
   /** How the cache treats a subgraph fetch (analysed once per fetch text). */
   shapeOf(query: string): FetchShape {
     let shape = this.shapes.get(query);
@@ -120,7 +158,7 @@ export class EntityCache {
     fetch: (variables: Record<string, unknown> | undefined) => Promise<SubgraphAnswer>,
   ): Promise<SubgraphAnswer> {
     const shape = this.shapeOf(request.query);
-    if (shape.kind === 'uncached') return fetch(request.variables);
+    if (shape.kind === 'uncached' || this.paused) return fetch(request.variables);
     if (shape.kind === 'root') return this.root(subgraph, request, principal, shape, fetch);
     return this.entities(subgraph, request, principal, shape, fetch);
   }
@@ -162,7 +200,16 @@ export class EntityCache {
    * other subgraphs that follow it). Reads in flight meanwhile are not kept.
    */
   async mutated(subgraph: string): Promise<number> {
-    const removed = await this.options.store.invalidate([subgraphTag(subgraph)]);
+    let removed: number;
+    try {
+      removed = await this.options.store.invalidate([subgraphTag(subgraph)]);
+    } catch (error) {
+      // The mutation is done: its answer goes to the client. A shared store that cannot be reached
+      // is left to the event (which evicts once published) and the max age.
+      this.failures.inc({ operation: 'invalidate' });
+      this.options.log.error({ err: error, subgraph }, 'entity cache: could not evict after a mutation');
+      return 0;
+    }
     if (removed) this.evictions.inc({ reason: 'mutation' }, removed);
     return removed;
   }

@@ -37,6 +37,8 @@ export interface CacheEntry {
 export interface StoreEvents {
   /** An entry left because the byte bound needed room, or its max age passed. */
   evicted?(reason: 'capacity' | 'expired', count: number): void;
+  /** A shared store could not be reached; the read went to the subgraph, or nothing was stored. */
+  failed?(operation: string, error: unknown): void;
 }
 
 interface MemoryEntry {

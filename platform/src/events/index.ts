@@ -10,3 +10,4 @@ export * from './dead-letters.ts';
 export * from './event-catalog.ts';
 export * from './event-metrics.ts';
 export * from './nats-work-queue.ts';
+export * from './applied-announcements.ts';

@@ -16,6 +16,7 @@ import {
 } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { CloudEvent } from './events.ts';
+import { appliedMessages, appliedSubject, resetMessage } from './applied-announcements.ts';
 import {
   backoffDelay,
   DEFAULT_RETRY,
@@ -91,6 +92,11 @@ export interface NatsTransportOptions {
   discoverMs?: number;
   /** How long to wait for one PubAck (default 5 s). */
   publishTimeoutMs?: number;
+  /**
+   * This process announces the events its data reflects (`announceApplied`) as this subgraph; it
+   * then also announces a reset whenever it reconnects (applied-announcements.ts).
+   */
+  announceAs?: string;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -189,8 +195,12 @@ export class NatsTransport implements EventTransport {
       void (async () => {
         for await (const status of nc.status()) {
           if (status.type === 'disconnect') log.warn({ server: status.server }, 'NATS disconnected');
-          else if (status.type === 'reconnect') log.info({ server: status.server }, 'NATS reconnected');
-          else if (status.type === 'error') log.error({ err: status.error }, 'NATS error');
+          else if (status.type === 'reconnect') {
+            log.info({ server: status.server }, 'NATS reconnected');
+            // What this process announced while disconnected may be lost: the gateways start afresh.
+            const from = this.options.announceAs;
+            if (from) nc.publish(appliedSubject(this.prefix), resetMessage(from));
+          } else if (status.type === 'error') log.error({ err: status.error }, 'NATS error');
         }
       })();
       log.info({ server: nc.getServer() }, 'NATS connected');
@@ -337,6 +347,22 @@ export class NatsTransport implements EventTransport {
     if (!this.connection) return;
     const { nc } = await this.connection;
     if (!nc.isClosed()) await nc.drain();
+  }
+
+  /**
+   * Tells the gateways (core NATS, `<prefix>.applied`) that this process's data reflects `events`:
+   * its relay published them or its consumer applied them (docs/cache.md). Fire and forget: a lost
+   * announcement leaves entries until their max age, and a reconnect announces a reset.
+   */
+  announceApplied(events: CloudEvent[]): void {
+    const from = this.options.announceAs;
+    if (!from || !events.length) return;
+    this.client().then(
+      ({ nc }) => {
+        for (const message of appliedMessages(from, events)) nc.publish(appliedSubject(this.prefix), message);
+      },
+      (error: unknown) => this.options.log.warn({ err: error }, 'could not announce applied events'),
+    );
   }
 
   /** The domain streams of this prefix on the server. */

@@ -19,6 +19,8 @@ export interface CreateTransportOptions {
   ackWaitMs?: number | undefined;
   /** NATS: replicas of each stream (1 on a single server; 3 on a three-node cluster). */
   streamReplicas?: number | undefined;
+  /** NATS: announce the events this subgraph applied or published, for the gateways' entity cache. */
+  announceAs?: string | undefined;
 }
 
 /** The event backbone a process was configured with: NATS JetStream when `natsUrl` is set, else the database. */
@@ -33,6 +35,7 @@ export async function createTransport(options: CreateTransportOptions): Promise<
       ...(options.connectionName ? { connectionName: options.connectionName } : {}),
       ...(options.ackWaitMs ? { ackWaitMs: options.ackWaitMs } : {}),
       ...(options.streamReplicas ? { replicas: options.streamReplicas } : {}),
+      ...(options.announceAs ? { announceAs: options.announceAs } : {}),
     });
   }
   return new DatabaseTransport({ db: options.db, signals: options.signals, log: options.log, ...retry });

@@ -8,6 +8,8 @@ import { startSubgraph, type StartSubgraphOptions } from './runtime.ts';
 import { setupTracing } from '../observability/tracing.ts';
 import { Signals } from '../core/signals.ts';
 import { createTransport } from '../events/transport-factory.ts';
+import { NatsTransport } from '../events/nats-transport.ts';
+import type { CloudEvent } from '../events/events.ts';
 
 /**
  * The body of every subgraph's `main.ts`: parse the environment, open PostgreSQL, start, and stop
@@ -78,6 +80,7 @@ async function start(
     ackWaitMs: config.NATS_ACK_WAIT_MS,
     streamReplicas: config.NATS_STREAM_REPLICAS,
     connectionName: `c2c-${name}`,
+    announceAs: name,
     db: database.db,
     signals,
     log,
@@ -96,6 +99,11 @@ async function start(
       build,
       env: process.env,
       secret: config.SUBGRAPH_SECRET,
+      // The scaled-out shape: every gateway replica hears what this process applied or published
+      // (c2c.applied) and evicts it from the entity cache (docs/cache.md).
+      ...(transport instanceof NatsTransport
+        ? { onEventsApplied: (events: CloudEvent[]) => transport.announceApplied(events) }
+        : {}),
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       retention: {
         policy: policyFromEnv(retention),
