@@ -93,6 +93,10 @@ export class BuiltinCrm implements CrmPort {
   }
 
   async applyContractLine(trx: AnyTransaction, line: ContractLine): Promise<boolean> {
+    // One customer's lines are summed one transaction at a time: two subscriptions' events applied
+    // concurrently (different subjects, different partitions) would each sum without the other's
+    // uncommitted line, and the later commit would keep a total missing one of them.
+    await findCustomerForUpdate(trx, line.customerId);
     const written = await upsertContractLine(trx, line);
     if (written) await refreshContractValue(trx, line.customerId);
     return written;
