@@ -96,6 +96,8 @@ async function start(
       build,
       env: process.env,
       secret: config.SUBGRAPH_SECRET,
+      onQuery: database.onQuery,
+      ...(database.listen ? { listen: database.listen } : {}),
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       retention: {
         policy: policyFromEnv(retention),
