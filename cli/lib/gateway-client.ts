@@ -120,29 +120,59 @@ export function describeHttpFailure(url: string, status: number, message: string
   return `${url} answered HTTP ${status}${message ? `: ${message}` : ' without a GraphQL answer'}; is --url the gateway's …/graphql endpoint?`;
 }
 
-/** A GraphQL client for the gateway that throws on transport and GraphQL errors. */
-export function gatewayClient(url: string, token?: string) {
+/** How long the CLI waits, in all, on the gateway's rate limit (429) before it gives up. */
+export const RATE_LIMIT_PATIENCE_MS = 120_000;
+
+/**
+ * A GraphQL client for the gateway that throws on transport and GraphQL errors. A rate-limited
+ * request (429, the caller's query-cost budget is spent) is sent again after the gateway's
+ * Retry-After, with a note on stderr, for up to RATE_LIMIT_PATIENCE_MS in all: a long operator
+ * command (reconcile pages through every document) slows to the budget instead of failing.
+ */
+export function gatewayClient(
+  url: string,
+  token?: string,
+  options: { patienceMs?: number; note?: (line: string) => void; sleep?: (ms: number) => Promise<void> } = {},
+) {
+  const patience = options.patienceMs ?? RATE_LIMIT_PATIENCE_MS;
+  const note = options.note ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let waited = 0;
   return async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-    } catch (error) {
-      throw new Error(describeFetchFailure(url, error), { cause: error });
+    for (;;) {
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify({ query, variables }),
+        });
+      } catch (error) {
+        throw new Error(describeFetchFailure(url, error), { cause: error });
+      }
+      const body = (await response.json().catch(() => ({}))) as { data?: T; errors?: { message: string }[] };
+      const message = body.errors?.map((e) => e.message).join('; ');
+      if (response.status === 429) {
+        const seconds = Math.min(60, Math.max(1, Number(response.headers.get('retry-after')) || 1));
+        if (waited + seconds * 1000 <= patience) {
+          note(`the gateway's rate limit for this token is spent; waiting ${seconds} s (Retry-After)…`);
+          await sleep(seconds * 1000);
+          waited += seconds * 1000;
+          continue;
+        }
+        throw new Error(
+          `${message ?? 'rate limited'} (429; gave up after waiting ${Math.round(waited / 1000)} s in all: raise RATE_LIMIT_COST_PER_MINUTE / RATE_LIMIT_BURST on the gateway, or run it later)`,
+        );
+      }
+      if (response.status === 401 || response.status === 403 || response.status === 404)
+        throw new Error(describeHttpFailure(url, response.status, message));
+      if (message) throw new Error(message);
+      if (!response.ok || body.data === undefined)
+        throw new Error(describeHttpFailure(url, response.status, undefined));
+      return body.data;
     }
-    const body = (await response.json().catch(() => ({}))) as { data?: T; errors?: { message: string }[] };
-    const message = body.errors?.map((e) => e.message).join('; ');
-    if (response.status === 401 || response.status === 403 || response.status === 404)
-      throw new Error(describeHttpFailure(url, response.status, message));
-    if (message) throw new Error(message);
-    if (!response.ok || body.data === undefined)
-      throw new Error(describeHttpFailure(url, response.status, undefined));
-    return body.data;
   };
 }

@@ -6,14 +6,10 @@ import {
   type JSONWebKeySet,
   type JWTVerifyGetKey,
 } from 'jose';
+import type { Principal } from './principal.ts';
 import { VerifiedTokenCache } from './token-cache.ts';
 
-/** Who is calling, from a verified token. */
-export interface Principal {
-  sub: string;
-  role: string | null;
-  scopes: string[];
-}
+export type { Principal };
 
 export interface AuthConfig {
   issuer: string;

@@ -41,6 +41,18 @@ export function sanitizeGatewayError(formatted: GraphQLFormattedError): GraphQLF
     };
   }
   const fromSubgraphHttp = given.response !== undefined;
+  if (given.code === 'DOWNSTREAM_SERVICE_ERROR') {
+    // A subgraph error without a code of ours: our subgraphs code every error they mean a client to
+    // read (and mask the rest), so this text is not meant for clients (a SQL error, a file path).
+    const system = serviceName ? SYSTEM_OF[serviceName] : undefined;
+    return {
+      ...formatted,
+      message: serviceName
+        ? `the ${system ?? serviceName} system (subgraph ${serviceName}) failed to answer`
+        : 'a subgraph failed to answer',
+      extensions: { ...extensions, code: 'SUBGRAPH_UNAVAILABLE' },
+    };
+  }
   if (URL_IN_TEXT.test(message) || TRANSPORT_FAILURE.test(message) || fromSubgraphHttp) {
     const system = serviceName ? SYSTEM_OF[serviceName] : undefined;
     message = serviceName

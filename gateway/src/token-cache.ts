@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Principal } from './auth.ts';
+import type { Principal } from './principal.ts';
 
 interface Entry {
   principal: Principal;

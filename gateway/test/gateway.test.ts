@@ -6,6 +6,17 @@ import { sanitizeGatewayError } from '../src/errors.ts';
 import { supergraphRoutingUrls } from '../src/supergraph.ts';
 
 describe('gateway error hygiene', () => {
+  it('hides the text of a subgraph error that carries no code of ours (a SQL error, a file path)', () => {
+    const out = sanitizeGatewayError({
+      message: 'relation "finance.secret" does not exist at /srv/app/db.ts:10',
+      extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'finance', stacktrace: ['x'] },
+    });
+    expect(out).toEqual({
+      message: 'the ERP system (subgraph finance) failed to answer',
+      extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'finance', system: 'ERP' },
+    });
+  });
+
   it('replaces a connection failure that names an internal URL by the subgraph and a stable code', () => {
     const out = sanitizeGatewayError({
       message: 'request to http://10.0.0.7:4003/graphql failed, reason: connect ECONNREFUSED 10.0.0.7:4003',
