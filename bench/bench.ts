@@ -119,6 +119,11 @@ function target(name: string, measured: number | null, goal: number, atLeast = t
   };
 }
 
+/** A ceiling that may be reached (≤), unlike `target(…, false)`'s strict one. */
+function atMost(name: string, measured: number | null, goal: number): Target {
+  return { ...target(name, measured, goal, false), met: measured === null ? null : measured <= goal };
+}
+
 function ratioLine(label: string, r: ReadRatios): string {
   const f = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
   return `${label}: ours/Apollo Gateway ${f(r.oursOverApolloGateway)} · ours/Hive Gateway ${f(r.oursOverHiveGateway)} · ours/floor ${f(r.oursOverFloor)}`;
@@ -229,6 +234,11 @@ async function main(args: BenchArgs): Promise<void> {
       amendmentsPerSecond,
       1000,
     ),
+    // Issue 19's write path, on PostgreSQL + NATS (amortised per completed amendment, all processes).
+    target('amendments ≥ 250/s on PostgreSQL + NATS', clusterRate, 250),
+    atMost('CPU ≤ 8 ms per amendment (all processes)', cluster?.cpuMsPerAmendment.total ?? null, 8),
+    atMost('≤ 4 PostgreSQL transactions per amendment', cluster?.transactionsPerAmendment ?? null, 4),
+    atMost('≤ 20 SQL statements per amendment', cluster?.statementsPerAmendment.total ?? null, 20),
     target('reconciliation of 10^6 invoices < 60 s', million?.seconds ?? null, 60, false),
     target('reconciliation of 10^6 invoices < 1024 MiB', million?.peakMiB.total ?? null, 1024, false),
     ...Object.values(contributed).flatMap((c) =>
@@ -331,6 +341,9 @@ async function main(args: BenchArgs): Promise<void> {
             cluster ? `${cluster.endToEndMs.p99} / ${cluster.commitToPostingMs.p99}` : '—',
           ],
           ['PostgreSQL + NATS transactions per amendment', cluster?.transactionsPerAmendment ?? '—'],
+          ...Object.entries(cluster?.statementsPerAmendment ?? {}).map(
+            ([part, n]) => [`PostgreSQL + NATS SQL statements per amendment: ${part}`, n] as [string, number],
+          ),
           ...Object.entries(cluster?.cpuMsPerAmendment ?? {}).map(
             ([part, ms]) => [`PostgreSQL + NATS CPU ms per amendment: ${part}`, ms] as [string, number],
           ),

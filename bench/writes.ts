@@ -360,7 +360,26 @@ export type ClusterWritesReport = Omit<WritesReport, 'postgresFloor'> & {
   cpuMsPerAmendment: Record<string, number>;
   /** PostgreSQL transactions (commits and rollbacks, all services) per completed amendment. */
   transactionsPerAmendment: number;
+  /**
+   * SQL statements the subgraph replicas executed (`c2c_sql_statements_total`, transaction control
+   * not included) per completed amendment, in all and per service.
+   */
+  statementsPerAmendment: Record<string, number>;
 };
+
+/** Per subgraph, the SQL statements its replicas have executed so far (their GET /metrics). */
+async function statementCounts(
+  processes: { name: string; port: number; running(): boolean }[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const entry of processes) {
+    if (entry.name === 'gateway' || !entry.running()) continue;
+    const text = await fetch(`http://127.0.0.1:${entry.port}/metrics`).then((r) => r.text());
+    const value = /^c2c_sql_statements_total(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e\+?\d+)?)$/m.exec(text)?.[1];
+    counts.set(entry.name, (counts.get(entry.name) ?? 0) + Number(value ?? 0));
+  }
+  return counts;
+}
 
 /**
  * Amendments end to end on the scaled-out shape: `npm run start:cluster`'s processes (built
@@ -437,6 +456,7 @@ export async function runClusterWrites(options: {
       return Number(rows[0]?.n ?? 0);
     };
     const transactionsBefore = await transactions();
+    const statementsBefore = await statementCounts(cluster.processes);
     const before = cpuSnapshot(classify);
     const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, agents, support);
     const cpuMsPerAmendment = cpuPerUnit(before, cpuSnapshot(classify), result.amendments);
@@ -445,12 +465,22 @@ export async function runClusterWrites(options: {
       Math.round(
         (((await transactions()) - transactionsBefore - result.watcherQueries) / result.amendments) * 10,
       ) / 10;
+    const statementsAfter = await statementCounts(cluster.processes);
+    const statementsPerAmendment: Record<string, number> = {};
+    let statements = 0;
+    for (const [service, count] of statementsAfter) {
+      const spent = count - (statementsBefore.get(service) ?? 0);
+      statements += spent;
+      statementsPerAmendment[service] = round(spent / result.amendments, 1);
+    }
+    statementsPerAmendment.total = round(statements / result.amendments, 1);
     return {
       store: 'PostgreSQL + NATS JetStream (cluster)',
       replicas,
       ...result,
       cpuMsPerAmendment,
       transactionsPerAmendment,
+      statementsPerAmendment,
     };
   } finally {
     await cluster.stop();

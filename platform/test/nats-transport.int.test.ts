@@ -108,6 +108,37 @@ const n = (event: CloudEvent) => (event.data as { n: number }).n;
       await subscription.stop();
     });
 
+    it('hands a consumer only the types it handles: the server filters by their common tokens', async () => {
+      const prefix = newPrefix();
+      const transport = await open(prefix);
+      const seen: string[] = [];
+      const subscription = await transport.subscribe({
+        consumer: 'test.things',
+        types: ['thing.happened', 'thing.changed'],
+        handler: async (event) => void seen.push(event.type),
+        onDeadLetter: noDeadLetters,
+      });
+      await transport.publish([
+        anEvent({ type: 'thing.happened', data: { n: 1 } }),
+        anEvent({ type: 'other.thing', data: { n: 2 } }),
+        anEvent({ type: 'thing.changed', data: { n: 3 } }),
+        anEvent({ type: 'other.thing', data: { n: 4 } }),
+      ]);
+      await waitFor(async () => seen.length === 2, 15_000, 'the two handled events');
+      await sleep(300);
+      expect(seen.sort()).toEqual(['thing.changed', 'thing.happened']);
+      // Delivered by the server: only the two, never the other type (not even to be acknowledged unread).
+      let delivered = 0;
+      const filters: string[] = [];
+      for await (const info of jsm.consumers.list(`${prefix}_CRM`)) {
+        delivered += Number(info.delivered.consumer_seq);
+        filters.push(info.config.filter_subject ?? '');
+      }
+      expect(delivered).toBe(2);
+      expect(filters.every((filter) => /\.\d+\.thing\.>$/.test(filter))).toBe(true);
+      await subscription.stop();
+    });
+
     it('a consumer that declares its sources reads only their streams, and gets no consumers on the others', async () => {
       const prefix = newPrefix();
       const transport = await open(prefix);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DatabaseTransport } from '../src/events/database-transport.ts';
 import type { Database } from '../src/db/db.ts';
 import { appendToOutbox, type CloudEvent } from '../src/events/events.ts';
@@ -168,4 +168,74 @@ describe(`relays on one outbox (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     expect(await relay.drain()).toBe(pending.length);
     expect(published.map((p) => p.event.id)).toEqual(pending.map((row) => row.id));
   });
+
+  // Between processes on a server: PGlite has one process (its data directory's lock), and there a
+  // dead owner's open transaction would hold the single connection the stand-by needs.
+  it.skipIf(!process.env.DATABASE_URL)(
+    'one owner publishes; when it dies holding a batch, a stand-by takes over: nothing lost, nothing twice',
+    async () => {
+      await migrate(database.db, 'relay_c', mkdtempSync(join(tmpdir(), 'c2c-mig-')));
+      const published: { relay: string; event: CloudEvent }[] = [];
+      const batches = { owner: 0, standby: 0 };
+      // The owner's process "dies" in its third batch: its publish never returns (nothing of that
+      // batch reaches the backbone) and it stops renewing its lease.
+      let died: (error: Error) => void = () => {};
+      const dying = new (class extends RecordingTransport {
+        override async publish(events: CloudEvent[]): Promise<void> {
+          batches.owner += 1;
+          if (batches.owner === 3) await new Promise<void>((_, reject) => (died = reject));
+          await super.publish(events);
+        }
+      })(published, 'owner');
+      const standing = new (class extends RecordingTransport {
+        override async publish(events: CloudEvent[]): Promise<void> {
+          batches.standby += 1;
+          await super.publish(events);
+        }
+      })(published, 'standby');
+      const common = {
+        db: database.db,
+        schema: 'relay_c',
+        signals,
+        log,
+        batchSize: 4,
+        leaseMs: 600,
+        pollMs: 20,
+      };
+      const owner = new OutboxRelay({ ...common, transport: dying, holder: 'process-a' });
+      owner.start();
+      await vi.waitFor(async () => {
+        const rows = await sql<{ holder: string }>`select holder from relay_c.lease`.execute(database.db);
+        expect(rows.rows[0]?.holder).toBe('process-a');
+      });
+      const standby = new OutboxRelay({ ...common, transport: standing, holder: 'process-b' });
+      standby.start();
+      await write('relay_c', 30);
+      await vi.waitFor(
+        async () => {
+          const rows = await outbox('relay_c');
+          expect(rows.every((row) => row.published)).toBe(true);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      // While the owner lived, the stand-by published nothing; then it took over.
+      expect(batches.owner).toBe(3);
+      expect(batches.standby).toBeGreaterThan(0);
+      expect(published.slice(0, 8).every((p) => p.relay === 'owner')).toBe(true);
+      expect(published.slice(8).every((p) => p.relay === 'standby')).toBe(true);
+      const rows = await outbox('relay_c');
+      const ids = published.map((p) => p.event.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...ids].sort()).toEqual(rows.map((row) => row.id).sort());
+      for (const subject of SUBJECTS) {
+        expect(published.filter((p) => p.event.subject === subject).map((p) => p.event.id)).toEqual(
+          rows.filter((row) => row.subject === subject).map((row) => row.id),
+        );
+      }
+      const holder = await sql<{ holder: string }>`select holder from relay_c.lease`.execute(database.db);
+      expect(holder.rows[0]?.holder).toBe('process-b');
+      died(new Error('process gone'));
+      await Promise.all([owner.stop(), standby.stop()]);
+    },
+  );
 });

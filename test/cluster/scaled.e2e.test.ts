@@ -201,7 +201,17 @@ describe.skipIf(!ready)(
         await new Promise((resolve) => setTimeout(resolve, ms));
         child?.kill('SIGCONT');
       };
+      /** The replica of `name` whose process holds its outbox's relay lease (holder `<pid>-<uuid>`). */
+      const relayOwner = async (name: string) => {
+        const { rows } = await sql<{ holder: string }>`
+          select holder from ${sql.table(`${name}.lease`)} where name = 'relay' and expires_at > now()`.execute(
+          database.db,
+        );
+        const pid = Number(rows[0]?.holder.split('-')[0]);
+        return cluster.processes.find((p) => p.name === name && p.running() && p.child?.pid === pid);
+      };
       let killings = 0;
+      let takeover = '';
       const chaos = (async () => {
         const at = async (share: number) =>
           waitFor(async () => done >= total * share, 120_000, `${share} of the load`);
@@ -212,8 +222,20 @@ describe.skipIf(!ready)(
           killConnections().catch(() => undefined);
         }, 1500);
         try {
-          await cluster.replica('subscription', 1).kill('SIGKILL');
-          await cluster.replica('subscription', 1).start();
+          // The replica that owns billing's outbox dies; the other takes the relay over once the
+          // lease expires, and nothing it held is lost or sent twice (checked at the end).
+          const owner = await waitFor(() => relayOwner('subscription'), 20_000, 'an owner of the outbox');
+          await owner.kill('SIGKILL');
+          const successor = await waitFor(
+            async () => {
+              const found = await relayOwner('subscription');
+              return found && found !== owner ? found : undefined;
+            },
+            30_000,
+            'another replica to take the relay over',
+          );
+          takeover = `${owner.name}#${owner.replica} → ${successor.name}#${successor.replica}`;
+          await owner.start();
           await at(0.35);
           await cluster.replica('finance', 2).kill('SIGKILL');
           await stopNats();
@@ -265,6 +287,7 @@ describe.skipIf(!ready)(
       );
       await chaos;
       expect(killings).toBeGreaterThan(2);
+      expect(takeover).toMatch(/^subscription#(\d) → subscription#(?!\1)\d$/);
       expect(acknowledged).toHaveLength(total);
       for (const id of acknowledged) {
         await waitFor(

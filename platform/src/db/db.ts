@@ -29,7 +29,69 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /** Observes every executed SQL statement (tests count queries with it); returns an unsubscribe. */
   onQuery(listener: (sql: string) => void): () => void;
+  /**
+   * PostgreSQL server only: calls `listener` on every `NOTIFY` of `channel` (a lower-case
+   * identifier), over one dedicated connection that reconnects after a loss. An accelerator like
+   * `Signals`: a notification lost while reconnecting only adds latency (listeners also poll).
+   */
+  listen?(channel: string, listener: () => void): Promise<() => void>;
   close(): Promise<void>;
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** One LISTEN connection per database handle, shared by every channel listened to. */
+function notificationListener(url: string, applicationName: string) {
+  const channels = new Map<string, Set<() => void>>();
+  let client: pg.Client | null = null;
+  let connecting: Promise<pg.Client> | null = null;
+  let closed = false;
+  const connect = (): Promise<pg.Client> => {
+    connecting ??= (async () => {
+      const next = new pg.Client({ connectionString: url, application_name: `${applicationName} listen` });
+      next.on('notification', (message) => {
+        for (const listener of channels.get(message.channel) ?? []) listener();
+      });
+      next.on('error', () => {
+        // Lost: connect again shortly and listen to every channel again.
+        if (client === next) client = null;
+        connecting = null;
+        next.end().catch(() => undefined);
+        if (!closed)
+          setTimeout(() => {
+            if (!closed && channels.size > 0) connect().catch(() => undefined);
+          }, 1000).unref();
+      });
+      await next.connect();
+      for (const channel of channels.keys()) await next.query(`listen ${channel}`);
+      client = next;
+      return next;
+    })();
+    connecting.catch(() => {
+      connecting = null;
+    });
+    return connecting;
+  };
+  return {
+    listen: async (channel: string, listener: () => void) => {
+      if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel ${channel}`);
+      let listeners = channels.get(channel);
+      const fresh = !listeners;
+      if (!listeners) channels.set(channel, (listeners = new Set()));
+      listeners.add(listener);
+      const current = client ?? (await connect());
+      if (fresh && current === client) await current.query(`listen ${channel}`);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    close: async () => {
+      closed = true;
+      const current = client;
+      client = null;
+      await current?.end().catch(() => undefined);
+    },
+  };
 }
 
 function queryListeners() {
@@ -154,7 +216,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await db.destroy().catch(() => undefined);
       throw new Error(describePostgresConnectError(options.url, error), { cause: error });
     }
-    return { db, kind: 'postgres', onQuery: listeners.onQuery, close: () => db.destroy() };
+    const notifications = notificationListener(options.url, options.applicationName ?? 'c2c');
+    return {
+      db,
+      kind: 'postgres',
+      onQuery: listeners.onQuery,
+      listen: notifications.listen,
+      close: async () => {
+        await notifications.close();
+        await db.destroy();
+      },
+    };
   }
   const unlock = options.dataDir ? await lockDataDir(options.dataDir) : () => {};
   try {

@@ -2,7 +2,7 @@ import { retryOnConnectionLoss } from '../core/connection-loss.ts';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnyDb } from '../db/db.ts';
-import type { CloudEvent } from './events.ts';
+import { trackAppends, type CloudEvent } from './events.ts';
 import { faultPoint } from '../core/faults.ts';
 import { traceEvent, traceLogFields, TRACE_ATTRIBUTES } from '../observability/tracing.ts';
 import type { DeadLetterEffect, EventEffect } from './reading.ts';
@@ -76,24 +76,25 @@ async function applyInTransaction(
     prepared = await handler.prepare(event, eventLog);
   }
   // Safe to repeat on a new connection: the inbox row makes the second run a no-op if the first committed.
-  const applied = await retryOnConnectionLoss(() =>
-    db.transaction().execute(async (trx) => {
-      const fresh = await trx
-        .withSchema(schema)
-        .insertInto('inbox')
-        .values({ consumer, event_id: event.id, event_type: event.type })
-        .onConflict((oc) => oc.doNothing())
-        .returning('event_id')
-        .executeTakeFirst();
-      if (!fresh) return false;
-      if (handler) await handler(trx, event, eventLog, prepared);
-      return true;
-    }),
+  const { result: applied, appended } = await trackAppends(() =>
+    retryOnConnectionLoss(() =>
+      db.transaction().execute(async (trx) => {
+        const fresh = await trx
+          .withSchema(schema)
+          .insertInto('inbox')
+          .values({ consumer, event_id: event.id, event_type: event.type })
+          .onConflict((oc) => oc.doNothing())
+          .returning('event_id')
+          .executeTakeFirst();
+        if (!fresh) return false;
+        if (handler) await handler(trx, event, eventLog, prepared);
+        return true;
+      }),
+    ),
   );
-  if (applied) {
-    eventLog.debug('event applied');
-    options.afterCommit?.();
-  }
+  if (applied) eventLog.debug('event applied');
+  // Only a commit that appended to the outbox wakes the relay.
+  if (applied && appended) options.afterCommit?.();
   options.onApplied?.(event);
   return applied;
 }
@@ -112,59 +113,61 @@ export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
     onDeadLetter: async (event, error, attempts) => {
       const target = { subgraph: schema, consumer, operation: 'dead-letter' } as const;
       // Traced, so the events the dead-letter hook appends (posting.failed …) continue the trace.
-      await traceEvent(event, target, (span) => {
+      const { appended } = await traceEvent(event, target, (span) => {
         span.setAttributes({ 'c2c.event.attempts': attempts, 'error.type': 'dead-lettered' });
-        return db.transaction().execute(async (trx) => {
-          // A verdict can come twice (a lost `term` on NATS, the max-deliveries safety net): an event
-          // already applied, or already dead and not replayed, must not run the hook a second time.
-          const applied = await trx
-            .withSchema(schema)
-            .selectFrom('inbox')
-            .select('event_id')
-            .where('consumer', '=', consumer)
-            .where('event_id', '=', event.id)
-            .executeTakeFirst();
-          if (applied) return;
-          const dead = await trx
-            .withSchema(schema)
-            .selectFrom('dead_letter')
-            .select('replayed_at')
-            .where('consumer', '=', consumer)
-            .where('event_id', '=', event.id)
-            .forUpdate()
-            .executeTakeFirst();
-          if (dead && dead.replayed_at === null) {
-            await trx
+        return trackAppends(() =>
+          db.transaction().execute(async (trx) => {
+            // A verdict can come twice (a lost `term` on NATS, the max-deliveries safety net): an event
+            // already applied, or already dead and not replayed, must not run the hook a second time.
+            const applied = await trx
               .withSchema(schema)
-              .updateTable('dead_letter')
-              .set({ error, attempts })
+              .selectFrom('inbox')
+              .select('event_id')
               .where('consumer', '=', consumer)
               .where('event_id', '=', event.id)
+              .executeTakeFirst();
+            if (applied) return;
+            const dead = await trx
+              .withSchema(schema)
+              .selectFrom('dead_letter')
+              .select('replayed_at')
+              .where('consumer', '=', consumer)
+              .where('event_id', '=', event.id)
+              .forUpdate()
+              .executeTakeFirst();
+            if (dead && dead.replayed_at === null) {
+              await trx
+                .withSchema(schema)
+                .updateTable('dead_letter')
+                .set({ error, attempts })
+                .where('consumer', '=', consumer)
+                .where('event_id', '=', event.id)
+                .execute();
+              return;
+            }
+            await trx
+              .withSchema(schema)
+              .insertInto('dead_letter')
+              .values({
+                consumer,
+                event_id: event.id,
+                event_type: event.type,
+                subject: event.subject,
+                event: JSON.stringify(event),
+                error,
+                attempts,
+              })
+              .onConflict((oc) =>
+                oc
+                  .columns(['consumer', 'event_id'])
+                  .doUpdateSet({ error, attempts, dead_at: sql`now()`, replayed_at: null }),
+              )
               .execute();
-            return;
-          }
-          await trx
-            .withSchema(schema)
-            .insertInto('dead_letter')
-            .values({
-              consumer,
-              event_id: event.id,
-              event_type: event.type,
-              subject: event.subject,
-              event: JSON.stringify(event),
-              error,
-              attempts,
-            })
-            .onConflict((oc) =>
-              oc
-                .columns(['consumer', 'event_id'])
-                .doUpdateSet({ error, attempts, dead_at: sql`now()`, replayed_at: null }),
-            )
-            .execute();
-          await options.onDeadLetter?.(trx, event, { consumer, error, attempts }, options.log);
-        });
+            await options.onDeadLetter?.(trx, event, { consumer, error, attempts }, options.log);
+          }),
+        );
       });
-      options.afterCommit?.();
+      if (appended) options.afterCommit?.();
     },
   });
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AnyDb, AnyTransaction } from '../db/db.ts';
@@ -47,6 +48,18 @@ export function checkAppendedEvents(check: AppendedEventCheck | undefined): void
   appendedEventCheck = check;
 }
 
+const appendTracking = new AsyncLocalStorage<{ appended: boolean }>();
+
+/**
+ * Runs `work` and tells whether it appended to an outbox (anywhere in its async calls): a consumer
+ * wakes the relay only after a commit that did, not after every commit.
+ */
+export async function trackAppends<T>(work: () => Promise<T>): Promise<{ result: T; appended: boolean }> {
+  const tracker = { appended: false };
+  const result = await appendTracking.run(tracker, work);
+  return { result, appended: tracker.appended };
+}
+
 /** Appends events to `schema.outbox` inside the caller's transaction; nothing is published before commit. */
 export async function appendToOutbox(
   trx: AnyTransaction,
@@ -56,6 +69,8 @@ export async function appendToOutbox(
   causality: Causality,
 ): Promise<CloudEvent[]> {
   if (events.length === 0) return [];
+  const tracker = appendTracking.getStore();
+  if (tracker) tracker.appended = true;
   if (appendedEventCheck) {
     const problems = events.flatMap((e) => appendedEventCheck!(source, e.type, e.data));
     if (problems.length) throw new Error(`event contract violated: ${problems.join('; ')}`);

@@ -50,8 +50,11 @@ import {
  * `max_ack_pending: 1`, shared by every replica that subscribes with the same consumer name. The
  * server hands out one message of a partition at a time across all replicas, so events of one subject
  * are handled strictly in stream order (also across a retry: a nak'd message still counts as pending),
- * while the partitions and the streams run in parallel. Consumers filter on the partition only
- * (`<prefix>.<source>.<n>.>`, which a 2.9 server can do) and acknowledge other types unread.
+ * while the partitions and the streams run in parallel. Each partition consumer filters on one
+ * subject (a 2.9 server takes one): its partition and the common leading tokens of the consumer's
+ * types (`<prefix>.<source>.<n>.customer.>` for customer.created and customer.updated, the type
+ * itself for one type, the whole partition when they share none), so most consumers are not handed
+ * events they do not use; one that still arrives is acknowledged unread.
  *
  * Consumers attach only to the streams of the sources they declare (SubscribeOptions.sources), so a
  * consumer is not handed another domain's events only to acknowledge them unread.
@@ -275,9 +278,8 @@ export class NatsTransport implements EventTransport {
 
   /** Creates the consumer on every domain stream that exists now (new streams are found by subscribers). */
   async declare(consumer: string, types: string[], sources?: string[]): Promise<void> {
-    void types; // The consumers filter by partition; the type check happens on delivery.
     for (const stream of await this.listStreams())
-      if (!sources || sources.includes(stream.source)) await this.ensureConsumers(stream, consumer);
+      if (!sources || sources.includes(stream.source)) await this.ensureConsumers(stream, consumer, types);
   }
 
   async publish(events: CloudEvent[]): Promise<void> {
@@ -320,7 +322,7 @@ export class NatsTransport implements EventTransport {
   /**
    * Per logical consumer, the events of `source`'s stream it has not acknowledged: undelivered
    * (`num_pending`) plus delivered and unacknowledged (`num_ack_pending`), summed over partitions.
-   * Counts every event of the stream, also types the consumer acknowledges unread.
+   * Counts the events its filter matches, also types the consumer acknowledges unread.
    */
   async lag(source: string): Promise<ConsumerLag[]> {
     const { jsm } = await this.client();
@@ -392,8 +394,32 @@ export class NatsTransport implements EventTransport {
     return name.startsWith(`${this.prefix}_`) && TOKEN.test(name.slice(this.prefix.length + 1));
   }
 
-  /** Creates (or updates) the partition consumers of one logical consumer on one stream. */
-  async ensureConsumers(stream: DomainStream, consumer: string): Promise<string[]> {
+  /**
+   * The subject filter of a partition consumer: the narrowest one subject (a 2.9 server takes one)
+   * that covers the consumer's types — the type itself for one type, else the types' common leading
+   * tokens (`customer.created` and `customer.updated`: `….customer.>`), else the whole partition.
+   * Types it does not handle that still match are acknowledged unread on delivery.
+   */
+  private filterSubject(stream: DomainStream, partition: number, types: string[]): string {
+    const base = `${this.root}.${stream.source}.${partition}`;
+    const valid = types.filter((type) => type.split('.').every((token) => TOKEN.test(token)));
+    if (valid.length === 0 || valid.length !== types.length) return `${base}.>`;
+    if (new Set(valid).size === 1) return `${base}.${valid[0]}`;
+    const split = valid.map((type) => type.split('.'));
+    // A prefix that is itself one of the types would not match that type with `.>`.
+    const longest = Math.min(...split.map((tokens) => tokens.length)) - 1;
+    const common: string[] = [];
+    for (let i = 0; i < longest && split.every((tokens) => tokens[i] === split[0]![i]); i += 1)
+      common.push(split[0]![i]!);
+    return common.length > 0 ? `${base}.${common.join('.')}.>` : `${base}.>`;
+  }
+
+  /**
+   * Creates (or updates) the partition consumers of one logical consumer on one stream. The filter
+   * is set at creation only (a 2.9 server cannot change it): a consumer created by an earlier
+   * version keeps its whole-partition filter, which is correct, only not narrowed.
+   */
+  async ensureConsumers(stream: DomainStream, consumer: string, types: string[]): Promise<string[]> {
     const { jsm } = await this.client();
     const durable = natsDurableName(consumer);
     const names: string[] = [];
@@ -404,7 +430,7 @@ export class NatsTransport implements EventTransport {
         description: `${consumer} on ${stream.name} partition ${p}`,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        filter_subject: `${this.root}.${stream.source}.${p}.>`,
+        filter_subject: this.filterSubject(stream, p, types),
         max_ack_pending: 1,
         max_deliver: this.retry.maxAttempts,
         ack_wait: this.settings.ackWaitMs * NS_PER_MS,
@@ -516,7 +542,7 @@ class DurableWorker {
   }
 
   private async attach(stream: DomainStream): Promise<void> {
-    const names = await this.transport.ensureConsumers(stream, this.options.consumer);
+    const names = await this.transport.ensureConsumers(stream, this.options.consumer, this.options.types);
     for (const name of names) {
       if (this.stopping) return;
       const consumer = await this.client.js.consumers.get(stream.name, name);

@@ -6,6 +6,8 @@ import { faultPoint } from '../core/faults.ts';
 import type { Signals } from '../core/signals.ts';
 import type { CloudEvent } from './events.ts';
 import type { EventTransport } from './transport.ts';
+import { DEFAULT_LEASE_MS, Lease, PROCESS_HOLDER } from './lease.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RelayOptions {
   db: AnyDb;
@@ -15,27 +17,29 @@ export interface RelayOptions {
   log: Logger;
   pollMs?: number;
   batchSize?: number;
+  /** How long the relay's lease on the outbox lasts unrenewed: a dead owner's successor waits this long (default 5 s). */
+  leaseMs?: number;
+  /** Who holds the lease: this process (default); tests give relays of one process different names. */
+  holder?: string;
   /** Called with each batch once published (its transaction committed before): the entity cache's eviction. */
   onPublished?: (events: CloudEvent[]) => void;
 }
 
-/** What a claiming pass returns when another relay holds the outbox's lock. */
-const BUSY = -1;
-/** How soon a relay that found the outbox locked by another replica tries again. */
-const BUSY_RETRY_MS = 20;
-
 /** Topic to notify after a commit that appended to `schema`'s outbox. */
 export const outboxTopic = (schema: string) => `outbox:${schema}`;
 
-/** In-process turns per database and outbox, for when claiming in the database is not possible. */
+/** The PostgreSQL channel the outbox's trigger notifies at the commit of a transaction that appended to it. */
+export const outboxChannel = (schema: string) => `c2c_outbox_${schema}`;
+
+/** In-process turns per database and outbox: relays of one outbox in one process publish one at a time. */
 const turns = new WeakMap<AnyDb, Map<string, Promise<unknown>>>();
 
-function inTurn<T>(db: AnyDb, schema: string, work: () => Promise<T>): Promise<T> {
+function inTurn<T>(db: AnyDb, key: string, work: () => Promise<T>): Promise<T> {
   let queues = turns.get(db);
   if (!queues) turns.set(db, (queues = new Map()));
-  const result = (queues.get(schema) ?? Promise.resolve()).then(work, work);
+  const result = (queues.get(key) ?? Promise.resolve()).then(work, work);
   queues.set(
-    schema,
+    key,
     result.catch(() => {}),
   );
   return result;
@@ -45,52 +49,70 @@ function inTurn<T>(db: AnyDb, schema: string, work: () => Promise<T>): Promise<T
  * Moves committed outbox rows to the transport in commit order, then marks them published.
  * A crash between publish and mark re-sends the rows: the transport and the inboxes deduplicate.
  *
- * Several replicas may run a relay on one outbox. Each batch is one transaction that takes a
- * transaction-level advisory lock for the outbox (try-lock: a relay that does not get it tries again
- * 20 ms later), claims the oldest rows `FOR UPDATE SKIP LOCKED`, publishes them, marks them and
- * commits. The lock, not SKIP LOCKED, is what keeps order: with row locks alone a second relay would
- * publish the rows after a claimed batch before it, and a failed batch would be re-sent after them.
- * So one relay publishes at a time per outbox; the others are hot standbys.
+ * Several replicas may run a relay on one outbox; one owns it at a time. Ownership is a lease row
+ * (`lease`, name `relay`, see lease.ts) that the owner renews while it runs (one statement every
+ * few seconds); the other replicas stand by, asking for the lease once per third of its time, and
+ * one of them takes over when it expires (the owner died) or is released (the owner stopped). Only
+ * the owner reads the outbox, so nothing races for it: no lock per batch, no retries on a busy
+ * outbox. Should an owner stall past its lease while a successor publishes, the rows they both send
+ * are deduplicated by event id (the transport, then the inboxes); order per subject holds because
+ * each publishes a prefix of the unpublished rows in seq order. Relays of one outbox in one process
+ * (tests) share the process's lease and take turns.
  *
- * The one exception is the embedded transport on PGlite: it writes the bus through the same single
- * connection the claiming transaction would hold. There (one process, by the data-directory lock)
- * relays of one outbox take turns in the process instead.
+ * A batch is one transaction on PostgreSQL (read the oldest unpublished rows, publish, mark them).
+ * The embedded transport on PGlite writes the bus through the same single connection a transaction
+ * would hold, so there the read and the mark are statements of their own.
+ *
+ * The owner is woken by commits that appended to the outbox: in-process signals (the embedded
+ * shape), or on a PostgreSQL server the outbox trigger's NOTIFY, which other replicas' commits
+ * send too and transactions that appended nothing never do. It also polls every `pollMs`.
  */
 export class OutboxRelay {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private claiming: Promise<boolean> | null = null;
+  private readonly lease: Lease;
 
-  constructor(private readonly options: RelayOptions) {}
+  constructor(private readonly options: RelayOptions) {
+    this.lease = new Lease(
+      options.db,
+      options.schema,
+      'relay',
+      options.leaseMs ?? DEFAULT_LEASE_MS,
+      options.holder ?? PROCESS_HOLDER,
+    );
+  }
 
   start(): void {
     this.loop ??= this.run();
   }
 
-  /** Publishes everything pending now (unless another relay holds the outbox); returns how many events went out. */
+  /** Publishes everything pending now (unless another process owns the outbox); returns how many events went out. */
   async drain(): Promise<number> {
-    return (await this.pass(true)).sent;
+    if (!(await this.lease.acquire())) return 0;
+    return this.pass(true);
   }
 
   /**
    * Batches until one comes back empty (`untilEmpty`) or, for the loop, short: a pass that finds a
-   * few rows then costs one claiming transaction, not a second one that finds nothing (rows
-   * committed meanwhile wake the loop again). `busy` when another relay holds the outbox.
+   * few rows then costs one transaction, not a second one that finds nothing (rows committed
+   * meanwhile wake the loop again).
    */
-  private async pass(untilEmpty = false): Promise<{ sent: number; busy: boolean }> {
+  private async pass(untilEmpty = false): Promise<number> {
     const limit = this.options.batchSize ?? 200;
     let total = 0;
     for (;;) {
-      const sent = await this.batch();
-      if (sent === BUSY) return { sent: total, busy: true };
+      const turn = `${this.options.schema} ${this.lease.holder}`;
+      const sent = await inTurn(this.options.db, turn, () => this.batch());
       total += sent;
-      if (sent === 0 || (!untilEmpty && sent < limit)) return { sent: total, busy: false };
+      if (sent === 0 || (!untilEmpty && sent < limit)) return total;
     }
   }
 
-  /** Rows published, or BUSY when another relay holds the outbox. */
   private async batch(): Promise<number> {
-    return (await this.claimsInDatabase()) ? this.claimBatch() : this.turnBatch();
+    if (!this.lease.held()) return 0;
+    if (!(await this.claimsInDatabase())) return this.publishBatch(this.options.db);
+    return this.options.db.transaction().execute((trx) => this.publishBatch(trx));
   }
 
   private claimsInDatabase(): Promise<boolean> {
@@ -103,23 +125,9 @@ export class OutboxRelay {
     return this.claiming;
   }
 
-  private claimBatch(): Promise<number> {
-    const { db, schema } = this.options;
-    return db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ locked: boolean }>`
-        select pg_try_advisory_xact_lock(hashtext(${`c2c.relay.${schema}`})) as locked`.execute(trx);
-      if (!rows[0]?.locked) return BUSY;
-      return this.publishBatch(trx, true);
-    });
-  }
-
-  private turnBatch(): Promise<number> {
-    return inTurn(this.options.db, this.options.schema, () => this.publishBatch(this.options.db, false));
-  }
-
-  private async publishBatch(db: AnyDb, lock: boolean): Promise<number> {
+  private async publishBatch(db: AnyDb): Promise<number> {
     const { schema, transport } = this.options;
-    const batch = await readUnpublished(db, schema, this.options.batchSize ?? 200, { lock });
+    const batch = await readUnpublished(db, schema, this.options.batchSize ?? 200);
     if (batch.length === 0) return 0;
     faultPoint('outbox.after-commit');
     const events = batch.map((row) => row.event);
@@ -140,23 +148,34 @@ export class OutboxRelay {
     // instead of waiting for the next signal or poll.
     let woken = false;
     const stopListening = signals.listen(outboxTopic(schema), () => (woken = true));
+    let owner = false;
     try {
       while (!this.abort.signal.aborted) {
         woken = false;
-        let busy = false;
         try {
-          const pass = await this.pass();
-          busy = pass.busy;
-          if (pass.sent > 0) log.debug({ schema, sent: pass.sent }, 'outbox relayed');
+          const was: boolean = owner;
+          owner = await this.lease.acquire();
+          if (owner !== was)
+            log.info({ schema, owner }, owner ? 'outbox relay owns the outbox' : 'outbox relay stands by');
+          if (owner) {
+            const sent = await this.pass();
+            if (sent > 0) log.debug({ schema, sent }, 'outbox relayed');
+          }
         } catch (error) {
           if (this.abort.signal.aborted) break;
           log.error({ err: error, schema }, 'outbox relay failed; retrying');
         }
-        if (woken && !busy) continue;
-        // Another replica's relay is publishing: it may have read the outbox before our rows were
-        // committed, so try again shortly rather than at the next poll.
-        const waitMs = busy ? BUSY_RETRY_MS : (this.options.pollMs ?? 1000);
-        await signals.wait(outboxTopic(schema), waitMs, this.abort.signal);
+        if (!owner) {
+          // Standing by: ask for the lease again a third of its time later, whatever is committed.
+          await sleep(this.lease.ttlMs / 3, undefined, { signal: this.abort.signal }).catch(() => {});
+          continue;
+        }
+        if (woken) continue;
+        await signals.wait(
+          outboxTopic(schema),
+          Math.min(this.options.pollMs ?? 1000, this.lease.ttlMs / 3),
+          this.abort.signal,
+        );
       }
     } finally {
       stopListening();
@@ -166,5 +185,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
+    // A stopping owner hands over at once instead of letting a stand-by wait for the lease to expire.
+    if (this.loop) await this.lease.release().catch(() => {});
   }
 }

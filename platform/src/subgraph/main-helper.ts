@@ -104,6 +104,8 @@ async function start(
       ...(transport instanceof NatsTransport
         ? { onEventsApplied: (events: CloudEvent[]) => transport.announceApplied(events) }
         : {}),
+      onQuery: database.onQuery,
+      ...(database.listen ? { listen: database.listen } : {}),
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       retention: {
         policy: policyFromEnv(retention),

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { sql } from 'kysely';
+import { Counter } from 'prom-client';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Logger } from 'pino';
 import { storageReady } from '../core/connection-loss.ts';
@@ -22,7 +23,7 @@ import { consumerSourcesFrom, type EventCatalogView } from '../events/event-cata
 import { registerEventMetrics } from '../events/event-metrics.ts';
 import { createMetrics, type Metrics, type MetricsSink } from '../observability/metrics.ts';
 import { migrate } from '../db/migrations.ts';
-import { OutboxRelay, outboxTopic } from '../events/relay.ts';
+import { OutboxRelay, outboxChannel, outboxTopic } from '../events/relay.ts';
 import { startRetentionJob, type RetentionJob, type RetentionPolicy } from './retention.ts';
 import { traceLogFields } from '../observability/tracing.ts';
 import type { Signals } from '../core/signals.ts';
@@ -135,6 +136,16 @@ export interface StartSubgraphOptions {
    * The gateway's entity cache evicts what they change (docs/cache.md).
    */
   onEventsApplied?: (events: CloudEvent[]) => void;
+  /**
+   * Observes every SQL statement this process executes (`Database.onQuery`): counted as
+   * `c2c_sql_statements_total` on GET /metrics (the write benchmark reads statements per amendment).
+   */
+  onQuery?: (listener: (sql: string) => void) => () => void;
+  /**
+   * PostgreSQL's LISTEN (`Database.listen`): when given, the relay is woken by the outbox trigger's
+   * NOTIFY, which every replica's appending commits send, instead of by this process's own commits.
+   */
+  listen?: (channel: string, listener: () => void) => Promise<() => void>;
 }
 
 /** The subgraph's resolvers plus the platform's fields it declares: dead letters and audit log. */
@@ -173,11 +184,17 @@ function withPlatformFields(
 export async function startSubgraph(options: StartSubgraphOptions): Promise<RunningSubgraph> {
   const { db, transport, signals, log } = options;
   let schemaName = '';
+  // The relay's wake-up after a commit that appended to the outbox: in-process, unless the outbox
+  // trigger's NOTIFY does it (then an in-process signal would only wake the relay twice).
+  let notified = false;
+  const wakeRelay = () => {
+    if (!notified) signals.notify(outboxTopic(schemaName));
+  };
   const definition = options.build({
     db,
     log,
     clock: options.clock ?? { now: () => new Date() },
-    afterCommit: () => signals.notify(outboxTopic(schemaName)),
+    afterCommit: wakeRelay,
     env: options.env ?? {},
   });
   schemaName = definition.name;
@@ -201,7 +218,14 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     ...(applied ? { onPublished: applied } : {}),
   });
   const subscriptions: Subscription[] = [];
+  let stopNotifications = () => {};
   if (options.events !== false) {
+    if (options.listen) {
+      stopNotifications = await options.listen(outboxChannel(definition.name), () =>
+        signals.notify(outboxTopic(definition.name)),
+      );
+      notified = true;
+    }
     for (const [consumer, handlers] of Object.entries(definition.consumers)) {
       await transport.declare(consumer, Object.keys(handlers), sourcesOf(consumer));
     }
@@ -216,7 +240,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
           sources: sourcesOf(consumer),
           transport,
           log: subgraphLog,
-          afterCommit: () => signals.notify(outboxTopic(definition.name)),
+          afterCommit: wakeRelay,
           ...(onApplied ? { onApplied } : {}),
           ...(definition.onDeadLetter ? { onDeadLetter: definition.onDeadLetter } : {}),
         }),
@@ -236,16 +260,20 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
     consumers: Object.keys(definition.consumers),
   });
   definition.metrics?.(metrics);
+  let stopCounting = () => {};
+  if (options.onQuery) {
+    const statements = new Counter({
+      name: 'c2c_sql_statements_total',
+      help: 'SQL statements this process executed (transaction control not included)',
+      registers: [metrics.registry],
+    });
+    const stop = options.onQuery(() => statements.inc());
+    stopCounting = () => void stop();
+  }
 
   const apollo = buildSubgraphServer<RequestContext>({
     typeDefs: definition.typeDefs,
-    resolvers: withPlatformFields(
-      definition,
-      db,
-      subgraphLog,
-      () => signals.notify(outboxTopic(definition.name)),
-      onApplied,
-    ),
+    resolvers: withPlatformFields(definition, db, subgraphLog, wakeRelay, onApplied),
     plugins: [auditPlugin(db, definition.name, subgraphLog), metrics.plugin<RequestContext>()],
   });
   await apollo.start();
@@ -320,8 +348,10 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
       await closeServer(server);
       await Promise.all(subscriptions.map((s) => s.stop()));
       await relay.stop();
+      stopNotifications();
       await apollo.stop();
       await definition.close?.();
+      stopCounting();
     },
   };
 }
