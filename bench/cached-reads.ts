@@ -4,7 +4,8 @@ import { mintDevToken } from '@c2c/platform/auth';
 import { operation } from '@c2c/schema/operations';
 import { subgraphOfSystem } from '@c2c/schema/subgraphs';
 import type { StoreSpec } from './child-runtime.ts';
-import { cpuSeconds, spawnChild, tsxCommand, type BenchChild } from './processes.ts';
+import { spawnChild, tsxCommand, type BenchChild } from './processes.ts';
+import { measuredLoad } from './reads.ts';
 import { round, type LoadResult } from './report.ts';
 import { ourGatewayEnv, secretsEnv } from './security.ts';
 import { ISSUER_DIR } from './token.ts';
@@ -35,9 +36,6 @@ export interface CachedReadsReport {
   hitRates: Partial<Record<CachedSystem, number | null>>;
   notes: string[];
 }
-
-type Counters = { requests: Record<string, number>; sql: number };
-const total = (c: Counters) => Object.values(c.requests).reduce((a, b) => a + b, 0);
 
 async function lookups(url: string): Promise<{ hit: number; miss: number } | null> {
   try {
@@ -121,30 +119,7 @@ export async function runCachedReads(options: {
   const measure = async (child: BenchChild, behind: BenchChild | null): Promise<LoadResult> => {
     // Warm: every body read at least once (the cache holds them; the floor's JIT is warm).
     await run(child.url, Math.max(2, Math.round(seconds / 2)));
-    const counters = () => (behind ?? child).request<Counters>({ type: 'counters' });
-    const before = {
-      cpu: cpuSeconds(child.pid),
-      sub: behind ? cpuSeconds(behind.pid) : 0,
-      c: await counters(),
-    };
-    const result = await run(child.url, seconds);
-    const after = {
-      cpu: cpuSeconds(child.pid),
-      sub: behind ? cpuSeconds(behind.pid) : 0,
-      c: await counters(),
-    };
-    const n = Math.max(1, result.requests.total);
-    return {
-      requestsPerSecond: result.requests.total / result.duration,
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
-      requests: result.requests.total,
-      errors: result.errors + result.timeouts + result.non2xx,
-      cpuMsPerRequest: ((after.cpu - before.cpu) * 1000) / n,
-      subgraphCpuMsPerRequest: behind ? ((after.sub - before.sub) * 1000) / n : null,
-      subgraphRequestsPerOperation: behind ? (total(after.c) - total(before.c)) / n : null,
-      sqlQueriesPerOperation: (after.c.sql - before.c.sql) / n,
-    };
+    return measuredLoad(() => run(child.url, seconds), child, behind);
   };
 
   const results: Record<CachedSystem, LoadResult | null> = {

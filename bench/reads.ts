@@ -184,18 +184,31 @@ async function measure(
       requests: inTurn(bodies, authorizations),
     });
   await run(Math.max(1, Math.round(seconds / 4))); // warm-up: JIT, plan caches, keep-alive sockets
+  return measuredLoad(() => run(seconds), system, subgraphs);
+}
+
+/** What measuredLoad reads from one autocannon run. */
+type LoadRun = Awaited<ReturnType<typeof autocannon>>;
+
+/**
+ * One measured load run: the system's (and its subgraphs') CPU seconds and request/SQL counters
+ * before and after, per request. The counters come from the subgraphs' process when there is one,
+ * else from the system itself (the floor).
+ */
+export async function measuredLoad(
+  load: () => Promise<LoadRun>,
+  system: BenchChild,
+  subgraphs: BenchChild | null,
+): Promise<LoadResult> {
   const counters = () => (subgraphs ?? system).request<Counters>({ type: 'counters' });
-  const before = {
+  const snapshot = async () => ({
     cpu: cpuSeconds(system.pid),
     sub: subgraphs ? cpuSeconds(subgraphs.pid) : 0,
     c: await counters(),
-  };
-  const result = await run(seconds);
-  const after = {
-    cpu: cpuSeconds(system.pid),
-    sub: subgraphs ? cpuSeconds(subgraphs.pid) : 0,
-    c: await counters(),
-  };
+  });
+  const before = await snapshot();
+  const result = await load();
+  const after = await snapshot();
   const n = Math.max(1, result.requests.total);
   return {
     requestsPerSecond: result.requests.total / result.duration,
