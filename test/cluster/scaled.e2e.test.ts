@@ -13,7 +13,7 @@ import { openDatabase, type Database } from '@c2c/platform/db';
 import { graphql, unique, useToken, waitFor } from '@c2c/platform/testing';
 import { freePort, startCluster, type Cluster } from '@c2c/apps/cluster';
 import { operation } from '@c2c/schema/operations';
-import { checkInvariants } from '../faults/invariants.ts';
+import { checkInvariants, waitForQuiescence } from '../faults/invariants.ts';
 import { aCustomerWithAPlan } from '../support/scenarios.ts';
 import { sql } from 'kysely';
 import type { FaultPointName } from '@c2c/platform/core';
@@ -297,6 +297,9 @@ describe.skipIf(!ready)(
         );
       }
       acknowledgedAll.push(...acknowledged);
+      // The invariants hold at quiescence: completing an amendment writes outbox rows of its own,
+      // and rows a killed relay owner had published but not marked wait for its lease to expire.
+      await waitForQuiescence(database.db);
       await checkInvariants(database.db, { acknowledged });
       // No process died of the killed connections or the freezes: all still up, none restarted by hand.
       expect(
@@ -374,6 +377,9 @@ describe.skipIf(!ready)(
           `amendment ${id} to complete`,
         );
         acknowledgedAll.push(id);
+        // A relay owner killed after publishing holds its lease until it expires; its successor then
+        // re-publishes (deduplicated by the broker) and marks the rows: wait for that before checking.
+        await waitForQuiescence(database.db);
         await checkInvariants(database.db, { acknowledged: acknowledgedAll });
       },
       240_000,
