@@ -13,6 +13,8 @@ export const FAULT_POINTS = [
   'relay.after-publish',
   /** A consumer's inbox row and effect are committed; the transport has not been told it is done. */
   'consumer.after-commit',
+  /** A consumer applying a batch (NATS) has applied part of it, in its transaction, not yet committed. */
+  'consumer.mid-batch',
 ] as const;
 
 export type FaultPointName = (typeof FAULT_POINTS)[number];

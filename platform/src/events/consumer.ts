@@ -1,12 +1,13 @@
 import { retryOnConnectionLoss } from '../core/connection-loss.ts';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { AnyDb } from '../db/db.ts';
+import type { AnyDb, AnyTransaction } from '../db/db.ts';
 import { trackAppends, type CloudEvent } from './events.ts';
 import { faultPoint } from '../core/faults.ts';
 import { traceEvent, traceLogFields, TRACE_ATTRIBUTES } from '../observability/tracing.ts';
 import type { DeadLetterEffect, EventEffect } from './reading.ts';
 import type { EventTransport, Subscription } from './transport.ts';
+import { DbLeaseStore } from './lease.ts';
 
 export interface ConsumerOptions {
   db: AnyDb;
@@ -29,6 +30,12 @@ export interface ConsumerOptions {
    * that a workflow step failed) atomically with it.
    */
   onDeadLetter?: DeadLetterEffect;
+  /**
+   * Where the transport batches (NATS): the name this subscription holds its partition leases
+   * under (default one of its own) and how long a lease lasts unrenewed (default 10 s).
+   */
+  leaseHolder?: string;
+  leaseMs?: number;
 }
 
 /**
@@ -99,13 +106,107 @@ async function applyInTransaction(
   return applied;
 }
 
+/**
+ * Applies `events` in their order in one transaction: `fence` first (a batching transport's proof
+ * that this process still owns their partition), then one inbox statement for them all, then the
+ * effect of each event new to the inbox — each in its own span, continuing its trace. An event
+ * already in the inbox (a redelivery) or twice in the batch is applied once. Any failure rolls
+ * the whole batch back (the transport then applies its events one at a time, to find the culprit).
+ * Returns how many events were applied now.
+ */
+export async function applyBatch(
+  options: Omit<ConsumerOptions, 'transport'>,
+  events: CloudEvent[],
+  fence: (trx: AnyTransaction) => Promise<void>,
+): Promise<number> {
+  const { db, schema, consumer, handlers, log } = options;
+  if (events.length === 0) return 0;
+  const logOf = (event: CloudEvent) =>
+    log.child({ consumer, eventId: event.id, eventType: event.type, correlationId: event.correlationid });
+  // External writes are prepared first, outside the transaction, for events not applied yet.
+  const prepared = new Map<string, unknown>();
+  const external = events.filter((event) => handlers[event.type]?.prepare);
+  if (external.length > 0) {
+    const done = new Set(
+      (
+        await db
+          .withSchema(schema)
+          .selectFrom('inbox')
+          .select('event_id')
+          .where('consumer', '=', consumer)
+          .where(
+            'event_id',
+            'in',
+            external.map((e) => e.id),
+          )
+          .execute()
+      ).map((row) => row.event_id as string),
+    );
+    for (const event of external)
+      if (!done.has(event.id) && !prepared.has(event.id))
+        prepared.set(event.id, await handlers[event.type]!.prepare!(event, logOf(event)));
+  }
+  const target = { subgraph: schema, consumer, operation: 'process' } as const;
+  const { result: applied, appended } = await trackAppends(() =>
+    retryOnConnectionLoss(() =>
+      db.transaction().execute(async (trx) => {
+        await fence(trx);
+        const fresh = new Set(
+          (
+            await trx
+              .withSchema(schema)
+              .insertInto('inbox')
+              .values(events.map((e) => ({ consumer, event_id: e.id, event_type: e.type })))
+              .onConflict((oc) => oc.doNothing())
+              .returning('event_id')
+              .execute()
+          ).map((row) => row.event_id as string),
+        );
+        let count = 0;
+        for (const event of events) {
+          if (!fresh.delete(event.id)) continue;
+          const handler = handlers[event.type];
+          if (handler)
+            await traceEvent(event, target, async (span) => {
+              span.setAttribute(TRACE_ATTRIBUTES.applied, true);
+              await handler(trx, event, logOf(event), prepared.get(event.id));
+            });
+          count += 1;
+          // A crash here leaves the batch uncommitted and its messages unacknowledged.
+          if (count === Math.ceil(events.length / 2) && events.length > 1) faultPoint('consumer.mid-batch');
+        }
+        return count;
+      }),
+    ),
+  );
+  if (applied && appended) options.afterCommit?.();
+  for (const event of events) options.onApplied?.(event);
+  return applied;
+}
+
+/**
+ * How long a batching consumer's partition lease lasts unrenewed (renewed every third of it, one
+ * statement for all of a subscription's partitions): a replica that died holding partitions is
+ * replaced after this plus the deliveries' ack wait (nats-partition.ts).
+ */
+const PARTITION_LEASE_MS = 10_000;
+
 /** Subscribes a consumer to its event types, dead-lettering into `schema.dead_letter`. */
 export function startConsumer(options: ConsumerOptions): Promise<Subscription> {
   const { db, schema, consumer, transport } = options;
+  const leases = new DbLeaseStore(db, schema, options.leaseMs ?? PARTITION_LEASE_MS, options.leaseHolder);
   return transport.subscribe({
     consumer,
     types: Object.keys(options.handlers),
     sources: options.sources,
+    batch: {
+      leases,
+      apply: async (events, lease) => {
+        // A crash after this commit leaves the batch's messages unacknowledged: they come again and find their inbox rows.
+        if ((await applyBatch(options, events, (trx) => leases.fence(trx, lease))) > 0)
+          faultPoint('consumer.after-commit');
+      },
+    },
     handler: async (event) => {
       // A crash at this point leaves the delivery pending: it comes again and finds its inbox row.
       if (await applyOnce(options, event)) faultPoint('consumer.after-commit');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AnyDb } from '../db/db.ts';
+import { LeaseLostError, type LeaseClaim, type LeaseStore } from './transport.ts';
 
 /**
  * This process's name as a lease holder. Everything in one process that takes a lease holds it
@@ -66,5 +67,68 @@ export class Lease {
     this.heldUntil = 0;
     await sql`delete from ${sql.table(`${this.schema}.lease`)}
       where name = ${this.name} and holder = ${this.holder}`.execute(this.db);
+  }
+}
+
+/**
+ * The leases of one schema as a LeaseStore (the partitions a batching consumer owns, see
+ * nats-partition.ts), with the fence its batches run first in their transaction.
+ */
+export class DbLeaseStore implements LeaseStore {
+  /**
+   * `holder` defaults to a name of its own: each consumer subscription is a replica of its own
+   * (unlike the relays of one process, which share PROCESS_HOLDER and take turns).
+   */
+  constructor(
+    private readonly db: AnyDb,
+    private readonly schema: string,
+    readonly ttlMs: number = DEFAULT_LEASE_MS,
+    readonly holder: string = `${process.pid}-${randomUUID()}`,
+  ) {}
+
+  async claimMany(names: string[]): Promise<Map<string, LeaseClaim>> {
+    const claims = new Map<string, LeaseClaim>();
+    if (names.length === 0) return claims;
+    // `prior` reads the rows as they were before this statement: who held each, so that a row this
+    // process already held is a renewal and one another held (expired) a takeover.
+    const { rows } = await sql<{ name: string; prior: string | null }>`
+      with prior as (
+        select name, holder from ${sql.table(`${this.schema}.lease`)} where name = any(${names}::text[])
+      )
+      insert into ${sql.table(`${this.schema}.lease`)} as l (name, holder, expires_at)
+      select n, ${this.holder}, now() + make_interval(secs => ${this.ttlMs / 1000})
+      from unnest(${names}::text[]) as n
+      on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
+        where l.holder = excluded.holder or l.expires_at < now()
+      returning l.name, (select p.holder from prior p where p.name = l.name) as prior`.execute(this.db);
+    for (const row of rows)
+      claims.set(row.name, row.prior === null ? 'new' : row.prior === this.holder ? 'renewed' : 'taken-over');
+    return claims;
+  }
+
+  async release(name: string): Promise<void> {
+    await sql`delete from ${sql.table(`${this.schema}.lease`)}
+      where name = ${name} and holder = ${this.holder}`.execute(this.db);
+  }
+
+  async count(prefix: string): Promise<number> {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from ${sql.table(`${this.schema}.lease`)}
+      where starts_with(name, ${prefix}) and expires_at > now()`.execute(this.db);
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * In a batch's transaction, first: renews `name` if this process still holds it — the row stays
+   * locked until the commit, so no other process can take it over while the batch is applied — and
+   * throws LeaseLostError if it does not (an expired lease nobody took is this process's again).
+   */
+  async fence(trx: AnyDb, name: string): Promise<void> {
+    const { rows } = await sql<{ name: string }>`
+      update ${sql.table(`${this.schema}.lease`)}
+      set expires_at = now() + make_interval(secs => ${this.ttlMs / 1000})
+      where name = ${name} and holder = ${this.holder}
+      returning name`.execute(trx);
+    if (rows.length === 0) throw new LeaseLostError(name);
   }
 }

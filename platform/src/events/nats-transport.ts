@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import {
   AckPolicy,
@@ -17,11 +18,13 @@ import {
 import type { Logger } from 'pino';
 import type { CloudEvent } from './events.ts';
 import { appliedMessages, appliedSubject, resetMessage } from './applied-announcements.ts';
+import { PartitionOwner } from './nats-partition.ts';
 import {
   backoffDelay,
   DEFAULT_RETRY,
   type ConsumerLag,
   type EventTransport,
+  type BatchSubscribe,
   type RetryPolicy,
   type SubscribeOptions,
   type Subscription,
@@ -96,6 +99,12 @@ export interface NatsTransportOptions {
   /** How long to wait for one PubAck (default 5 s). */
   publishTimeoutMs?: number;
   /**
+   * Most events a consumer that batches (SubscribeOptions.batch) applies in one transaction; one
+   * replica owns each partition at a time (nats-partition.ts). 1 turns batching off: every
+   * replica pulls, one message of a partition in flight (default 64).
+   */
+  batchMax?: number;
+  /**
    * This process announces the events its data reflects (`announceApplied`) as this subgraph; it
    * then also announces a reset whenever it reconnects (applied-announcements.ts).
    */
@@ -153,6 +162,7 @@ export class NatsTransport implements EventTransport {
       | 'replicas'
       | 'discoverMs'
       | 'publishTimeoutMs'
+      | 'batchMax'
     >
   >;
   private connection: Promise<{ nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager }> | null =
@@ -173,6 +183,7 @@ export class NatsTransport implements EventTransport {
       replicas: options.replicas ?? 1,
       discoverMs: options.discoverMs ?? 5000,
       publishTimeoutMs: options.publishTimeoutMs ?? 5000,
+      batchMax: Math.max(1, Math.floor(options.batchMax ?? 64)),
     };
   }
 
@@ -419,7 +430,12 @@ export class NatsTransport implements EventTransport {
    * is set at creation only (a 2.9 server cannot change it): a consumer created by an earlier
    * version keeps its whole-partition filter, which is correct, only not narrowed.
    */
-  async ensureConsumers(stream: DomainStream, consumer: string, types: string[]): Promise<string[]> {
+  async ensureConsumers(
+    stream: DomainStream,
+    consumer: string,
+    types: string[],
+    maxAckPending?: number,
+  ): Promise<string[]> {
     const { jsm } = await this.client();
     const durable = natsDurableName(consumer);
     const names: string[] = [];
@@ -431,7 +447,7 @@ export class NatsTransport implements EventTransport {
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         filter_subject: this.filterSubject(stream, p, types),
-        max_ack_pending: 1,
+        max_ack_pending: maxAckPending ?? 1,
         max_deliver: this.retry.maxAttempts,
         ack_wait: this.settings.ackWaitMs * NS_PER_MS,
         ...(this.redeliveryBackoff().length > 0 ? { backoff: this.redeliveryBackoff() } : {}),
@@ -440,7 +456,10 @@ export class NatsTransport implements EventTransport {
         await jsm.consumers.add(stream.name, config);
       } catch (error) {
         // Exists with other settings (a new retry policy): those are updatable in place.
-        const { durable_name: _d, deliver_policy: _p, filter_subject: _f, ...updatable } = config;
+        const { durable_name: _d, deliver_policy: _p, filter_subject: _f, ...settings } = config;
+        // Declared, not subscribed: how many messages may be in flight is the subscribers' to say.
+        const { max_ack_pending: _m, ...limits } = settings;
+        const updatable = maxAckPending === undefined ? limits : settings;
         await jsm.consumers.update(stream.name, name, updatable).catch(() => {
           throw error;
         });
@@ -455,6 +474,11 @@ export class NatsTransport implements EventTransport {
    * `backoff[n-1]` instead of `ack_wait` for the n-th delivery, so each step is at least the ack wait
    * (the time a handler may take, kept alive by `working()`) and grows like the retry policy.
    */
+  /** The longest a delivery stays unacknowledged before the server redelivers it, in ms. */
+  redeliveryMs(): number {
+    return Math.max(this.settings.ackWaitMs, ...this.redeliveryBackoff().map((ns) => ns / NS_PER_MS));
+  }
+
   private redeliveryBackoff(): number[] {
     const steps: number[] = [];
     for (let attempt = 1; attempt < this.retry.maxAttempts; attempt += 1) {
@@ -474,9 +498,14 @@ class DurableWorker {
   private readonly loops = new Set<Promise<void>>();
   private readonly subscriptions: NatsSubscription[] = [];
   private readonly advisories = new Set<Promise<void>>();
+  private readonly owners = new Set<PartitionOwner>();
+  /** The partitions this replica may own: all of them divided by the live replicas, rounded up. */
+  private share = Number.POSITIVE_INFINITY;
+  private balancing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
   private stopped: Promise<void> | null = null;
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly transport: NatsTransport,
@@ -542,7 +571,41 @@ class DurableWorker {
   }
 
   private async attach(stream: DomainStream): Promise<void> {
-    const names = await this.transport.ensureConsumers(stream, this.options.consumer, this.options.types);
+    const { batchMax, ackWaitMs, retry } = this.transport.config;
+    const batch = batchMax > 1 ? this.options.batch : undefined;
+    const names = await this.transport.ensureConsumers(
+      stream,
+      this.options.consumer,
+      this.options.types,
+      // Batching: a batch in hand and the next one arriving (only the partition's lease holder pulls).
+      batch ? 2 * batchMax : 1,
+    );
+    if (batch) {
+      for (const [partition, name] of names.entries()) {
+        if (this.stopping) return;
+        const owner = new PartitionOwner({
+          consumer: await this.client.js.consumers.get(stream.name, name),
+          lease: `events/${this.options.consumer}/${stream.name}/${partition}`,
+          batch,
+          max: batchMax,
+          types: this.types,
+          retry,
+          ackWaitMs,
+          redeliveryMs: this.transport.redeliveryMs(),
+          onDeadLetter: this.options.onDeadLetter,
+          log: this.log,
+          context: { consumer: this.options.consumer, stream: stream.name, partition },
+        });
+        this.owners.add(owner);
+        owner.start();
+      }
+      this.balancing ??= this.balance(batch);
+      this.log.debug(
+        { stream: stream.name, consumer: this.options.consumer },
+        'NATS batching consumer attached',
+      );
+      return;
+    }
     for (const name of names) {
       if (this.stopping) return;
       const consumer = await this.client.js.consumers.get(stream.name, name);
@@ -553,6 +616,56 @@ class DurableWorker {
       this.loops.add(loop);
     }
     this.log.debug({ stream: stream.name, consumer: this.options.consumer }, 'NATS consumer attached');
+  }
+
+  /**
+   * The partition leases of a batching consumer, for all its partitions at once: every third of the
+   * lease time one statement renews what this replica holds, claims free or expired partitions up to
+   * its share, and renews its membership (`members/<consumer>/<holder>`); a second counts the live
+   * members. A replica's share is all partitions ÷ live replicas, rounded up; one that holds more
+   * hands back one partition per round (so a replica that joins gets some), and the partitions of one
+   * that died are taken once its leases have expired. A failed round changes nothing: a lease runs
+   * out by the holder's own clock unless a later round renews it.
+   */
+  private async balance(batch: BatchSubscribe): Promise<void> {
+    const { leases } = batch;
+    const members = `members/${this.options.consumer}/`;
+    const member = `${members}${leases.holder}`;
+    // Announced before the first round, so that replicas starting together take their shares at once.
+    try {
+      await leases.claimMany([member]);
+      this.share = Math.ceil(this.owners.size / Math.max(1, await leases.count(members)));
+    } catch {
+      // The first round tries again.
+    }
+    while (!this.stopping) {
+      try {
+        const owners = [...this.owners];
+        const held = owners.filter((owner) => owner.owns());
+        const room = Math.max(0, this.share - held.length);
+        const wanted = owners
+          .filter((owner) => owner.wantsLease())
+          .sort(() => Math.random() - 0.5)
+          .slice(0, room);
+        const asked = Date.now();
+        const claims = await leases.claimMany(
+          [member, ...held, ...wanted].map((x) => (typeof x === 'string' ? x : x.lease)),
+        );
+        if (this.stopping) break;
+        for (const owner of [...held, ...wanted]) owner.claimed(claims.get(owner.lease) ?? null, asked);
+        const live = Math.max(1, await leases.count(members));
+        this.share = Math.ceil(this.owners.size / live);
+        const owning = owners.filter((owner) => owner.owns());
+        if (owning.length > this.share) await owning.at(-1)?.handBack();
+      } catch (error) {
+        if (!this.stopping)
+          this.log.warn({ err: error, consumer: this.options.consumer }, 'partition leases not renewed');
+      }
+      await sleep(leases.ttlMs / 3 + Math.random() * (leases.ttlMs / 12), undefined, {
+        signal: this.abort.signal,
+      }).catch(() => {});
+    }
+    await leases.release(member).catch(() => {});
   }
 
   private async pull(messages: ConsumerMessages): Promise<void> {
@@ -664,6 +777,9 @@ class DurableWorker {
       if (this.timer) clearInterval(this.timer);
       await Promise.allSettled([...this.attached.values()]);
       await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
+      await Promise.allSettled([...this.owners].map((owner) => owner.stop()));
+      this.abort.abort();
+      await this.balancing;
       await Promise.allSettled([...this.iterators].map((messages) => messages.close()));
       await Promise.allSettled([...this.loops, ...this.advisories]);
       // The server has processed every ack sent before this round trip.

@@ -17,6 +17,8 @@ export interface CreateTransportOptions {
   connectionName?: string | undefined;
   /** NATS: how long a delivery may stay unacknowledged before it is redelivered (default 30 s). */
   ackWaitMs?: number | undefined;
+  /** NATS: most events a consumer applies in one transaction (default 64; 1 = no batches). */
+  batchMax?: number | undefined;
   /** NATS: replicas of each stream (1 on a single server; 3 on a three-node cluster). */
   streamReplicas?: number | undefined;
   /** NATS: announce the events this subgraph applied or published, for the gateways' entity cache. */
@@ -35,6 +37,7 @@ export async function createTransport(options: CreateTransportOptions): Promise<
       ...(options.connectionName ? { connectionName: options.connectionName } : {}),
       ...(options.ackWaitMs ? { ackWaitMs: options.ackWaitMs } : {}),
       ...(options.streamReplicas ? { replicas: options.streamReplicas } : {}),
+      ...(options.batchMax ? { batchMax: options.batchMax } : {}),
       ...(options.announceAs ? { announceAs: options.announceAs } : {}),
     });
   }

@@ -17,6 +17,49 @@ export interface SubscribeOptions {
   sources?: string[];
   handler: EventHandler;
   onDeadLetter: DeadLetterHandler;
+  /**
+   * Batches, where the transport can keep per-subject order with several events in flight (NATS:
+   * one replica owns a partition at a time, see nats-partition.ts). Without it, or on a transport
+   * that does not batch, `handler` gets one event at a time.
+   */
+  batch?: BatchSubscribe;
+}
+
+/** What a consumer that applies events in batches gives the transport. */
+export interface BatchSubscribe {
+  /**
+   * Applies `events` in their order in one transaction whose first statement proves (and renews)
+   * this process's `lease`; throws LeaseLostError, having applied nothing, when another holds it.
+   */
+  apply(events: CloudEvent[], lease: string): Promise<void>;
+  leases: LeaseStore;
+}
+
+/** Named leases shared by the replicas of a consumer (platform/src/events/lease.ts). */
+export interface LeaseStore {
+  readonly ttlMs: number;
+  /**
+   * Takes or renews each of `names` for this process, in one go: the map has the ones it now holds,
+   * with whether this process held it already (`renewed`), it was free (`new`), or it was taken over
+   * from another holder whose lease had expired (`taken-over`: that holder may have died holding work).
+   */
+  claimMany(names: string[]): Promise<Map<string, LeaseClaim>>;
+  /** Gives `name` up, if this process holds it. */
+  release(name: string): Promise<void>;
+  /** How many leases whose names start with `prefix` are held now (by anyone). */
+  count(prefix: string): Promise<number>;
+  /** The name this store holds its leases under. */
+  readonly holder: string;
+}
+
+export type LeaseClaim = 'renewed' | 'new' | 'taken-over';
+
+/** A batch found that its lease is no longer this process's: nothing of it was applied. */
+export class LeaseLostError extends Error {
+  constructor(lease: string) {
+    super(`lease ${lease} is held by another process`);
+    this.name = 'LeaseLostError';
+  }
 }
 
 export interface Subscription {

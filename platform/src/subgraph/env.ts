@@ -19,6 +19,7 @@ export const SubgraphEnv = z.object({
     .optional(),
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   NATS_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  NATS_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(64),
   NATS_STREAM_PREFIX: z
     .string()
     .regex(/^[A-Z][A-Z0-9_]{0,30}$/, 'must be upper-case letters, digits and _')

@@ -18,7 +18,7 @@ import type { CloudEvent } from '../events/events.ts';
 export async function runSubgraphProcess(name: string, build: StartSubgraphOptions['build']): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(
-      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, NATS_STREAM_REPLICAS, NATS_ACK_WAIT_MS, METRICS_TOKEN, DB_POOL_SIZE, LOG_LEVEL;\nretention of bookkeeping rows: RETENTION_IDEMPOTENCY_HOURS (48), RETENTION_OUTBOX_DAYS (7), RETENTION_INBOX_DAYS (30),\nRETENTION_BUS_DAYS (7), RETENTION_AUDIT_DAYS (400), RETENTION_INTERVAL_S (3600; 0 = off).`,
+      `Usage: node ${name} subgraph main\n\nEnvironment: PORT, HOST, DATABASE_URL (required), SUBGRAPH_SECRET (required, ≥32 characters),\nNATS_URL (NATS JetStream; without it events go through the database), NATS_STREAM_PREFIX, NATS_STREAM_REPLICAS, NATS_ACK_WAIT_MS,\nNATS_BATCH_MAX (64; 1 = no batches), METRICS_TOKEN, DB_POOL_SIZE, LOG_LEVEL;\nretention of bookkeeping rows: RETENTION_IDEMPOTENCY_HOURS (48), RETENTION_OUTBOX_DAYS (7), RETENTION_INBOX_DAYS (30),\nRETENTION_BUS_DAYS (7), RETENTION_AUDIT_DAYS (400), RETENTION_INTERVAL_S (3600; 0 = off).`,
     );
     return;
   }
@@ -78,6 +78,7 @@ async function start(
     natsUrl: config.NATS_URL,
     streamPrefix: config.NATS_STREAM_PREFIX,
     ackWaitMs: config.NATS_ACK_WAIT_MS,
+    batchMax: config.NATS_BATCH_MAX,
     streamReplicas: config.NATS_STREAM_REPLICAS,
     connectionName: `c2c-${name}`,
     announceAs: name,
