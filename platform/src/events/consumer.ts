@@ -147,36 +147,51 @@ export async function applyBatch(
         prepared.set(event.id, await handlers[event.type]!.prepare!(event, logOf(event)));
   }
   const target = { subgraph: schema, consumer, operation: 'process' } as const;
+  // A batch of one is traced as applyOnce is: the whole transaction in the event's span. In a
+  // larger batch each event's span holds its effect's statements; the batch's own (BEGIN, the
+  // fence, the inbox, COMMIT) belong to no single trace and are not recorded (docs/tracing.md).
+  const alone = events.length === 1;
+  const run = (work: () => Promise<number>) =>
+    alone
+      ? traceEvent(events[0]!, target, async (span) => {
+          const count = await work();
+          span.setAttribute(TRACE_ATTRIBUTES.applied, count > 0);
+          return count;
+        })
+      : work();
   const { result: applied, appended } = await trackAppends(() =>
-    retryOnConnectionLoss(() =>
-      db.transaction().execute(async (trx) => {
-        await fence(trx);
-        const fresh = new Set(
-          (
-            await trx
-              .withSchema(schema)
-              .insertInto('inbox')
-              .values(events.map((e) => ({ consumer, event_id: e.id, event_type: e.type })))
-              .onConflict((oc) => oc.doNothing())
-              .returning('event_id')
-              .execute()
-          ).map((row) => row.event_id as string),
-        );
-        let count = 0;
-        for (const event of events) {
-          if (!fresh.delete(event.id)) continue;
-          const handler = handlers[event.type];
-          if (handler)
-            await traceEvent(event, target, async (span) => {
-              span.setAttribute(TRACE_ATTRIBUTES.applied, true);
-              await handler(trx, event, logOf(event), prepared.get(event.id));
-            });
-          count += 1;
-          // A crash here leaves the batch uncommitted and its messages unacknowledged.
-          if (count === Math.ceil(events.length / 2) && events.length > 1) faultPoint('consumer.mid-batch');
-        }
-        return count;
-      }),
+    run(() =>
+      retryOnConnectionLoss(() =>
+        db.transaction().execute(async (trx) => {
+          await fence(trx);
+          const fresh = new Set(
+            (
+              await trx
+                .withSchema(schema)
+                .insertInto('inbox')
+                .values(events.map((e) => ({ consumer, event_id: e.id, event_type: e.type })))
+                .onConflict((oc) => oc.doNothing())
+                .returning('event_id')
+                .execute()
+            ).map((row) => row.event_id as string),
+          );
+          let count = 0;
+          for (const event of events) {
+            if (!fresh.delete(event.id)) continue;
+            const handler = handlers[event.type];
+            if (handler && alone) await handler(trx, event, logOf(event), prepared.get(event.id));
+            else if (handler)
+              await traceEvent(event, target, async (span) => {
+                span.setAttribute(TRACE_ATTRIBUTES.applied, true);
+                await handler(trx, event, logOf(event), prepared.get(event.id));
+              });
+            count += 1;
+            // A crash here leaves the batch uncommitted and its messages unacknowledged.
+            if (count === Math.ceil(events.length / 2) && events.length > 1) faultPoint('consumer.mid-batch');
+          }
+          return count;
+        }),
+      ),
     ),
   );
   if (applied && appended) options.afterCommit?.();

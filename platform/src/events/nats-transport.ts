@@ -49,6 +49,11 @@ import {
  * window (default 10 minutes); every PubAck is awaited and any failure throws, so the relay keeps the
  * outbox rows and tries again (the outbox is the source of truth, the inbox dedupes the rest).
  *
+ * Batches: a subscriber that gives `batch` (the subgraphs' consumers) gets its partitions owned one
+ * replica at a time through leases in its own schema, and applies up to `batchMax` events per
+ * transaction; see nats-partition.ts. What follows describes the other mode (`batchMax` 1, or a
+ * subscriber without `batch`), whose consumers, filters, retries and safety net batches share.
+ *
  * Consuming and ordering: per stream and partition one durable pull consumer `<consumer>_p<n>` with
  * `max_ack_pending: 1`, shared by every replica that subscribes with the same consumer name. The
  * server hands out one message of a partition at a time across all replicas, so events of one subject
@@ -389,6 +394,18 @@ export class NatsTransport implements EventTransport {
     return found;
   }
 
+  private turns: Promise<unknown> = Promise.resolve();
+
+  /**
+   * @internal Runs the batching subscriptions' lease rounds one after another, so that a process
+   * starting a dozen consumers does not open a dozen database connections for them at once.
+   */
+  inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.turns.then(work, work);
+    this.turns = turn.catch(() => undefined);
+    return turn;
+  }
+
   /** @internal used by the workers */
   get config() {
     return {
@@ -633,28 +650,33 @@ class DurableWorker {
     const member = `${members}${leases.holder}`;
     // Announced before the first round, so that replicas starting together take their shares at once.
     try {
-      await leases.claimMany([member]);
-      this.share = Math.ceil(this.owners.size / Math.max(1, await leases.count(members)));
+      await this.transport.inTurn(async () => {
+        await leases.claimMany([member]);
+        this.share = Math.ceil(this.owners.size / Math.max(1, await leases.count(members)));
+      });
     } catch {
       // The first round tries again.
     }
     while (!this.stopping) {
       try {
         const owners = [...this.owners];
-        const held = owners.filter((owner) => owner.owns());
-        const room = Math.max(0, this.share - held.length);
-        const wanted = owners
-          .filter((owner) => owner.wantsLease())
-          .sort(() => Math.random() - 0.5)
-          .slice(0, room);
-        const asked = Date.now();
-        const claims = await leases.claimMany(
-          [member, ...held, ...wanted].map((x) => (typeof x === 'string' ? x : x.lease)),
-        );
+        await this.transport.inTurn(async () => {
+          const held = owners.filter((owner) => owner.owns());
+          const room = Math.max(0, this.share - held.length);
+          const wanted = owners
+            .filter((owner) => owner.wantsLease())
+            .sort(() => Math.random() - 0.5)
+            .slice(0, room);
+          const asked = Date.now();
+          const claims = await leases.claimMany([
+            member,
+            ...[...held, ...wanted].map((owner) => owner.lease),
+          ]);
+          if (this.stopping) return;
+          for (const owner of [...held, ...wanted]) owner.claimed(claims.get(owner.lease) ?? null, asked);
+          this.share = Math.ceil(this.owners.size / Math.max(1, await leases.count(members)));
+        });
         if (this.stopping) break;
-        for (const owner of [...held, ...wanted]) owner.claimed(claims.get(owner.lease) ?? null, asked);
-        const live = Math.max(1, await leases.count(members));
-        this.share = Math.ceil(this.owners.size / live);
         const owning = owners.filter((owner) => owner.owns());
         if (owning.length > this.share) await owning.at(-1)?.handBack();
       } catch (error) {
