@@ -6,6 +6,22 @@ import { AMEND, aPlan, CREATE_PLAN, CREATE_SUBSCRIPTION } from './support.ts';
 
 type Data = any;
 
+const CANCEL = /* GraphQL */ `
+  mutation ($input: CancelSubscriptionInput!) {
+    cancelSubscription(input: $input) {
+      amendment {
+        id
+        creditNote {
+          id
+        }
+      }
+      userErrors {
+        code
+      }
+    }
+  }
+`;
+
 const CONTROL = /^\s*(begin|commit|rollback|savepoint|release)\b/i;
 
 /** Every statement `work` sends to the database (nothing else runs: the stack has no relay or consumers). */
@@ -129,6 +145,32 @@ describe('subscription subgraph: round trips of one amendment', () => {
     expect(payload.amendment.invoice).toBeNull();
     expect(transactions).toBe(1);
     expect(statements).toBeLessThanOrEqual(5);
+  });
+
+  it('an immediate cancellation (a credit note for the rest of the period): 7 statements', async () => {
+    const subscriptionId = await aSubscription(3);
+    let payload: Data;
+    const { statements, transactions } = await statementsOf(stack, async () => {
+      payload = (
+        await graphql<Data>(
+          url,
+          CANCEL,
+          {
+            input: {
+              subscriptionId,
+              mode: 'IMMEDIATELY',
+              effectiveDate: '2026-03-10',
+              idempotencyKey: unique('cancel'),
+            },
+          },
+          headers,
+        )
+      ).data?.cancelSubscription;
+    });
+    expect(payload.userErrors).toEqual([]);
+    expect(payload.amendment.creditNote).not.toBeNull();
+    expect(transactions).toBe(1);
+    expect(statements).toBeLessThanOrEqual(7);
   });
 
   it('a replay: the lookup, then the audit row of the answer in a transaction of its own', async () => {
