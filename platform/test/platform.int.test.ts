@@ -198,6 +198,45 @@ describe('platform on a real database', () => {
     }
   });
 
+  it.each([false, true])(
+    'idempotency (holdInserts %s): a duplicate that stored the key after the lookup is not overwritten: IDEMPOTENCY_KEY_IN_USE, nothing kept',
+    async (holdInserts) => {
+      const request = { scope: 'alice', key: `k-race-${holdInserts}`, operation: 'op', input: { r: 1 } };
+      // The lookup's snapshot predates the lock: a duplicate committing in between is not seen by it.
+      // Its row, written here inside the work, stands for that duplicate's committed answer.
+      const racing = runIdempotent(
+        database.db,
+        'plat',
+        request,
+        async (trx) => {
+          await trx
+            .withSchema('plat')
+            .insertInto('idempotency_key')
+            .values({
+              scope: request.scope,
+              key: request.key,
+              operation: 'op',
+              request_hash: requestHash('op', request.input),
+              state: 'done',
+              response: JSON.stringify('first'),
+            })
+            .execute();
+          return 'second';
+        },
+        { holdInserts },
+      );
+      await expect(racing).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_USE' });
+      expect(
+        await database.db
+          .withSchema('plat')
+          .selectFrom('idempotency_key')
+          .select('key')
+          .where('key', '=', request.key)
+          .execute(),
+      ).toEqual([]);
+    },
+  );
+
   it('transport: delivers in order per subject, retries with backoff, dead-letters after the last attempt', async () => {
     const signals = new Signals();
     const transport = new DatabaseTransport({

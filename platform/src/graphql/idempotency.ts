@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AnyDb, AnyTransaction } from '../db/db.ts';
+import { holdingInserts } from '../db/held-inserts.ts';
 import { pendingAudit } from './audit.ts';
 import { noteStorageWrite, retryOnConnectionLoss } from '../core/connection-loss.ts';
 import { DomainError } from '../core/errors.ts';
 import { faultPoint } from '../core/faults.ts';
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
+
+function keyInUse(): DomainError {
+  return new DomainError(
+    'IDEMPOTENCY_KEY_IN_USE',
+    'a request with this idempotencyKey is still running; retry later',
+    'idempotencyKey',
+  );
+}
 
 /** Validates an idempotency key: 1–255 printable ASCII characters. */
 export function validateIdempotencyKey(key: unknown): string {
@@ -44,6 +53,15 @@ export interface IdempotentRequest {
   input: unknown;
 }
 
+export interface IdempotentOptions {
+  /**
+   * Hold back the work's inserts that return nothing, and send them with the audit row and the
+   * idempotency record as one statement before the commit (db/held-inserts.ts). Only for work that
+   * reads no insert's row count and catches no insert's error.
+   */
+  holdInserts?: boolean;
+}
+
 export interface IdempotentResult<T> {
   value: T;
   replayed: boolean;
@@ -59,6 +77,7 @@ export async function runIdempotent<T>(
   schema: string,
   request: IdempotentRequest,
   work: (trx: AnyTransaction) => Promise<T>,
+  options: IdempotentOptions = {},
 ): Promise<IdempotentResult<T>> {
   // The request's audit row commits with the change or not at all (a replay changes nothing: the
   // audit plugin records it after the answer).
@@ -70,7 +89,7 @@ export async function runIdempotent<T>(
         return value;
       }
     : work;
-  const result = await retryOnConnectionLoss(() => runIdempotentOnce(db, schema, request, audited));
+  const result = await retryOnConnectionLoss(() => runIdempotentOnce(db, schema, request, audited, options));
   if (!result.replayed) {
     audit?.committed();
     noteStorageWrite();
@@ -85,20 +104,24 @@ export async function runIdempotent<T>(
  * lock with its transaction, so a retry takes the key over immediately instead of waiting for a
  * timeout. Under the lock: a repeat with the same input returns the stored result; with another
  * input, IDEMPOTENCY_KEY_REUSED. Otherwise `work` runs and its JSON result is stored in the same
- * transaction, so a failure keeps nothing. Lock and lookup are one statement, the result one upsert:
- * three statements besides the work, one commit.
+ * transaction, so a failure keeps nothing. Lock and lookup are one statement, the result one insert:
+ * three statements besides the work, one commit; with `holdInserts`, the insert goes out together
+ * with the work's held inserts (one statement for all of them).
  */
 async function runIdempotentOnce<T>(
   db: AnyDb,
   schema: string,
   request: IdempotentRequest,
   work: (trx: AnyTransaction) => Promise<T>,
+  options: IdempotentOptions,
 ): Promise<IdempotentResult<T>> {
   const key = validateIdempotencyKey(request.key);
   const hash = requestHash(request.operation, request.input);
   const lockKey = `c2c.idempotency:${schema}:${request.scope}:${key}`;
 
-  return db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (outer) => {
+    const held = options.holdInserts ? holdingInserts(outer) : null;
+    const trx = held?.trx ?? outer;
     const { rows } = await sql<{
       ok: boolean;
       request_hash: string | null;
@@ -111,13 +134,7 @@ async function runIdempotentOnce<T>(
       trx,
     );
     const found = rows[0];
-    if (!found?.ok) {
-      throw new DomainError(
-        'IDEMPOTENCY_KEY_IN_USE',
-        'a request with this idempotencyKey is still running; retry later',
-        'idempotencyKey',
-      );
-    }
+    if (!found?.ok) throw keyInUse();
     if (found.request_hash !== null) {
       if (found.request_hash !== hash) {
         throw new DomainError(
@@ -135,19 +152,29 @@ async function runIdempotentOnce<T>(
     }
     const value = await work(trx);
     const response = JSON.stringify(value ?? null);
-    await trx
-      .withSchema(schema)
-      .insertInto('idempotency_key')
-      .values({
-        scope: request.scope,
-        key,
-        operation: request.operation,
-        request_hash: hash,
-        state: 'done',
-        response,
-      })
-      .onConflict((oc) => oc.columns(['scope', 'key']).doUpdateSet({ state: 'done', response }))
-      .execute();
+    const record = trx.withSchema(schema).insertInto('idempotency_key').values({
+      scope: request.scope,
+      key,
+      operation: request.operation,
+      request_hash: hash,
+      state: 'done',
+      response,
+    });
+    try {
+      // A plain insert when the lookup found no row: the lookup's snapshot is taken as its statement
+      // starts, before the lock is, so a duplicate that committed in between is invisible to it —
+      // its row is not, to this insert, which then fails instead of running the work a second time.
+      await (
+        found.request_hash === null
+          ? record
+          : record.onConflict((oc) => oc.columns(['scope', 'key']).doUpdateSet({ state: 'done', response }))
+      ).execute();
+      await held?.flush();
+    } catch (error) {
+      if ((error as { code?: string; constraint?: string }).constraint === 'idempotency_key_pkey')
+        throw keyInUse();
+      throw error;
+    }
     faultPoint('mutation.before-commit');
     return { value, replayed: false };
   });

@@ -264,7 +264,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   if (options.onQuery) {
     const statements = new Counter({
       name: 'c2c_sql_statements_total',
-      help: 'SQL statements this process executed (transaction control not included)',
+      help: 'SQL statements this process executed (BEGIN and COMMIT included: Kysely sends them as statements)',
       registers: [metrics.registry],
     });
     const stop = options.onQuery(() => statements.inc());

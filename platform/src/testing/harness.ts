@@ -60,6 +60,11 @@ export interface TestSubgraphOptions {
   retry?: RetryPolicy;
   /** The environment the subgraphs parse their own settings from (an adapter's, …). */
   env?: Record<string, string | undefined>;
+  /**
+   * Run the subgraphs' outbox relays and consumers (default true). Off, nothing runs in the
+   * background: a test can count the statements of one request alone.
+   */
+  events?: boolean;
 }
 
 export interface TestSubgraphs {
@@ -99,6 +104,7 @@ export async function startTestSubgraphs(
         secret: TEST_SUBGRAPH_SECRET,
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.env ? { env: options.env } : {}),
+        ...(options.events === false ? { events: false } : {}),
       }),
     );
   }

@@ -1,6 +1,8 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
+import type { TaxRateRow } from './tax-rate.repository.ts';
 import type { AnyDb } from '@c2c/platform/db';
 import {
+  SCHEMA,
   scoped,
   type AmendmentStatus,
   type AmendmentStepTable,
@@ -25,21 +27,22 @@ const bySystem = (a: AmendmentStepRow, b: AmendmentStepRow) =>
 export type NewAmendment = Omit<Insertable<AmendmentTable>, 'seq' | 'created_at' | 'updated_at'>;
 export type NewAmendmentStep = Omit<Insertable<AmendmentStepTable>, 'updated_at'>;
 
+/**
+ * An amendment and its steps, written as given: the row carries its `seq` (drawn with
+ * `readAmendmentContext`) and its times, so the inserts return nothing and a caller holding
+ * inserts (`holdingInserts`) sends them with its other rows.
+ */
 export async function insertAmendment(
   db: AnyDb,
-  amendment: NewAmendment,
+  amendment: AmendmentRow,
   steps: Omit<NewAmendmentStep, 'amendment_id'>[],
 ): Promise<AmendmentRow> {
-  const row = await scoped(db)
-    .insertInto('amendment')
-    .values(amendment)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  await scoped(db).insertInto('amendment').values(amendment).execute();
   await scoped(db)
     .insertInto('amendment_step')
     .values(steps.map((step) => ({ ...step, amendment_id: amendment.id })))
     .execute();
-  return toAmendment(row);
+  return toAmendment(amendment);
 }
 
 /** Rows per insert (15 columns an amendment, 6 a step): well under PostgreSQL's bind-parameter limit. */
@@ -169,4 +172,40 @@ export async function findLastChangeInPeriod(
     .where('effective_date', '<', period.end)
     .executeTakeFirst();
   return row?.last ?? null;
+}
+
+/** What an amendment reads of ours once its subscription is locked. */
+export interface AmendmentContext {
+  /** As `findLastChangeInPeriod`. */
+  lastChange: string | null;
+  /** Every dated rate of the bill-to country (as `findTaxRates`). */
+  rates: TaxRateRow[];
+  /** The new amendment's `seq`, drawn now. */
+  seq: number;
+}
+
+/**
+ * The latest change effective in the period, the country's tax rates and the next amendment `seq`,
+ * in one statement. Read after the subscription is locked, in a statement of its own: one that took
+ * the lock too would read the amendments as they were before it waited for the lock, and miss the
+ * change committed by the amendment it waited for.
+ */
+export async function readAmendmentContext(
+  db: AnyDb,
+  subscriptionId: string,
+  period: { start: string; end: string },
+  country: string,
+): Promise<AmendmentContext> {
+  const { rows } = await sql<{ last: string | null; rates: TaxRateRow[] | string; seq: number }>`
+    select
+      (select max(a.effective_date)::text from ${sql.id(SCHEMA, 'amendment')} as a
+        where a.subscription_id = ${subscriptionId} and not a.scheduled
+          and a.kind in ('SEATS', 'CANCELLATION')
+          and a.effective_date >= ${period.start} and a.effective_date < ${period.end}) as last,
+      (select coalesce(jsonb_agg(r order by r.id), '[]'::jsonb) from ${sql.id(SCHEMA, 'tax_rate')} as r
+        where r.country = ${country}) as rates,
+      nextval(pg_get_serial_sequence(${`${SCHEMA}.amendment`}, 'seq')) as seq`.execute(db);
+  const row = rows[0]!;
+  const rates = typeof row.rates === 'string' ? (JSON.parse(row.rates) as TaxRateRow[]) : row.rates;
+  return { lastChange: row.last, rates, seq: Number(row.seq) };
 }

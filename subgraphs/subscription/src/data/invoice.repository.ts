@@ -11,25 +11,36 @@ const NUMBERING: Record<InvoiceKind, { sequence: string; prefix: string }> = {
   CREDIT_NOTE: { sequence: 'credit_note_number_seq', prefix: 'CN' },
 };
 
-/** The next document number of a kind: INV-000001, CN-000001. */
-export async function nextDocumentNumber(db: AnyDb, kind: InvoiceKind): Promise<string> {
+/**
+ * The next document number of a kind (INV-000001, CN-000001), drawn from its sequence inside the
+ * insert that uses it: no statement of its own, and no number drawn for a document not written.
+ */
+function nextDocumentNumber(kind: InvoiceKind) {
   const { sequence, prefix } = NUMBERING[kind];
-  const { rows } = await sql<{
-    n: number | string;
-  }>`select nextval(${`${SCHEMA}.${sequence}`}::regclass) as n`.execute(db);
-  return `${prefix}-${String(rows[0]?.n).padStart(6, '0')}`;
+  return sql<string>`(select ${prefix} || '-' || lpad(n::text, greatest(6, length(n::text)), '0')
+    from nextval(${`${SCHEMA}.${sequence}`}::regclass) as n)`;
 }
 
+/**
+ * An invoice or credit note with its lines. The lines are written as given (no column of theirs
+ * has a default) and return nothing, so a caller holding inserts (`holdingInserts`) sends them
+ * with its other rows; the invoice returns its number and defaults.
+ */
 export async function insertInvoice(
   db: AnyDb,
-  invoice: Omit<Insertable<InvoiceTable>, 'seq' | 'status' | 'posting_status' | 'created_at' | 'updated_at'>,
-  lines: Insertable<InvoiceLineTable>[],
+  invoice: Omit<
+    Insertable<InvoiceTable>,
+    'seq' | 'number' | 'status' | 'posting_status' | 'created_at' | 'updated_at'
+  >,
+  lines: InvoiceLineRow[],
 ): Promise<{ invoice: InvoiceRow; lines: InvoiceLineRow[] }> {
-  const row = await scoped(db).insertInto('invoice').values(invoice).returningAll().executeTakeFirstOrThrow();
-  const lineRows = lines.length
-    ? await scoped(db).insertInto('invoice_line').values(lines).returningAll().execute()
-    : [];
-  return { invoice: row, lines: [...lineRows].sort((a, b) => a.line_no - b.line_no) };
+  const row = await scoped(db)
+    .insertInto('invoice')
+    .values({ ...invoice, number: nextDocumentNumber(invoice.kind) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  if (lines.length) await scoped(db).insertInto('invoice_line').values(lines).execute();
+  return { invoice: row, lines: [...lines].sort((a, b) => a.line_no - b.line_no) };
 }
 
 export async function findInvoicesByIds(db: AnyDb, ids: readonly string[]): Promise<InvoiceRow[]> {

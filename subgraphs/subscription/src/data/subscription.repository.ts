@@ -1,6 +1,8 @@
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Period } from '@c2c/platform/core';
 import type { AnyDb } from '@c2c/platform/db';
+import type { BillToRow } from './bill-to.repository.ts';
+import type { PlanRow } from './plan.repository.ts';
 import { scoped, type SubscriptionTable } from './tables.ts';
 
 export type SubscriptionRow = Selectable<SubscriptionTable>;
@@ -121,15 +123,45 @@ export async function advanceSubscription(
   return row;
 }
 
-/** Locks one subscription for an amendment: amendments of a subscription take turns. */
-export async function findSubscriptionForUpdate(db: AnyDb, id: string): Promise<SubscriptionRow | undefined> {
+/** A subscription locked for an amendment, with the bill-to account and plan it refers to. */
+export interface LockedSubscription {
+  subscription: SubscriptionRow;
+  /** Undefined only if the replica or the catalog lost a row: a bug the caller reports. */
+  billTo: BillToRow | undefined;
+  plan: PlanRow | undefined;
+}
+
+/**
+ * Locks one subscription for an amendment (amendments of a subscription take turns) and reads its
+ * bill-to account and plan in the same statement. Those two are read as they were when the
+ * statement began, before any wait for the lock: neither is guarded by this lock (a customer
+ * suspended a moment later is no different), and the locked row itself is the latest version.
+ */
+export async function findSubscriptionForUpdate(
+  db: AnyDb,
+  id: string,
+): Promise<LockedSubscription | undefined> {
   const row = await scoped(db)
-    .selectFrom('subscription')
-    .selectAll()
-    .where('id', '=', id)
-    .forUpdate()
+    .selectFrom('subscription as s')
+    .leftJoin('bill_to_account as b', 'b.id', 's.customer_id')
+    .leftJoin('plan as p', 'p.code', 's.plan_code')
+    .selectAll('s')
+    .select([
+      sql<Record<string, unknown> | null>`to_jsonb(b)`.as('bill_to_row'),
+      sql<Record<string, unknown> | null>`to_jsonb(p)`.as('plan_row'),
+    ])
+    .where('s.id', '=', id)
+    .forUpdate(['s'])
     .executeTakeFirst();
-  return row;
+  if (!row) return undefined;
+  const { bill_to_row: billTo, plan_row: plan, ...subscription } = row;
+  return {
+    subscription,
+    billTo: billTo
+      ? ({ ...billTo, updated_at: new Date(billTo.updated_at as string) } as BillToRow)
+      : undefined,
+    plan: plan ? ({ ...plan, created_at: new Date(plan.created_at as string) } as PlanRow) : undefined,
+  };
 }
 
 export interface SubscriptionChange {

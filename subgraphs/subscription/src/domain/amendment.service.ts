@@ -4,13 +4,18 @@ import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox, type NewEvent } from '@c2c/platform/events';
 import { runIdempotent } from '@c2c/platform/graphql';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import { findLastChangeInPeriod, insertAmendment, type AmendmentRow } from '../data/amendment.repository.ts';
+import {
+  findLastChangeInPeriod,
+  insertAmendment,
+  readAmendmentContext,
+  type AmendmentRow,
+} from '../data/amendment.repository.ts';
 import type { BillToRow } from '../data/bill-to.repository.ts';
 import type { PlanRow } from '../data/plan.repository.ts';
 import type { SubscriptionChange, SubscriptionRow } from '../data/subscription.repository.ts';
 import { SCHEMA, type AmendmentKind } from '../data/tables.ts';
 import type { InvoiceRow } from '../data/invoice.repository.ts';
-import { findTaxRates } from '../data/tax-rate.repository.ts';
+import { findTaxRates, type TaxRateRow } from '../data/tax-rate.repository.ts';
 import { invoiceIssuedEvent } from '../events/invoice-events.ts';
 import { subscriptionEvent, type SubscriptionEventType } from '../events/subscription-events.ts';
 import {
@@ -99,7 +104,10 @@ function currentPeriod(row: SubscriptionRow): Period {
 /**
  * Amendments and cancellations as managed business transactions (docs/events.md). Each runs in
  * one transaction: lock the subscription, check its version, change it, record the amendment and
- * its workflow steps, issue the proration invoice or credit note, and append the events.
+ * its workflow steps, issue the proration invoice or credit note, and append the events. An
+ * immediate seat increase is six statements (docs/benchmarks.md, "The write path"): every read is
+ * one statement with what can be read with it, and every row written as given goes out with the
+ * others in one, so `amendment-round-trips.int.test.ts` counts them and fails if they grow.
  */
 export class AmendmentService {
   constructor(
@@ -146,7 +154,9 @@ export class AmendmentService {
         throw new Error(`subscription ${subscription.id} misses its bill-to account or plan`);
       const lastChange = await findLastChangeInPeriod(trx, subscription.id, currentPeriod(subscription));
       const decided = decideSeatChange(input, subscription, plan, billTo, lastChange);
-      const proration = await this.prorationOf(trx, plan, billTo, decided);
+      const proration = decided.prorate
+        ? this.prorationOf(plan, decided, await findTaxRates(trx, [billTo.country]))
+        : null;
       const draft = proration
         ? await this.billing.previewAmendment(trx, { subscription, billTo, proration })
         : null;
@@ -242,6 +252,9 @@ export class AmendmentService {
       SCHEMA,
       { scope: who.caller, key: idempotencyKey, operation, input },
       (trx) => this.applyIn(trx, input, who, decide),
+      // The amendment's rows, its events, the audit row and the idempotency record go out as one
+      // statement before the commit: nothing here reads an insert's count or catches its error.
+      { holdInserts: true },
     );
     this.deps.afterCommit();
     return value;
@@ -287,19 +300,18 @@ export class AmendmentService {
     ) => AmendmentPlan,
   ): Promise<AmendmentResult> {
     if (!isUuid(input.subscriptionId)) throw subscriptionNotFound(input.subscriptionId);
-    const locked = await this.billing.lockSubscription(trx, input.subscriptionId.toLowerCase());
-    if (!locked) throw subscriptionNotFound(input.subscriptionId);
+    const held = await this.billing.lockSubscription(trx, input.subscriptionId.toLowerCase());
+    if (!held) throw subscriptionNotFound(input.subscriptionId);
+    const { subscription: locked, billTo, plan } = held;
     if (input.expectedVersion !== null && input.expectedVersion !== locked.version) {
       throw versionConflict(input.expectedVersion, locked.version);
     }
-    const [billTo] = await this.billing.customersByIds(trx, [locked.customer_id]);
-    const [plan] = await this.billing.plansByCodes(trx, [locked.plan_code]);
     // The replica is never deleted and plans are never removed: a miss is a bug, not input.
     if (!billTo || !plan) throw new Error(`subscription ${locked.id} misses its bill-to account or plan`);
-    const lastChange = await findLastChangeInPeriod(trx, locked.id, currentPeriod(locked));
-    const decided = decide(locked, plan, billTo, lastChange);
+    const context = await readAmendmentContext(trx, locked.id, currentPeriod(locked), billTo.country);
+    const decided = decide(locked, plan, billTo, context.lastChange);
     const amendmentId = uuidv7();
-    const proration = await this.prorationOf(trx, plan, billTo, decided);
+    const proration = this.prorationOf(plan, decided, context.rates);
     const request = {
       amendmentId,
       subscription: locked,
@@ -321,11 +333,13 @@ export class AmendmentService {
         'proration document issued',
       );
     }
-    const steps = initialSteps(document !== null, new Date());
+    const now = new Date();
+    const steps = initialSteps(document !== null, now);
     const amendment = await insertAmendment(
       trx,
       {
         id: amendmentId,
+        seq: context.seq,
         subscription_id: amended.id,
         kind: decided.kind,
         status: workflowStatus(steps, document !== null),
@@ -339,6 +353,8 @@ export class AmendmentService {
         invoice_id: document?.issued.invoice.id ?? null,
         subscription_version: amended.version,
         reason: input.reason,
+        created_at: now,
+        updated_at: now,
       },
       [...steps],
     );
@@ -372,19 +388,18 @@ export class AmendmentService {
    * seats over [effectiveDate, period end), the document's dates and our tax rates; null when
    * nothing is prorated (a change scheduled for the renewal, a cancellation at period end).
    */
-  private async prorationOf(
-    trx: AnyTransaction,
+  private prorationOf(
     plan: PlanRow,
-    billTo: BillToRow,
     decided: AmendmentPlan,
-  ): Promise<Omit<ProrationRequest, 'documentId'> | null> {
+    rates: readonly TaxRateRow[],
+  ): Omit<ProrationRequest, 'documentId'> | null {
     if (!decided.prorate) return null;
     return {
       planName: plan.name,
       seatsBefore: decided.prorate.from,
       seatsAfter: decided.prorate.to,
       effectiveDate: decided.effectiveDate,
-      rates: await findTaxRates(trx, [billTo.country]),
+      rates,
       ...firstInvoiceDates(decided.effectiveDate, todayUtc(this.deps.clock.now())),
     };
   }

@@ -4,13 +4,17 @@ import type { AnyDb, AnyTransaction } from '@c2c/platform/db';
 import type { BillToRow } from '../data/bill-to.repository.ts';
 import type { InvoiceLineRow, InvoiceRow, RankedInvoiceRow } from '../data/invoice.repository.ts';
 import type { PlanRow } from '../data/plan.repository.ts';
-import type { SubscriptionChange, SubscriptionRow } from '../data/subscription.repository.ts';
+import type {
+  LockedSubscription,
+  SubscriptionChange,
+  SubscriptionRow,
+} from '../data/subscription.repository.ts';
 import type { BillToAccountTable, InvoiceKind, PlanTable } from '../data/tables.ts';
 import type { TaxRateRow } from '../data/tax-rate.repository.ts';
 import type { LineDraft } from '../domain/invoice.rules.ts';
 import type { ProrationDraft } from '../domain/invoicing.ts';
 
-export type { SubscriptionChange };
+export type { LockedSubscription, SubscriptionChange };
 
 /** An invoice or credit note as the platform issued it, with its lines in order. */
 export interface IssuedDocument {
@@ -178,8 +182,11 @@ export interface BillingPort {
   customerCurrencies(db: AnyDb, customerId: string): Promise<string[]>;
   /** Active subscriptions of one customer to one plan (an order's eligibility check). */
   countActiveSubscriptions(db: AnyDb, customerId: string, planCode: string): Promise<number>;
-  /** One subscription held for an amendment: amendments of a subscription take turns. */
-  lockSubscription(trx: AnyTransaction, id: string): Promise<SubscriptionRow | undefined>;
+  /**
+   * One subscription held for an amendment (amendments of a subscription take turns), with its
+   * bill-to customer and plan as they are; undefined when there is no such subscription.
+   */
+  lockSubscription(trx: AnyTransaction, id: string): Promise<LockedSubscription | undefined>;
   /** Active subscriptions whose current period ended by `asOf`, held for the billing run. */
   lockDueSubscriptions(trx: AnyTransaction, asOf: IsoDate): Promise<SubscriptionRow[]>;
   /**

@@ -11,7 +11,6 @@ import {
   markPaid,
   markPosted,
   markPostingFailed,
-  nextDocumentNumber,
 } from '../../data/invoice.repository.ts';
 import { findAllPlans, findPlansByCodes, insertPlan } from '../../data/plan.repository.ts';
 import {
@@ -186,7 +185,6 @@ export class BuiltinBilling implements BillingPort {
       trx,
       {
         id: invoiceId,
-        number: await nextDocumentNumber(trx, request.kind),
         kind: request.kind,
         customer_id: subscription.customer_id,
         subscription_id: subscription.id,
