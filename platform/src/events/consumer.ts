@@ -8,6 +8,7 @@ import { traceEvent, traceLogFields, TRACE_ATTRIBUTES } from '../observability/t
 import type { DeadLetterEffect, EventEffect } from './reading.ts';
 import type { EventTransport, Subscription } from './transport.ts';
 import { DbLeaseStore } from './lease.ts';
+import { holdingInserts } from '../db/held-inserts.ts';
 
 export interface ConsumerOptions {
   db: AnyDb;
@@ -176,19 +177,24 @@ export async function applyBatch(
             ).map((row) => row.event_id as string),
           );
           let count = 0;
+          // The effects' inserts that return nothing (outbox rows, journal lines, …) are held and
+          // sent together before the next other statement (held-inserts.ts): fewer round trips per
+          // event. One that fails does so at that flush, still in this transaction, which rolls back.
+          const held = holdingInserts(trx);
           for (const event of events) {
             if (!fresh.delete(event.id)) continue;
             const handler = handlers[event.type];
-            if (handler && alone) await handler(trx, event, logOf(event), prepared.get(event.id));
+            if (handler && alone) await handler(held.trx, event, logOf(event), prepared.get(event.id));
             else if (handler)
               await traceEvent(event, target, async (span) => {
                 span.setAttribute(TRACE_ATTRIBUTES.applied, true);
-                await handler(trx, event, logOf(event), prepared.get(event.id));
+                await handler(held.trx, event, logOf(event), prepared.get(event.id));
               });
             count += 1;
             // A crash here leaves the batch uncommitted and its messages unacknowledged.
             if (count === Math.ceil(events.length / 2) && events.length > 1) faultPoint('consumer.mid-batch');
           }
+          await held.flush();
           return count;
         }),
       ),
