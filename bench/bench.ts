@@ -26,8 +26,14 @@ import {
 import { runContributed, startBenchStack, type ContributedResult } from './contributed.ts';
 import { runCachedReads, type CachedReadsReport } from './cached-reads.ts';
 import { microLines, runMicro, type MicroReport } from './micro.ts';
+import {
+  BILLING_RUN_TARGET_PER_SECOND,
+  billingRunLines,
+  runBillingRun,
+  type BillingRunReport,
+} from './billing-run.ts';
 
-const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|cached|writes|scale|usage|erp|micro] [--database-url URL]
+const HELP = `Usage: npm run bench -- [--quick] [--json] [--only reads|cached|writes|billing|scale|usage|erp|micro] [--database-url URL]
 
 Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md):
   reads   portal.CustomerToCash and portal.Customers, cold (a different variable set per request)
@@ -45,6 +51,12 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
           each peak (a closed loop of agents), an open loop at 80 % of it (amendments started on a
           fixed schedule, latencies from the scheduled start; 10 s quick, 60 s full): offered vs
           achieved rate and commit → ERP posting p50/p99 against the 1 s target
+  billing the monthly billing run at scale: 10^5 subscriptions (--quick: 2,000; 1,000 in one
+          process; BENCH_BILLING_RENEWALS) seeded with bulk SQL, then billing.RenewSubscriptions
+          through the gateway, measured until every renewal is issued, posted in the ERP and in
+          the CRM's contract values: renewals/s end to end (target 300/s), CPU per renewal, peak
+          RSS (bench/billing-run.ts); on PostgreSQL + NATS (--database-url and NATS_URL) the
+          cluster, else the one-process stack
   scale   reconciliation time and peak memory on 10^4 (--quick) or 10^5 and 10^6 invoices; in a
           full run, the gateway's memory over a 10-minute soak
   usage   usage.RecordUsage through our gateway in batches of 1,000 events (events/s) against the
@@ -185,6 +197,17 @@ async function main(args: BenchArgs): Promise<void> {
     }).catch((error: unknown) => ({ unavailable: `failed: ${(error as Error).message}` }));
   }
 
+  const billingRun: BillingRunReport | { unavailable: string } | null = args.only.includes('billing')
+    ? await runBillingRun({
+        quick: args.quick,
+        serverUrl: args.databaseUrl,
+        natsUrl: process.env.NATS_URL ?? null,
+        env: process.env,
+        log,
+      }).catch((error: unknown) => ({ unavailable: `failed: ${(error as Error).message}` }))
+    : null;
+  const billed = billingRun && !('unavailable' in billingRun) ? billingRun : null;
+
   const reconciliation: ReconciliationRun[] = [];
   let soak: SoakReport | null = null;
   if (args.only.includes('scale')) {
@@ -262,6 +285,11 @@ async function main(args: BenchArgs): Promise<void> {
     atMost('CPU ≤ 8 ms per amendment (all processes)', cluster?.cpuMsPerAmendment.total ?? null, 8),
     atMost('≤ 4 PostgreSQL transactions per amendment', cluster?.transactionsPerAmendment ?? null, 4),
     atMost('≤ 20 SQL statements per amendment', cluster?.statementsPerAmendment.total ?? null, 20),
+    target(
+      `billing run: ${billed?.renewals.toLocaleString('en') ?? 'N'} renewals end to end ≥ ${BILLING_RUN_TARGET_PER_SECOND}/s (${billed?.store ?? 'not run'})`,
+      billed?.renewalsPerSecond ?? null,
+      BILLING_RUN_TARGET_PER_SECOND,
+    ),
     target('reconciliation of 10^6 invoices < 60 s', million?.seconds ?? null, 60, false),
     target('reconciliation of 10^6 invoices < 1024 MiB', million?.peakMiB.total ?? null, 1024, false),
     ...Object.values(contributed).flatMap((c) =>
@@ -376,6 +404,9 @@ async function main(args: BenchArgs): Promise<void> {
       ),
     );
   }
+  if (billed) out.push('', ...billingRunLines(billed));
+  else if (billingRun && 'unavailable' in billingRun)
+    out.push('', `Billing run at scale: ${billingRun.unavailable}`);
   if (reconciliation.length) {
     out.push('', 'Scale: reconciliation (npm run c2c -- reconcile through our gateway)');
     out.push(
@@ -458,6 +489,14 @@ async function main(args: BenchArgs): Promise<void> {
           postgresNats: clusterWrites,
           raw: writes,
         },
+        billingRun: billed
+          ? {
+              renewalsPerSecond: billed.renewalsPerSecond,
+              overTarget: billed.overTarget,
+              target: BILLING_RUN_TARGET_PER_SECOND,
+              raw: billed,
+            }
+          : billingRun,
         scale: { reconciliation, soak },
         micro,
         ...Object.fromEntries(Object.entries(contributed).map(([name, c]) => [name, c.json])),

@@ -1,7 +1,16 @@
 /** Argument parsing, the result shapes, the ratios and their printing: pure, so they are unit tested. */
 
-export type Section = 'reads' | 'cached' | 'writes' | 'scale' | 'usage' | 'erp' | 'micro';
-export const SECTIONS: readonly Section[] = ['reads', 'cached', 'writes', 'scale', 'usage', 'erp', 'micro'];
+export type Section = 'reads' | 'cached' | 'writes' | 'billing' | 'scale' | 'usage' | 'erp' | 'micro';
+export const SECTIONS: readonly Section[] = [
+  'reads',
+  'cached',
+  'writes',
+  'billing',
+  'scale',
+  'usage',
+  'erp',
+  'micro',
+];
 
 export interface BenchArgs {
   quick: boolean;

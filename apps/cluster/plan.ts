@@ -39,6 +39,8 @@ export interface ClusterOptions {
   autoRestart?: boolean;
   /** Extra environment for every subgraph process (e.g. EVENT retries, LOG_LEVEL). */
   env?: Record<string, string>;
+  /** Extra environment for every gateway process (e.g. SUBGRAPH_MUTATION_TIMEOUT_MS for a long billing run). */
+  gatewayEnv?: Record<string, string>;
   /** Where process output goes, one prefixed line at a time. */
   output?: (line: string) => void;
   /** Extra Node.js flags for every process (the bench passes `--cpu-prof` ones). */
@@ -351,6 +353,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
                     : {}),
                 }
               : {}),
+            ...options.gatewayEnv,
           },
           '/healthz',
         ),

@@ -31,7 +31,7 @@ describe('parseBenchArgs', () => {
         quick: false,
         json: false,
         help: false,
-        only: ['reads', 'cached', 'writes', 'scale', 'usage', 'erp', 'micro'],
+        only: ['reads', 'cached', 'writes', 'billing', 'scale', 'usage', 'erp', 'micro'],
         databaseUrl: null,
       },
     });
@@ -52,6 +52,11 @@ describe('parseBenchArgs', () => {
         databaseUrl: 'postgres://h/db',
       },
     });
+  });
+
+  it('takes the billing run as a section of its own', () => {
+    const parsed = parseBenchArgs(['--quick', '--only', 'billing', '--json'], {});
+    expect(parsed.ok && parsed.args.only).toEqual(['billing']);
   });
 
   it('falls back to DATABASE_URL, and the flag wins over it', () => {
