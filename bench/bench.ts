@@ -74,6 +74,8 @@ Benchmarks the supergraph on this machine, in one invocation (docs/benchmarks.md
 --database-url   a PostgreSQL server: the book lives in a database there instead of PGlite, and
                  the pgbench floor runs against it (default: DATABASE_URL; without one, PGlite only
                  and the PostgreSQL floor is reported as unavailable)
+Environment: NATS_URL (the cluster's backbone for writes, billing and usage), NATS_BATCH_MAX (passed
+to the cluster's subgraphs: 1 runs their consumers without batches, for comparison), TRYTON_URL.
 Processes are pinned with taskset where it exists: the system under test on core 0, the
 subgraphs and the database on core 1 (PostgreSQL: the bench's backends, on a local server), the
 load generator unpinned. Data lives in .bench/ (git-ignored).`;

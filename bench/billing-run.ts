@@ -483,6 +483,8 @@ async function runCluster(options: {
     streamPrefix,
     autoRestart: false,
     output: () => undefined,
+    // NATS_BATCH_MAX=1 in the bench's environment: the consumers without batches, for comparison.
+    ...(process.env.NATS_BATCH_MAX ? { env: { NATS_BATCH_MAX: process.env.NATS_BATCH_MAX } } : {}),
     // The run of 10^5 subscriptions is one mutation: the gateway waits for it as long as it may.
     gatewayEnv: {
       SUBGRAPH_MUTATION_TIMEOUT_MS: '600000',

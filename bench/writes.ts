@@ -707,6 +707,8 @@ export async function runClusterWrites(options: {
     streamPrefix,
     autoRestart: false,
     output: () => undefined,
+    // NATS_BATCH_MAX=1 in the bench's environment: the consumers without batches, for comparison.
+    ...(process.env.NATS_BATCH_MAX ? { env: { NATS_BATCH_MAX: process.env.NATS_BATCH_MAX } } : {}),
     ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
   });
   try {

@@ -71,6 +71,8 @@ export class PartitionOwner {
   /** The batch being applied, if any. */
   private applying: Promise<void> | null = null;
   private handingBack = false;
+  /** Counts the times the lease was lost or given up. */
+  private generation = 0;
   private restUntil = 0;
   /** Batches applied and events in them, for tests and logs. */
   readonly stats = { batches: 0, events: 0, takeovers: 0 };
@@ -121,6 +123,7 @@ export class PartitionOwner {
       while (this.fetching || this.applying) await sleep(10);
       for (const msg of [...this.unsettled].sort((a, b) => a.seq - b.seq)) this.settle(msg, 'nak');
       this.waiting = [];
+      this.generation += 1;
       this.heldUntil = 0;
       this.restUntil = Date.now() + 3 * this.ttlMs;
       await this.options.batch.leases.release(this.options.lease);
@@ -163,7 +166,8 @@ export class PartitionOwner {
     if (this.stopping || this.handingBack) return;
     const wasHeld = this.held();
     if (!claim) {
-      if (wasHeld) this.lost();
+      // Another process holds it: what this one still has in memory is not its to apply.
+      if (wasHeld || this.unsettled.size > 0 || this.fetching) this.lost();
       this.heldUntil = 0;
       return;
     }
@@ -183,7 +187,33 @@ export class PartitionOwner {
     this.wake?.();
   }
 
+  /**
+   * Runs a batch whose transaction starts with the fence: once it has committed, the lease was this
+   * process's and renewed at its start, so it is held for a lease time from before the call (unless
+   * it was given up meanwhile).
+   */
+  private async fenced(apply: () => Promise<void>): Promise<void> {
+    const started = Date.now();
+    const generation = this.generation;
+    await apply();
+    if (generation === this.generation) this.heldUntil = Math.max(this.heldUntil, started + this.ttlMs);
+  }
+
+  /**
+   * Waits while the lease has run out by this process's clock but nobody is known to hold it
+   * instead (a late renewal round): true once it is held again, false when the messages were let
+   * go of (the lease is another's) or the owner stops.
+   */
+  private async heldOrLetGo(messages: JsMsg[]): Promise<boolean> {
+    while (!this.held()) {
+      if (this.stopping || !messages.every((msg) => this.unsettled.has(msg))) return false;
+      await this.pause(50);
+    }
+    return messages.every((msg) => this.unsettled.has(msg));
+  }
+
   private lost(): void {
+    this.generation += 1;
     this.heldUntil = 0;
     this.options.log.warn(this.options.context, 'partition lease lost; its messages go back to the server');
     this.drop();
@@ -292,13 +322,15 @@ export class PartitionOwner {
       else batchMsgs.push({ msg, event });
     }
     if (batchMsgs.length === 0) return;
-    if (!this.held()) return this.lost();
+    if (!(await this.heldOrLetGo(batchMsgs.map(({ msg }) => msg)))) return;
     // Let go of while the batch was waiting (the lease was lost): not ours to apply.
     if (!batchMsgs.every(({ msg }) => this.unsettled.has(msg))) return;
     try {
-      await batch.apply(
-        batchMsgs.map((m) => m.event),
-        lease,
+      await this.fenced(() =>
+        batch.apply(
+          batchMsgs.map((m) => m.event),
+          lease,
+        ),
       );
       // One acknowledgement per message, sent together and not waited for (a lost one is a
       // redelivery the inbox absorbs).
@@ -327,12 +359,9 @@ export class PartitionOwner {
     const eventLog = { ...context, eventId: event.id, type: event.type, correlationId: event.correlationid };
     for (let attempt = msg.info.deliveryCount; ; attempt += 1) {
       if (this.stopping) return false;
-      if (!this.held()) {
-        this.lost();
-        return false;
-      }
+      if (!(await this.heldOrLetGo([msg]))) return false;
       try {
-        await batch.apply([event], lease);
+        await this.fenced(() => batch.apply([event], lease));
         this.settle(msg, 'ack');
         this.stats.events += 1;
         return true;

@@ -678,7 +678,8 @@ class DurableWorker {
         });
         if (this.stopping) break;
         const owning = owners.filter((owner) => owner.owns());
-        if (owning.length > this.share) await owning.at(-1)?.handBack();
+        // Not waited for: the hand-over lets its pull run out, and the other partitions' renewals must not wait.
+        if (owning.length > this.share) void owning.at(-1)?.handBack();
       } catch (error) {
         if (!this.stopping)
           this.log.warn({ err: error, consumer: this.options.consumer }, 'partition leases not renewed');
