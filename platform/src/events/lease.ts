@@ -111,11 +111,13 @@ export class DbLeaseStore implements LeaseStore {
       where name = ${name} and holder = ${this.holder}`.execute(this.db);
   }
 
-  async count(prefix: string): Promise<number> {
-    const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from ${sql.table(`${this.schema}.lease`)}
-      where starts_with(name, ${prefix}) and expires_at > now()`.execute(this.db);
-    return rows[0]?.n ?? 0;
+  async live(prefixes: string[]): Promise<string[]> {
+    const { rows } = await sql<{ name: string }>`
+      select name from ${sql.table(`${this.schema}.lease`)}
+      where expires_at > now() and name like any(${prefixes.map((p) => `${p.replace(/[\\%_]/g, '\\$&')}%`)}::text[])`.execute(
+      this.db,
+    );
+    return rows.map((row) => row.name);
   }
 
   /**

@@ -648,23 +648,20 @@ class DurableWorker {
     const { leases } = batch;
     const members = `members/${this.options.consumer}/`;
     const member = `${members}${leases.holder}`;
-    // Announced before the first round, so that replicas starting together take their shares at once.
-    try {
-      await this.transport.inTurn(async () => {
-        await leases.claimMany([member]);
-        this.share = Math.ceil(this.owners.size / Math.max(1, await leases.count(members)));
-      });
-    } catch {
-      // The first round tries again.
-    }
+    const partitions = `events/${this.options.consumer}/`;
     while (!this.stopping) {
       try {
         const owners = [...this.owners];
         await this.transport.inTurn(async () => {
+          // Who is alive and which partitions are taken; then one statement renews what this
+          // replica holds, its membership, and claims free partitions up to its share.
+          const live = new Set(await leases.live([members, partitions]));
+          const replicas = [...live].filter((name) => name.startsWith(members) && name !== member).length + 1;
+          this.share = Math.ceil(this.owners.size / replicas);
           const held = owners.filter((owner) => owner.owns());
           const room = Math.max(0, this.share - held.length);
           const wanted = owners
-            .filter((owner) => owner.wantsLease())
+            .filter((owner) => owner.wantsLease() && !live.has(owner.lease))
             .sort(() => Math.random() - 0.5)
             .slice(0, room);
           const asked = Date.now();
@@ -674,7 +671,6 @@ class DurableWorker {
           ]);
           if (this.stopping) return;
           for (const owner of [...held, ...wanted]) owner.claimed(claims.get(owner.lease) ?? null, asked);
-          this.share = Math.ceil(this.owners.size / Math.max(1, await leases.count(members)));
         });
         if (this.stopping) break;
         const owning = owners.filter((owner) => owner.owns());

@@ -46,8 +46,8 @@ export interface LeaseStore {
   claimMany(names: string[]): Promise<Map<string, LeaseClaim>>;
   /** Gives `name` up, if this process holds it. */
   release(name: string): Promise<void>;
-  /** How many leases whose names start with `prefix` are held now (by anyone). */
-  count(prefix: string): Promise<number>;
+  /** The names of the leases held now (by anyone) that start with one of `prefixes`. */
+  live(prefixes: string[]): Promise<string[]>;
   /** The name this store holds its leases under. */
   readonly holder: string;
 }
