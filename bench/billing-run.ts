@@ -1,14 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { addMonthsClamped, todayUtc, type IsoDate } from '@c2c/platform/core';
 import { openDatabase, type Database } from '@c2c/platform/db';
 import { operation } from '@c2c/schema/operations';
 import { subgraphOfSystem } from '@c2c/schema/subgraphs';
+import { withBenchCluster } from './bench-cluster.ts';
 import { startBenchStack } from './contributed.ts';
 import { cpuPerUnit, cpuSnapshot, sleep } from './processes.ts';
 import { round } from './report.ts';
@@ -458,91 +457,48 @@ async function runCluster(options: {
   log: (line: string) => void;
 }): Promise<BillingRunReport> {
   const { mintDevToken } = await import('@c2c/platform/auth');
-  const { startCluster } = await import('@c2c/apps/cluster');
-  const { connect } = await import('@nats-io/transport-node');
-  const { jetstreamManager } = await import('@nats-io/jetstream');
-  const suffix = randomBytes(4).toString('hex');
-  const name = `c2c_bench_billing_${suffix}`;
-  const streamPrefix = `BENCHB${suffix.toUpperCase()}`;
-  const admin = new pg.Client({ connectionString: options.serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const target = new URL(options.serverUrl);
-  target.pathname = `/${name}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'c2c-bench-billing-'));
-  const pool = new pg.Pool({ connectionString: target.toString(), max: 2 });
-  const replicas = Number(process.env.BENCH_CLUSTER_REPLICAS ?? 2) || 2;
-  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
-  options.log(`billing: PostgreSQL + NATS cluster (${replicas} replicas of each service)…`);
-  const cluster = await startCluster({
-    databaseUrl: target.toString(),
-    natsUrl: options.natsUrl,
-    replicas,
-    dataDir,
-    streamPrefix,
-    autoRestart: false,
-    output: () => undefined,
-    // NATS_BATCH_MAX=1 in the bench's environment: the consumers without batches, for comparison.
-    ...(process.env.NATS_BATCH_MAX ? { env: { NATS_BATCH_MAX: process.env.NATS_BATCH_MAX } } : {}),
-    // The run of 10^5 subscriptions is one mutation: the gateway waits for it as long as it may.
-    gatewayEnv: {
-      SUBGRAPH_MUTATION_TIMEOUT_MS: '600000',
-      RATE_LIMIT_COST_PER_MINUTE: '1000000000',
-      RATE_LIMIT_BURST: '1000000000',
-    },
-    ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
-  });
-  try {
-    const run = queryRunner((text) => pool.query(text));
-    const today = todayUtc();
-    const seeding = process.hrtime.bigint();
-    const { customers } = await seed(run, options.renewals, today);
-    const seedSeconds = round(Number(process.hrtime.bigint() - seeding) / 1e9, 1);
-    options.log(
-      `billing: seeded ${options.renewals} subscriptions of ${customers} customers in ${seedSeconds} s`,
-    );
-    const classify = (commandLine: string, pid: number): string | null => {
-      if (pid === process.pid) return 'bench (poller, proxies)';
-      const service = /dist\/(gateway|customer|subscription|finance)\.js/.exec(commandLine)?.[1];
-      if (service) return service;
-      if (commandLine.includes('nats-server')) return 'NATS server';
-      const backend = new RegExp(`^postgres: [^:]*: (\\S+) ${name} `).exec(commandLine);
-      if (backend) return `PostgreSQL (${backend[1]!.replace(/^c2c_/, '')})`;
-      return null;
-    };
-    const measured = await measureRun({
-      gatewayUrl: cluster.gatewayUrl,
-      token: await mintDevToken(dataDir, { role: 'finance', subject: 'bench-billing-run' }),
-      run,
-      renewals: options.renewals,
-      today,
-      classify,
-      memoryGroups: (group) => ['gateway', 'customer', 'subscription', 'finance'].includes(group),
+  return withBenchCluster(
+    {
+      serverUrl: options.serverUrl,
+      natsUrl: options.natsUrl,
+      section: 'billing',
+      benchLabel: 'bench (poller, proxies)',
+      // The run of 10^5 subscriptions is one mutation: the gateway waits for it as long as it may.
+      gatewayEnv: {
+        SUBGRAPH_MUTATION_TIMEOUT_MS: '600000',
+        RATE_LIMIT_COST_PER_MINUTE: '1000000000',
+        RATE_LIMIT_BURST: '1000000000',
+      },
       log: options.log,
-    });
-    return {
-      store: `PostgreSQL + NATS JetStream (cluster, ${replicas} replicas of each service)`,
-      customers,
-      seedSeconds,
-      ...measured,
-      contractValueChecked: await contractValueHolds(run),
-    };
-  } finally {
-    await cluster.stop();
-    await pool.end();
-    const cleanup = new pg.Client({ connectionString: options.serverUrl });
-    await cleanup.connect();
-    await cleanup.query(`drop database if exists ${name} with (force)`);
-    await cleanup.end();
-    const nc = await connect({ servers: options.natsUrl });
-    const jsm = await jetstreamManager(nc);
-    for await (const stream of jsm.streams.list()) {
-      if (stream.config.name.startsWith(streamPrefix)) await jsm.streams.delete(stream.config.name);
-    }
-    await nc.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+    },
+    async ({ cluster, pool, dataDir, replicas, classify }) => {
+      const run = queryRunner((text) => pool.query(text));
+      const today = todayUtc();
+      const seeding = process.hrtime.bigint();
+      const { customers } = await seed(run, options.renewals, today);
+      const seedSeconds = round(Number(process.hrtime.bigint() - seeding) / 1e9, 1);
+      options.log(
+        `billing: seeded ${options.renewals} subscriptions of ${customers} customers in ${seedSeconds} s`,
+      );
+      const measured = await measureRun({
+        gatewayUrl: cluster.gatewayUrl,
+        token: await mintDevToken(dataDir, { role: 'finance', subject: 'bench-billing-run' }),
+        run,
+        renewals: options.renewals,
+        today,
+        classify,
+        memoryGroups: (group) => ['gateway', 'customer', 'subscription', 'finance'].includes(group),
+        log: options.log,
+      });
+      return {
+        store: `PostgreSQL + NATS JetStream (cluster, ${replicas} replicas of each service)`,
+        customers,
+        seedSeconds,
+        ...measured,
+        contractValueChecked: await contractValueHolds(run),
+      };
+    },
+  );
 }
 
 /**

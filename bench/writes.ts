@@ -5,6 +5,7 @@ import pg from 'pg';
 import { operation } from '@c2c/schema/operations';
 import { subgraphOfSystem } from '@c2c/schema/subgraphs';
 import type { StoreSpec } from './child-runtime.ts';
+import { withBenchCluster } from './bench-cluster.ts';
 import { BENCH_DIR, cpuPerUnit, cpuSnapshot, spawnChild, tsxCommand } from './processes.ts';
 import { arrivalSchedule, completionRate, sustained } from './open-loop.ts';
 import { percentile, round } from './report.ts';
@@ -675,127 +676,75 @@ export async function runClusterWrites(options: {
 }): Promise<ClusterWritesReport | { unavailable: string }> {
   if (!options.serverUrl || !options.natsUrl)
     return { unavailable: 'needs a PostgreSQL server (--database-url) and NATS_URL' };
-  const { randomBytes } = await import('node:crypto');
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
   const { mintDevToken } = await import('@c2c/platform/auth');
   const { todayUtc } = await import('@c2c/platform/core');
-  const { startCluster } = await import('@c2c/apps/cluster');
   const { seedDemoBook } = await import('@c2c/apps/seed');
-  const { connect } = await import('@nats-io/transport-node');
-  const { jetstreamManager } = await import('@nats-io/jetstream');
-  const suffix = randomBytes(4).toString('hex');
-  const name = `c2c_bench_${suffix}`;
-  const streamPrefix = `BENCH${suffix.toUpperCase()}`;
-  const admin = new pg.Client({ connectionString: options.serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const target = new URL(options.serverUrl);
-  target.pathname = `/${name}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'c2c-bench-cluster-'));
-  const pool = new pg.Pool({ connectionString: target.toString(), max: 2 });
-  const replicas = clusterReplicas();
   const agents = writeAgents();
-  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
-  options.log(`writes: PostgreSQL + NATS cluster (${replicas} replicas of each service)…`);
-  const cluster = await startCluster({
-    databaseUrl: target.toString(),
-    natsUrl: options.natsUrl,
-    replicas,
-    dataDir,
-    streamPrefix,
-    autoRestart: false,
-    output: () => undefined,
-    // NATS_BATCH_MAX=1 in the bench's environment: the consumers without batches, for comparison.
-    ...(process.env.NATS_BATCH_MAX ? { env: { NATS_BATCH_MAX: process.env.NATS_BATCH_MAX } } : {}),
-    ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
-  });
-  try {
-    const token = await mintDevToken(dataDir, { role: 'admin', subject: 'bench-seed' });
-    await seedDemoBook({
-      gatewayUrl: cluster.gatewayUrl,
-      customers: Math.max(options.quick ? 20 : 60, agents),
-      today: todayUtc(),
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const support = await mintDevToken(dataDir, { role: 'support', subject: 'bench-support' });
-    const runSql: SqlRunner = async (text) => ({ rows: (await pool.query(text)).rows });
-    const classify = (commandLine: string, pid: number): string | null => {
-      if (pid === process.pid) return 'bench (agents, watcher, proxies)';
-      const service = /dist\/(gateway|customer|subscription|finance)\.js/.exec(commandLine)?.[1];
-      if (service) return service;
-      if (commandLine.includes('nats-server')) return 'NATS server';
-      const backend = new RegExp(`^postgres: [^:]*: (\\S+) ${name} `).exec(commandLine);
-      if (backend) return `PostgreSQL (${backend[1]!.replace(/^c2c_/, '')})`;
-      return null;
-    };
-    // PostgreSQL's statistics lag a running session by up to a second: read them settled.
-    const transactions = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const { rows } = await pool.query<{ n: string }>(
-        'select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()',
+  return withBenchCluster(
+    {
+      serverUrl: options.serverUrl,
+      natsUrl: options.natsUrl,
+      section: 'writes',
+      benchLabel: 'bench (agents, watcher, proxies)',
+      log: options.log,
+    },
+    async ({ cluster, pool, dataDir, replicas, classify }) => {
+      const token = await mintDevToken(dataDir, { role: 'admin', subject: 'bench-seed' });
+      await seedDemoBook({
+        gatewayUrl: cluster.gatewayUrl,
+        customers: Math.max(options.quick ? 20 : 60, agents),
+        today: todayUtc(),
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const support = await mintDevToken(dataDir, { role: 'support', subject: 'bench-support' });
+      const runSql: SqlRunner = async (text) => ({ rows: (await pool.query(text)).rows });
+      // PostgreSQL's statistics lag a running session by up to a second: read them settled.
+      const transactions = async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const { rows } = await pool.query<{ n: string }>(
+          'select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()',
+        );
+        return Number(rows[0]?.n ?? 0);
+      };
+      const transactionsBefore = await transactions();
+      const statementsBefore = await statementCounts(cluster.processes);
+      const before = cpuSnapshot(classify);
+      const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, agents, support);
+      const cpuMsPerAmendment = cpuPerUnit(before, cpuSnapshot(classify), result.amendments);
+      // Less the watcher's own status queries (each a transaction of its own).
+      const transactionsPerAmendment =
+        Math.round(
+          (((await transactions()) - transactionsBefore - result.watcherQueries) / result.amendments) * 10,
+        ) / 10;
+      const statementsAfter = await statementCounts(cluster.processes);
+      const statementsPerAmendment: Record<string, number> = {};
+      let statements = 0;
+      for (const [service, count] of statementsAfter) {
+        const spent = count - (statementsBefore.get(service) ?? 0);
+        statements += spent;
+        statementsPerAmendment[service] = round(spent / result.amendments, 1);
+      }
+      statementsPerAmendment.total = round(statements / result.amendments, 1);
+      // After the counters above, which are the peak run's alone.
+      const eighty = await atEightyPercent(
+        cluster.gatewayUrl,
+        runSql,
+        result.amendmentsPerSecond,
+        options.quick,
+        support,
+        options.log,
       );
-      return Number(rows[0]?.n ?? 0);
-    };
-    const transactionsBefore = await transactions();
-    const statementsBefore = await statementCounts(cluster.processes);
-    const before = cpuSnapshot(classify);
-    const result = await amend(cluster.gatewayUrl, runSql, options.quick ? 10 : 60, agents, support);
-    const cpuMsPerAmendment = cpuPerUnit(before, cpuSnapshot(classify), result.amendments);
-    // Less the watcher's own status queries (each a transaction of its own).
-    const transactionsPerAmendment =
-      Math.round(
-        (((await transactions()) - transactionsBefore - result.watcherQueries) / result.amendments) * 10,
-      ) / 10;
-    const statementsAfter = await statementCounts(cluster.processes);
-    const statementsPerAmendment: Record<string, number> = {};
-    let statements = 0;
-    for (const [service, count] of statementsAfter) {
-      const spent = count - (statementsBefore.get(service) ?? 0);
-      statements += spent;
-      statementsPerAmendment[service] = round(spent / result.amendments, 1);
-    }
-    statementsPerAmendment.total = round(statements / result.amendments, 1);
-    // After the counters above, which are the peak run's alone.
-    const eighty = await atEightyPercent(
-      cluster.gatewayUrl,
-      runSql,
-      result.amendmentsPerSecond,
-      options.quick,
-      support,
-      options.log,
-    );
-    return {
-      store: 'PostgreSQL + NATS JetStream (cluster)',
-      replicas,
-      ...result,
-      atEightyPercent: eighty,
-      cpuMsPerAmendment,
-      transactionsPerAmendment,
-      statementsPerAmendment,
-    };
-  } finally {
-    await cluster.stop();
-    await pool.end();
-    const cleanup = new pg.Client({ connectionString: options.serverUrl });
-    await cleanup.connect();
-    await cleanup.query(`drop database if exists ${name} with (force)`);
-    await cleanup.end();
-    const nc = await connect({ servers: options.natsUrl });
-    const jsm = await jetstreamManager(nc);
-    for await (const stream of jsm.streams.list()) {
-      if (stream.config.name.startsWith(streamPrefix)) await jsm.streams.delete(stream.config.name);
-    }
-    await nc.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-/** Replicas of each service in the cluster writes (BENCH_CLUSTER_REPLICAS, default 2). */
-function clusterReplicas(): number {
-  const given = Number(process.env.BENCH_CLUSTER_REPLICAS ?? 2);
-  return Number.isInteger(given) && given >= 1 && given <= 8 ? given : 2;
+      return {
+        store: 'PostgreSQL + NATS JetStream (cluster)',
+        replicas,
+        ...result,
+        atEightyPercent: eighty,
+        cpuMsPerAmendment,
+        transactionsPerAmendment,
+        statementsPerAmendment,
+      };
+    },
+  );
 }
 
 /** How many support agents amend at once (BENCH_WRITE_AGENTS, default 16). */
