@@ -637,9 +637,10 @@ class DurableWorker {
 
   /**
    * The partition leases of a batching consumer, for all its partitions at once: every third of the
-   * lease time one statement renews what this replica holds, claims free or expired partitions up to
-   * its share, and renews its membership (`members/<consumer>/<holder>`); a second counts the live
-   * members. A replica's share is all partitions ÷ live replicas, rounded up; one that holds more
+   * lease time one statement lists the live members (`members/<consumer>/<holder>`) and the
+   * partitions held by anyone, and a second renews what this replica holds and its membership and
+   * claims partitions nobody holds, up to its share (each process runs these rounds one at a time,
+   * `inTurn`). A replica's share is all partitions ÷ live replicas, rounded up; one that holds more
    * hands back one partition per round (so a replica that joins gets some), and the partitions of one
    * that died are taken once its leases have expired. A failed round changes nothing: a lease runs
    * out by the holder's own clock unless a later round renews it.
