@@ -74,8 +74,6 @@ export class PartitionOwner {
   /** Counts the times the lease was lost or given up. */
   private generation = 0;
   private restUntil = 0;
-  /** Batches applied and events in them, for tests and logs. */
-  readonly stats = { batches: 0, events: 0, takeovers: 0 };
 
   constructor(private readonly options: PartitionOwnerOptions) {}
 
@@ -179,7 +177,6 @@ export class PartitionOwner {
     const tookOver = claim === 'taken-over';
     if (claim !== 'renewed' && this.unsettled.size > 0) this.drop();
     this.pullAfter = Math.max(tookOver ? Date.now() + this.takeoverMs : 0, this.dirtyUntil);
-    if (tookOver) this.stats.takeovers += 1;
     this.options.log.info(
       { ...this.options.context, claim, pullInMs: Math.max(0, this.pullAfter - Date.now()) },
       'partition lease taken',
@@ -335,8 +332,6 @@ export class PartitionOwner {
       // One acknowledgement per message, sent together and not waited for (a lost one is a
       // redelivery the inbox absorbs).
       for (const { msg } of batchMsgs) this.settle(msg, 'ack');
-      this.stats.batches += 1;
-      this.stats.events += batchMsgs.length;
       return;
     } catch (error) {
       if (error instanceof LeaseLostError) return this.lost();
@@ -363,7 +358,6 @@ export class PartitionOwner {
       try {
         await this.fenced(() => batch.apply([event], lease));
         this.settle(msg, 'ack');
-        this.stats.events += 1;
         return true;
       } catch (error) {
         if (error instanceof LeaseLostError) {
