@@ -22,14 +22,17 @@ export const DEFAULT_LEASE_MS = 5000;
 export class Lease {
   private heldUntil = 0;
   private pending: Promise<boolean> | null = null;
+  private readonly store: DbLeaseStore;
 
   constructor(
-    private readonly db: AnyDb,
-    private readonly schema: string,
+    db: AnyDb,
+    schema: string,
     readonly name: string,
     readonly ttlMs: number = DEFAULT_LEASE_MS,
     readonly holder: string = PROCESS_HOLDER,
-  ) {}
+  ) {
+    this.store = new DbLeaseStore(db, schema, ttlMs, holder);
+  }
 
   /** Held now, by this process's reckoning. */
   held(): boolean {
@@ -49,14 +52,9 @@ export class Lease {
     if (this.fresh()) return Promise.resolve(true);
     this.pending ??= (async () => {
       const asked = Date.now();
-      const { rows } = await sql<{ holder: string }>`
-        insert into ${sql.table(`${this.schema}.lease`)} as l (name, holder, expires_at)
-        values (${this.name}, ${this.holder}, now() + make_interval(secs => ${this.ttlMs / 1000}))
-        on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
-          where l.holder = excluded.holder or l.expires_at < now()
-        returning holder`.execute(this.db);
-      this.heldUntil = rows.length > 0 ? asked + this.ttlMs : 0;
-      return rows.length > 0;
+      const held = (await this.store.claimMany([this.name])).has(this.name);
+      this.heldUntil = held ? asked + this.ttlMs : 0;
+      return held;
     })().finally(() => (this.pending = null));
     return this.pending;
   }
@@ -65,8 +63,7 @@ export class Lease {
   async release(): Promise<void> {
     if (this.heldUntil === 0) return;
     this.heldUntil = 0;
-    await sql`delete from ${sql.table(`${this.schema}.lease`)}
-      where name = ${this.name} and holder = ${this.holder}`.execute(this.db);
+    await this.store.release(this.name);
   }
 }
 
