@@ -7,6 +7,7 @@ import { seedDemoBook, type SeedSummary } from '@c2c/apps/seed';
 import { startStack } from '@c2c/apps/stack';
 import type { StoreSpec } from './child-runtime.ts';
 import { BENCH_DIR, ROOT } from './processes.ts';
+import { BENCH_RATE_LIMIT } from './security.ts';
 import { subgraphsOf } from '@c2c/schema/subgraphs';
 
 /** A hash of what decides the seeded book's shape: migrations, the seed and the operations it sends. */
@@ -53,6 +54,9 @@ async function seed(
     databaseUrl: 'databaseUrl' in target ? target.databaseUrl : undefined,
     ports: { gateway: 0, customer: 0, subscription: 0, finance: 0 },
     log: silentLogger(),
+    // The seed is one principal creating a whole book at full speed: on a PostgreSQL server it
+    // outruns the production budget (100,000 burst), so it gets the bench's, as every run does.
+    gateway: { rateLimit: BENCH_RATE_LIMIT },
   });
   try {
     return await seedDemoBook({

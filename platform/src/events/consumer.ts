@@ -177,22 +177,46 @@ export async function applyBatch(
             ).map((row) => row.event_id as string),
           );
           let count = 0;
+          let midway = false;
+          const applied = () => {
+            // A crash here leaves the batch uncommitted and its messages unacknowledged.
+            if (!midway && events.length > 1 && count >= Math.ceil(events.length / 2)) {
+              midway = true;
+              faultPoint('consumer.mid-batch');
+            }
+          };
           // The effects' inserts that return nothing (outbox rows, journal lines, …) are held and
           // sent together before the next other statement (held-inserts.ts): fewer round trips per
           // event. One that fails does so at that flush, still in this transaction, which rolls back.
           const held = holdingInserts(trx);
-          for (const event of events) {
-            if (!fresh.delete(event.id)) continue;
+          const todo = events.filter((event) => fresh.delete(event.id));
+          for (let i = 0; i < todo.length;) {
+            const event = todo[i]!;
             const handler = handlers[event.type];
-            if (handler && alone) await handler(held.trx, event, logOf(event), prepared.get(event.id));
+            // A run of consecutive events sharing an effect that applies many at once: one call,
+            // its statements shared by them all (in no single event's trace, like the batch's own).
+            let end = i + 1;
+            if (handler?.many && !handler.prepare)
+              while (end < todo.length && handlers[todo[end]!.type] === handler) end += 1;
+            if (end - i > 1) {
+              const run = todo.slice(i, end);
+              await handler!.many!(
+                held.trx,
+                run.map((e) => ({ event: e, log: logOf(e) })),
+              );
+              for (const e of run)
+                await traceEvent(e, target, async (span) => {
+                  span.setAttribute(TRACE_ATTRIBUTES.applied, true);
+                });
+            } else if (handler && alone) await handler(held.trx, event, logOf(event), prepared.get(event.id));
             else if (handler)
               await traceEvent(event, target, async (span) => {
                 span.setAttribute(TRACE_ATTRIBUTES.applied, true);
                 await handler(held.trx, event, logOf(event), prepared.get(event.id));
               });
-            count += 1;
-            // A crash here leaves the batch uncommitted and its messages unacknowledged.
-            if (count === Math.ceil(events.length / 2) && events.length > 1) faultPoint('consumer.mid-batch');
+            count += end - i;
+            i = end;
+            applied();
           }
           await held.flush();
           return count;

@@ -17,7 +17,40 @@ export type EventEffect = ((
   event: CloudEvent,
   log: Logger,
   prepared?: unknown,
-) => Promise<void>) & { prepare?: (event: CloudEvent, log: Logger) => Promise<unknown> };
+) => Promise<void>) & {
+  prepare?: (event: CloudEvent, log: Logger) => Promise<unknown>;
+  /**
+   * Applies several events of this effect at once, in their order, with statements for them all
+   * (multi-row): a batching consumer hands it each run of consecutive events of the batch that
+   * share the effect. It must leave the database as applying each event in turn would. Effects
+   * with `prepare` are always applied one at a time.
+   */
+  many?: (trx: AnyTransaction, events: readonly { event: CloudEvent; log: Logger }[]) => Promise<void>;
+};
+
+/**
+ * Like `reading`, for an effect written for many events at once (`EventEffect.many`): `applyAll`
+ * gets the parsed data of one or more events, in their order, and must act as if it applied each
+ * in turn. A single event is applied as a list of one, so both paths run the same code. An event
+ * whose data does not parse fails the whole call (the batching consumer then applies the batch's
+ * events one at a time, and dead-letters that one alone).
+ */
+export function readingMany<T>(
+  reader: EventReader<T>,
+  applyAll: (
+    trx: AnyTransaction,
+    items: readonly { data: T; event: CloudEvent; log: Logger }[],
+  ) => Promise<void>,
+): ReadingEffect<T> {
+  const effect: EventEffect = (trx, event, log) =>
+    applyAll(trx, [{ data: reader.parse(event.data), event, log }]);
+  effect.many = (trx, events) =>
+    applyAll(
+      trx,
+      events.map(({ event, log }) => ({ data: reader.parse(event.data), event, log })),
+    );
+  return Object.assign(effect, { reader });
+}
 
 /** A tolerant reader of an event's `data`: parses what the consumer uses and ignores the rest. */
 export interface EventReader<T> {

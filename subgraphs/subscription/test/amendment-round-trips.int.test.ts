@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock, graphql, startTestSubgraphs, unique, type TestSubgraphs } from '@c2c/platform/testing';
+import { silentLogger } from '@c2c/platform/core';
+import { applyBatch, type CloudEvent } from '@c2c/platform/events';
 import { buildSubscriptionSubgraph } from '../src/index.ts';
+import { crmAckConsumer } from '../src/consumers/crm-events.ts';
+import { erpAckConsumer } from '../src/consumers/finance-events.ts';
+import { CrmAcknowledgementService } from '../src/domain/crm-acknowledgement.service.ts';
+import { ErpAcknowledgementService } from '../src/domain/erp-acknowledgement.service.ts';
+import { BuiltinBilling } from '../src/ports/builtin/builtin-billing.ts';
 import { AMEND, aPlan, CREATE_PLAN, CREATE_SUBSCRIPTION } from './support.ts';
 
 type Data = any;
@@ -184,5 +191,110 @@ describe('subscription subgraph: round trips of one amendment', () => {
     expect(again).toEqual(first);
     expect(transactions).toBeLessThanOrEqual(2);
     expect(statements).toBeLessThanOrEqual(2);
+  });
+
+  /** An acknowledgement as the ERP or the CRM would send it. */
+  const ack = (type: string, subject: string, data: Record<string, unknown>): CloudEvent => ({
+    specversion: '1.0',
+    id: randomUUID(),
+    source: type.startsWith('invoice') ? 'finance' : 'customer',
+    type,
+    subject,
+    time: '2026-03-10T12:00:05.000Z',
+    datacontenttype: 'application/json',
+    correlationid: unique('corr'),
+    data,
+  });
+
+  // Before: 5 statements an acknowledgement (the document, the amendment locked, its steps, the
+  // step, the status), each event after the other.
+  it("a batch of acknowledgements: the documents one statement each, then 3 for all the amendments' steps", async () => {
+    const amended: { id: string; invoiceId: string; subscriptionId: string }[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const subscriptionId = await aSubscription(3);
+      const payload = await amend({ subscriptionId, seats: 5 });
+      expect(payload.userErrors).toEqual([]);
+      amended.push({ id: payload.amendment.id, invoiceId: payload.amendment.invoice.id, subscriptionId });
+    }
+    const options = (consumer: string, handlers: ReturnType<typeof erpAckConsumer>) => ({
+      db: stack.database.db,
+      schema: 'subscription',
+      consumer,
+      handlers,
+      log: silentLogger(),
+    });
+    const posted = amended.map(({ invoiceId }) =>
+      ack('invoice.posted', invoiceId, {
+        invoiceId,
+        journalEntryId: unique('je'),
+        postedAt: '2026-03-10T12:00:01.000Z',
+      }),
+    );
+    const unknownInvoice = randomUUID();
+    posted.push(
+      ack('invoice.posted', unknownInvoice, {
+        invoiceId: unknownInvoice,
+        journalEntryId: 'je-x',
+        postedAt: '2026-03-10T12:00:01.000Z',
+      }),
+    );
+    const erp = await statementsOf(stack, () =>
+      applyBatch(
+        options('subscription.erp-ack', erpAckConsumer(new ErpAcknowledgementService(new BuiltinBilling()))),
+        posted,
+        async () => {},
+      ),
+    );
+    // The inbox, each document's posting (6), the amendments locked, their steps, the writes.
+    expect(erp.transactions).toBe(1);
+    expect(erp.statements).toBe(1 + 6 + 3);
+
+    // The CRM's: the first amendment synced twice in the batch (a second sync of the same change),
+    // which settles its step once.
+    const synced = [...amended, amended[0]!].map(({ id, subscriptionId }) =>
+      ack('contract.synced', subscriptionId, { subscriptionId, amendmentId: id }),
+    );
+    const crm = await statementsOf(stack, () =>
+      applyBatch(
+        options('subscription.crm-ack', crmAckConsumer(new CrmAcknowledgementService())),
+        synced,
+        async () => {},
+      ),
+    );
+    expect(crm.transactions).toBe(1);
+    expect(crm.statements).toBe(1 + 3);
+
+    const db = stack.database.db.withSchema('subscription');
+    const ids = amended.map((a) => a.id);
+    const statuses = await db
+      .selectFrom('amendment')
+      .select(['id', 'status'])
+      .where('id', 'in', ids)
+      .execute();
+    expect(statuses.map((row) => row.status)).toEqual(ids.map(() => 'COMPLETED'));
+    const steps = await db
+      .selectFrom('amendment_step')
+      .select(['system', 'status', 'attempts', 'completed_at'])
+      .where('amendment_id', 'in', ids)
+      .where('system', '<>', 'BILLING')
+      .execute();
+    expect(steps).toHaveLength(10);
+    for (const step of steps) {
+      expect(step.status).toBe('DONE');
+      expect(step.attempts).toBe(1);
+    }
+    expect(steps.filter((s) => s.system === 'ERP').map((s) => s.completed_at?.toISOString())).toEqual(
+      ids.map(() => '2026-03-10T12:00:01.000Z'),
+    );
+    const invoices = await db
+      .selectFrom('invoice')
+      .select('posting_status')
+      .where(
+        'id',
+        'in',
+        amended.map((a) => a.invoiceId),
+      )
+      .execute();
+    expect(invoices.map((row) => row.posting_status)).toEqual(ids.map(() => 'POSTED'));
   });
 });

@@ -1,5 +1,5 @@
 import { isUuid, z } from '@c2c/platform/core';
-import { type EventEffect, reading } from '@c2c/platform/events/reading';
+import { type EventEffect, reading, readingMany } from '@c2c/platform/events/reading';
 import type { CrmAcknowledgementService } from '../domain/crm-acknowledgement.service.ts';
 
 const Id = z.string().refine(isUuid, 'expected a UUID');
@@ -16,17 +16,19 @@ const ContractSyncFailed = z.object({
 
 /** Consumer `subscription.crm-ack`: the CRM's acknowledgements, the CRM step of an amendment. */
 export function crmAckConsumer(acks: CrmAcknowledgementService): Record<string, EventEffect> {
-  const onContractSynced = reading(ContractSynced, async (trx, data, event, log) => {
+  // Applied many at a time in a batch: the CRM steps of all the synced amendments together.
+  const onContractSynced = readingMany(ContractSynced, async (trx, items) => {
     // A sync without an amendment (a subscription created, or a renewal billed before renewals
     // were tracked as amendments) concerns no workflow.
-    if (!data.amendmentId) return;
-    const found = await acks.synced(
-      trx,
-      { amendmentId: data.amendmentId.toLowerCase(), at: new Date(event.time) },
-      log,
+    const tracked = items.flatMap(({ data, event, log }) =>
+      data.amendmentId
+        ? [{ amendmentId: data.amendmentId.toLowerCase(), at: new Date(event.time), log }]
+        : [],
     );
-    if (!found)
-      log.warn({ amendmentId: data.amendmentId }, 'contract.synced for an unknown amendment ignored');
+    const found = await acks.syncedMany(trx, tracked);
+    tracked.forEach(({ amendmentId, log }, i) => {
+      if (!found[i]) log.warn({ amendmentId }, 'contract.synced for an unknown amendment ignored');
+    });
   });
 
   const onContractSyncFailed = reading(ContractSyncFailed, async (trx, data, _event, log) => {

@@ -1,5 +1,5 @@
 import { UUID_PATTERN, z } from '@c2c/platform/core';
-import { type EventEffect, reading } from '@c2c/platform/events/reading';
+import { type EventEffect, reading, readingMany } from '@c2c/platform/events/reading';
 import type { ErpAcknowledgementService } from '../domain/erp-acknowledgement.service.ts';
 
 const InvoiceId = z.string().regex(UUID_PATTERN);
@@ -22,15 +22,16 @@ const PaymentApplied = z.object({ invoiceId: InvoiceId, amountDueMinor: z.number
  */
 export function erpAckConsumer(acks: ErpAcknowledgementService): Record<string, EventEffect> {
   return {
-    'invoice.posted': reading(InvoicePosted, (trx, data, _event, log) =>
-      acks.posted(
+    // Applied many at a time in a batch: the ERP steps of all the posted documents together.
+    'invoice.posted': readingMany(InvoicePosted, (trx, items) =>
+      acks.postedMany(
         trx,
-        {
+        items.map(({ data, log }) => ({
           invoiceId: data.invoiceId.toLowerCase(),
           journalEntryId: data.journalEntryId,
           postedAt: new Date(data.postedAt),
-        },
-        log,
+          log,
+        })),
       ),
     ),
     'posting.failed': reading(PostingFailed, (trx, data, _event, log) =>

@@ -7,7 +7,6 @@ import {
   type AmendmentStatus,
   type AmendmentStepTable,
   type AmendmentTable,
-  type StepStatus,
   type WorkflowSystem,
 } from './tables.ts';
 
@@ -106,51 +105,70 @@ export async function findStepsByAmendmentIds(
   return rows.sort(bySystem);
 }
 
-/** Locks an amendment so that acknowledgements from different systems update it one at a time. */
-export async function findAmendmentForUpdate(
+/**
+ * Locks the amendments with these ids or documents, in id order (two transactions locking some of
+ * the same amendments never wait on each other in a cycle), so that acknowledgements from different
+ * systems update an amendment one at a time. One statement for any number.
+ */
+export async function lockAmendments(
   db: AnyDb,
-  where: { id: string } | { invoiceId: string },
-): Promise<AmendmentRow | undefined> {
-  const query = scoped(db).selectFrom('amendment').selectAll().forUpdate();
-  const row = await (
-    'id' in where ? query.where('id', '=', where.id) : query.where('invoice_id', '=', where.invoiceId)
-  ).executeTakeFirst();
-  return row && toAmendment(row);
+  where: { ids: readonly string[]; invoiceIds: readonly string[] },
+): Promise<AmendmentRow[]> {
+  if (where.ids.length === 0 && where.invoiceIds.length === 0) return [];
+  const rows = await scoped(db)
+    .selectFrom('amendment')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        ...(where.ids.length > 0 ? [eb('id', 'in', where.ids)] : []),
+        ...(where.invoiceIds.length > 0 ? [eb('invoice_id', 'in', where.invoiceIds)] : []),
+      ]),
+    )
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return rows.map(toAmendment);
 }
 
-export interface StepUpdate {
-  status: StepStatus;
-  attempts: number;
-  lastError?: string | null;
-  completedAt?: Date | null;
-}
+/** A step as it is to be written: its whole state. */
+export type StepWrite = Pick<
+  AmendmentStepRow,
+  'amendment_id' | 'system' | 'status' | 'attempts' | 'last_error' | 'completed_at'
+>;
 
-export async function updateStep(
+/**
+ * Writes steps (their whole state) and amendments' statuses, any number of each, in one statement:
+ * two multi-row updates as data-modifying CTEs.
+ */
+export async function saveSteps(
   db: AnyDb,
-  amendmentId: string,
-  system: WorkflowSystem,
-  update: StepUpdate,
+  steps: readonly StepWrite[],
+  statuses: readonly { id: string; status: AmendmentStatus }[],
 ): Promise<void> {
-  await scoped(db)
-    .updateTable('amendment_step')
-    .set({
-      status: update.status,
-      attempts: update.attempts,
-      ...(update.lastError !== undefined ? { last_error: update.lastError } : {}),
-      ...(update.completedAt !== undefined ? { completed_at: update.completedAt } : {}),
-      updated_at: new Date(),
-    })
-    .where('amendment_id', '=', amendmentId)
-    .where('system', '=', system)
-    .execute();
-}
-
-export async function setAmendmentStatus(db: AnyDb, id: string, status: AmendmentStatus): Promise<void> {
-  await scoped(db)
-    .updateTable('amendment')
-    .set({ status, updated_at: new Date() })
-    .where('id', '=', id)
-    .execute();
+  if (steps.length === 0 && statuses.length === 0) return;
+  const parts = [];
+  if (steps.length > 0)
+    parts.push(sql`updated_steps as (
+      update ${sql.table(`${SCHEMA}.amendment_step`)} as s
+      set status = v.status, attempts = v.attempts, last_error = v.last_error,
+          completed_at = v.completed_at, updated_at = now()
+      from (values ${sql.join(
+        steps.map(
+          (step) =>
+            sql`(${step.amendment_id}::uuid, ${step.system}::text, ${step.status}::text, ${step.attempts}::integer, ${step.last_error}::text, ${step.completed_at}::timestamptz)`,
+        ),
+      )}) as v (amendment_id, system, status, attempts, last_error, completed_at)
+      where s.amendment_id = v.amendment_id and s.system = v.system
+      returning 1)`);
+  if (statuses.length > 0)
+    parts.push(sql`updated_statuses as (
+      update ${sql.table(`${SCHEMA}.amendment`)} as a
+      set status = v.status, updated_at = now()
+      from (values ${sql.join(statuses.map(({ id, status }) => sql`(${id}::uuid, ${status}::text)`))})
+        as v (id, status)
+      where a.id = v.id
+      returning 1)`);
+  await sql`with ${sql.join(parts)} select 1`.execute(db);
 }
 
 /**

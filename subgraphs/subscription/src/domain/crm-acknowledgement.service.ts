@@ -1,6 +1,6 @@
 import type { Logger } from '@c2c/platform/core';
 import type { AnyTransaction } from '@c2c/platform/db';
-import { recordStepOutcome } from './amendment-workflow.ts';
+import { recordStepOutcome, recordStepOutcomes } from './amendment-workflow.ts';
 
 /**
  * What the CRM reports back about billing's subscriptions, applied in the consumer's transaction:
@@ -8,18 +8,23 @@ import { recordStepOutcome } from './amendment-workflow.ts';
  */
 export class CrmAcknowledgementService {
   /** The CRM recorded the contract; `false` when billing knows no such amendment. */
-  async synced(trx: AnyTransaction, ack: { amendmentId: string; at: Date }, log: Logger): Promise<boolean> {
-    const found = await recordStepOutcome(
+  /** The CRM synced amendments (one, or a batch's in their order): whether each found its amendment. */
+  async syncedMany(
+    trx: AnyTransaction,
+    acks: readonly { amendmentId: string; at: Date; log: Logger }[],
+  ): Promise<boolean[]> {
+    const found = await recordStepOutcomes(
       trx,
-      { id: ack.amendmentId },
-      'CRM',
-      { kind: 'done', at: ack.at },
-      log,
+      acks.map(({ amendmentId, at, log }) => ({
+        where: { id: amendmentId },
+        system: 'CRM' as const,
+        outcome: { kind: 'done' as const, at },
+        log,
+      })),
     );
-    return found !== undefined;
+    return found.map((amendment) => amendment !== undefined);
   }
 
-  /** The CRM gave up on the contract; `false` when billing knows no such amendment. */
   async syncFailed(
     trx: AnyTransaction,
     failure: { amendmentId: string; error: string; attempts: number | null },

@@ -1,7 +1,7 @@
 import type { Logger } from '@c2c/platform/core';
 import type { AnyTransaction } from '@c2c/platform/db';
 import type { BillingPort } from '../ports/billing.port.ts';
-import { recordStepOutcome } from './amendment-workflow.ts';
+import { recordStepOutcome, recordStepOutcomes, type StepReport } from './amendment-workflow.ts';
 
 /**
  * What the ERP reports back about billing's documents, applied in the consumer's transaction: the
@@ -10,24 +10,26 @@ import { recordStepOutcome } from './amendment-workflow.ts';
 export class ErpAcknowledgementService {
   constructor(private readonly billing: BillingPort) {}
 
-  async posted(
+  /**
+   * The ERP posted documents (one, or a batch's in their order): each document's posting, then the
+   * ERP steps of all their amendments together (recordStepOutcomes).
+   */
+  async postedMany(
     trx: AnyTransaction,
-    ack: { invoiceId: string; journalEntryId: string; postedAt: Date },
-    log: Logger,
+    acks: readonly { invoiceId: string; journalEntryId: string; postedAt: Date; log: Logger }[],
   ): Promise<void> {
-    const found = await this.billing.recordPosted(trx, ack);
-    if (!found) {
-      log.warn({ invoiceId: ack.invoiceId }, 'invoice.posted for an unknown invoice ignored');
-      return;
+    const reports: StepReport[] = [];
+    for (const { log, ...ack } of acks) {
+      if (await this.billing.recordPosted(trx, ack))
+        reports.push({
+          where: { invoiceId: ack.invoiceId },
+          system: 'ERP',
+          outcome: { kind: 'done', at: ack.postedAt },
+          log,
+        });
+      else log.warn({ invoiceId: ack.invoiceId }, 'invoice.posted for an unknown invoice ignored');
     }
-    // An amendment's document: the ERP step of its workflow is done.
-    await recordStepOutcome(
-      trx,
-      { invoiceId: ack.invoiceId },
-      'ERP',
-      { kind: 'done', at: ack.postedAt },
-      log,
-    );
+    await recordStepOutcomes(trx, reports);
   }
 
   async postingFailed(
