@@ -60,16 +60,61 @@ describe('held inserts: bookkeeping rows sent as one statement', () => {
     expect(parent).toEqual([{ id: 'p1', seq: expect.any(Number), note$1: "it's $2, not a parameter" }]);
   });
 
-  it('keeps the order of rows written to one table, and sends the rest at flush', async () => {
+  it('joins rows of one table into one multi-row insert, in the order they were written', async () => {
     const statements = await sent(() =>
       database.db.transaction().execute(async (outer) => {
         const held = holdingInserts(outer);
         const db = held.trx.withSchema('held');
-        await db.insertInto('parent').values({ id: 'p2' }).execute();
+        await db.insertInto('parent').values({ id: 'p2', note$1: "'$1' stays" }).execute();
         await db.insertInto('child').values({ id: 'c2', parent_id: 'p2' }).execute();
-        // A second row of `parent`: the first is sent before it is held.
-        await db.insertInto('parent').values({ id: 'p3' }).execute();
-        await db.insertInto('child').values({ id: 'c3', parent_id: 'p3' }).execute();
+        // More rows of `parent` and `child` with the same columns: they join the rows held.
+        await db.insertInto('parent').values({ id: 'p3', note$1: 'three' }).execute();
+        await db
+          .insertInto('child')
+          .values([
+            { id: 'c3', parent_id: 'p3' },
+            { id: 'c3b', parent_id: 'p2' },
+          ])
+          .execute();
+        await db.insertInto('parent').values({ id: 'p3b', note$1: null }).execute();
+        await held.flush();
+      }),
+    );
+    const sentRows = statements.filter((s) => !/^(begin|commit)$/i.test(s));
+    expect(sentRows).toHaveLength(1);
+    expect(sentRows[0]).toMatch(/values \(\$1, \$2\), \(\$3, \$4\), \(\$5, \$6\)\)/);
+    const parents = await database.db
+      .withSchema('held')
+      .selectFrom('parent')
+      .select(['id', 'note$1'])
+      .where('id', 'in', ['p2', 'p3', 'p3b'])
+      .orderBy('seq')
+      .execute();
+    expect(parents).toEqual([
+      { id: 'p2', note$1: "'$1' stays" },
+      { id: 'p3', note$1: 'three' },
+      { id: 'p3b', note$1: null },
+    ]);
+    const children = await database.db
+      .withSchema('held')
+      .selectFrom('child')
+      .select('id')
+      .where('id', 'in', ['c2', 'c3', 'c3b'])
+      .orderBy('seq')
+      .execute();
+    expect(children.map((c) => c.id)).toEqual(['c2', 'c3', 'c3b']);
+  });
+
+  it('keeps rows of one table in order when their columns differ: the earlier are sent first', async () => {
+    const statements = await sent(() =>
+      database.db.transaction().execute(async (outer) => {
+        const held = holdingInserts(outer);
+        const db = held.trx.withSchema('held');
+        await db.insertInto('parent').values({ id: 'p6' }).execute();
+        await db.insertInto('child').values({ id: 'c6', parent_id: 'p6' }).execute();
+        // A row of `parent` with other columns: what is held is sent before it is held.
+        await db.insertInto('parent').values({ id: 'p7', note$1: 'seven' }).execute();
+        await db.insertInto('child').values({ id: 'c7', parent_id: 'p7' }).execute();
         await held.flush();
       }),
     );
@@ -78,10 +123,10 @@ describe('held inserts: bookkeeping rows sent as one statement', () => {
       .withSchema('held')
       .selectFrom('parent')
       .select(['id', 'seq'])
-      .where('id', 'in', ['p2', 'p3'])
+      .where('id', 'in', ['p6', 'p7'])
       .orderBy('seq')
       .execute();
-    expect(rows.map((r) => r.id)).toEqual(['p2', 'p3']);
+    expect(rows.map((r) => r.id)).toEqual(['p6', 'p7']);
   });
 
   it('an insert that fails at the flush fails the transaction and keeps nothing', async () => {

@@ -15,11 +15,13 @@ import type { AnyTransaction } from './db.ts';
  * idempotency record — pays one round trip for them instead of one each.
  *
  * What is held is sent before any other statement of the transaction (so a later read sees it, as
- * if it had been sent at once) and at `flush()`, which the owner calls before committing. Two
- * inserts into one table are never in one statement (the earlier ones are sent first): the order
- * of the CTEs' execution is PostgreSQL's to choose, and rows of one table (a serial `seq`, the
- * outbox's order) must keep the order they were written in. Rows of different tables may land in
- * any order within the statement; foreign keys are checked at its end, when all are in.
+ * if it had been sent at once) and at `flush()`, which the owner calls before committing. Rows of
+ * one table (a serial `seq`, the outbox's order) must keep the order they were written in: a
+ * plain insert into a table already held with the same columns joins that insert's rows (one
+ * multi-row INSERT, whose rows go in in their order: many events' outbox rows or journal lines
+ * become one insert); any other insert into a table already held sends what is held first, as
+ * two CTEs of one statement run in an order PostgreSQL chooses. Rows of different tables may land
+ * in any order within the statement; foreign keys are checked at its end, when all are in.
  *
  * The cost, and why it is opt-in: a held insert answers at once with no rows and no row count, and
  * its failure (a constraint) surfaces at the flush, not at the call. Only work that neither reads
@@ -28,7 +30,9 @@ import type { AnyTransaction } from './db.ts';
 export function holdingInserts(trx: AnyTransaction): { trx: AnyTransaction; flush(): Promise<void> } {
   const executor = trx.getExecutor();
   const held: CompiledQuery[] = [];
-  const tables = new Set<string>();
+
+  /** Per table held: where its statement is in `held`, and the text before its rows when more may join. */
+  const tables = new Map<string, { index: number; head: string | null }>();
   let connection: DatabaseConnection | null = null;
 
   const send = async (on: DatabaseConnection): Promise<void> => {
@@ -46,9 +50,23 @@ export function holdingInserts(trx: AnyTransaction): { trx: AnyTransaction; flus
         await send(on);
         return on.executeQuery<R>(query);
       }
-      if (tables.has(table)) await send(on);
+      const head = rowsHead(query);
+      const earlier = tables.get(table);
+      if (earlier && head !== null && earlier.head === head) {
+        // Rows for a table already held with the same columns: they join its statement, after
+        // its rows (one INSERT … VALUES inserts its rows in their order).
+        const into = held[earlier.index]!;
+        if (into.parameters.length + query.parameters.length <= MAX_PARAMETERS) {
+          held[earlier.index] = CompiledQuery.raw(
+            `${into.sql}, ${shift(query.sql.slice(head.length), into.parameters.length)}`,
+            [...into.parameters, ...query.parameters],
+          );
+          return { rows: [] };
+        }
+      }
+      if (earlier) await send(on);
+      tables.set(table, { index: held.length, head });
       held.push(query);
-      tables.add(table);
       return { rows: [] };
     },
     streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => {
@@ -90,9 +108,33 @@ function holdableTable(query: CompiledQuery): string | null {
   return `${schema?.name ?? ''}.${identifier.name}`;
 }
 
+/** Far below PostgreSQL's 65,535 bind parameters a statement. */
+const MAX_PARAMETERS = 30_000;
+
+/**
+ * The text of a plain `insert into t (columns) values (…), …` up to its first row — what two
+ * inserts must share to become one — or null for any other shape (ON CONFLICT, a SELECT, …).
+ */
+function rowsHead(query: CompiledQuery): string | null {
+  const node = query.query;
+  if (node.kind !== 'InsertQueryNode' || node.onConflict || node.onDuplicateKey || node.ignore) return null;
+  if (node.orAction || node.replace || node.explain || node.top || node.output || node.endModifiers?.length)
+    return null;
+  if (!node.columns || node.values?.kind !== 'ValuesNode') return null;
+  const at = query.sql.indexOf(') values (');
+  return at < 0 ? null : query.sql.slice(0, at + ') values '.length);
+}
+
+/** `sql` with each `$n` placeholder moved `offset` places on (quoted identifiers and literals are left as they are). */
+function shift(sql: string, offset: number): string {
+  return sql.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*')|\$(\d+)/g, (whole, quoted, n) =>
+    quoted !== undefined ? whole : `$${Number(n) + offset}`,
+  );
+}
+
 /**
  * One statement of several inserts: all but the last as CTEs, each one's `$n` placeholders shifted
- * past the previous ones' parameters (quoted identifiers and literals are left as they are).
+ * past the previous ones' parameters.
  */
 function combine(queries: CompiledQuery[]): CompiledQuery {
   if (queries.length === 1) return queries[0]!;
@@ -100,9 +142,7 @@ function combine(queries: CompiledQuery[]): CompiledQuery {
   const parts = queries.map((query) => {
     const offset = parameters.length;
     parameters.push(...query.parameters);
-    return query.sql.replace(/("(?:[^"]|"")*"|'(?:[^']|'')*')|\$(\d+)/g, (whole, quoted, n) =>
-      quoted !== undefined ? whole : `$${Number(n) + offset}`,
-    );
+    return shift(query.sql, offset);
   });
   const last = parts.pop()!;
   const sql = `with ${parts.map((part, i) => `c2c_held_${i + 1} as (${part})`).join(', ')} ${last}`;

@@ -32,6 +32,11 @@ export interface NewEvent<T = unknown> {
 export interface Causality {
   correlationId: string;
   causationId?: string | null;
+  /**
+   * The trace to continue when no span is active: an effect applying many events at once (no
+   * span of its own per event) passes the trace context its event arrived with.
+   */
+  traceparent?: string;
 }
 
 /** Checks an event about to be appended; returns the problems (empty when it is fine). */
@@ -76,7 +81,7 @@ export async function appendToOutbox(
     if (problems.length) throw new Error(`event contract violated: ${problems.join('; ')}`);
   }
   const now = new Date().toISOString();
-  const traceparent = currentTraceparent();
+  const traceparent = currentTraceparent() ?? causality.traceparent;
   const envelopes: CloudEvent[] = events.map((event) => ({
     specversion: '1.0',
     id: randomUUID(),

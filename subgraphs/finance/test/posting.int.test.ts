@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@c2c/platform/core';
-import { applyOnce } from '@c2c/platform/events';
+import { applyBatch, applyOnce, type CloudEvent } from '@c2c/platform/events';
 import { waitFor } from '@c2c/platform/testing';
 import { buildFinanceSubgraph } from '../src/index.ts';
 import { aCreditNote, aLine, anEvent, anInvoice } from './builders.ts';
@@ -332,6 +332,110 @@ describe('finance.billing consumer', () => {
       business_unit: 'EMEA',
       country: 'DE',
       version: 2,
+    });
+  });
+
+  describe('a batch of documents (consumers in batches on NATS)', () => {
+    const consumerOptions = () => {
+      const deps = {
+        db: h.stack.database.db,
+        log: silentLogger(),
+        clock: h.clock,
+        afterCommit: () => {},
+        env: {},
+      };
+      const handlers = buildFinanceSubgraph(deps).consumers['finance.billing']!;
+      return { db: deps.db, schema: 'finance', consumer: 'finance.billing', handlers, log: deps.log };
+    };
+
+    /**
+     * One subscription's documents in issue order — an invoice, a credit note that pays part of
+     * it, a second invoice, a credit note larger than what is open — the first invoice's event
+     * again (a re-issue under a new event id), and another subscription's invoice.
+     */
+    function scenario() {
+      const customerId = randomUUID();
+      const common = { customerId, subscriptionId: randomUUID() };
+      const docs = [
+        anInvoice({ ...common, issuedOn: '2026-01-15' }),
+        aCreditNote({ ...common, issuedOn: '2026-01-20' }, 1000, 190),
+        anInvoice({ ...common, issuedOn: '2026-02-15' }),
+        aCreditNote({ ...common, issuedOn: '2026-02-20' }, 9000, 1710),
+        anInvoice({ customerId, issuedOn: '2026-02-15' }),
+        // A third subscription's, arriving out of date order: a credit note, then an invoice, then
+        // an older invoice. The credit pays the invoice there was when it could, not the older one.
+        ...((third) => [
+          aCreditNote({ ...third, issuedOn: '2026-03-01' }, 1000, 190),
+          anInvoice({ ...third, issuedOn: '2026-02-15' }),
+          anInvoice({ ...third, issuedOn: '2026-01-15' }),
+        ])({ customerId, subscriptionId: randomUUID() }),
+      ];
+      const eventOf = (doc: (typeof docs)[number]) =>
+        anEvent(doc.kind === 'CREDIT_NOTE' ? 'creditnote.issued' : 'invoice.issued', doc);
+      const events: CloudEvent[] = docs.slice(0, 4).map(eventOf);
+      events.push(eventOf(docs[0]!), ...docs.slice(4).map(eventOf));
+      return { docs, events };
+    }
+
+    /** What the ledger holds for the documents, by their position in the scenario. */
+    async function outcome(ids: string[]) {
+      const position = (id: string) => ids.indexOf(id);
+      const receivables = await h
+        .finance()
+        .selectFrom('receivable')
+        .select(['invoice_id', 'amount_due_minor', 'posting_status'])
+        .where('invoice_id', 'in', ids)
+        .execute();
+      const allocations = await h
+        .finance()
+        .selectFrom('credit_allocation')
+        .select(['credit_note_id', 'invoice_id', 'amount_minor'])
+        .where('invoice_id', 'in', ids)
+        .execute();
+      return {
+        receivables: receivables
+          .map((r) => [position(r.invoice_id), r.amount_due_minor, r.posting_status])
+          .sort((a, b) => Number(a[0]) - Number(b[0])),
+        allocations: allocations
+          .map((a) => [position(a.credit_note_id), position(a.invoice_id), a.amount_minor])
+          .sort((a, b) => Number(a[0]) - Number(b[0]) || Number(a[1]) - Number(b[1])),
+        entries: await Promise.all(ids.map((id) => h.count('journal_entry', { source_id: id }))),
+        posted: await Promise.all(ids.map((id) => h.count('outbox', { subject: id }))),
+      };
+    }
+
+    it('posts them together with the same outcome as one at a time: allocations, duplicates, events', async () => {
+      const one = scenario();
+      for (const event of one.events) await applyOnce(consumerOptions(), event);
+      const together = scenario();
+      expect(await applyBatch(consumerOptions(), together.events, async () => {})).toBe(9);
+      const expected = await outcome(one.docs.map((d) => d.id));
+      expect(await outcome(together.docs.map((d) => d.id))).toEqual(expected);
+      // The scenario does what it says: the first credit note pays part of the first invoice, the
+      // second pays both invoices off and keeps a credit balance; each document posted once.
+      expect(expected.allocations).toContainEqual([5, 6, 1190]);
+      expect(expected.allocations.length).toBe(4);
+      expect(expected.entries).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+      expect(expected.posted).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    });
+
+    it('sends a fixed number of statements for a batch of invoices, whatever its size', async () => {
+      const counted = async (n: number) => {
+        const events = Array.from({ length: n }, () => anEvent('invoice.issued', anInvoice()));
+        const sent: string[] = [];
+        const stop = h.stack.database.onQuery((text) => sent.push(text));
+        try {
+          expect(await applyBatch(consumerOptions(), events, async () => {})).toBe(n);
+        } finally {
+          stop();
+        }
+        return sent.filter((text) => !/^\s*(begin|commit)\b/i.test(text)).length;
+      };
+      // The inbox; the receivables; the journal entries, their lines and the revenue schedules
+      // (held, one statement); the postings marked; the open documents for credit allocation; the
+      // events (held, sent at the end). One at a time it was about six an invoice.
+      expect(await counted(2)).toBe(6);
+      expect(await counted(20)).toBe(6);
     });
   });
 });

@@ -1,14 +1,14 @@
-import { isValidIsoDate, z, type Logger } from '@c2c/platform/core';
-import type { AnyTransaction } from '@c2c/platform/db';
+import { isValidIsoDate, z } from '@c2c/platform/core';
+import type { CloudEvent } from '@c2c/platform/events';
 import {
   type DeadLetterEffect,
   type EventEffect,
   reading,
+  readingMany,
   readingWithExternalWrite,
 } from '@c2c/platform/events/reading';
 import { isUuid, normalizeId } from '../domain/ids.ts';
 import type { BillingDocument, PostingService } from '../domain/posting.service.ts';
-import type { ExternalPosting } from '../ports/ledger.port.ts';
 import type { ReplicaService } from '../domain/replica.service.ts';
 
 const id = z.string().refine(isUuid, 'expected a UUID').transform(normalizeId);
@@ -62,32 +62,37 @@ function documentEffect(kind: BillingDocument['kind'], posting: PostingService):
   const ofKind = (doc: BillingDocument, type: string) => {
     if (doc.kind !== kind) throw new Error(`${type} carries a document of kind ${doc.kind}`);
   };
-  const apply = async (
-    trx: AnyTransaction,
-    doc: BillingDocument,
-    event: { type: string; correlationid: string; id: string },
-    log: Logger,
-    external: ExternalPosting | null,
-  ) => {
-    ofKind(doc, event.type);
-    await posting.post(
-      trx,
-      doc,
-      { correlationId: event.correlationid, causationId: event.id },
-      log,
-      external,
-    );
-  };
-  // The built-in ledger has nothing to write outside: no prepare phase (and no inbox look-up for it).
+  const causalityOf = (event: CloudEvent) => ({
+    correlationId: event.correlationid,
+    causationId: event.id,
+    // Applied many at once, outside the event's own span: its outbox row continues the event's trace.
+    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+  });
+  // The built-in ledger has nothing to write outside: no prepare phase (and no inbox look-up for
+  // it), and a batch's documents are posted together.
   if (!posting.external)
-    return reading(BillingDocumentData, (trx, doc, event, log) => apply(trx, doc, event, log, null));
+    return readingMany(BillingDocumentData, async (trx, items) => {
+      for (const { data, event } of items) ofKind(data, event.type);
+      await posting.post(
+        trx,
+        items.map(({ data, event, log }) => ({
+          doc: data,
+          causality: causalityOf(event),
+          log,
+          external: null,
+        })),
+      );
+    });
   return readingWithExternalWrite(
     BillingDocumentData,
     async (doc, event, log) => {
       ofKind(doc, event.type);
       return posting.publish(doc, log);
     },
-    apply,
+    async (trx, doc, event, log, external) => {
+      ofKind(doc, event.type);
+      await posting.post(trx, [{ doc, causality: causalityOf(event), log, external }]);
+    },
   );
 }
 

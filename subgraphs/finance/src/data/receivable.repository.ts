@@ -1,37 +1,35 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform/db';
-import { scoped, type ReceivableTable } from './tables.ts';
+import { SCHEMA, scoped, type ReceivableTable } from './tables.ts';
 
 export type ReceivableRow = Selectable<ReceivableTable>;
 export type NewReceivable = Insertable<ReceivableTable>;
 
-/** Inserts a receivable; false when the document was already there (a re-issued event). */
-export async function insertReceivable(db: AnyDb, row: NewReceivable): Promise<boolean> {
+/** Inserts receivables in one statement; the ids of those that were new (a re-issued event's is not). */
+export async function insertReceivables(db: AnyDb, rows: readonly NewReceivable[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
   const inserted = await scoped(db)
     .insertInto('receivable')
-    .values(row)
+    .values([...rows])
     .onConflict((oc) => oc.column('invoice_id').doNothing())
     .returning('invoice_id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+    .execute();
+  return new Set(inserted.map((row) => row.invoice_id));
 }
 
+/** Marks documents posted with their journal entries, in one statement. */
 export async function markPosted(
   db: AnyDb,
-  invoiceId: string,
-  journalEntryId: string,
-  postedAt: Date,
+  postings: readonly { invoiceId: string; journalEntryId: string; postedAt: Date }[],
 ): Promise<void> {
-  await scoped(db)
-    .updateTable('receivable')
-    .set({
-      posting_status: 'POSTED',
-      journal_entry_id: journalEntryId,
-      posted_at: postedAt,
-      posting_error: null,
-    })
-    .where('invoice_id', '=', invoiceId)
-    .execute();
+  if (postings.length === 0) return;
+  await sql`update ${sql.table(`${SCHEMA}.receivable`)} as r
+    set posting_status = 'POSTED', journal_entry_id = v.journal_entry_id, posted_at = v.posted_at,
+        posting_error = null
+    from (values ${sql.join(
+      postings.map((p) => sql`(${p.invoiceId}::uuid, ${p.journalEntryId}::uuid, ${p.postedAt}::timestamptz)`),
+    )}) as v (invoice_id, journal_entry_id, posted_at)
+    where r.invoice_id = v.invoice_id`.execute(db);
 }
 
 export async function findReceivablesByIds(
@@ -75,17 +73,28 @@ export async function decreaseAmountDue(db: AnyDb, invoiceId: string, amountMino
  * The documents of a subscription that still carry an amount to allocate, oldest first, locked:
  * open invoices (amount due > 0) and credit notes with a credit balance (amount due < 0).
  */
+/**
+ * The open documents (amount due ≠ 0) of these subscriptions, each in its currency, locked, in one
+ * statement: oldest first within each (the order credit allocation pairs them in).
+ */
 export async function findOpenDocumentsForUpdate(
   db: AnyDb,
-  subscriptionId: string,
-  currency: string,
+  pairs: readonly { subscriptionId: string; currency: string }[],
 ): Promise<ReceivableRow[]> {
+  if (pairs.length === 0) return [];
   return await scoped(db)
     .selectFrom('receivable')
     .selectAll()
-    .where('subscription_id', '=', subscriptionId)
-    .where('currency', '=', currency)
+    .where((eb) =>
+      eb.or(
+        pairs.map(({ subscriptionId, currency }) =>
+          eb.and([eb('subscription_id', '=', subscriptionId), eb('currency', '=', currency)]),
+        ),
+      ),
+    )
     .where('amount_due_minor', '<>', 0)
+    .orderBy('subscription_id')
+    .orderBy('currency')
     .orderBy('issued_on')
     .orderBy('created_at')
     .orderBy('invoice_id')

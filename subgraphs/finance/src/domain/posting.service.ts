@@ -2,7 +2,7 @@ import { currencyExponent, DomainError, type Logger } from '@c2c/platform/core';
 import type { AnyTransaction } from '@c2c/platform/db';
 import { appendToOutbox, type Causality } from '@c2c/platform/events';
 import { type SubgraphDeps } from '@c2c/platform/subgraph';
-import { insertReceivable, markPosted } from '../data/receivable.repository.ts';
+import { insertReceivables, markPosted } from '../data/receivable.repository.ts';
 import { insertRevenueRows } from '../data/revenue.repository.ts';
 import { SCHEMA } from '../data/tables.ts';
 import { invoicePostedEvent, postingFailedEvent } from '../events/finance-events.ts';
@@ -67,62 +67,86 @@ export class PostingService {
     return this.ledger.publishDocument(doc, log);
   }
 
-  /** Runs inside the consumer's transaction; a document already received is left alone. */
+  /**
+   * Posts billing documents inside the consumer's transaction, in their order (one, or a batch's):
+   * a document already received is left alone. For them all: one insert of the receivables, the
+   * journal entries and revenue schedules (inserts held and joined, so one statement), one update
+   * marking them posted, one read for credit allocation, and the `invoice.posted` events.
+   */
   async post(
     trx: AnyTransaction,
-    doc: BillingDocument,
-    causality: Causality,
-    log: Logger,
-    external: ExternalPosting | null = null,
+    documents: readonly {
+      doc: BillingDocument;
+      causality: Causality;
+      log: Logger;
+      external: ExternalPosting | null;
+    }[],
   ): Promise<void> {
-    assertPostable(doc);
-    const schedule = scheduleRows(doc);
-    const fresh = await insertReceivable(trx, {
-      invoice_id: doc.id,
-      number: doc.number,
-      kind: doc.kind,
-      customer_id: doc.customerId,
-      subscription_id: doc.subscriptionId,
-      business_unit: doc.businessUnit,
-      currency: doc.currency,
-      issued_on: doc.issuedOn,
-      due_on: doc.dueOn,
-      subtotal_minor: doc.subtotalMinor,
-      tax_minor: doc.taxMinor,
-      total_minor: doc.totalMinor,
-      amount_due_minor: doc.totalMinor,
-      journal_entry_id: null,
-      posted_at: null,
-      posting_error: null,
-    });
-    if (!fresh) {
-      log.warn({ invoiceId: doc.id }, 'billing document already posted; event ignored');
-      return;
-    }
-    // A JS Date (millisecond precision) so that the stored and the announced postedAt are equal.
-    const postedAt = this.deps.clock.now();
-    const journalEntryId = await this.ledger.recordDocument(trx, doc, external);
-    await insertRevenueRows(trx, schedule);
-    await markPosted(trx, doc.id, journalEntryId, postedAt);
-    if (doc.subscriptionId !== null) {
-      const allocations = await allocateCredits(trx, doc.subscriptionId, doc.currency);
-      if (allocations.length > 0) log.info({ invoiceId: doc.id, allocations }, 'credit allocated');
-    }
-    await appendToOutbox(
+    for (const { doc } of documents) assertPostable(doc);
+    const fresh = await insertReceivables(
       trx,
-      SCHEMA,
-      SCHEMA,
-      [
-        invoicePostedEvent({
-          invoiceId: doc.id,
-          journalEntryId,
-          postedAt: postedAt.toISOString(),
-          ...(doc.orderId ? { orderId: doc.orderId } : {}),
-        }),
-      ],
-      causality,
+      documents.map(({ doc }) => ({
+        invoice_id: doc.id,
+        number: doc.number,
+        kind: doc.kind,
+        customer_id: doc.customerId,
+        subscription_id: doc.subscriptionId,
+        business_unit: doc.businessUnit,
+        currency: doc.currency,
+        issued_on: doc.issuedOn,
+        due_on: doc.dueOn,
+        subtotal_minor: doc.subtotalMinor,
+        tax_minor: doc.taxMinor,
+        total_minor: doc.totalMinor,
+        amount_due_minor: doc.totalMinor,
+        journal_entry_id: null,
+        posted_at: null,
+        posting_error: null,
+      })),
     );
-    log.info({ invoiceId: doc.id, journalEntryId, ledger: this.ledger.system }, 'billing document posted');
+    // A document twice in the list is posted at its first.
+    const posting = documents.filter(({ doc, log }) => {
+      if (fresh.delete(doc.id)) return true;
+      log.warn({ invoiceId: doc.id }, 'billing document already posted; event ignored');
+      return false;
+    });
+    if (posting.length === 0) return;
+    const posted: { invoiceId: string; journalEntryId: string; postedAt: Date }[] = [];
+    for (const { doc, external } of posting) {
+      // A JS Date (millisecond precision) so that the stored and the announced postedAt are equal.
+      const postedAt = this.deps.clock.now();
+      const journalEntryId = await this.ledger.recordDocument(trx, doc, external);
+      await insertRevenueRows(trx, scheduleRows(doc));
+      posted.push({ invoiceId: doc.id, journalEntryId, postedAt });
+    }
+    await markPosted(trx, posted);
+    const subscribed = posting.flatMap(({ doc }) =>
+      doc.subscriptionId === null
+        ? []
+        : [{ id: doc.id, subscriptionId: doc.subscriptionId, currency: doc.currency }],
+    );
+    const allocated = await allocateCredits(trx, subscribed);
+    const byDocument = new Map(subscribed.map(({ id }, i) => [id, allocated[i]!]));
+    for (const [i, { doc, causality, log }] of posting.entries()) {
+      const allocations = byDocument.get(doc.id) ?? [];
+      if (allocations.length > 0) log.info({ invoiceId: doc.id, allocations }, 'credit allocated');
+      const { journalEntryId, postedAt } = posted[i]!;
+      await appendToOutbox(
+        trx,
+        SCHEMA,
+        SCHEMA,
+        [
+          invoicePostedEvent({
+            invoiceId: doc.id,
+            journalEntryId,
+            postedAt: postedAt.toISOString(),
+            ...(doc.orderId ? { orderId: doc.orderId } : {}),
+          }),
+        ],
+        causality,
+      );
+      log.info({ invoiceId: doc.id, journalEntryId, ledger: this.ledger.system }, 'billing document posted');
+    }
   }
 
   /**
