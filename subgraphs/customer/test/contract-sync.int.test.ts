@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudEvent } from '@c2c/platform/events';
+import { silentLogger } from '@c2c/platform/core';
+import { applyBatch, applyOnce, type CloudEvent } from '@c2c/platform/events';
 import { graphql, startTestSubgraphs, unique, waitFor, type TestSubgraphs } from '@c2c/platform/testing';
 import { buildCustomerSubgraph } from '../src/index.ts';
 
@@ -184,5 +185,120 @@ describe('customer.contract-value acknowledgements', () => {
         aggregate_version: null,
       },
     ]);
+  });
+
+  describe('a batch of subscription events (consumers in batches on NATS)', () => {
+    const consumerOptions = () => {
+      const deps = {
+        db: stack.database.db,
+        log: silentLogger(),
+        clock: { now: () => new Date() },
+        afterCommit: () => {},
+        env: {},
+      };
+      const handlers = buildCustomerSubgraph(deps).consumers['customer.contract-value']!;
+      return {
+        db: deps.db,
+        schema: 'customer',
+        consumer: 'customer.contract-value',
+        handlers,
+        log: deps.log,
+      };
+    };
+
+    /**
+     * Two subscriptions of one customer — created, one amended, a stale version of it again under
+     * a new event id, the other cancelled — and a subscription of a customer the CRM does not have.
+     */
+    async function scenario() {
+      const customerId = await aCustomer();
+      const first = aSubscription(customerId);
+      const second = aSubscription(customerId, { billingPeriod: 'YEAR', seats: 7, unitPriceMinor: 12_345 });
+      const stranger = aSubscription(randomUUID());
+      const events = [
+        subscriptionEvent('subscription.created', first),
+        subscriptionEvent('subscription.created', second),
+        subscriptionEvent('subscription.amended', {
+          ...first,
+          seats: 5,
+          version: 2,
+          amendmentId: randomUUID(),
+        }),
+        subscriptionEvent('subscription.amended', { ...first, seats: 9, version: 1 }),
+        subscriptionEvent('subscription.cancelled', { ...second, status: 'CANCELLED', version: 2 }),
+        subscriptionEvent('subscription.created', stranger),
+      ];
+      return { customerId, subscriptions: [first.id, second.id, stranger.id], events };
+    }
+
+    /** The announcements in order, with the ids replaced by their positions, and the customer's value. */
+    async function outcome({ customerId, subscriptions }: Awaited<ReturnType<typeof scenario>>) {
+      const rows = await stack.database.db
+        .withSchema('customer')
+        .selectFrom('outbox')
+        .select(['data'])
+        .where('subject', 'in', subscriptions)
+        .orderBy('seq')
+        .execute();
+      const customer = await stack.database.db
+        .withSchema('customer')
+        .selectFrom('customer')
+        .select(['contract_value_minor', 'contract_currency'])
+        .where('id', '=', customerId)
+        .executeTakeFirstOrThrow();
+      return {
+        announced: rows.map(({ data }) => {
+          const { subscriptionId, customerId: owner, amendmentId, ...rest } = data as Record<string, unknown>;
+          return {
+            ...rest,
+            subscription: subscriptions.indexOf(subscriptionId as string),
+            known: owner === customerId,
+            amended: amendmentId !== undefined,
+          };
+        }),
+        customer: { ...customer, contract_value_minor: Number(customer.contract_value_minor) },
+      };
+    }
+
+    it('applies them together with the same announcements and values as one at a time', async () => {
+      const one = await scenario();
+      for (const event of one.events) await applyOnce(consumerOptions(), event);
+      const together = await scenario();
+      expect(await applyBatch(consumerOptions(), together.events, async () => {})).toBe(6);
+      const expected = await outcome(one);
+      expect(await outcome(together)).toEqual(expected);
+      // 3 × 9.95 × 12 = 358.20, + 7 × 123.45 = 1,222.35, the first at 5 seats 1,461.15, the stale
+      // version changes nothing, the second cancelled 597.00; the stranger's value is unknown.
+      expect(expected.announced.map((a) => a.contractValueMinor)).toEqual([
+        35_820,
+        122_235,
+        146_115,
+        146_115,
+        59_700,
+        null,
+      ]);
+      expect(expected.customer).toEqual({ contract_value_minor: 59_700, contract_currency: 'USD' });
+    });
+
+    it('sends a fixed number of statements for a batch, whatever its size', async () => {
+      const counted = async (n: number) => {
+        const customerId = await aCustomer();
+        const events = Array.from({ length: n }, () =>
+          subscriptionEvent('subscription.renewed', aSubscription(customerId, { version: 2 })),
+        );
+        const sent: string[] = [];
+        const stop = stack.database.onQuery((text) => sent.push(text));
+        try {
+          expect(await applyBatch(consumerOptions(), events, async () => {})).toBe(n);
+        } finally {
+          stop();
+        }
+        return sent.filter((text) => !/^\s*(begin|commit)\b/i.test(text)).length;
+      };
+      // The inbox; the customers locked; their lines read; the lines written (an upsert); the
+      // values written; the announcements (held, sent at the end). One at a time it was six an event.
+      expect(await counted(2)).toBe(6);
+      expect(await counted(20)).toBe(6);
+    });
   });
 });

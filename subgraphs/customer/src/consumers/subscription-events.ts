@@ -1,5 +1,5 @@
 import { isUuid, z } from '@c2c/platform/core';
-import { type DeadLetterEffect, type EventEffect, reading } from '@c2c/platform/events/reading';
+import { type DeadLetterEffect, type EventEffect, readingMany } from '@c2c/platform/events/reading';
 import { annualValueMinor } from '../domain/contract-value.rules.ts';
 import type { ContractValueService } from '../domain/contract-value.service.ts';
 import type { OrderWorkflow } from '../domain/order-workflow.ts';
@@ -24,25 +24,34 @@ export function contractValueConsumer(
   contracts: ContractValueService,
   orders: OrderWorkflow,
 ): Record<string, EventEffect> {
-  // Acknowledged either way: a stale version is already covered by the newer one applied before it.
-  const applySubscription = reading(SubscriptionData, async (trx, data, event, log) => {
-    await contracts.applySubscription(
+  // Acknowledged either way: a stale version is already covered by the newer one applied before
+  // it. Applied many at a time in a batch: the CRM writes the lines and values together.
+  const applySubscription = readingMany(SubscriptionData, async (trx, items) => {
+    await contracts.applySubscriptions(
       trx,
-      {
-        subscriptionId: data.id,
-        customerId: data.customerId,
-        currency: data.currency,
-        annualValueMinor: annualValueMinor(data.seats, data.unitPriceMinor, data.billingPeriod),
-        active: data.status === 'ACTIVE',
-        sourceVersion: data.version,
-        amendmentId: data.amendmentId,
-      },
-      { correlationId: event.correlationid, causationId: event.id },
-      log,
+      items.map(({ data, event, log }) => ({
+        line: {
+          subscriptionId: data.id,
+          customerId: data.customerId,
+          currency: data.currency,
+          annualValueMinor: annualValueMinor(data.seats, data.unitPriceMinor, data.billingPeriod),
+          active: data.status === 'ACTIVE',
+          sourceVersion: data.version,
+          amendmentId: data.amendmentId,
+        },
+        causality: {
+          correlationId: event.correlationid,
+          causationId: event.id,
+          // Applied outside the event's own span: its outbox row continues the event's trace.
+          ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+        },
+        log,
+      })),
     );
     // The contract of a won opportunity's subscription is recorded: the order's CRM step is done.
-    if (data.orderId && isUuid(data.orderId))
-      await orders.step(trx, data.orderId.toLowerCase(), 'CRM', { kind: 'done', at: new Date() }, log);
+    for (const { data, log } of items)
+      if (data.orderId && isUuid(data.orderId))
+        await orders.step(trx, data.orderId.toLowerCase(), 'CRM', { kind: 'done', at: new Date() }, log);
   });
   return {
     'subscription.created': applySubscription,

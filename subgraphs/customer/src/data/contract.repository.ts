@@ -1,69 +1,70 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AnyDb } from '@c2c/platform/db';
 import { scoped, type CustomerRow } from './customer.repository.ts';
+import { SCHEMA, type ContractLineTable } from './tables.ts';
 
-export interface ContractLine {
-  subscriptionId: string;
-  customerId: string;
-  currency: string;
-  annualValueMinor: number;
-  active: boolean;
-  sourceVersion: number;
+export type ContractLineRow = Selectable<ContractLineTable>;
+
+/** The stored lines of these customers, and of these subscriptions (whoever's they are). */
+export async function findContractLines(
+  db: AnyDb,
+  where: { customerIds: readonly string[]; subscriptionIds: readonly string[] },
+): Promise<ContractLineRow[]> {
+  if (where.customerIds.length === 0 && where.subscriptionIds.length === 0) return [];
+  return scoped(db)
+    .selectFrom('contract_line')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        ...(where.customerIds.length > 0 ? [eb('customer_id', 'in', where.customerIds)] : []),
+        ...(where.subscriptionIds.length > 0 ? [eb('subscription_id', 'in', where.subscriptionIds)] : []),
+      ]),
+    )
+    .execute();
 }
 
-/** Upserts a contract line unless a newer version of the subscription was already applied. */
-export async function upsertContractLine(db: AnyDb, line: ContractLine): Promise<boolean> {
-  const written = await scoped(db)
+/**
+ * Writes contract lines (one row per subscription) in one statement, each unless a newer version
+ * of its subscription is already there. A line already stored keeps its customer.
+ */
+export async function upsertContractLines(
+  db: AnyDb,
+  lines: readonly Omit<ContractLineRow, 'updated_at'>[],
+): Promise<void> {
+  if (lines.length === 0) return;
+  await scoped(db)
     .insertInto('contract_line')
-    .values({
-      subscription_id: line.subscriptionId,
-      customer_id: line.customerId,
-      currency: line.currency,
-      annual_value_minor: line.annualValueMinor,
-      active: line.active,
-      source_version: line.sourceVersion,
-    })
+    .values([...lines])
     .onConflict((oc) =>
       oc
         .column('subscription_id')
-        .doUpdateSet({
-          currency: line.currency,
-          annual_value_minor: line.annualValueMinor,
-          active: line.active,
-          source_version: line.sourceVersion,
-          updated_at: new Date(),
-        })
-        .where('contract_line.source_version', '<', line.sourceVersion),
+        .doUpdateSet((eb) => ({
+          currency: eb.ref('excluded.currency'),
+          annual_value_minor: eb.ref('excluded.annual_value_minor'),
+          active: eb.ref('excluded.active'),
+          source_version: eb.ref('excluded.source_version'),
+          updated_at: sql<Date>`now()`,
+        }))
+        .where('contract_line.source_version', '<', (eb) => eb.ref('excluded.source_version')),
     )
-    .returning('subscription_id')
-    .executeTakeFirst();
-  return written !== undefined;
+    .execute();
 }
 
-/** Recomputes a customer's contract value from its active lines (one currency per customer). */
-export async function refreshContractValue(db: AnyDb, customerId: string): Promise<void> {
-  const totals = await scoped(db)
-    .selectFrom('contract_line')
-    .select(['currency', sql<number>`sum(annual_value_minor)`.as('total')])
-    .where('customer_id', '=', customerId)
-    .where('active', '=', true)
-    .groupBy('currency')
-    .orderBy('currency')
-    .execute();
-  const anyLine = await scoped(db)
-    .selectFrom('contract_line')
-    .select('currency')
-    .where('customer_id', '=', customerId)
-    .executeTakeFirst();
-  const first = totals[0];
-  await scoped(db)
-    .updateTable('customer')
-    .set({
-      contract_value_minor: first ? Number(first.total) : anyLine ? 0 : null,
-      contract_currency: first?.currency ?? anyLine?.currency ?? null,
-    })
-    .where('id', '=', customerId)
-    .execute();
+/** Sets customers' contract values, in one statement. */
+export async function setContractValues(
+  db: AnyDb,
+  values: readonly { customerId: string; value: ContractValue }[],
+): Promise<void> {
+  if (values.length === 0) return;
+  await sql`update ${sql.table(`${SCHEMA}.customer`)} as c
+    set contract_value_minor = v.value_minor, contract_currency = v.currency
+    from (values ${sql.join(
+      values.map(
+        ({ customerId, value }) =>
+          sql`(${customerId}::uuid, ${value.contractValueMinor}::bigint, ${value.currency}::text)`,
+      ),
+    )}) as v (id, value_minor, currency)
+    where c.id = v.id`.execute(db);
 }
 
 export interface ContractValue {

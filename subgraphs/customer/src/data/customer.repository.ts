@@ -32,6 +32,18 @@ export async function findCustomerForUpdate(db: AnyDb, id: string): Promise<Cust
   return scoped(db).selectFrom('customer').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/** Locks customers, in id order (two transactions locking some of the same never wait in a cycle). */
+export async function findCustomersForUpdate(db: AnyDb, ids: readonly string[]): Promise<CustomerRow[]> {
+  if (ids.length === 0) return [];
+  return scoped(db)
+    .selectFrom('customer')
+    .selectAll()
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
 export interface CustomerPageQuery {
   businessUnit: string | null;
   after: { name: string; id: string } | null;

@@ -13,38 +13,46 @@ export class ContractValueService {
   constructor(private readonly crm: CrmPort) {}
 
   /**
-   * Applies a subscription's contract line (a stale version is ignored: the newer one already
-   * covers it) and announces the customer's contract value either way, in the same transaction.
+   * Applies subscriptions' contract lines in their order (one, or a batch's: the CRM writes them
+   * together) and announces each customer's contract value as it stood right after each line, in
+   * the same transaction — a stale version changes nothing (the newer one already covers it) and
+   * is announced too.
    */
-  async applySubscription(
+  async applySubscriptions(
     trx: AnyTransaction,
-    line: ContractLine & { amendmentId?: string | null },
-    causality: Causality,
-    log: Logger,
+    items: readonly {
+      line: ContractLine & { amendmentId?: string | null };
+      causality: Causality;
+      log: Logger;
+    }[],
   ): Promise<void> {
-    const { amendmentId, ...contractLine } = line;
-    const written = await this.crm.applyContractLine(trx, contractLine);
-    if (!written)
-      log.debug(
-        { subscriptionId: line.subscriptionId, version: line.sourceVersion },
-        'stale subscription event ignored',
-      );
-    const value = await this.crm.contractValue(line.customerId, trx);
-    await appendToOutbox(
+    const applied = await this.crm.applyContractLines(
       trx,
-      SCHEMA,
-      SCHEMA,
-      [
-        contractSyncedEvent({
-          subscriptionId: line.subscriptionId,
-          customerId: line.customerId,
-          subscriptionVersion: line.sourceVersion,
-          ...(amendmentId ? { amendmentId } : {}),
-          ...value,
-        }),
-      ],
-      causality,
+      items.map(({ line: { amendmentId: _, ...contractLine } }) => contractLine),
     );
+    for (const [i, { line, causality, log }] of items.entries()) {
+      const { written, value } = applied[i]!;
+      if (!written)
+        log.debug(
+          { subscriptionId: line.subscriptionId, version: line.sourceVersion },
+          'stale subscription event ignored',
+        );
+      await appendToOutbox(
+        trx,
+        SCHEMA,
+        SCHEMA,
+        [
+          contractSyncedEvent({
+            subscriptionId: line.subscriptionId,
+            customerId: line.customerId,
+            subscriptionVersion: line.sourceVersion,
+            ...(line.amendmentId ? { amendmentId: line.amendmentId } : {}),
+            ...value,
+          }),
+        ],
+        causality,
+      );
+    }
   }
 
   /** Announces that the CRM gave up on a subscription's event, so billing can show the step failed. */

@@ -158,11 +158,16 @@ export interface CrmPort {
   // Contract value written back from billing.
 
   /**
-   * Applies a subscription's contract line and recomputes its customer's contract value (the sum
-   * of the active lines): idempotent, and a line whose `sourceVersion` is not newer than the one
-   * applied changes nothing. True when it was written, false when stale.
+   * Applies subscriptions' contract lines in their order (one, or a batch of events') and
+   * recomputes their customers' contract values (the sum of the active lines): idempotent, and a
+   * line whose `sourceVersion` is not newer than the one applied changes nothing. For each line,
+   * as if applied one after the other: whether it was written (false when stale) and its
+   * customer's contract value right after it.
    */
-  applyContractLine(trx: AnyTransaction, line: ContractLine): Promise<boolean>;
+  applyContractLines(
+    trx: AnyTransaction,
+    lines: readonly ContractLine[],
+  ): Promise<{ written: boolean; value: ContractValue }[]>;
   /** A customer's contract value, exact to the minor unit. */
   contractValue(customerId: string, trx?: AnyTransaction): Promise<ContractValue>;
   /** Which customer a subscription's contract line belongs to; null when the CRM has none. */

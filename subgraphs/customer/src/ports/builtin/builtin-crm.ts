@@ -3,14 +3,17 @@ import type { AnyDb, AnyTransaction } from '@c2c/platform/db';
 import {
   countContractValues,
   findContractLine,
+  findContractLines,
   findContractValue,
   findContractValuePage,
-  refreshContractValue,
-  upsertContractLine,
+  setContractValues,
+  upsertContractLines,
 } from '../../data/contract.repository.ts';
+import { applyLines } from './contract-lines.ts';
 import {
   findChildrenByParentIds,
   findCustomerForUpdate,
+  findCustomersForUpdate,
   findCustomerPage,
   findCustomersByIds,
   insertCustomer,
@@ -92,14 +95,25 @@ export class BuiltinCrm implements CrmPort {
     return findCustomerPage(this.db, query);
   }
 
-  async applyContractLine(trx: AnyTransaction, line: ContractLine): Promise<boolean> {
+  async applyContractLines(
+    trx: AnyTransaction,
+    lines: readonly ContractLine[],
+  ): Promise<{ written: boolean; value: ContractValue }[]> {
+    if (lines.length === 0) return [];
+    const customerIds = [...new Set(lines.map((line) => line.customerId))];
     // One customer's lines are summed one transaction at a time: two subscriptions' events applied
     // concurrently (different subjects, different partitions) would each sum without the other's
-    // uncommitted line, and the later commit would keep a total missing one of them.
-    await findCustomerForUpdate(trx, line.customerId);
-    const written = await upsertContractLine(trx, line);
-    if (written) await refreshContractValue(trx, line.customerId);
-    return written;
+    // uncommitted line, and the later commit would keep a total missing one of them. Locked in id
+    // order, so two batches sharing customers never wait on each other in a cycle.
+    const customers = await findCustomersForUpdate(trx, customerIds);
+    const stored = await findContractLines(trx, {
+      customerIds,
+      subscriptionIds: lines.map((line) => line.subscriptionId),
+    });
+    const { results, lines: changed, values } = applyLines(stored, customers, lines);
+    await upsertContractLines(trx, changed);
+    await setContractValues(trx, values);
+    return results;
   }
 
   contractValue(customerId: string, trx?: AnyTransaction): Promise<ContractValue> {
