@@ -247,11 +247,11 @@ describe('customer.contract-value acknowledgements', () => {
         .where('id', '=', customerId)
         .executeTakeFirstOrThrow();
       return {
-        announced: rows.map(({ data }) => {
+        announced: rows.map(({ data }): Record<string, unknown> => {
           const { subscriptionId, customerId: owner, amendmentId, ...rest } = data as Record<string, unknown>;
           return {
             ...rest,
-            subscription: subscriptions.indexOf(subscriptionId as string),
+            subscription: (subscriptions as string[]).indexOf(subscriptionId as string),
             known: owner === customerId,
             amended: amendmentId !== undefined,
           };

@@ -437,5 +437,51 @@ describe('finance.billing consumer', () => {
       expect(await counted(2)).toBe(6);
       expect(await counted(20)).toBe(6);
     });
+
+    it("keeps a batch's contract records with one statement, the newest version of each winning", async () => {
+      const subscription = (seats: number, version: number, id = randomUUID()) => ({
+        id,
+        customerId: '0190a000-0000-7000-8000-000000000001',
+        planCode: 'TEAM',
+        billingPeriod: 'MONTH',
+        status: 'ACTIVE',
+        seats,
+        unitPriceMinor: 995,
+        currency: 'USD',
+        startDate: '2026-01-15',
+        currentPeriod: { start: '2026-03-15', end: '2026-04-15' },
+        version,
+      });
+      const one = randomUUID();
+      const other = randomUUID();
+      await applyOnce(consumerOptions(), anEvent('subscription.created', subscription(1, 1, one)));
+      const events = [
+        anEvent('subscription.amended', subscription(3, 3, one)),
+        anEvent('subscription.created', subscription(4, 1, other)),
+        anEvent('subscription.amended', subscription(2, 2, one)), // older than the one before it
+        anEvent('subscription.amended', subscription(5, 2, other)),
+      ];
+      const sent: string[] = [];
+      const stop = h.stack.database.onQuery((text) => sent.push(text));
+      try {
+        expect(await applyBatch(consumerOptions(), events, async () => {})).toBe(4);
+      } finally {
+        stop();
+      }
+      // The inbox and the records' upsert.
+      expect(sent.filter((text) => !/^\s*(begin|commit)\b/i.test(text))).toHaveLength(2);
+      const contracts = await h
+        .finance()
+        .selectFrom('contract')
+        .select(['subscription_id', 'seats', 'version'])
+        .where('subscription_id', 'in', [one, other])
+        .execute();
+      expect(new Map(contracts.map((c) => [c.subscription_id, [c.seats, c.version]]))).toEqual(
+        new Map([
+          [one, [3, 3]],
+          [other, [5, 2]],
+        ]),
+      );
+    });
   });
 });

@@ -3,7 +3,6 @@ import type { CloudEvent } from '@c2c/platform/events';
 import {
   type DeadLetterEffect,
   type EventEffect,
-  reading,
   readingMany,
   readingWithExternalWrite,
 } from '@c2c/platform/events/reading';
@@ -97,23 +96,32 @@ function documentEffect(kind: BillingDocument['kind'], posting: PostingService):
 }
 
 function subscriptionEffect(replicas: ReplicaService): EventEffect {
-  return reading(SubscriptionData, async (trx, data, event, log) => {
-    const written = await replicas.applyContract(trx, {
-      subscription_id: data.id,
-      customer_id: data.customerId,
-      plan_code: data.planCode,
-      billing_period: data.billingPeriod,
-      status: data.status,
-      seats: data.seats,
-      unit_price_minor: data.unitPriceMinor,
-      currency: data.currency,
-      start_date: data.startDate,
-      period_start: data.currentPeriod?.start ?? null,
-      period_end: data.currentPeriod?.end ?? null,
-      version: data.version,
+  // Applied many at a time in a batch: one upsert for all the contract records.
+  return readingMany(SubscriptionData, async (trx, items) => {
+    const written = await replicas.applyContracts(
+      trx,
+      items.map(({ data }) => ({
+        subscription_id: data.id,
+        customer_id: data.customerId,
+        plan_code: data.planCode,
+        billing_period: data.billingPeriod,
+        status: data.status,
+        seats: data.seats,
+        unit_price_minor: data.unitPriceMinor,
+        currency: data.currency,
+        start_date: data.startDate,
+        period_start: data.currentPeriod?.start ?? null,
+        period_end: data.currentPeriod?.end ?? null,
+        version: data.version,
+      })),
+    );
+    items.forEach(({ data, log }, i) => {
+      if (!written[i])
+        log.debug(
+          { subscriptionId: data.id, version: data.version },
+          'subscription event not applied: a newer version covers it',
+        );
     });
-    if (!written)
-      log.debug({ subscriptionId: data.id, version: data.version }, 'stale subscription event ignored');
   });
 }
 

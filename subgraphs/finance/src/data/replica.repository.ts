@@ -21,19 +21,35 @@ export async function upsertCustomerMaster(db: AnyDb, values: CustomerMasterValu
   return written !== undefined;
 }
 
-/** Upserts the contract record unless a newer version of the subscription was already applied. */
-export async function upsertContract(db: AnyDb, values: ContractValues): Promise<boolean> {
-  const { subscription_id: _id, ...changes } = values;
+/**
+ * Upserts contract records in one statement, each unless a newer version of its subscription was
+ * already applied (at most one row per subscription). Returns the subscriptions written.
+ */
+export async function upsertContracts(db: AnyDb, rows: readonly ContractValues[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
   const written = await scoped(db)
     .insertInto('contract')
-    .values(values)
+    .values([...rows])
     .onConflict((oc) =>
       oc
         .column('subscription_id')
-        .doUpdateSet({ ...changes, updated_at: new Date() })
-        .where('contract.version', '<', values.version),
+        .doUpdateSet((eb) => ({
+          customer_id: eb.ref('excluded.customer_id'),
+          plan_code: eb.ref('excluded.plan_code'),
+          billing_period: eb.ref('excluded.billing_period'),
+          status: eb.ref('excluded.status'),
+          seats: eb.ref('excluded.seats'),
+          unit_price_minor: eb.ref('excluded.unit_price_minor'),
+          currency: eb.ref('excluded.currency'),
+          start_date: eb.ref('excluded.start_date'),
+          period_start: eb.ref('excluded.period_start'),
+          period_end: eb.ref('excluded.period_end'),
+          version: eb.ref('excluded.version'),
+          updated_at: new Date(),
+        }))
+        .where('contract.version', '<', (eb) => eb.ref('excluded.version')),
     )
     .returning('subscription_id')
-    .executeTakeFirst();
-  return written !== undefined;
+    .execute();
+  return new Set(written.map((row) => row.subscription_id));
 }
