@@ -9,6 +9,7 @@ import type { DeadLetterEffect, EventEffect } from './reading.ts';
 import type { EventTransport, Subscription } from './transport.ts';
 import { DbLeaseStore } from './lease.ts';
 import { holdingInserts } from '../db/held-inserts.ts';
+import { runsOf } from './runs.ts';
 
 export interface ConsumerOptions {
   db: AnyDb;
@@ -108,9 +109,10 @@ async function applyInTransaction(
 }
 
 /**
- * Applies `events` in their order in one transaction: `fence` first (a batching transport's proof
- * that this process still owns their partition), then one inbox statement for them all, then the
- * effect of each event new to the inbox — each in its own span, continuing its trace. An event
+ * Applies `events` in one transaction, in their order per subject: `fence` first (a batching
+ * transport's proof that this process still owns their partition), then one inbox statement for
+ * them all, then the effect of each event new to the inbox — each in its own span, continuing its
+ * trace — or, for effects that apply many at once, of each run of them (`runsOf`). An event
  * already in the inbox (a redelivery) or twice in the batch is applied once. Any failure rolls
  * the whole batch back (the transport then applies its events one at a time, to find the culprit).
  * Returns how many events were applied now.
@@ -190,16 +192,12 @@ export async function applyBatch(
           // event. One that fails does so at that flush, still in this transaction, which rolls back.
           const held = holdingInserts(trx);
           const todo = events.filter((event) => fresh.delete(event.id));
-          for (let i = 0; i < todo.length;) {
-            const event = todo[i]!;
+          for (const run of runsOf(todo, handlers)) {
+            const event = run[0]!;
             const handler = handlers[event.type];
-            // A run of consecutive events sharing an effect that applies many at once: one call,
-            // its statements shared by them all (in no single event's trace, like the batch's own).
-            let end = i + 1;
-            if (handler?.many && !handler.prepare)
-              while (end < todo.length && handlers[todo[end]!.type] === handler) end += 1;
-            if (end - i > 1) {
-              const run = todo.slice(i, end);
+            // A run of events sharing an effect that applies many at once: one call, its
+            // statements shared by them all (in no single event's trace, like the batch's own).
+            if (run.length > 1) {
               await handler!.many!(
                 held.trx,
                 run.map((e) => ({ event: e, log: logOf(e) })),
@@ -214,8 +212,7 @@ export async function applyBatch(
                 span.setAttribute(TRACE_ATTRIBUTES.applied, true);
                 await handler(held.trx, event, logOf(event), prepared.get(event.id));
               });
-            count += end - i;
-            i = end;
+            count += run.length;
             applied();
           }
           await held.flush();
