@@ -57,9 +57,20 @@ const SubscriptionData = z.object({
   version: z.number().int(),
 });
 
-function documentEffect(kind: BillingDocument['kind'], posting: PostingService): EventEffect {
+/** The kind of document each event type carries. */
+const KIND_OF: Record<string, BillingDocument['kind']> = {
+  'invoice.issued': 'INVOICE',
+  'creditnote.issued': 'CREDIT_NOTE',
+};
+
+/**
+ * One effect for invoices and credit notes alike, so that a batch applies a subscription's
+ * documents in the order they were issued (a credit note pays the invoices there are when it
+ * arrives): a batch gathers one effect's events into a run, and keeps order only per subject.
+ */
+function documentEffect(posting: PostingService): EventEffect {
   const ofKind = (doc: BillingDocument, type: string) => {
-    if (doc.kind !== kind) throw new Error(`${type} carries a document of kind ${doc.kind}`);
+    if (doc.kind !== KIND_OF[type]) throw new Error(`${type} carries a document of kind ${doc.kind}`);
   };
   const causalityOf = (event: CloudEvent) => ({
     correlationId: event.correlationid,
@@ -131,9 +142,10 @@ export function billingConsumer(
   replicas: ReplicaService,
 ): Record<string, EventEffect> {
   const applySubscription = subscriptionEffect(replicas);
+  const documents = documentEffect(posting);
   return {
-    'invoice.issued': documentEffect('INVOICE', posting),
-    'creditnote.issued': documentEffect('CREDIT_NOTE', posting),
+    'invoice.issued': documents,
+    'creditnote.issued': documents,
     'subscription.created': applySubscription,
     'subscription.renewed': applySubscription,
     'subscription.amended': applySubscription,
