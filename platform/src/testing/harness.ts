@@ -219,3 +219,21 @@ export function unique(prefix = 't'): string {
   counter += 1;
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
+
+/**
+ * The statements `work` sends through `database`, transaction control (BEGIN, COMMIT, …) left
+ * out: for tests that hold a use case or a consumer to a number of statements.
+ */
+export async function statementsSent(
+  database: Pick<Database, 'onQuery'>,
+  work: () => Promise<unknown>,
+): Promise<string[]> {
+  const sent: string[] = [];
+  const stop = database.onQuery((text) => sent.push(text));
+  try {
+    await work();
+  } finally {
+    stop();
+  }
+  return sent.filter((text) => !/^\s*(begin|commit|rollback|savepoint|release)\b/i.test(text));
+}

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@c2c/platform/core';
 import { applyBatch, applyOnce, type CloudEvent } from '@c2c/platform/events';
-import { graphql, startTestSubgraphs, unique, waitFor, type TestSubgraphs } from '@c2c/platform/testing';
+import {
+  graphql,
+  startTestSubgraphs,
+  statementsSent,
+  unique,
+  waitFor,
+  type TestSubgraphs,
+} from '@c2c/platform/testing';
 import { buildCustomerSubgraph } from '../src/index.ts';
 
 const CREATE = /* GraphQL */ `
@@ -286,14 +293,10 @@ describe('customer.contract-value acknowledgements', () => {
         const events = Array.from({ length: n }, () =>
           subscriptionEvent('subscription.renewed', aSubscription(customerId, { version: 2 })),
         );
-        const sent: string[] = [];
-        const stop = stack.database.onQuery((text) => sent.push(text));
-        try {
+        const sent = await statementsSent(stack.database, async () => {
           expect(await applyBatch(consumerOptions(), events, async () => {})).toBe(n);
-        } finally {
-          stop();
-        }
-        return sent.filter((text) => !/^\s*(begin|commit)\b/i.test(text)).length;
+        });
+        return sent.length;
       };
       // The inbox; the customers locked; their lines read; the lines written (an upsert); the
       // values written; the announcements (held, sent at the end). One at a time it was six an event.
