@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DatabaseTransport } from '../events/database-transport.ts';
@@ -220,18 +221,24 @@ export function unique(prefix = 't'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
+const counting = new AsyncLocalStorage<symbol>();
+
 /**
  * The statements `work` sends through `database`, transaction control (BEGIN, COMMIT, …) left
- * out: for tests that hold a use case or a consumer to a number of statements.
+ * out: for tests that hold a use case or a consumer to a number of statements. Only `work`'s own
+ * are counted (by async context), not those of a relay or consumer the same stack runs meanwhile.
  */
 export async function statementsSent(
   database: Pick<Database, 'onQuery'>,
   work: () => Promise<unknown>,
 ): Promise<string[]> {
+  const mine = Symbol('statements');
   const sent: string[] = [];
-  const stop = database.onQuery((text) => sent.push(text));
+  const stop = database.onQuery((text) => {
+    if (counting.getStore() === mine) sent.push(text);
+  });
   try {
-    await work();
+    await counting.run(mine, work);
   } finally {
     stop();
   }
