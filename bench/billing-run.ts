@@ -159,6 +159,21 @@ async function seed(run: SqlRunner, renewals: number, today: IsoDate): Promise<{
   return { customers };
 }
 
+/** `seed`, timed and reported (not part of what the run measures). */
+async function seedTimed(
+  run: SqlRunner,
+  options: { renewals: number; log: (line: string) => void },
+  today: IsoDate,
+): Promise<{ customers: number; seedSeconds: number }> {
+  const seeding = process.hrtime.bigint();
+  const { customers } = await seed(run, options.renewals, today);
+  const seedSeconds = round(Number(process.hrtime.bigint() - seeding) / 1e9, 1);
+  options.log(
+    `billing: seeded ${options.renewals} subscriptions of ${customers} customers in ${seedSeconds} s`,
+  );
+  return { customers, seedSeconds };
+}
+
 interface Progress {
   issued: number;
   posted: number;
@@ -406,12 +421,7 @@ async function runEmbedded(options: {
     try {
       const run = queryRunner((text) => sql.raw(text).execute(database.db) as Promise<{ rows: unknown[] }>);
       const today = todayUtc();
-      const seeding = process.hrtime.bigint();
-      const { customers } = await seed(run, options.renewals, today);
-      const seedSeconds = round(Number(process.hrtime.bigint() - seeding) / 1e9, 1);
-      options.log(
-        `billing: seeded ${options.renewals} subscriptions of ${customers} customers in ${seedSeconds} s`,
-      );
+      const { customers, seedSeconds } = await seedTimed(run, options, today);
       const classify = (commandLine: string, pid: number): string | null => {
         if (pid === process.pid) return 'stack (gateway, subgraphs, consumers, bench)';
         if (options.serverUrl && new RegExp(`^postgres: [^:]*: \\S+ ${name} `).test(commandLine))
@@ -474,12 +484,7 @@ async function runCluster(options: {
     async ({ cluster, pool, dataDir, replicas, classify }) => {
       const run = queryRunner((text) => pool.query(text));
       const today = todayUtc();
-      const seeding = process.hrtime.bigint();
-      const { customers } = await seed(run, options.renewals, today);
-      const seedSeconds = round(Number(process.hrtime.bigint() - seeding) / 1e9, 1);
-      options.log(
-        `billing: seeded ${options.renewals} subscriptions of ${customers} customers in ${seedSeconds} s`,
-      );
+      const { customers, seedSeconds } = await seedTimed(run, options, today);
       const measured = await measureRun({
         gatewayUrl: cluster.gatewayUrl,
         token: await mintDevToken(dataDir, { role: 'finance', subject: 'bench-billing-run' }),
